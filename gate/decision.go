@@ -1,0 +1,148 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Verdict is the kind of decision the Engine makes.
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictPass    Verdict = "pass"
+	VerdictReject  Verdict = "reject"
+	VerdictForward Verdict = "forward"
+	VerdictAskPIN  Verdict = "ask_pin"
+)
+
+// AskPIN is the PIN dialogue a decision asks for.
+type AskPIN struct {
+	// Expected checks the typed digits; it never reveals the PIN.
+	Expected    PINCheck
+	OnCorrect   Target
+	OnIncorrect Target
+	MaxRetries  int
+	MinDigits   int
+	MaxDigits   int
+}
+
+// TraceStep is one step of the reasoning behind a decision.
+type TraceStep struct {
+	Step   string `json:"step"`
+	Detail string `json:"detail"`
+}
+
+// Decision is what the Engine decided for one call, with the trace of why.
+type Decision struct {
+	Verdict Verdict
+	// Target is where the call goes for pass (Continue), forward, and
+	// reject (a hang-up target).
+	Target Target
+	// Announce plays the rejected announcement before a reject.
+	Announce bool
+	// AskPIN is set for VerdictAskPIN.
+	AskPIN *AskPIN
+
+	// Gate is the selected gate, nil if none matched.
+	Gate *Gate
+	// Active says whether the gate screens calls right now.
+	Active bool
+	// Mode is the identification mode that produced the verdict.
+	Mode IdentMode
+	// Caller is the normalised caller number ("" if it could not be
+	// normalised).
+	Caller string
+	// Entry is the matched caller-table entry, if any.
+	Entry *Entry
+	// LockedOut is true when the caller (or gate) is locked out.
+	LockedOut bool
+
+	// Err is the internal failure that the failure policy turned into this
+	// decision, if any; ErrClass classifies it for the call log.
+	Err      error
+	ErrClass string
+	// WebhookLatency is the webhook's time, if it was asked.
+	WebhookLatency time.Duration
+
+	Trace []TraceStep
+}
+
+func (d *Decision) trace(step, format string, args ...any) {
+	d.Trace = append(d.Trace, TraceStep{Step: step, Detail: fmt.Sprintf(format, args...)})
+}
+
+// AuthRequest is what the Authorizer is asked about one call.
+type AuthRequest struct {
+	// Caller and Called in international format (E.164) where they could be
+	// normalised, else as dialled.
+	Caller string
+	Called string
+	CallID string
+}
+
+// AnswerKind is the kind of an authorizer's answer.
+type AnswerKind string
+
+// Answer kinds, after the webhook answer forms.
+const (
+	AnswerAskPIN  AnswerKind = "askForPin" // {askForPin:{...}}
+	AnswerReject  AnswerKind = "reject"    // {reject:true}
+	AnswerPass    AnswerKind = "pass"      // {reject:false}
+	AnswerForward AnswerKind = "forward"   // {forward:"123"}
+)
+
+// AuthAnswer is an authorizer's verdict for one call.
+type AuthAnswer struct {
+	Kind AnswerKind
+	// PIN is the expected PIN for AnswerAskPIN.
+	PIN ClearPIN
+	// OnCorrect / OnIncorrect are the forwardCorrectPIN / forwardIncorrectPIN
+	// targets; zero means the defaults (continue / reject).
+	OnCorrect   Target
+	OnIncorrect Target
+	// MaxRetries is 0 when the answer gave none (the gate's value applies).
+	MaxRetries int
+	// Forward is the target of AnswerForward.
+	Forward Target
+	// Latency is how long the authorizer took; Cached marks a cached answer.
+	Latency time.Duration
+	Cached  bool
+}
+
+// Authorizer decides per call for webhook gates. Authorize blocks for at
+// most the gate's webhook timeout (or until ctx is done). Errors should
+// implement ErrorClass() string ("timeout", "status", "syntax", "answer",
+// "breaker_open", "network", "too_large") for the call log and metrics.
+type Authorizer interface {
+	Authorize(ctx context.Context, g *Gate, req AuthRequest) (AuthAnswer, error)
+}
+
+// ErrorClass returns the class of err for the call log: the value of an
+// ErrorClass() method anywhere in its chain, else a class from the
+// sentinels, else "error".
+func ErrorClass(err error) string {
+	if err == nil {
+		return ""
+	}
+	for e := err; e != nil; {
+		if c, ok := e.(interface{ ErrorClass() string }); ok {
+			return c.ErrorClass()
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	switch {
+	case isErr(err, ErrTimeout), isErr(err, context.DeadlineExceeded):
+		return "timeout"
+	case isErr(err, ErrUnavailable):
+		return "unavailable"
+	case isErr(err, ErrInvalid):
+		return "invalid"
+	}
+	return "error"
+}

@@ -1,0 +1,43 @@
+package gate
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Entry is one row of a gate's caller table: a caller pattern and the hash
+// of that caller's PIN.
+type Entry struct {
+	ID     int64  `json:"id"`
+	GateID string `json:"gate_id"`
+	// Pattern is an E.164 number ("+4917612345678") or a prefix ending in
+	// '*' ("+49711*"). It is stored normalised; see NormalizePattern.
+	Pattern string `json:"caller"`
+	// PIN is the hashed PIN. It is never returned by the API.
+	PIN   PINHash `json:"-"`
+	Label string  `json:"label,omitempty"`
+	// ValidFrom and ValidUntil bound when the entry applies (zero = open).
+	ValidFrom  time.Time `json:"valid_from,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+// IsPrefix reports whether the entry is a prefix pattern.
+func (e *Entry) IsPrefix() bool { return len(e.Pattern) > 0 && e.Pattern[len(e.Pattern)-1] == '*' }
+
+// ValidAt reports whether the entry applies at t.
+func (e *Entry) ValidAt(t time.Time) bool {
+	if !e.ValidFrom.IsZero() && t.Before(e.ValidFrom) {
+		return false
+	}
+	if !e.ValidUntil.IsZero() && !t.Before(e.ValidUntil) {
+		return false
+	}
+	return true
+}
+
+// LogValue logs the entry without its PIN hash.
+func (e Entry) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int64("id", e.ID), slog.String("caller", e.Pattern), slog.String("label", e.Label))
+}

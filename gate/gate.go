@@ -1,0 +1,341 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Gate guards calls to a set of called numbers (or a name the dialplan
+// passes). Its zero value is not useful; build gates from JSON/YAML or set
+// the fields and call Normalize and Validate.
+type Gate struct {
+	// ID is a short slug ("hotline"); it names the gate in URLs, the call log
+	// and metrics. Lower-case letters, digits, '-' and '_'.
+	ID string `json:"id"`
+	// Name is a human-readable title.
+	Name string `json:"name"`
+	// Enabled false makes the gate invisible to gate selection.
+	Enabled bool `json:"enabled"`
+	// Match says which calls the gate guards.
+	Match Match `json:"match"`
+	// Language selects the prompt language ("en", "de"); empty means the
+	// channel's language, then "en".
+	Language string `json:"language,omitempty"`
+
+	Activation     Activation     `json:"activation"`
+	Identification Identification `json:"identification"`
+	Dialogue       Dialogue       `json:"dialogue"`
+	Prompts        Prompts        `json:"prompts,omitempty"`
+	Routes         Routes         `json:"routes"`
+	Failure        FailurePolicy  `json:"failure"`
+	Lockout        LockoutPolicy  `json:"lockout"`
+
+	// Override forces the gate on or off; it is set through the override API
+	// and kept with the gate.
+	Override *Override `json:"override,omitempty"`
+
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// Match selects the calls a gate guards. A call matches when the dialplan
+// passed one of Names (Stasis(vipgate,hotline), agi://host/hotline), or when
+// no name was passed and the called number matches one of Numbers.
+type Match struct {
+	// Numbers are called numbers or DIDs. An entry ending in '*' is a prefix.
+	// Numbers are compared both as dialled and normalised to E.164.
+	Numbers []string `json:"numbers,omitempty"`
+	// Names are names the dialplan may pass. The gate's ID always matches too.
+	Names []string `json:"names,omitempty"`
+}
+
+// Duration is a time.Duration written as "3s", "1m30s" in JSON.
+type Duration time.Duration
+
+// MarshalText writes d as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads a Go duration string ("3s"); a bare number is seconds.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		*d = 0
+		return nil
+	}
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if _, err := fmt.Sscanf(s, "%g", &secs); err == nil && fmt.Sprint(secs) == s {
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	return fmt.Errorf("invalid duration %q (want e.g. \"3s\" or \"1m30s\")", s)
+}
+
+// UnmarshalJSON accepts a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '"' {
+		var secs float64
+		if err := json.Unmarshal(b, &secs); err != nil {
+			return fmt.Errorf("invalid duration %s", b)
+		}
+		*d = Duration(secs * float64(time.Second))
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	return d.UnmarshalText([]byte(s))
+}
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ActivationMode says when a gate is active.
+type ActivationMode string
+
+// Activation modes.
+const (
+	ActiveAlways   ActivationMode = "always"
+	ActiveNever    ActivationMode = "never"
+	ActiveSchedule ActivationMode = "schedule"
+)
+
+// Activation says when the gate screens calls. An inactive gate passes
+// calls on untouched (unanswered).
+type Activation struct {
+	Mode     ActivationMode `json:"mode"`
+	Schedule *Schedule      `json:"schedule,omitempty"`
+}
+
+// Override forces a gate active or inactive until an optional expiry.
+type Override struct {
+	Active bool `json:"active"`
+	// Until is when the override expires; zero means it holds until cleared.
+	Until  time.Time `json:"until,omitzero"`
+	Reason string    `json:"reason,omitempty"`
+	SetAt  time.Time `json:"set_at,omitzero"`
+}
+
+// InEffect reports whether the override applies at t.
+func (o *Override) InEffect(t time.Time) bool {
+	return o != nil && (o.Until.IsZero() || t.Before(o.Until))
+}
+
+// IdentMode says how callers prove who they are.
+type IdentMode string
+
+// Identification modes.
+const (
+	IdentStatic  IdentMode = "static"
+	IdentTable   IdentMode = "table"
+	IdentWebhook IdentMode = "webhook"
+)
+
+// UnknownCaller says what happens to a caller with no table entry.
+type UnknownCaller string
+
+// Rules for unknown callers in table mode.
+const (
+	UnknownReject UnknownCaller = "reject"
+	UnknownPass   UnknownCaller = "pass"
+	UnknownStatic UnknownCaller = "static"
+)
+
+// Identification configures how an active gate identifies callers.
+type Identification struct {
+	Mode IdentMode `json:"mode"`
+	// StaticPIN is the hashed static PIN (static mode, and the "static"
+	// fallbacks). It is set from a clear PIN with Hasher.Hash; the clear PIN
+	// is never kept.
+	StaticPIN *PINHash `json:"static_pin_hash,omitempty"`
+	// UnknownCaller applies in table mode; default reject.
+	UnknownCaller UnknownCaller `json:"unknown_caller,omitempty"`
+	// Region is the default region (ISO 3166 alpha-2, e.g. "DE") used to
+	// normalise national caller numbers; empty means the Engine's default.
+	Region string `json:"region,omitempty"`
+	// Webhook configures webhook mode.
+	Webhook *WebhookConfig `json:"webhook,omitempty"`
+}
+
+// WebhookConfig configures the webhook authorizer of a gate. URL, Headers
+// and Body may hold ###CALLER_NUMBER### and ###CALLED_NUMBER###.
+type WebhookConfig struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method,omitempty"` // GET (default) or POST
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"` // JSON body template for POST
+	// Timeout per request; default 3s, at most 15s.
+	Timeout Duration `json:"timeout,omitempty"`
+	// MaxConcurrent bounds requests in flight for this gate; default 32.
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
+	// CAFile is an optional PEM bundle to verify the server with.
+	CAFile string `json:"ca_file,omitempty"`
+	// SecretFile names a file holding the HMAC signing key. The secret is
+	// never stored in the database.
+	SecretFile string `json:"secret_file,omitempty"`
+	// CacheTTL caches answers per (caller, called); 0 disables the cache.
+	CacheTTL Duration `json:"cache_ttl,omitempty"`
+	// BreakerFailures consecutive failures open the circuit breaker for
+	// BreakerCooldown; 0 failures means the default (5), cool-down default 30s.
+	BreakerFailures int      `json:"breaker_failures,omitempty"`
+	BreakerCooldown Duration `json:"breaker_cooldown,omitempty"`
+}
+
+// Dialogue configures the PIN dialogue.
+type Dialogue struct {
+	// MaxRetries is the number of PIN attempts (1..10, default 3).
+	MaxRetries int `json:"max_retries,omitempty"`
+	// MinDigits and MaxDigits bound PIN length (defaults 4 and 12, 1..32).
+	MinDigits int `json:"min_digits,omitempty"`
+	MaxDigits int `json:"max_digits,omitempty"`
+	// FirstDigitTimeout waits for the first digit after the prompt ends
+	// (default 10s); InterDigitTimeout between digits (default 5s).
+	FirstDigitTimeout Duration `json:"first_digit_timeout,omitempty"`
+	InterDigitTimeout Duration `json:"inter_digit_timeout,omitempty"`
+	// RejectWeak refuses weak PINs (0000, 1234, repeated or sequential
+	// digits) when they are written.
+	RejectWeak bool `json:"reject_weak,omitempty"`
+}
+
+// PromptKey names one announcement vipgate plays.
+type PromptKey string
+
+// The prompts vipgate plays.
+const (
+	PromptAskPIN      PromptKey = "ask-pin"
+	PromptWrongPIN    PromptKey = "wrong-pin"
+	PromptRejected    PromptKey = "rejected"
+	PromptConnecting  PromptKey = "connecting"
+	PromptLockedOut   PromptKey = "locked-out"
+	PromptUnavailable PromptKey = "unavailable"
+	PromptWelcome     PromptKey = "welcome"
+)
+
+// PromptKeys lists every prompt key, in a stable order. Welcome is optional
+// and has no default file.
+var PromptKeys = []PromptKey{PromptAskPIN, PromptWrongPIN, PromptRejected, PromptConnecting, PromptLockedOut, PromptUnavailable, PromptWelcome}
+
+// Prompts maps prompt keys to sound names that replace the defaults for a
+// gate, e.g. {"ask-pin": "custom/hotline-ask"}. Sound names are relative to
+// Asterisk's sounds directory, without extension.
+type Prompts map[PromptKey]string
+
+// Prompt is one announcement to play on a call.
+type Prompt struct {
+	Key PromptKey
+	// Name is the sound to play: a path relative to Asterisk's sounds
+	// directory without extension, e.g. "vipgate/ask-pin".
+	Name string
+	// Lang is the language to play it in; empty means the channel's.
+	Lang string
+}
+
+// DefaultSoundDir is the sub-directory of Asterisk's sounds directory that
+// holds vipgate's default prompts.
+const DefaultSoundDir = "vipgate"
+
+// Prompt returns the prompt for key in the gate's configuration.
+func (g *Gate) Prompt(key PromptKey, lang string) Prompt {
+	if lang == "" {
+		lang = g.Language
+	}
+	name := DefaultSoundDir + "/" + string(key)
+	if n, ok := g.Prompts[key]; ok && n != "" {
+		name = n
+	}
+	return Prompt{Key: key, Name: name, Lang: lang}
+}
+
+// Routes configures where calls go.
+type Routes struct {
+	// ForwardContext is the dialplan context for extension targets.
+	ForwardContext string `json:"forward_context,omitempty"`
+	// OnCorrect is where a caller goes after a correct PIN (default continue).
+	OnCorrect Target `json:"on_correct,omitzero"`
+	// OnIncorrect is where a caller goes after the last wrong PIN (default
+	// reject).
+	OnIncorrect Target `json:"on_incorrect,omitzero"`
+	// Reject says how calls are rejected: a hang-up cause (busy, rejected,
+	// congestion; default busy), after the rejected announcement if Announce.
+	Reject RejectStyle `json:"reject,omitzero"`
+	// Connecting plays the "connecting you" prompt before a correct caller
+	// is sent on.
+	Connecting bool `json:"connecting,omitempty"`
+}
+
+// RejectStyle says how a call is rejected.
+type RejectStyle struct {
+	Cause    Cause `json:"cause,omitempty"`
+	Announce bool  `json:"announce,omitempty"`
+}
+
+// Cause is a hang-up reason in ARI's words.
+type Cause string
+
+// Hang-up causes vipgate uses.
+const (
+	CauseBusy       Cause = "busy"
+	CauseRejected   Cause = "rejected"
+	CauseCongestion Cause = "congestion"
+	CauseNormal     Cause = "normal"
+)
+
+// Q850 returns the ISDN cause code of c (busy 17, rejected 21, congestion 34, normal 16).
+func (c Cause) Q850() int {
+	switch c {
+	case CauseBusy:
+		return 17
+	case CauseRejected:
+		return 21
+	case CauseCongestion:
+		return 34
+	}
+	return 16
+}
+
+// FailureAction is what a gate does when it cannot decide (store down,
+// webhook error, malformed answer).
+type FailureAction string
+
+// Failure actions.
+const (
+	FailReject  FailureAction = "reject"
+	FailPass    FailureAction = "pass"
+	FailForward FailureAction = "forward"
+	FailStatic  FailureAction = "static"
+	FailTable   FailureAction = "table"
+)
+
+// FailurePolicy turns internal failures into a decision.
+type FailurePolicy struct {
+	// Action: reject (default, fail closed), pass (fail open), forward to
+	// Target, static (ask for the static PIN), table (use the caller table;
+	// webhook gates only).
+	Action FailureAction `json:"action,omitempty"`
+	Target Target        `json:"target,omitzero"`
+}
+
+// LockoutPolicy configures brute-force protection.
+type LockoutPolicy struct {
+	// MaxFailures failed PIN dialogues by one caller within Window lock the
+	// caller out for Duration. 0 disables the lockout.
+	MaxFailures int      `json:"max_failures,omitempty"`
+	Window      Duration `json:"window,omitempty"`
+	Duration    Duration `json:"duration,omitempty"`
+	// GateMaxFailures failed dialogues at the gate (any caller) within
+	// Window make the gate reject every PIN dialogue for Duration. 0
+	// disables this limit.
+	GateMaxFailures int `json:"gate_max_failures,omitempty"`
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidID reports whether s is a valid gate ID.
+func ValidID(s string) bool { return idRE.MatchString(s) }

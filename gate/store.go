@@ -1,0 +1,244 @@
+package gate
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything vipgate keeps: gates, caller tables, the call log,
+// lockout counters, uploaded prompts and API tokens. storage/sqlite and
+// storage/postgres implement it; storage/storagetest checks both.
+//
+// Every method may block on I/O and honours ctx. Errors are ErrNotFound,
+// ErrConflict, ErrInvalid (a *ValidationError) or ErrUnavailable (the
+// store cannot be reached), possibly wrapped with the operation.
+type Store interface {
+	GateStore
+	EntryStore
+	CallLog
+	Counters
+	PromptStore
+	TokenStore
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Close flushes buffered writes (the call log) and releases resources.
+	Close() error
+}
+
+// GateStore keeps gates. Stores may cache gates in memory; a change made
+// through any instance must be visible to the next call (within 1 s across
+// instances).
+type GateStore interface {
+	// ListGates returns every gate, ordered by ID.
+	ListGates(ctx context.Context) ([]*Gate, error)
+	// GetGate returns one gate or ErrNotFound.
+	GetGate(ctx context.Context, id string) (*Gate, error)
+	// CreateGate stores a new gate; ErrConflict if the ID is taken. It sets
+	// CreatedAt and UpdatedAt.
+	CreateGate(ctx context.Context, g *Gate) error
+	// UpdateGate replaces a gate; ErrNotFound if it does not exist. The
+	// override is kept as it is (it changes only through SetOverride).
+	UpdateGate(ctx context.Context, g *Gate) error
+	// DeleteGate removes a gate with its entries and prompts.
+	DeleteGate(ctx context.Context, id string) error
+	// SetOverride sets (or with nil clears) a gate's manual override.
+	SetOverride(ctx context.Context, id string, o *Override) error
+}
+
+// EntryFilter selects caller-table entries for listing.
+type EntryFilter struct {
+	// Caller, if set, is a normalised number or prefix: entries whose
+	// pattern starts with it are listed.
+	Caller string
+	Offset int
+	// Limit caps the page; 0 means 100.
+	Limit int
+}
+
+// ImportOptions controls ImportEntries.
+type ImportOptions struct {
+	// Replace deletes the gate's entries that are not in the import.
+	Replace bool
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Inserted int `json:"inserted"`
+	Updated  int `json:"updated"`
+	Deleted  int `json:"deleted"`
+}
+
+// EntryStore keeps caller tables.
+type EntryStore interface {
+	// LookupEntry finds the entry for an E.164 number at time at: exact
+	// patterns and prefix patterns ("+49711*") that the number starts
+	// with, valid at at; the longest pattern wins. ErrNotFound if none.
+	LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*Entry, error)
+	// GetEntry returns one entry of a gate.
+	GetEntry(ctx context.Context, gateID string, id int64) (*Entry, error)
+	// ListEntries returns a page of entries ordered by pattern, and the
+	// total number that match the filter.
+	ListEntries(ctx context.Context, gateID string, f EntryFilter) ([]*Entry, int, error)
+	// PutEntry inserts (ID 0; ErrConflict when the pattern exists) or
+	// updates (ID set; ErrNotFound) an entry, and sets its ID and times.
+	PutEntry(ctx context.Context, e *Entry) error
+	// DeleteEntry removes one entry.
+	DeleteEntry(ctx context.Context, gateID string, id int64) error
+	// ImportEntries upserts entries by pattern in one transaction: all or
+	// nothing. ErrNotFound if the gate does not exist.
+	ImportEntries(ctx context.Context, gateID string, entries []*Entry, opts ImportOptions) (ImportResult, error)
+}
+
+// Outcome is how a call ended, as written to the call log.
+type Outcome string
+
+// Call outcomes.
+const (
+	OutcomePassed    Outcome = "passed"     // sent on unscreened (inactive gate, no gate, pass verdict)
+	OutcomeForwarded Outcome = "forwarded"  // sent to a forward target without PIN
+	OutcomeRejected  Outcome = "rejected"   // rejected without PIN dialogue
+	OutcomePINOK     Outcome = "pin_ok"     // correct PIN
+	OutcomePINFailed Outcome = "pin_failed" // every attempt wrong
+	OutcomeAbandoned Outcome = "abandoned"  // caller hung up
+	OutcomeLockedOut Outcome = "locked_out" // rejected by the lockout
+	OutcomeFailed    Outcome = "failed"     // an internal failure; the failure policy routed the call
+)
+
+// CallRecord is one call-log row. It never holds a PIN or typed digits.
+type CallRecord struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	Source    string    `json:"source"`
+	ChannelID string    `json:"channel_id,omitempty"`
+	GateID    string    `json:"gate_id,omitempty"`
+	CallerRaw string    `json:"caller_raw"`
+	Caller    string    `json:"caller"` // normalised
+	Called    string    `json:"called"`
+	Active    bool      `json:"active"`
+	Mode      IdentMode `json:"mode,omitempty"`
+	Verdict   Verdict   `json:"verdict,omitempty"`
+	Attempts  int       `json:"attempts"`
+	Outcome   Outcome   `json:"outcome"`
+	Target    string    `json:"target,omitempty"`
+	// EntryID is the matched caller-table entry, if any.
+	EntryID int64 `json:"entry_id,omitempty"`
+	// DecisionLatency is the time Decide took.
+	DecisionLatency time.Duration `json:"decision_latency_ns"`
+	// Duration is the time from arrival to letting go of the call.
+	Duration time.Duration `json:"duration_ns"`
+	// WebhookLatency is the webhook's time, if one was asked.
+	WebhookLatency time.Duration `json:"webhook_latency_ns,omitempty"`
+	// ErrorClass classifies an internal failure (store, webhook_timeout,
+	// webhook_status, webhook_syntax, ...).
+	ErrorClass string `json:"error_class,omitempty"`
+}
+
+// CallFilter selects call-log rows.
+type CallFilter struct {
+	GateID  string
+	Caller  string // normalised number
+	Outcome Outcome
+	From    time.Time // inclusive
+	To      time.Time // exclusive
+	Offset  int
+	Limit   int // 0 means 100
+}
+
+// CallLog keeps one row per call.
+type CallLog interface {
+	// LogCall appends a row and sets its ID (stores that batch writes may
+	// set it later). It must not hold up the call for long.
+	LogCall(ctx context.Context, r *CallRecord) error
+	// ListCalls returns a page of rows, newest first, and the total number
+	// that match.
+	ListCalls(ctx context.Context, f CallFilter) ([]*CallRecord, int, error)
+}
+
+// Lockout is a caller (or, with Caller "*", a whole gate) that is refused
+// the PIN dialogue until Until.
+type Lockout struct {
+	GateID   string    `json:"gate_id"`
+	Caller   string    `json:"caller"`
+	Until    time.Time `json:"until"`
+	Failures int       `json:"failures"`
+	At       time.Time `json:"at"`
+}
+
+// AnyCaller is the Lockout.Caller of a gate-wide lockout.
+const AnyCaller = "*"
+
+// Counters keep failed-dialogue counters and lockouts. They live in the
+// store so that several instances share them.
+type Counters interface {
+	// AddFailure records a failed PIN dialogue of caller at gate at time t
+	// and returns how many failures the caller has in (t-window, t]. With
+	// caller AnyCaller it counts every caller of the gate.
+	AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error)
+	// ResetFailures forgets the caller's failures (after a correct PIN).
+	ResetFailures(ctx context.Context, gateID, caller string) error
+	// SetLockout stores (or extends) a lockout.
+	SetLockout(ctx context.Context, l *Lockout) error
+	// GetLockout returns the lockout of caller at gate in effect at now, or
+	// ErrNotFound.
+	GetLockout(ctx context.Context, gateID, caller string, now time.Time) (*Lockout, error)
+	// ListLockouts returns the lockouts in effect at now; gateID "" means
+	// all gates.
+	ListLockouts(ctx context.Context, gateID string, now time.Time) ([]*Lockout, error)
+	// ClearLockout removes a lockout and the caller's failures.
+	ClearLockout(ctx context.Context, gateID, caller string) error
+}
+
+// PromptFile is an uploaded announcement: 8 kHz (or 16 kHz) mono 16-bit
+// PCM WAV, for one gate ("" = every gate) and language.
+type PromptFile struct {
+	GateID    string    `json:"gate_id"`
+	Lang      string    `json:"lang"`
+	Key       PromptKey `json:"key"`
+	Data      []byte    `json:"-"`
+	Size      int       `json:"size"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// PromptStore keeps uploaded announcements.
+type PromptStore interface {
+	// PutPrompt stores or replaces a prompt.
+	PutPrompt(ctx context.Context, p *PromptFile) error
+	// GetPrompt returns a prompt with its data, or ErrNotFound.
+	GetPrompt(ctx context.Context, gateID, lang string, key PromptKey) (*PromptFile, error)
+	// ListPrompts returns prompts without their data; gateID "" lists all.
+	ListPrompts(ctx context.Context, gateID string) ([]*PromptFile, error)
+	// DeletePrompt removes one prompt.
+	DeletePrompt(ctx context.Context, gateID, lang string, key PromptKey) error
+}
+
+// Role is an admin API role.
+type Role string
+
+// Roles, from least to most powerful.
+const (
+	RoleViewer   Role = "viewer"
+	RoleOperator Role = "operator"
+	RoleAdmin    Role = "admin"
+)
+
+// Token is an admin API token. Only the SHA-256 of its secret is stored.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	Role      Role      `json:"role"`
+	Hash      []byte    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// TokenStore keeps admin API tokens.
+type TokenStore interface {
+	// CreateToken stores a token; ErrConflict if the ID is taken.
+	CreateToken(ctx context.Context, t *Token) error
+	// GetToken returns a token (revoked ones too) or ErrNotFound.
+	GetToken(ctx context.Context, id string) (*Token, error)
+	// ListTokens returns every token, ordered by creation.
+	ListTokens(ctx context.Context) ([]*Token, error)
+	// RevokeToken marks a token revoked at t.
+	RevokeToken(ctx context.Context, id string, t time.Time) error
+}
