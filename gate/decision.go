@@ -40,8 +40,9 @@ type Decision struct {
 	// Target is where the call goes for pass (Continue), forward, and
 	// reject (a hang-up target).
 	Target Target
-	// Announce plays the rejected announcement before a reject.
-	Announce bool
+	// Announce is the prompt played before a reject ("" = none): rejected,
+	// locked-out or unavailable.
+	Announce PromptKey
 	// AskPIN is set for VerdictAskPIN.
 	AskPIN *AskPIN
 

@@ -3,7 +3,10 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,20 +25,33 @@ type EngineConfig struct {
 	Region string
 	// StoreTimeout bounds each store call on the call path (default 2s).
 	StoreTimeout time.Duration
+	// NoGate is the failure policy used when the gates themselves cannot be
+	// read and none were ever read (default reject).
+	NoGate FailurePolicy
 	// Logger, nil means discard.
 	Logger *slog.Logger
 }
 
 // Engine decides what happens to calls. It is safe for concurrent use.
+//
+// The Engine keeps the last gate list it read successfully; when the store
+// fails, it selects gates from that list (last-known-good) and notes it in
+// the trace.
 type Engine struct {
 	cfg EngineConfig
 	log *slog.Logger
+
+	mu        sync.RWMutex
+	lastGates []*Gate
 }
 
 // NewEngine returns an Engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.StoreTimeout <= 0 {
 		cfg.StoreTimeout = 2 * time.Second
+	}
+	if cfg.NoGate.Action == "" {
+		cfg.NoGate.Action = FailReject
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -44,11 +60,438 @@ func NewEngine(cfg EngineConfig) *Engine {
 	return &Engine{cfg: cfg, log: log}
 }
 
+// Region returns the engine's default region.
+func (e *Engine) Region() string { return e.cfg.Region }
+
 // Decide decides what happens to the call described by info at now. It
 // always returns a decision: internal failures become decisions through the
-// gate's failure policy, with Err set.
+// gate's failure policy, with Err set. It blocks at most about
+// StoreTimeout per store call plus the webhook timeout.
 func (e *Engine) Decide(ctx context.Context, info CallInfo, now time.Time) *Decision {
-	d := &Decision{Verdict: VerdictPass, Target: Continue}
-	d.trace("gate", "no gate matched; pass")
+	d := &Decision{}
+	g, err := e.selectGate(ctx, d, info)
+	if err != nil {
+		e.fail(ctx, d, nil, info, now, err, "store")
+		return d
+	}
+	if g == nil {
+		d.pass("no gate guards this call")
+		return d
+	}
+	d.Gate = g
+	d.Mode = g.Identification.Mode
+
+	active, why, err := activeAt(g, now)
+	if err != nil {
+		e.fail(ctx, d, g, info, now, err, "schedule")
+		return d
+	}
+	d.Active = active
+	d.trace("activation", "%s", why)
+	if !active {
+		d.pass("gate is inactive")
+		return d
+	}
+	e.identify(ctx, d, g, info, now)
 	return d
+}
+
+// Explain is Decide for a dry run: it decides as of at for the given
+// numbers and names the gate, without a live call.
+func (e *Engine) Explain(ctx context.Context, gateName, caller, called string, at time.Time) *Decision {
+	return e.Decide(ctx, CallInfo{Source: "explain", Caller: caller, Called: called, GateName: gateName}, at)
+}
+
+func (d *Decision) pass(why string) {
+	d.Verdict, d.Target = VerdictPass, Continue
+	d.trace("verdict", "pass: %s", why)
+}
+
+func (d *Decision) reject(g *Gate, prompt PromptKey, why string) {
+	d.Verdict = VerdictReject
+	d.Target = Hangup(g.Routes.Reject.Cause)
+	if d.Target.Cause == "" {
+		d.Target.Cause = CauseBusy
+	}
+	if g.Routes.Reject.Announce {
+		d.Announce = prompt
+	}
+	d.trace("verdict", "reject (%s): %s", d.Target.Cause, why)
+}
+
+func (d *Decision) forward(g *Gate, t Target, why string) {
+	d.Verdict, d.Target = VerdictForward, t.Resolve(g.Routes.ForwardContext)
+	if d.Target.Kind == TargetHangup {
+		d.Verdict = VerdictReject
+	}
+	if d.Target.Kind == TargetContinue {
+		d.Verdict = VerdictPass
+	}
+	d.trace("verdict", "%s to %s: %s", d.Verdict, d.Target, why)
+}
+
+func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
+}
+
+// selectGate finds the gate for the call: by the name the dialplan passed,
+// else by the called number (longest match over all enabled gates).
+func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*Gate, error) {
+	sctx, cancel := e.storeCtx(ctx)
+	gates, err := e.cfg.Store.ListGates(sctx)
+	cancel()
+	if err != nil {
+		e.mu.RLock()
+		gates = e.lastGates
+		e.mu.RUnlock()
+		if gates == nil {
+			return nil, fmt.Errorf("list gates: %w", err)
+		}
+		d.trace("gate", "store unavailable (%v); using the last-known gate list", err)
+	} else {
+		e.mu.Lock()
+		e.lastGates = gates
+		e.mu.Unlock()
+	}
+	if info.GateName != "" {
+		for _, g := range gates {
+			if !g.Enabled {
+				continue
+			}
+			if g.ID == info.GateName || contains(g.Match.Names, info.GateName) {
+				d.trace("gate", "gate %q selected by name %q", g.ID, info.GateName)
+				return g, nil
+			}
+		}
+		d.trace("gate", "no enabled gate is named %q; matching by called number", info.GateName)
+	}
+	called := cleanNumber(info.Called)
+	var best *Gate
+	bestLen := -1
+	var bestPat string
+	for _, g := range gates {
+		if !g.Enabled {
+			continue
+		}
+		normCalled, _ := NormalizeNumber(called, e.region(g))
+		for _, pat := range g.Match.Numbers {
+			if n := matchNumber(pat, called, normCalled, e.region(g)); n > bestLen {
+				best, bestLen, bestPat = g, n, pat
+			}
+		}
+	}
+	if best != nil {
+		d.trace("gate", "gate %q selected: called number %q matches %q", best.ID, info.Called, bestPat)
+	} else {
+		d.trace("gate", "no enabled gate matches called number %q", info.Called)
+	}
+	return best, nil
+}
+
+// matchNumber returns the length of the match of pattern against the
+// called number (as dialled or normalised), or -1. Exact matches rank above
+// prefix matches of the same length.
+func matchNumber(pattern, called, normCalled, region string) int {
+	p := cleanNumber(pattern)
+	if p == "" || called == "" {
+		return -1
+	}
+	prefix := strings.HasSuffix(p, "*")
+	p = strings.TrimSuffix(p, "*")
+	best := -1
+	try := func(pat, num string) {
+		if num == "" || pat == "" && !prefix {
+			return
+		}
+		switch {
+		case !prefix && pat == num:
+			best = max(best, 2*len(pat)+1)
+		case prefix && strings.HasPrefix(num, pat):
+			best = max(best, 2*len(pat))
+		}
+	}
+	try(p, called)
+	try(p, normCalled)
+	if np, err := NormalizePattern(pattern, region); err == nil {
+		try(strings.TrimSuffix(np, "*"), normCalled)
+	}
+	return best
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) region(g *Gate) string {
+	if g != nil && g.Identification.Region != "" {
+		return g.Identification.Region
+	}
+	return e.cfg.Region
+}
+
+// activeAt applies the override, then the activation mode.
+func activeAt(g *Gate, now time.Time) (bool, string, error) {
+	if o := g.Override; o.InEffect(now) {
+		state := "inactive"
+		if o.Active {
+			state = "active"
+		}
+		why := fmt.Sprintf("manual override: forced %s", state)
+		if !o.Until.IsZero() {
+			why += " until " + o.Until.Format(time.RFC3339)
+		}
+		if o.Reason != "" {
+			why += fmt.Sprintf(" (%s)", o.Reason)
+		}
+		return o.Active, why, nil
+	}
+	switch g.Activation.Mode {
+	case ActiveAlways, "":
+		return true, "activation mode always", nil
+	case ActiveNever:
+		return false, "activation mode never", nil
+	case ActiveSchedule:
+		if g.Activation.Schedule == nil {
+			return false, "", errors.New("schedule mode without a schedule")
+		}
+		active, why, err := g.Activation.Schedule.ActiveAt(now)
+		if err != nil {
+			return false, why, fmt.Errorf("schedule: %w", err)
+		}
+		state := "inactive"
+		if active {
+			state = "active"
+		}
+		return active, fmt.Sprintf("schedule (active %s the windows): %s → %s", g.Activation.Schedule.Active, why, state), nil
+	}
+	return false, "", fmt.Errorf("unknown activation mode %q", g.Activation.Mode)
+}
+
+func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
+	region := e.region(g)
+	if caller, err := NormalizeNumber(info.Caller, region); err == nil {
+		d.Caller = caller
+		d.trace("caller", "raw %q → %s (region %s)", info.Caller, caller, region)
+	} else {
+		d.trace("caller", "raw %q not normalised: %v", info.Caller, err)
+	}
+	if locked, err := e.lockedOut(ctx, d, g, now); err != nil {
+		e.fail(ctx, d, g, info, now, err, "store")
+		return
+	} else if locked {
+		return
+	}
+	switch g.Identification.Mode {
+	case IdentStatic:
+		e.askStatic(d, g, "static PIN")
+	case IdentTable:
+		e.lookup(ctx, d, g, info, now)
+	case IdentWebhook:
+		e.webhook(ctx, d, g, info, now)
+	default:
+		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
+	}
+}
+
+func (e *Engine) lockedOut(ctx context.Context, d *Decision, g *Gate, now time.Time) (bool, error) {
+	lp := g.Lockout
+	keys := []string{}
+	if lp.MaxFailures > 0 && d.Caller != "" {
+		keys = append(keys, d.Caller)
+	}
+	if lp.GateMaxFailures > 0 {
+		keys = append(keys, AnyCaller)
+	}
+	for _, k := range keys {
+		sctx, cancel := e.storeCtx(ctx)
+		l, err := e.cfg.Store.GetLockout(sctx, g.ID, k, now)
+		cancel()
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("get lockout: %w", err)
+		}
+		d.LockedOut = true
+		who := "caller"
+		if k == AnyCaller {
+			who = "gate (too many failures from all callers)"
+		}
+		d.reject(g, PromptLockedOut, fmt.Sprintf("%s locked out until %s", who, l.Until.Format(time.RFC3339)))
+		return true, nil
+	}
+	return false, nil
+}
+
+func (e *Engine) askStatic(d *Decision, g *Gate, why string) {
+	if g.Identification.StaticPIN == nil || e.cfg.Hasher == nil {
+		d.Err = errors.New("static PIN is not set")
+		d.ErrClass = "config"
+		d.reject(g, PromptUnavailable, "static PIN required but none is set")
+		return
+	}
+	d.ask(g, HashedPIN{Hasher: e.cfg.Hasher, Hash: *g.Identification.StaticPIN}, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, why)
+}
+
+func (d *Decision) ask(g *Gate, expected PINCheck, onCorrect, onIncorrect Target, retries int, why string) {
+	if retries <= 0 {
+		retries = g.Dialogue.MaxRetries
+	}
+	retries = min(max(retries, 1), 10)
+	if onCorrect.IsZero() {
+		onCorrect = Continue
+	}
+	if onIncorrect.IsZero() {
+		onIncorrect = Hangup(g.Routes.Reject.Cause)
+		if onIncorrect.Cause == "" {
+			onIncorrect.Cause = CauseBusy
+		}
+	}
+	minD, maxD := g.Dialogue.MinDigits, g.Dialogue.MaxDigits
+	if minD <= 0 {
+		minD = MinPINLen
+	}
+	if maxD <= 0 {
+		maxD = MaxPINLen
+	}
+	d.Verdict = VerdictAskPIN
+	d.AskPIN = &AskPIN{
+		Expected:    expected,
+		OnCorrect:   onCorrect.Resolve(g.Routes.ForwardContext),
+		OnIncorrect: onIncorrect.Resolve(g.Routes.ForwardContext),
+		MaxRetries:  retries,
+		MinDigits:   minD,
+		MaxDigits:   maxD,
+	}
+	d.trace("verdict", "ask for the PIN (%s), %d attempts; correct → %s, incorrect → %s", why, retries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
+}
+
+func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
+	if d.Caller == "" {
+		e.unknown(d, g, "caller number missing or unreadable")
+		return
+	}
+	sctx, cancel := e.storeCtx(ctx)
+	ent, err := e.cfg.Store.LookupEntry(sctx, g.ID, d.Caller, now)
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		d.trace("entry", "no entry matches %s", d.Caller)
+		e.unknown(d, g, "caller has no entry")
+	case err != nil:
+		e.fail(ctx, d, g, info, now, fmt.Errorf("lookup entry: %w", err), "store")
+	case e.cfg.Hasher == nil:
+		e.fail(ctx, d, g, info, now, errors.New("no PIN hasher configured"), "config")
+	default:
+		d.Entry = ent
+		label := ""
+		if ent.Label != "" {
+			label = fmt.Sprintf(" (%s)", ent.Label)
+		}
+		d.trace("entry", "%s matches entry #%d %s%s", d.Caller, ent.ID, ent.Pattern, label)
+		d.ask(g, HashedPIN{Hasher: e.cfg.Hasher, Hash: ent.PIN}, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, fmt.Sprintf("PIN of entry #%d", ent.ID))
+	}
+}
+
+func (e *Engine) unknown(d *Decision, g *Gate, why string) {
+	switch g.Identification.UnknownCaller {
+	case UnknownPass:
+		d.trace("rule", "unknown_caller=pass")
+		d.pass(why)
+	case UnknownStatic:
+		d.trace("rule", "unknown_caller=static")
+		e.askStatic(d, g, "static PIN for an unknown caller")
+	default:
+		d.trace("rule", "unknown_caller=reject")
+		d.reject(g, PromptRejected, why)
+	}
+}
+
+func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
+	if e.cfg.Authorizer == nil {
+		e.fail(ctx, d, g, info, now, errors.New("no webhook authorizer configured"), "config")
+		return
+	}
+	req := AuthRequest{Caller: d.Caller, Called: info.Called, CallID: info.ID}
+	if req.Caller == "" {
+		req.Caller = info.Caller
+	}
+	if n, err := NormalizeNumber(info.Called, e.region(g)); err == nil {
+		req.Called = n
+	}
+	ans, err := e.cfg.Authorizer.Authorize(ctx, g, req)
+	d.WebhookLatency = ans.Latency
+	if err != nil {
+		e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: %w", err), "")
+		return
+	}
+	cached := ""
+	if ans.Cached {
+		cached = ", cached"
+	}
+	d.trace("webhook", "answered %s in %s%s", ans.Kind, ans.Latency.Round(time.Microsecond), cached)
+	switch ans.Kind {
+	case AnswerAskPIN:
+		if ans.PIN == "" {
+			e.fail(ctx, d, g, info, now, errors.New("webhook: askForPin without a PIN"), "answer")
+			return
+		}
+		d.ask(g, ans.PIN, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN from the webhook")
+	case AnswerReject:
+		d.reject(g, PromptRejected, "webhook answered reject")
+	case AnswerPass:
+		d.pass("webhook answered reject:false")
+	case AnswerForward:
+		d.forward(g, ans.Forward, "webhook answered forward")
+	default:
+		e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: unknown answer kind %q", ans.Kind), "answer")
+	}
+}
+
+// fail applies the failure policy of g (or the engine's NoGate policy)
+// after err.
+func (e *Engine) fail(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time, err error, class string) {
+	again := d.Err != nil
+	d.Err = err
+	if class == "" {
+		class = ErrorClass(err)
+	}
+	d.ErrClass = class
+	d.trace("failure", "%v", err)
+	pol := e.cfg.NoGate
+	if g != nil {
+		pol = g.Failure
+	}
+	if pol.Action == "" {
+		pol.Action = FailReject
+	}
+	d.trace("rule", "failure policy %s", pol.Action)
+	if g == nil {
+		g = &Gate{}
+	}
+	if again {
+		d.reject(g, PromptUnavailable, "the failure policy failed too")
+		return
+	}
+	switch pol.Action {
+	case FailPass:
+		d.pass("failure policy (fail open)")
+	case FailForward:
+		d.forward(g, pol.Target, "failure policy")
+	case FailStatic:
+		e.askStatic(d, g, "static PIN by failure policy")
+	case FailTable:
+		if g.Identification.Mode == IdentTable {
+			d.reject(g, PromptUnavailable, "failure policy table, but the table itself failed")
+			return
+		}
+		e.lookup(ctx, d, g, info, now)
+	default:
+		d.reject(g, PromptUnavailable, "failure policy (fail closed)")
+	}
 }

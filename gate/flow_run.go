@@ -1,11 +1,265 @@
 package gate
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Channel variables the Flow sets before it lets go of a call, so that the
+// dialplan and CDRs can use the result.
+const (
+	VarResult = "VIPGATE_RESULT" // the Outcome
+	VarGate   = "VIPGATE_GATE"   // the gate ID ("" when no gate matched)
+	VarTarget = "VIPGATE_TARGET" // the target's text form
+)
+
+// logTimeout bounds writing the call-log row after the call has gone on.
+const logTimeout = 2 * time.Second
 
 func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 	info := c.Info()
+	startWall := f.cfg.Now()
+	start := time.Now()
+	if f.cfg.Observer != nil {
+		f.cfg.Observer.CallStarted(info.Source)
+	}
+	d := f.engine.Decide(ctx, info, startWall)
+	rec := &CallRecord{
+		At:              startWall,
+		Source:          info.Source,
+		ChannelID:       info.ID,
+		CallerRaw:       info.Caller,
+		Caller:          d.Caller,
+		Called:          info.Called,
+		Active:          d.Active,
+		Mode:            d.Mode,
+		Verdict:         d.Verdict,
+		DecisionLatency: time.Since(start),
+		WebhookLatency:  d.WebhookLatency,
+		ErrorClass:      d.ErrClass,
+	}
+	if d.Gate != nil {
+		rec.GateID = d.Gate.ID
+	}
+	if d.Entry != nil {
+		rec.EntryID = d.Entry.ID
+	}
+	if !d.Active {
+		rec.Mode = ""
+	}
+
+	err := f.carry(ctx, c, d, rec)
+	switch {
+	case errors.Is(err, ErrHangup) || ctx.Err() != nil:
+		rec.Outcome = OutcomeAbandoned
+	case err != nil:
+		// The transport failed while routing; record it. The adapter
+		// owns the channel from here and must not leave it parked.
+		rec.ErrorClass = "transport"
+		f.log.Warn("call routing failed", "call", info.ID, "gate", rec.GateID, "err", err)
+	}
+	rec.Duration = time.Since(start)
+	f.finish(ctx, d, rec)
+	return rec
+}
+
+// carry carries decision d out on c and fills rec.Outcome, Target and
+// Attempts.
+func (f *Flow) carry(ctx context.Context, c Call, d *Decision, rec *CallRecord) error {
+	g := d.Gate
+	if g == nil {
+		g = &Gate{}
+	}
+	lang := g.Language
+	if lang == "" {
+		lang = c.Info().Language
+	}
+	failed := func(o Outcome) Outcome {
+		if d.Err != nil {
+			return OutcomeFailed
+		}
+		return o
+	}
+	switch d.Verdict {
+	case VerdictAskPIN:
+		return f.dialogue(ctx, c, d, g, lang, rec)
+	case VerdictReject:
+		rec.Outcome = failed(OutcomeRejected)
+		if d.LockedOut {
+			rec.Outcome = OutcomeLockedOut
+		}
+		return f.route(ctx, c, g, lang, d.Target, d.Announce, rec)
+	case VerdictForward:
+		rec.Outcome = failed(OutcomeForwarded)
+		return f.route(ctx, c, g, lang, d.Target, "", rec)
+	default:
+		rec.Outcome = failed(OutcomePassed)
+		return f.route(ctx, c, g, lang, d.Target, "", rec)
+	}
+}
+
+// dialogue runs the PIN dialogue and routes the call.
+func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang string, rec *CallRecord) error {
+	a := d.AskPIN
+	if err := c.Answer(ctx); err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	if _, ok := g.Prompts[PromptWelcome]; ok {
+		if err := c.Play(ctx, g.Prompt(PromptWelcome, lang)); err != nil {
+			return fmt.Errorf("play welcome: %w", err)
+		}
+	}
+	opts := CollectOptions{
+		// One digit more than a PIN may have, so that a PIN followed by
+		// extra digits is wrong rather than cut short and accepted.
+		MaxDigits:  a.MaxDigits + 1,
+		FirstDigit: g.Dialogue.FirstDigitTimeout.D(),
+		InterDigit: g.Dialogue.InterDigitTimeout.D(),
+		Terminator: "#",
+	}
+	if opts.FirstDigit <= 0 {
+		opts.FirstDigit = 10 * time.Second
+	}
+	if opts.InterDigit <= 0 {
+		opts.InterDigit = 5 * time.Second
+	}
+	prompt := g.Prompt(PromptAskPIN, lang)
+	for attempt := 1; attempt <= a.MaxRetries; attempt++ {
+		rec.Attempts = attempt
+		in, err := c.Collect(ctx, prompt, opts)
+		if err != nil {
+			f.countFailure(ctx, d, rec)
+			return fmt.Errorf("collect: %w", err)
+		}
+		ok := len(in.Digits) >= a.MinDigits && len(in.Digits) <= a.MaxDigits
+		// Always compare, so the time taken does not depend on the length.
+		match := a.Expected.Match(in.Digits)
+		f.log.Debug("pin attempt", "call", rec.ChannelID, "gate", g.ID, "attempt", attempt, "input", in, "correct", ok && match)
+		if ok && match {
+			rec.Outcome = OutcomePINOK
+			f.resetFailures(ctx, d)
+			var announce PromptKey
+			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
+				announce = PromptConnecting
+			}
+			return f.route(ctx, c, g, lang, a.OnCorrect, announce, rec)
+		}
+		prompt = g.Prompt(PromptWrongPIN, lang)
+	}
+	rec.Outcome = OutcomePINFailed
+	f.countFailure(ctx, d, rec)
+	var announce PromptKey
+	if a.OnIncorrect.Kind == TargetHangup && g.Routes.Reject.Announce {
+		announce = PromptRejected
+	}
+	return f.route(ctx, c, g, lang, a.OnIncorrect, announce, rec)
+}
+
+// route sets the result variables, plays announce if set, and sends the
+// call to t.
+func (f *Flow) route(ctx context.Context, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord) error {
+	rec.Target = t.String()
+	for _, v := range [][2]string{{VarResult, string(rec.Outcome)}, {VarGate, g.ID}, {VarTarget, rec.Target}} {
+		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
+			if errors.Is(err, ErrHangup) {
+				return fmt.Errorf("set %s: %w", v[0], err)
+			}
+			f.log.Warn("set variable failed", "call", rec.ChannelID, "var", v[0], "err", err)
+		}
+	}
+	if announce != "" {
+		if err := c.Answer(ctx); err != nil {
+			return fmt.Errorf("answer: %w", err)
+		}
+		if err := c.Play(ctx, g.Prompt(announce, lang)); err != nil {
+			return fmt.Errorf("play %s: %w", announce, err)
+		}
+	}
+	if t.Kind == TargetHangup {
+		if err := c.Hangup(ctx, t.Cause); err != nil {
+			return fmt.Errorf("hangup: %w", err)
+		}
+		return nil
+	}
+	if err := c.Continue(ctx, t); err != nil {
+		return fmt.Errorf("continue: %w", err)
+	}
+	return nil
+}
+
+// countFailure records a failed (or abandoned after a wrong try) PIN
+// dialogue for the lockout and locks the caller or gate out when a limit
+// is reached.
+func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
+	g := d.Gate
+	if f.cfg.Counters == nil || g == nil {
+		return
+	}
+	// A caller who hangs up before a wrong attempt has not failed.
+	if rec.Outcome != OutcomePINFailed && rec.Attempts < 2 {
+		return
+	}
+	lp := g.Lockout
+	ctx = context.WithoutCancel(ctx)
 	now := f.cfg.Now()
-	d := f.engine.Decide(ctx, info, now)
-	_ = c.Continue(ctx, d.Target)
-	return &CallRecord{At: now, Source: info.Source, CallerRaw: info.Caller, Called: info.Called, Outcome: OutcomePassed, Target: d.Target.String()}
+	check := func(caller string, limit int) {
+		if limit <= 0 || caller == "" {
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, logTimeout)
+		defer cancel()
+		n, err := f.cfg.Counters.AddFailure(cctx, g.ID, caller, now, lp.Window.D())
+		if err != nil {
+			f.log.Warn("count PIN failure", "gate", g.ID, "err", err)
+			return
+		}
+		if n < limit {
+			return
+		}
+		l := &Lockout{GateID: g.ID, Caller: caller, Until: now.Add(lp.Duration.D()), Failures: n, At: now}
+		if err := f.cfg.Counters.SetLockout(cctx, l); err != nil {
+			f.log.Warn("set lockout", "gate", g.ID, "err", err)
+			return
+		}
+		f.log.Info("lockout", "gate", g.ID, "caller", caller, "failures", n, "until", l.Until)
+	}
+	check(d.Caller, lp.MaxFailures)
+	check(AnyCaller, lp.GateMaxFailures)
+}
+
+func (f *Flow) resetFailures(ctx context.Context, d *Decision) {
+	if f.cfg.Counters == nil || d.Gate == nil || d.Gate.Lockout.MaxFailures <= 0 || d.Caller == "" {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+	defer cancel()
+	if err := f.cfg.Counters.ResetFailures(cctx, d.Gate.ID, d.Caller); err != nil {
+		f.log.Warn("reset PIN failures", "gate", d.Gate.ID, "err", err)
+	}
+}
+
+// finish writes the call-log row, tells the observer and logs one line.
+func (f *Flow) finish(ctx context.Context, d *Decision, rec *CallRecord) {
+	if f.cfg.Log != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+		if err := f.cfg.Log.LogCall(cctx, rec); err != nil {
+			f.log.Error("write call log", "call", rec.ChannelID, "err", err)
+		}
+		cancel()
+	}
+	if f.cfg.Observer != nil {
+		f.cfg.Observer.CallFinished(rec)
+	}
+	attrs := []any{
+		"call", rec.ChannelID, "source", rec.Source, "gate", rec.GateID,
+		"caller", rec.Caller, "called", rec.Called, "active", rec.Active,
+		"verdict", rec.Verdict, "outcome", rec.Outcome, "attempts", rec.Attempts,
+		"target", rec.Target, "decision", rec.DecisionLatency, "duration", rec.Duration,
+	}
+	if d.Err != nil {
+		attrs = append(attrs, "error_class", d.ErrClass, "err", d.Err)
+	}
+	f.log.Info("call", attrs...)
 }

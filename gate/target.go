@@ -17,7 +17,9 @@ const (
 	// the call's original destination.
 	TargetContinue TargetKind = "continue"
 	// TargetExtension goes to Exten at priority 1 in the gate's forward
-	// context (Context is filled in from the gate when the target is used).
+	// context (Context is filled in from the gate when the target is used;
+	// it stays empty when the gate has none, and then the channel's current
+	// context is used).
 	TargetExtension TargetKind = "extension"
 	// TargetLocation goes to Context,Exten,Priority.
 	TargetLocation TargetKind = "location"

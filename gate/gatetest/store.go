@@ -1,0 +1,598 @@
+package gatetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Store is an in-memory gate.Store. Set Err to make every method fail with
+// it (a dead store). It is safe for concurrent use.
+type Store struct {
+	mu       sync.Mutex
+	err      error
+	gates    map[string]*gate.Gate
+	entries  map[string]map[string]*gate.Entry // gate → pattern → entry
+	nextID   int64
+	calls    []*gate.CallRecord
+	failures map[string][]time.Time
+	lockouts map[string]*gate.Lockout
+	prompts  map[string]*gate.PromptFile
+	tokens   map[string]*gate.Token
+}
+
+var _ gate.Store = (*Store)(nil)
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		gates:    map[string]*gate.Gate{},
+		entries:  map[string]map[string]*gate.Entry{},
+		failures: map[string][]time.Time{},
+		lockouts: map[string]*gate.Lockout{},
+		prompts:  map[string]*gate.PromptFile{},
+		tokens:   map[string]*gate.Token{},
+	}
+}
+
+// SetErr makes every method fail with err (nil heals the store).
+func (s *Store) SetErr(err error) {
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+}
+
+func (s *Store) lock(ctx context.Context) error {
+	s.mu.Lock()
+	if s.err != nil {
+		err := s.err
+		s.mu.Unlock()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("gatetest: %w", gate.ErrUnavailable)
+	}
+	return nil
+}
+
+func cloneGate(g *gate.Gate) *gate.Gate {
+	b, err := json.Marshal(g)
+	if err != nil {
+		panic(err)
+	}
+	var out gate.Gate
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
+
+// Ping implements gate.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Close implements gate.Store.
+func (s *Store) Close() error { return nil }
+
+// ListGates implements gate.Store.
+func (s *Store) ListGates(ctx context.Context) ([]*gate.Gate, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]*gate.Gate, 0, len(s.gates))
+	for _, g := range s.gates {
+		out = append(out, cloneGate(g))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// GetGate implements gate.Store.
+func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	g, ok := s.gates[id]
+	if !ok {
+		return nil, fmt.Errorf("gate %q: %w", id, gate.ErrNotFound)
+	}
+	return cloneGate(g), nil
+}
+
+// CreateGate implements gate.Store.
+func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.gates[g.ID]; ok {
+		return fmt.Errorf("gate %q: %w", g.ID, gate.ErrConflict)
+	}
+	now := time.Now().UTC()
+	g.CreatedAt, g.UpdatedAt = now, now
+	s.gates[g.ID] = cloneGate(g)
+	return nil
+}
+
+// UpdateGate implements gate.Store.
+func (s *Store) UpdateGate(ctx context.Context, g *gate.Gate) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	old, ok := s.gates[g.ID]
+	if !ok {
+		return fmt.Errorf("gate %q: %w", g.ID, gate.ErrNotFound)
+	}
+	g.CreatedAt, g.UpdatedAt = old.CreatedAt, time.Now().UTC()
+	c := cloneGate(g)
+	c.Override = old.Override
+	s.gates[g.ID] = c
+	return nil
+}
+
+// DeleteGate implements gate.Store.
+func (s *Store) DeleteGate(ctx context.Context, id string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.gates[id]; !ok {
+		return fmt.Errorf("gate %q: %w", id, gate.ErrNotFound)
+	}
+	delete(s.gates, id)
+	delete(s.entries, id)
+	for k, p := range s.prompts {
+		if p.GateID == id {
+			delete(s.prompts, k)
+		}
+	}
+	return nil
+}
+
+// SetOverride implements gate.Store.
+func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	g, ok := s.gates[id]
+	if !ok {
+		return fmt.Errorf("gate %q: %w", id, gate.ErrNotFound)
+	}
+	if o == nil {
+		g.Override = nil
+	} else {
+		c := *o
+		g.Override = &c
+	}
+	return nil
+}
+
+// LookupEntry implements gate.Store.
+func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*gate.Entry, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	es := s.entries[gateID]
+	for _, k := range gate.Prefixes(number) {
+		if e, ok := es[k]; ok && e.ValidAt(at) {
+			c := *e
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("entry for %s: %w", number, gate.ErrNotFound)
+}
+
+// GetEntry implements gate.Store.
+func (s *Store) GetEntry(ctx context.Context, gateID string, id int64) (*gate.Entry, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	for _, e := range s.entries[gateID] {
+		if e.ID == id {
+			c := *e
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("entry %d: %w", id, gate.ErrNotFound)
+}
+
+// ListEntries implements gate.Store.
+func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilter) ([]*gate.Entry, int, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer s.mu.Unlock()
+	var all []*gate.Entry
+	for _, e := range s.entries[gateID] {
+		if f.Caller == "" || strings.HasPrefix(e.Pattern, strings.TrimSuffix(f.Caller, "*")) {
+			c := *e
+			all = append(all, &c)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Pattern < all[j].Pattern })
+	return page(all, f.Offset, f.Limit), len(all), nil
+}
+
+func page[T any](all []T, offset, limit int) []T {
+	if limit <= 0 {
+		limit = 100
+	}
+	if offset >= len(all) {
+		return []T{}
+	}
+	return all[offset:min(offset+limit, len(all))]
+}
+
+// PutEntry implements gate.Store.
+func (s *Store) PutEntry(ctx context.Context, e *gate.Entry) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	return s.putLocked(e)
+}
+
+func (s *Store) putLocked(e *gate.Entry) error {
+	if _, ok := s.gates[e.GateID]; !ok {
+		return fmt.Errorf("gate %q: %w", e.GateID, gate.ErrNotFound)
+	}
+	es := s.entries[e.GateID]
+	if es == nil {
+		es = map[string]*gate.Entry{}
+		s.entries[e.GateID] = es
+	}
+	now := time.Now().UTC()
+	if e.ID == 0 {
+		if _, ok := es[e.Pattern]; ok {
+			return fmt.Errorf("entry %s: %w", e.Pattern, gate.ErrConflict)
+		}
+		s.nextID++
+		e.ID, e.CreatedAt, e.UpdatedAt = s.nextID, now, now
+		c := *e
+		es[e.Pattern] = &c
+		return nil
+	}
+	for k, old := range es {
+		if old.ID != e.ID {
+			continue
+		}
+		if other, ok := es[e.Pattern]; ok && other.ID != e.ID {
+			return fmt.Errorf("entry %s: %w", e.Pattern, gate.ErrConflict)
+		}
+		delete(es, k)
+		e.CreatedAt, e.UpdatedAt = old.CreatedAt, now
+		c := *e
+		es[e.Pattern] = &c
+		return nil
+	}
+	return fmt.Errorf("entry %d: %w", e.ID, gate.ErrNotFound)
+}
+
+// DeleteEntry implements gate.Store.
+func (s *Store) DeleteEntry(ctx context.Context, gateID string, id int64) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	for k, e := range s.entries[gateID] {
+		if e.ID == id {
+			delete(s.entries[gateID], k)
+			return nil
+		}
+	}
+	return fmt.Errorf("entry %d: %w", id, gate.ErrNotFound)
+}
+
+// ImportEntries implements gate.Store.
+func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error) {
+	var res gate.ImportResult
+	if err := s.lock(ctx); err != nil {
+		return res, err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.gates[gateID]; !ok {
+		return res, fmt.Errorf("gate %q: %w", gateID, gate.ErrNotFound)
+	}
+	seen := map[string]bool{}
+	next := map[string]*gate.Entry{}
+	for p, e := range s.entries[gateID] {
+		next[p] = e
+	}
+	now := time.Now().UTC()
+	for _, e := range entries {
+		if seen[e.Pattern] {
+			return gate.ImportResult{}, fmt.Errorf("entry %s twice in import: %w", e.Pattern, gate.ErrConflict)
+		}
+		seen[e.Pattern] = true
+		c := *e
+		c.GateID = gateID
+		if old, ok := next[e.Pattern]; ok {
+			c.ID, c.CreatedAt = old.ID, old.CreatedAt
+			res.Updated++
+		} else {
+			s.nextID++
+			c.ID, c.CreatedAt = s.nextID, now
+			res.Inserted++
+		}
+		c.UpdatedAt = now
+		next[e.Pattern] = &c
+	}
+	if opts.Replace {
+		for p := range next {
+			if !seen[p] {
+				delete(next, p)
+				res.Deleted++
+			}
+		}
+	}
+	s.entries[gateID] = next
+	return res, nil
+}
+
+// LogCall implements gate.Store.
+func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	r.ID = int64(len(s.calls) + 1)
+	c := *r
+	s.calls = append(s.calls, &c)
+	return nil
+}
+
+// ListCalls implements gate.Store.
+func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallRecord, int, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer s.mu.Unlock()
+	var all []*gate.CallRecord
+	for i := len(s.calls) - 1; i >= 0; i-- {
+		r := s.calls[i]
+		if (f.GateID != "" && r.GateID != f.GateID) || (f.Caller != "" && r.Caller != f.Caller) ||
+			(f.Outcome != "" && r.Outcome != f.Outcome) || (!f.From.IsZero() && r.At.Before(f.From)) ||
+			(!f.To.IsZero() && !r.At.Before(f.To)) {
+			continue
+		}
+		c := *r
+		all = append(all, &c)
+	}
+	return page(all, f.Offset, f.Limit), len(all), nil
+}
+
+// Calls returns every call-log row, oldest first.
+func (s *Store) Calls() []*gate.CallRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*gate.CallRecord(nil), s.calls...)
+}
+
+func key(gateID, caller string) string { return gateID + "\x00" + caller }
+
+// AddFailure implements gate.Store.
+func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	k := key(gateID, caller)
+	s.failures[k] = append(s.failures[k], t)
+	n := 0
+	for _, at := range s.failures[k] {
+		if at.After(t.Add(-window)) && !at.After(t) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// ResetFailures implements gate.Store.
+func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	delete(s.failures, key(gateID, caller))
+	return nil
+}
+
+// SetLockout implements gate.Store.
+func (s *Store) SetLockout(ctx context.Context, l *gate.Lockout) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	c := *l
+	s.lockouts[key(l.GateID, l.Caller)] = &c
+	return nil
+}
+
+// GetLockout implements gate.Store.
+func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.Time) (*gate.Lockout, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	l, ok := s.lockouts[key(gateID, caller)]
+	if !ok || !now.Before(l.Until) {
+		return nil, fmt.Errorf("lockout: %w", gate.ErrNotFound)
+	}
+	c := *l
+	return &c, nil
+}
+
+// ListLockouts implements gate.Store.
+func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) ([]*gate.Lockout, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []*gate.Lockout
+	for _, l := range s.lockouts {
+		if (gateID == "" || l.GateID == gateID) && now.Before(l.Until) {
+			c := *l
+			out = append(out, &c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return key(out[i].GateID, out[i].Caller) < key(out[j].GateID, out[j].Caller) })
+	return out, nil
+}
+
+// ClearLockout implements gate.Store.
+func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	k := key(gateID, caller)
+	if _, ok := s.lockouts[k]; !ok {
+		return fmt.Errorf("lockout: %w", gate.ErrNotFound)
+	}
+	delete(s.lockouts, k)
+	delete(s.failures, k)
+	return nil
+}
+
+func promptKey(gateID, lang string, k gate.PromptKey) string {
+	return gateID + "\x00" + lang + "\x00" + string(k)
+}
+
+// PutPrompt implements gate.Store.
+func (s *Store) PutPrompt(ctx context.Context, p *gate.PromptFile) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	c := *p
+	c.Data = append([]byte(nil), p.Data...)
+	c.Size = len(c.Data)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = time.Now().UTC()
+	}
+	s.prompts[promptKey(p.GateID, p.Lang, p.Key)] = &c
+	return nil
+}
+
+// GetPrompt implements gate.Store.
+func (s *Store) GetPrompt(ctx context.Context, gateID, lang string, k gate.PromptKey) (*gate.PromptFile, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	p, ok := s.prompts[promptKey(gateID, lang, k)]
+	if !ok {
+		return nil, fmt.Errorf("prompt: %w", gate.ErrNotFound)
+	}
+	c := *p
+	return &c, nil
+}
+
+// ListPrompts implements gate.Store.
+func (s *Store) ListPrompts(ctx context.Context, gateID string) ([]*gate.PromptFile, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []*gate.PromptFile
+	for _, p := range s.prompts {
+		if gateID == "" || p.GateID == gateID {
+			c := *p
+			c.Data = nil
+			out = append(out, &c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return promptKey(out[i].GateID, out[i].Lang, out[i].Key) < promptKey(out[j].GateID, out[j].Lang, out[j].Key)
+	})
+	return out, nil
+}
+
+// DeletePrompt implements gate.Store.
+func (s *Store) DeletePrompt(ctx context.Context, gateID, lang string, k gate.PromptKey) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	pk := promptKey(gateID, lang, k)
+	if _, ok := s.prompts[pk]; !ok {
+		return fmt.Errorf("prompt: %w", gate.ErrNotFound)
+	}
+	delete(s.prompts, pk)
+	return nil
+}
+
+// CreateToken implements gate.Store.
+func (s *Store) CreateToken(ctx context.Context, t *gate.Token) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.tokens[t.ID]; ok {
+		return fmt.Errorf("token: %w", gate.ErrConflict)
+	}
+	c := *t
+	s.tokens[t.ID] = &c
+	return nil
+}
+
+// GetToken implements gate.Store.
+func (s *Store) GetToken(ctx context.Context, id string) (*gate.Token, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return nil, fmt.Errorf("token: %w", gate.ErrNotFound)
+	}
+	c := *t
+	return &c, nil
+}
+
+// ListTokens implements gate.Store.
+func (s *Store) ListTokens(ctx context.Context) ([]*gate.Token, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []*gate.Token
+	for _, t := range s.tokens {
+		c := *t
+		out = append(out, &c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+// RevokeToken implements gate.Store.
+func (s *Store) RevokeToken(ctx context.Context, id string, t time.Time) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	tok, ok := s.tokens[id]
+	if !ok {
+		return fmt.Errorf("token: %w", gate.ErrNotFound)
+	}
+	tok.RevokedAt = t
+	return nil
+}
