@@ -1,0 +1,202 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Token format: "vg_<id>_<secret>". The id is 12 lower-case base32
+// characters (no '_'), the secret 32 random bytes in unpadded base64url.
+// Only SHA-256 of the whole token is stored.
+const (
+	tokenPrefix    = "vg_"
+	tokenIDLen     = 12
+	tokenSecretLen = 32
+)
+
+var tokenIDEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewToken returns a new API token for role: the clear token, to be shown
+// once to whoever asked for it, and the gate.Token to store (which holds
+// only the token's SHA-256). CreatedAt is left for the caller to set.
+func NewToken(role gate.Role, name string) (string, *gate.Token, error) {
+	if !validRole(role) {
+		return "", nil, fmt.Errorf("admin: new token: unknown role %q (want admin, operator or viewer)", role)
+	}
+	idb := make([]byte, 10)
+	sec := make([]byte, tokenSecretLen)
+	if _, err := rand.Read(idb); err != nil {
+		return "", nil, fmt.Errorf("admin: new token: %w", err)
+	}
+	if _, err := rand.Read(sec); err != nil {
+		return "", nil, fmt.Errorf("admin: new token: %w", err)
+	}
+	id := tokenIDEncoding.EncodeToString(idb)[:tokenIDLen]
+	clear := tokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(sec)
+	sum := sha256.Sum256([]byte(clear))
+	return clear, &gate.Token{ID: id, Name: name, Role: role, Hash: sum[:]}, nil
+}
+
+func validRole(r gate.Role) bool {
+	return r == gate.RoleViewer || r == gate.RoleOperator || r == gate.RoleAdmin
+}
+
+// rank orders roles; an unknown role ranks below viewer.
+func rank(r gate.Role) int {
+	switch r {
+	case gate.RoleViewer:
+		return 1
+	case gate.RoleOperator:
+		return 2
+	case gate.RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// parseToken splits a clear token into its id; ok is false when the token
+// is not of vipgate's form.
+func parseToken(tok string) (id string, ok bool) {
+	rest, ok := strings.CutPrefix(tok, tokenPrefix)
+	if !ok {
+		return "", false
+	}
+	id, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(id) < 8 || len(id) > 64 || len(secret) < 16 || len(secret) > 128 {
+		return "", false
+	}
+	return id, true
+}
+
+// dummyHash is compared against when a token's id is unknown, so that
+// unknown and known ids take the same time.
+var dummyHash = sha256.Sum256([]byte("vg_dummytoken_vipgate"))
+
+// errUnauthenticated means no valid token was presented.
+var errUnauthenticated = errors.New("missing, malformed, unknown or revoked bearer token")
+
+// checkToken returns the token presented as clear, or errUnauthenticated.
+// Store failures other than ErrNotFound are returned as they are.
+func (s *server) checkToken(ctx context.Context, clear string) (*gate.Token, error) {
+	sum := sha256.Sum256([]byte(clear))
+	id, ok := parseToken(clear)
+	var t *gate.Token
+	if ok {
+		var err error
+		t, err = s.store.GetToken(ctx, id)
+		if err != nil && !errors.Is(err, gate.ErrNotFound) {
+			return nil, fmt.Errorf("admin: check token: %w", err)
+		}
+	}
+	want := dummyHash[:]
+	if t != nil && len(t.Hash) == sha256.Size {
+		want = t.Hash
+	}
+	match := subtle.ConstantTimeCompare(sum[:], want) == 1
+	if t == nil || !match || !t.RevokedAt.IsZero() {
+		return nil, errUnauthenticated
+	}
+	return t, nil
+}
+
+type ctxKey int
+
+const tokenKey ctxKey = 1
+
+// tokenFrom returns the token that authenticated the request.
+func tokenFrom(ctx context.Context) *gate.Token {
+	t, _ := ctx.Value(tokenKey).(*gate.Token)
+	return t
+}
+
+// authenticate requires a valid bearer token.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, clear, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || clear == "" {
+			unauthorized(w, "send Authorization: Bearer <token>")
+			return
+		}
+		t, err := s.checkToken(r.Context(), strings.TrimSpace(clear))
+		if errors.Is(err, errUnauthenticated) {
+			unauthorized(w, err.Error())
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey, t)))
+	})
+}
+
+func unauthorized(w http.ResponseWriter, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="vipgate"`)
+	writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnauthorized), Status: http.StatusUnauthorized, Detail: detail})
+}
+
+// require lets requests through whose token has at least role.
+func require(role gate.Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t := tokenFrom(r.Context())
+			if t == nil || rank(t.Role) < rank(role) {
+				have := gate.Role("none")
+				if t != nil {
+					have = t.Role
+				}
+				writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusForbidden), Status: http.StatusForbidden,
+					Detail: fmt.Sprintf("this needs the %s role; the token has %s", role, have)})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// tokenOut is a token as the API shows it: never its hash.
+type tokenOut struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	Role      gate.Role `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+func (s *server) listTokens(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.store.ListTokens(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]tokenOut, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenOut{ID: t.ID, Name: t.Name, Role: t.Role, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id := urlParam(r, "token")
+	if _, err := s.store.GetToken(r.Context(), id); err != nil {
+		s.writeError(w, r, fmt.Errorf("token %q: %w", id, err))
+		return
+	}
+	if err := s.store.RevokeToken(r.Context(), id, s.now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,49 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// healthz answers 200 while the process serves HTTP.
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the store answers a ping and the call sources
+// are connected, else 503 saying which check failed.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"store": "ok", "sources": "ok"}
+	failed := false
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("admin: readiness: store", "err", err)
+		checks["store"] = "unreachable"
+		failed = true
+	}
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			s.log.Warn("admin: readiness: sources", "err", err)
+			checks["sources"] = fmt.Sprintf("not ready: %v", err)
+			failed = true
+		}
+	}
+	if failed {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "checks": checks})
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusNotFound), Status: http.StatusNotFound,
+		Detail: fmt.Sprintf("no such resource: %s", r.URL.Path)})
+}
+
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
+		Detail: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)})
+}

@@ -1,0 +1,165 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Metrics is vipgate's Prometheus registry and the observers that feed it.
+// Labels hold gate IDs (defined by administrators, so bounded), outcomes,
+// error classes and source names, never caller numbers. Its methods are
+// safe for concurrent use and do not block.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	calls         *prometheus.CounterVec
+	decision      prometheus.Histogram
+	webhook       *prometheus.HistogramVec
+	webhookErrors *prometheus.CounterVec
+	breakerOpen   *prometheus.GaugeVec
+	webhookCache  *prometheus.CounterVec
+	pinFailures   *prometheus.CounterVec
+	lockouts      *prometheus.CounterVec
+	inFlight      prometheus.Gauge
+	sourceUp      *prometheus.GaugeVec
+}
+
+var _ gate.Observer = (*Metrics)(nil)
+
+// noGate labels calls that matched no gate.
+const noGate = "none"
+
+// NewMetrics returns Metrics with a registry of its own that also holds
+// the Go runtime and process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_calls_total", Help: "Calls handled, by gate and outcome.",
+		}, []string{"gate", "outcome"}),
+		decision: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "vipgate_decision_seconds", Help: "Time the engine took to decide a call.",
+			Buckets: []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1},
+		}),
+		webhook: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vipgate_webhook_seconds", Help: "Webhook request latency, by gate.",
+			Buckets: []float64{5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10, 15},
+		}, []string{"gate"}),
+		webhookErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_webhook_errors_total", Help: "Failed webhook requests, by gate and error class.",
+		}, []string{"gate", "class"}),
+		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vipgate_webhook_breaker_open", Help: "1 while the webhook circuit breaker of a gate is open.",
+		}, []string{"gate"}),
+		webhookCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_webhook_cache_total", Help: "Webhook answer cache lookups, by gate and result (hit, miss).",
+		}, []string{"gate", "result"}),
+		pinFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_pin_failures_total", Help: "Wrong PIN attempts, by gate.",
+		}, []string{"gate"}),
+		lockouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_lockouts_total", Help: "Calls rejected by a lockout, by gate.",
+		}, []string{"gate"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vipgate_calls_in_flight", Help: "Calls vipgate is handling now.",
+		}),
+		sourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vipgate_source_up", Help: "1 while a call source (ari, agi) is connected to its server.",
+		}, []string{"source", "server"}),
+	}
+	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
+		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the registry, for adding collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+func gateLabel(id string) string {
+	if id == "" {
+		return noGate
+	}
+	return id
+}
+
+// CallStarted implements gate.Observer.
+func (m *Metrics) CallStarted(source string) { m.inFlight.Inc() }
+
+// CallFinished implements gate.Observer: it counts the call by gate and
+// outcome, observes the decision latency and counts wrong PIN attempts and
+// lockouts.
+func (m *Metrics) CallFinished(r *gate.CallRecord) {
+	m.inFlight.Dec()
+	if r == nil {
+		return
+	}
+	g := gateLabel(r.GateID)
+	m.calls.WithLabelValues(g, string(r.Outcome)).Inc()
+	if r.DecisionLatency > 0 {
+		m.decision.Observe(r.DecisionLatency.Seconds())
+	}
+	if f := failedAttempts(r); f > 0 {
+		m.pinFailures.WithLabelValues(g).Add(float64(f))
+	}
+	if r.Outcome == gate.OutcomeLockedOut {
+		m.lockouts.WithLabelValues(g).Inc()
+	}
+}
+
+// failedAttempts is the number of wrong PINs in a call: every attempt,
+// except the last one of a call that passed with a correct PIN.
+func failedAttempts(r *gate.CallRecord) int {
+	n := r.Attempts
+	if r.Outcome == gate.OutcomePINOK {
+		n--
+	}
+	return max(n, 0)
+}
+
+// WebhookRequest observes one webhook request; errClass is "" on success.
+func (m *Metrics) WebhookRequest(gateID string, latency time.Duration, errClass string) {
+	g := gateLabel(gateID)
+	m.webhook.WithLabelValues(g).Observe(latency.Seconds())
+	if errClass != "" {
+		m.webhookErrors.WithLabelValues(g, errClass).Inc()
+	}
+}
+
+// WebhookBreaker records the circuit-breaker state of a gate's webhook.
+func (m *Metrics) WebhookBreaker(gateID string, open bool) {
+	m.breakerOpen.WithLabelValues(gateLabel(gateID)).Set(b2f(open))
+}
+
+// WebhookCache counts one lookup in a gate's webhook answer cache.
+func (m *Metrics) WebhookCache(gateID string, hit bool) {
+	res := "miss"
+	if hit {
+		res = "hit"
+	}
+	m.webhookCache.WithLabelValues(gateLabel(gateID), res).Inc()
+}
+
+// SourceState records whether a call source (source "ari" or "agi") is
+// connected to server (an Asterisk name or address).
+func (m *Metrics) SourceState(source, server string, up bool) {
+	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

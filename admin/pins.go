@@ -1,0 +1,247 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// entryIn is a caller-table entry as clients write it. PIN is the clear
+// PIN: write-only, hashed at once. It is required on create; on update nil
+// keeps the stored PIN.
+type entryIn struct {
+	Caller     string    `json:"caller"`
+	PIN        *string   `json:"pin,omitempty"`
+	Label      string    `json:"label,omitempty"`
+	ValidFrom  time.Time `json:"valid_from,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+}
+
+// entryOut is an entry as the API shows it: never its PIN.
+type entryOut struct {
+	ID         int64     `json:"id"`
+	GateID     string    `json:"gate_id"`
+	Caller     string    `json:"caller"`
+	Label      string    `json:"label,omitempty"`
+	ValidFrom  time.Time `json:"valid_from,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+func newEntryOut(e *gate.Entry) entryOut {
+	return entryOut{ID: e.ID, GateID: e.GateID, Caller: e.Pattern, Label: e.Label,
+		ValidFrom: e.ValidFrom, ValidUntil: e.ValidUntil, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+}
+
+// maxLabel bounds an entry's label, in characters.
+const maxLabel = 200
+
+// checkPIN validates a clear PIN for gate g; the problem never holds the
+// PIN.
+func checkPIN(g *gate.Gate, pin string) string {
+	if err := gate.ValidatePIN(pin, g.Dialogue.MinDigits, g.Dialogue.MaxDigits); err != nil {
+		return err.Error()
+	}
+	if g.Dialogue.RejectWeak {
+		return gate.WeakPIN(pin)
+	}
+	return ""
+}
+
+// toEntry validates in for gate g and builds the entry; prev is the stored
+// entry on update.
+func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Entry, error) {
+	var errs gate.ValidationErrors
+	e := &gate.Entry{GateID: g.ID, Label: strings.TrimSpace(in.Label), ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil}
+	if prev != nil {
+		e.ID, e.PIN, e.CreatedAt = prev.ID, prev.PIN, prev.CreatedAt
+	}
+	if strings.TrimSpace(in.Caller) == "" {
+		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: "is required (a number in any format, or a prefix ending in '*')"})
+	} else if p, err := gate.NormalizePattern(in.Caller, s.regionOf(g)); err != nil {
+		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: err.Error()})
+	} else {
+		e.Pattern = p
+	}
+	switch {
+	case in.PIN == nil && prev == nil:
+		errs = append(errs, &gate.ValidationError{Field: "pin", Problem: "is required"})
+	case in.PIN != nil:
+		if p := checkPIN(g, *in.PIN); p != "" {
+			errs = append(errs, &gate.ValidationError{Field: "pin", Problem: p})
+		} else {
+			e.PIN = s.hasher.Hash(*in.PIN)
+		}
+	}
+	if utf8.RuneCountInString(e.Label) > maxLabel {
+		errs = append(errs, &gate.ValidationError{Field: "label", Problem: fmt.Sprintf("must have at most %d characters", maxLabel)})
+	}
+	if !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
+		errs = append(errs, &gate.ValidationError{Field: "valid_until", Problem: "must be after valid_from"})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return e, nil
+}
+
+// callerFilter reads a caller search: a number in any format, or a prefix
+// ending in '*'. It returns the normalised number or prefix (without '*').
+func callerFilter(raw, region, field string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	if strings.HasSuffix(raw, "*") {
+		p, err := gate.NormalizePattern(raw, region)
+		if err != nil {
+			return "", invalid(field, "%s", err.Error())
+		}
+		return strings.TrimSuffix(p, "*"), nil
+	}
+	n, err := gate.NormalizeNumber(raw, region)
+	if err != nil {
+		return "", invalid(field, "%s", err.Error())
+	}
+	return n, nil
+}
+
+func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	offset, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	caller, err := callerFilter(r.URL.Query().Get("caller"), s.regionOf(g), "caller")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Caller: caller, Offset: offset, Limit: limit})
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("list entries of gate %q: %w", g.ID, err))
+		return
+	}
+	out := pageOut[entryOut]{Items: make([]entryOut, 0, len(es)), Total: total, Offset: offset, Limit: limit}
+	for _, e := range es {
+		out.Items = append(out.Items, newEntryOut(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// entryID reads the entry ID from the URL.
+func entryID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(urlParam(r, "entry"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, fmt.Errorf("entry %q: %w", urlParam(r, "entry"), gate.ErrNotFound)
+	}
+	return id, nil
+}
+
+func (s *server) getEntry(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := entryID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := s.store.GetEntry(r.Context(), g.ID, id)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("entry %d of gate %q: %w", id, g.ID, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, newEntryOut(e))
+}
+
+func (s *server) createEntry(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in entryIn
+	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := s.toEntry(g, &in, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.PutEntry(r.Context(), e); err != nil {
+		s.writeError(w, r, fmt.Errorf("create entry %s of gate %q: %w", e.Pattern, g.ID, err))
+		return
+	}
+	s.log.Info("admin: entry created", "gate", g.ID, "entry", e.ID, "by", tokenFrom(r.Context()).ID)
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/gates/%s/pins/%d", g.ID, e.ID))
+	writeJSON(w, http.StatusCreated, newEntryOut(e))
+}
+
+func (s *server) updateEntry(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := entryID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	prev, err := s.store.GetEntry(r.Context(), g.ID, id)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("entry %d of gate %q: %w", id, g.ID, err))
+		return
+	}
+	var in entryIn
+	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := s.toEntry(g, &in, prev)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.PutEntry(r.Context(), e); err != nil {
+		s.writeError(w, r, fmt.Errorf("update entry %d of gate %q: %w", id, g.ID, err))
+		return
+	}
+	s.log.Info("admin: entry updated", "gate", g.ID, "entry", e.ID, "pin_changed", in.PIN != nil, "by", tokenFrom(r.Context()).ID)
+	writeJSON(w, http.StatusOK, newEntryOut(e))
+}
+
+func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	id, err := entryID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.DeleteEntry(r.Context(), g.ID, id); err != nil {
+		s.writeError(w, r, fmt.Errorf("delete entry %d of gate %q: %w", id, g.ID, err))
+		return
+	}
+	s.log.Info("admin: entry deleted", "gate", g.ID, "entry", id, "by", tokenFrom(r.Context()).ID)
+	w.WriteHeader(http.StatusNoContent)
+}

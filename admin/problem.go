@@ -1,0 +1,228 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	Errors []FieldProblem `json:"errors,omitempty"`
+}
+
+// FieldProblem names one rejected field of a request.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+// Problem type URIs.
+const (
+	problemBlank      = "about:blank"
+	problemValidation = "urn:vipgate:problem:validation"
+)
+
+// errorStatus maps vipgate's sentinel errors to HTTP statuses. The first
+// entry that matches (errors.Is) wins; anything else is a 500.
+var errorStatus = []struct {
+	err    error
+	status int
+}{
+	{gate.ErrNotFound, http.StatusNotFound},
+	{gate.ErrConflict, http.StatusConflict},
+	{gate.ErrInvalid, http.StatusUnprocessableEntity},
+	{gate.ErrUnavailable, http.StatusServiceUnavailable},
+	{gate.ErrTimeout, http.StatusGatewayTimeout},
+}
+
+// errBadRequest marks malformed requests (JSON syntax, wrong types); they
+// are answered with 400 and the fields named where known.
+var errBadRequest = errors.New("bad request")
+
+// badRequest is a malformed request with the fields it concerns.
+type badRequest struct {
+	detail string
+	fields []FieldProblem
+}
+
+func (e *badRequest) Error() string        { return e.detail }
+func (e *badRequest) Is(target error) bool { return target == errBadRequest }
+
+// statusOf returns the HTTP status for err.
+func statusOf(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	if errors.Is(err, errBadRequest) {
+		return http.StatusBadRequest
+	}
+	for _, m := range errorStatus {
+		if errors.Is(err, m.err) {
+			return m.status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// fieldProblems collects the field errors in err's chain.
+func fieldProblems(err error) []FieldProblem {
+	var out []FieldProblem
+	var walk func(error)
+	walk = func(e error) {
+		switch v := e.(type) {
+		case nil:
+			return
+		case *gate.ValidationError:
+			out = append(out, FieldProblem{Field: v.Field, Problem: v.Problem})
+			return
+		case gate.ValidationErrors:
+			for _, ve := range v {
+				out = append(out, FieldProblem{Field: ve.Field, Problem: ve.Problem})
+			}
+			return
+		case *badRequest:
+			out = append(out, v.fields...)
+			return
+		case interface{ Unwrap() []error }:
+			for _, u := range v.Unwrap() {
+				walk(u)
+			}
+		case interface{ Unwrap() error }:
+			walk(v.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// writeError answers with the problem document for err. Internal errors
+// are logged and answered without detail.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	p := Problem{Type: problemBlank, Title: http.StatusText(status), Status: status}
+	switch {
+	case status == http.StatusInternalServerError:
+		s.log.Error("admin: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Detail = "internal error; see the vipgate log"
+	case status == http.StatusRequestEntityTooLarge:
+		var mbe *http.MaxBytesError
+		errors.As(err, &mbe)
+		p.Detail = fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)
+		p.Errors = []FieldProblem{{Field: "body", Problem: p.Detail}}
+	default:
+		p.Detail = err.Error()
+		p.Errors = fieldProblems(err)
+		if len(p.Errors) > 0 && (status == http.StatusUnprocessableEntity || status == http.StatusBadRequest) {
+			p.Type = problemValidation
+			p.Detail = fmt.Sprintf("%d invalid field(s)", len(p.Errors))
+		}
+	}
+	writeProblem(w, p)
+}
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// invalid returns a validation error for one field.
+func invalid(field, format string, args ...any) error {
+	return gate.Invalid(field, format, args...)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads one JSON object from r's body (at most limit bytes) into
+// v, rejecting unknown fields and trailing data.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &badRequest{detail: "request body must be application/json", fields: []FieldProblem{{Field: "body", Problem: "Content-Type must be application/json"}}}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &badRequest{detail: "request body has data after the JSON object", fields: []FieldProblem{{Field: "body", Problem: "must hold exactly one JSON object"}}}
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a bad request naming the field.
+func jsonError(err error) error {
+	var (
+		mbe  *http.MaxBytesError
+		syn  *json.SyntaxError
+		typ  *json.UnmarshalTypeError
+		body = func(p string) error {
+			return &badRequest{detail: "malformed JSON: " + p, fields: []FieldProblem{{Field: "body", Problem: p}}}
+		}
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, io.EOF):
+		return body("request body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return body("JSON ends unexpectedly")
+	case errors.As(err, &syn):
+		return body(fmt.Sprintf("syntax error at byte %d", syn.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return &badRequest{detail: "malformed JSON: wrong type for " + field, fields: []FieldProblem{{Field: field, Problem: fmt.Sprintf("must be a JSON %s", jsonKind(typ.Type.Kind().String()))}}}
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return &badRequest{detail: "unknown field " + f, fields: []FieldProblem{{Field: f, Problem: "unknown field"}}}
+	}
+	// Errors from UnmarshalText/UnmarshalJSON of field types (durations,
+	// targets, times) do not name the field; report the message.
+	return body(strings.TrimPrefix(msg, "json: "))
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return k
+}

@@ -1,0 +1,121 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Size limits of request bodies.
+const (
+	// DefaultMaxBody bounds JSON request bodies when Deps.MaxBody is 0.
+	DefaultMaxBody = 1 << 20
+	// MaxPromptBytes bounds an uploaded prompt (WAV).
+	MaxPromptBytes = 5 << 20
+	// MaxImportBytes bounds a bulk import of PIN entries (CSV or JSON).
+	MaxImportBytes = 64 << 20
+)
+
+// Deps is what the admin API needs.
+type Deps struct {
+	// Store keeps everything; required. Changes made through the API go
+	// to the store and so apply to the next call without a restart.
+	Store gate.Store
+	// Engine answers /api/v1/explain; nil disables it (503).
+	Engine *gate.Engine
+	// Hasher hashes PINs written through the API; required.
+	Hasher *gate.Hasher
+	// Metrics is served on /metrics; nil means a fresh, unconnected
+	// registry.
+	Metrics *Metrics
+	// Region is the default region ("DE") for normalising numbers of gates
+	// that set none.
+	Region string
+	// Ready reports whether the call sources (ARI, AGI) are connected;
+	// nil means always ready. /readyz calls it with Store.Ping.
+	Ready func(ctx context.Context) error
+	// Logger, nil means discard.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxBody bounds JSON request bodies in bytes; 0 means DefaultMaxBody.
+	MaxBody int64
+}
+
+type server struct {
+	store   gate.Store
+	engine  *gate.Engine
+	hasher  *gate.Hasher
+	metrics *Metrics
+	region  string
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	now     func() time.Time
+	maxBody int64
+}
+
+// NewServer returns the admin API handler. See routes.go for the API.
+func NewServer(d Deps) http.Handler {
+	s := &server{
+		store:   d.Store,
+		engine:  d.Engine,
+		hasher:  d.Hasher,
+		metrics: d.Metrics,
+		region:  d.Region,
+		ready:   d.Ready,
+		log:     d.Logger,
+		now:     d.Now,
+		maxBody: d.MaxBody,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	return s.routes()
+}
+
+func urlParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
+
+// page reads offset and limit (default 100, at most 1000).
+func page(r *http.Request) (offset, limit int, err error) {
+	var errs gate.ValidationErrors
+	q := r.URL.Query()
+	offset, limit = 0, 100
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, &gate.ValidationError{Field: "offset", Problem: "must be a number >= 0"})
+		}
+		offset = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, &gate.ValidationError{Field: "limit", Problem: "must be a number from 1 to 1000"})
+		}
+		limit = n
+	}
+	return offset, limit, errs.Err()
+}
+
+// pageOut is a page of items with the total that match.
+type pageOut[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Offset int `json:"offset"`
+	Limit  int `json:"limit"`
+}
