@@ -1,0 +1,40 @@
+package gate_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
+)
+
+// BenchmarkDecideTable measures one Decide for a table gate on the
+// in-memory store: the engine's own cost and allocations, without I/O.
+func BenchmarkDecideTable(b *testing.B) {
+	h := mustHasher(b)
+	st := gatetest.NewStore()
+	g := staticGate(h, "4711")
+	g.Identification.Mode = gate.IdentTable
+	ctx := context.Background()
+	if err := st.CreateGate(ctx, g); err != nil {
+		b.Fatal(err)
+	}
+	var entries []*gate.Entry
+	for i := range 10000 {
+		entries = append(entries, &gate.Entry{Pattern: fmt.Sprintf("+491761%07d", i), PIN: h.Hash("4711")})
+	}
+	if _, err := st.ImportEntries(ctx, g.ID, entries, gate.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	info := gate.CallInfo{Caller: "01761 0004242", Called: "1000"}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
+			b.Fatal(d.Verdict, d.Trace)
+		}
+	}
+}
