@@ -37,6 +37,10 @@ type WAVInfo struct {
 	dataOff int
 }
 
+// errBadFormat is wrapped by Normalize's error for a WAV file in the wrong
+// format.
+var errBadFormat = errors.New("WAV must be mono 16-bit PCM at 8000 or 16000 Hz")
+
 // ErrNotWAV is returned (wrapped) by ParseWAV for data that is not a
 // RIFF/WAVE file or is damaged.
 var ErrNotWAV = errors.New("not a valid WAV file")
@@ -178,7 +182,7 @@ func checkUploadFormat(info WAVInfo) error {
 		}
 		got += p
 	}
-	return fmt.Errorf("sounds: normalize wav: WAV must be mono 16-bit PCM at 8000 or 16000 Hz; got %s", got)
+	return fmt.Errorf("sounds: normalize wav: %w; got %s", errBadFormat, got)
 }
 
 // formatName names a WAVE format tag for error texts.
