@@ -1,0 +1,128 @@
+package webhook
+
+import (
+	"sync"
+	"time"
+)
+
+// Breaker defaults.
+const (
+	DefaultBreakerFailures = 5
+	DefaultBreakerCooldown = 30 * time.Second
+)
+
+type breakerState uint8
+
+const (
+	breakerClosed breakerState = iota
+	breakerOpen
+	breakerHalfOpen
+)
+
+// breaker is a per-gate circuit breaker. Closed, it lets every request
+// through and counts consecutive failures; at the threshold it opens for the
+// cool-down, refusing requests. After the cool-down it is half-open: one
+// trial request goes through; its success closes the breaker, its failure
+// opens it again. Results of requests that started before the breaker
+// opened do not change an open or half-open breaker.
+type breaker struct {
+	threshold int
+	cooldown  time.Duration
+
+	mu       sync.Mutex
+	state    breakerState
+	failures int
+	until    time.Time // end of the cool-down while open
+	trial    bool      // a half-open trial is in flight
+}
+
+func newBreaker(threshold int, cooldown time.Duration) *breaker {
+	if threshold <= 0 {
+		threshold = DefaultBreakerFailures
+	}
+	if cooldown <= 0 {
+		cooldown = DefaultBreakerCooldown
+	}
+	return &breaker{threshold: threshold, cooldown: cooldown}
+}
+
+// allow reports whether a request may go out at now, and whether it is the
+// half-open trial. Every allowed request must be followed by exactly one of
+// success, failure or release with the same trial flag.
+func (b *breaker) allow(now time.Time) (ok, trial bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.state {
+	case breakerOpen:
+		if now.Before(b.until) {
+			return false, false
+		}
+		b.state = breakerHalfOpen
+		fallthrough
+	case breakerHalfOpen:
+		if b.trial {
+			return false, false
+		}
+		b.trial = true
+		return true, true
+	}
+	return true, false
+}
+
+// success records a successful request; it reports whether the breaker
+// closed.
+func (b *breaker) success(trial bool) (closed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state == breakerClosed {
+		b.failures = 0
+		return false
+	}
+	if !trial {
+		return false
+	}
+	b.trial = false
+	b.state = breakerClosed
+	b.failures = 0
+	return true
+}
+
+// failure records a failed request at now; it reports whether the breaker
+// (re)opened.
+func (b *breaker) failure(now time.Time, trial bool) (opened bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.state {
+	case breakerClosed:
+		b.failures++
+		if b.failures < b.threshold {
+			return false
+		}
+	default:
+		if !trial {
+			return false
+		}
+		b.trial = false
+	}
+	b.state = breakerOpen
+	b.until = now.Add(b.cooldown)
+	return true
+}
+
+// release ends an allowed request that neither succeeded nor failed (the
+// caller hung up, no slot was free); a trial may be taken again.
+func (b *breaker) release(trial bool) {
+	if !trial {
+		return
+	}
+	b.mu.Lock()
+	b.trial = false
+	b.mu.Unlock()
+}
+
+// open reports whether the breaker is open or half-open.
+func (b *breaker) open() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state != breakerClosed
+}

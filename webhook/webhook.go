@@ -1,0 +1,489 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Timeout and concurrency defaults.
+const (
+	DefaultTimeout       = 3 * time.Second
+	MaxTimeout           = 15 * time.Second
+	DefaultMaxConcurrent = 32
+)
+
+// Observer receives webhook metrics. Calls must not block. A nil Observer
+// is allowed.
+type Observer interface {
+	// WebhookRequest reports one authorization that was not answered from
+	// the cache: its latency and error class ("" on success).
+	WebhookRequest(gateID string, latency time.Duration, errClass string)
+	// WebhookBreaker reports that the gate's breaker opened (open true) or
+	// closed.
+	WebhookBreaker(gateID string, open bool)
+	// WebhookCache reports one cache lookup of a gate with a cache.
+	WebhookCache(gateID string, hit bool)
+}
+
+// Config wires an Authorizer. Every field is optional.
+type Config struct {
+	// Client sends the requests. Nil means a client on a shared transport
+	// tuned for keep-alive reuse, without proxy. Redirects are never
+	// followed, whatever the client says. A gate with a CAFile gets a clone
+	// of the client's *http.Transport with the extra roots.
+	Client *http.Client
+	// Logger receives breaker changes (Info), a missing-secret warning and
+	// per-request lines (Debug); nil discards.
+	Logger *slog.Logger
+	// Observer receives metrics; nil drops them.
+	Observer Observer
+	// Now is the clock for signatures, the cache and the breaker; nil means
+	// time.Now. Latency is always measured with the monotonic clock.
+	Now func() time.Time
+	// Secret returns the signing key of a gate; nil means reading
+	// g.Identification.Webhook.SecretFile (surrounding white space removed),
+	// cached until the file's modification time or size changes. A nil key
+	// sends requests unsigned.
+	Secret func(g *gate.Gate) ([]byte, error)
+}
+
+// Authorizer asks a gate's webhook for a verdict. It is safe for
+// concurrent use.
+type Authorizer struct {
+	cfg     Config
+	log     *slog.Logger
+	obs     Observer
+	now     func() time.Time
+	secrets secretFiles
+	base    http.RoundTripper
+
+	mu     sync.Mutex
+	states map[string]*gateState // by gate ID
+}
+
+var _ gate.Authorizer = (*Authorizer)(nil)
+
+// New returns an Authorizer.
+func New(cfg Config) *Authorizer {
+	a := &Authorizer{cfg: cfg, log: cfg.Logger, obs: cfg.Observer, now: cfg.Now, states: make(map[string]*gateState)}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.obs == nil {
+		a.obs = nopObserver{}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	switch {
+	case cfg.Client == nil:
+		a.base = newTransport()
+	case cfg.Client.Transport == nil:
+		a.base = http.DefaultTransport
+	default:
+		a.base = cfg.Client.Transport
+	}
+	return a
+}
+
+// newTransport returns the shared transport: keep-alive reuse with enough
+// idle connections per host for the default concurrency, no proxy.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		DialContext:            (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    2 * DefaultMaxConcurrent,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    5 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+	}
+}
+
+// CloseIdleConnections closes idle connections of every transport the
+// Authorizer uses.
+func (a *Authorizer) CloseIdleConnections() {
+	type idleCloser interface{ CloseIdleConnections() }
+	if c, ok := a.base.(idleCloser); ok {
+		c.CloseIdleConnections()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, st := range a.states {
+		if st.ownTransport != nil {
+			st.ownTransport.CloseIdleConnections()
+		}
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) WebhookRequest(string, time.Duration, string) {}
+func (nopObserver) WebhookBreaker(string, bool)                  {}
+func (nopObserver) WebhookCache(string, bool)                    {}
+
+// gateState is what the Authorizer keeps per gate and webhook
+// configuration.
+type gateState struct {
+	id           string
+	fingerprint  [sha256.Size]byte
+	cfg          gate.WebhookConfig
+	method       string
+	timeout      time.Duration
+	sem          chan struct{}
+	breaker      *breaker
+	cache        *cache // nil without CacheTTL
+	client       *http.Client
+	ownTransport *http.Transport // set with a CAFile
+	warnUnsigned sync.Once
+}
+
+func fingerprint(c *gate.WebhookConfig) [sha256.Size]byte {
+	b, _ := json.Marshal(c) // a struct of strings, ints and a string map
+	return sha256.Sum256(b)
+}
+
+// state returns the state of g's current webhook configuration, building
+// it on first use and replacing it when the configuration changed.
+func (a *Authorizer) state(g *gate.Gate) (*gateState, error) {
+	wc := g.Identification.Webhook
+	fp := fingerprint(wc)
+	a.mu.Lock()
+	old := a.states[g.ID]
+	a.mu.Unlock()
+	if old != nil && old.fingerprint == fp {
+		return old, nil
+	}
+	st, err := a.newState(g.ID, fp, wc)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if cur := a.states[g.ID]; cur != nil && cur.fingerprint == fp {
+		// Another call built the same state first.
+		a.mu.Unlock()
+		if st.ownTransport != nil {
+			st.ownTransport.CloseIdleConnections()
+		}
+		return cur, nil
+	}
+	old = a.states[g.ID]
+	a.states[g.ID] = st
+	a.mu.Unlock()
+	if old != nil {
+		if old.breaker.open() {
+			a.obs.WebhookBreaker(g.ID, false)
+		}
+		if old.ownTransport != nil {
+			old.ownTransport.CloseIdleConnections()
+		}
+		a.log.Debug("webhook configuration changed", "gate", g.ID)
+	}
+	return st, nil
+}
+
+func (a *Authorizer) newState(id string, fp [sha256.Size]byte, wc *gate.WebhookConfig) (*gateState, error) {
+	st := &gateState{id: id, fingerprint: fp, cfg: *wc}
+	switch strings.ToUpper(strings.TrimSpace(wc.Method)) {
+	case "", http.MethodGet:
+		st.method = http.MethodGet
+	case http.MethodPost:
+		st.method = http.MethodPost
+	default:
+		return nil, errorf(ClassConfig, "configure", "method must be GET or POST")
+	}
+	if strings.TrimSpace(wc.URL) == "" {
+		return nil, errorf(ClassConfig, "configure", "no URL")
+	}
+	if _, err := expandURL(wc.URL, "+10000000000", "+10000000000"); err != nil {
+		return nil, newError(ClassConfig, "configure", err)
+	}
+	st.timeout = wc.Timeout.D()
+	if st.timeout <= 0 {
+		st.timeout = DefaultTimeout
+	}
+	st.timeout = min(st.timeout, MaxTimeout)
+	n := wc.MaxConcurrent
+	if n <= 0 {
+		n = DefaultMaxConcurrent
+	}
+	st.sem = make(chan struct{}, n)
+	st.breaker = newBreaker(wc.BreakerFailures, wc.BreakerCooldown.D())
+	if ttl := wc.CacheTTL.D(); ttl > 0 {
+		st.cache = newCache(ttl, DefaultCacheSize)
+	}
+
+	rt := a.base
+	if wc.CAFile != "" {
+		t, err := a.caTransport(wc.CAFile)
+		if err != nil {
+			return nil, newError(ClassConfig, "configure", err)
+		}
+		st.ownTransport, rt = t, t
+	}
+	st.client = &http.Client{
+		Transport:     rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	if a.cfg.Client != nil {
+		st.client.Jar = a.cfg.Client.Jar
+	}
+	return st, nil
+}
+
+// caTransport clones the base transport with the system roots plus the
+// certificates in file.
+func (a *Authorizer) caTransport(file string) (*http.Transport, error) {
+	base, ok := a.base.(*http.Transport)
+	if !ok {
+		return nil, errors.New("a CA file needs an *http.Transport in Config.Client")
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", file)
+	}
+	t := base.Clone()
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	t.TLSClientConfig.RootCAs = pool
+	t.TLSClientConfig.MinVersion = max(t.TLSClientConfig.MinVersion, tls.VersionTLS12)
+	return t, nil
+}
+
+// secret returns the signing key of g, nil for unsigned requests.
+func (a *Authorizer) secret(g *gate.Gate) (Secret, error) {
+	if a.cfg.Secret != nil {
+		k, err := a.cfg.Secret(g)
+		return Secret(k), err
+	}
+	if f := g.Identification.Webhook.SecretFile; f != "" {
+		return a.secrets.load(f)
+	}
+	return nil, nil
+}
+
+// Authorize asks g's webhook about the call in req. It blocks for at most
+// the gate's timeout (default 3s, at most 15s) or until ctx is done: the
+// wait for a free request slot and the request share that deadline.
+//
+// A successful answer is served from the cache when the gate has one. The
+// returned answer carries the latency even with an error. Errors are *Error;
+// their class says what failed.
+func (a *Authorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthRequest) (gate.AuthAnswer, error) {
+	start := time.Now()
+	if g == nil || g.Identification.Webhook == nil {
+		return gate.AuthAnswer{}, errorf(ClassConfig, "configure", "gate has no webhook configuration")
+	}
+	st, err := a.state(g)
+	if err != nil {
+		a.obs.WebhookRequest(g.ID, time.Since(start), err.(*Error).Class)
+		return gate.AuthAnswer{Latency: time.Since(start)}, err
+	}
+	key := cacheKey{caller: req.Caller, called: req.Called}
+	if st.cache != nil {
+		ans, ok := st.cache.get(key, a.now())
+		a.obs.WebhookCache(g.ID, ok)
+		if ok {
+			ans.Cached = true
+			ans.Latency = time.Since(start)
+			a.log.Debug("webhook answer from cache", "gate", g.ID, "call", req.CallID, "kind", ans.Kind)
+			return ans, nil
+		}
+	}
+
+	ans, aerr := a.authorize(ctx, g, st, req)
+	ans.Latency = time.Since(start)
+	class := ""
+	if aerr != nil {
+		class = aerr.Class
+	}
+	a.obs.WebhookRequest(g.ID, ans.Latency, class)
+	if aerr != nil {
+		return gate.AuthAnswer{Latency: ans.Latency}, aerr
+	}
+	if st.cache != nil {
+		st.cache.put(key, ans, a.now())
+	}
+	return ans, nil
+}
+
+func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState, req gate.AuthRequest) (gate.AuthAnswer, *Error) {
+	if err := checkNumber("caller", req.Caller); err != nil {
+		return gate.AuthAnswer{}, newError(ClassRequest, "build request", err)
+	}
+	if err := checkNumber("called", req.Called); err != nil {
+		return gate.AuthAnswer{}, newError(ClassRequest, "build request", err)
+	}
+	key, err := a.secret(g)
+	if err != nil {
+		return gate.AuthAnswer{}, newError(ClassConfig, "read secret", err)
+	}
+	if key == nil {
+		st.warnUnsigned.Do(func() {
+			a.log.Warn("webhook requests are sent unsigned: the gate has no secret file", "gate", g.ID)
+		})
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+
+	ok, trial := st.breaker.allow(a.now())
+	if !ok {
+		return gate.AuthAnswer{}, errorf(ClassBreakerOpen, "request", "circuit breaker open")
+	}
+	select {
+	case st.sem <- struct{}{}:
+	default:
+		select {
+		case st.sem <- struct{}{}:
+		case <-ctx.Done():
+			st.breaker.release(trial)
+			if e := a.ctxError(ctx, "wait for a request slot"); e.Class == ClassCanceled {
+				return gate.AuthAnswer{}, e
+			}
+			return gate.AuthAnswer{}, errorf(ClassOverload, "wait for a request slot", "%d requests in flight until the deadline", cap(st.sem))
+		}
+	}
+	ans, e := a.do(ctx, st, req, key)
+	<-st.sem
+
+	switch {
+	case e == nil:
+		if st.breaker.success(trial) {
+			a.log.Info("webhook circuit breaker closed", "gate", g.ID)
+			a.obs.WebhookBreaker(g.ID, false)
+		}
+	case e.Class == ClassCanceled:
+		st.breaker.release(trial)
+	default:
+		if st.breaker.failure(a.now(), trial) {
+			a.log.Info("webhook circuit breaker open", "gate", g.ID, "cooldown", st.breaker.cooldown, "class", e.Class)
+			a.obs.WebhookBreaker(g.ID, true)
+		}
+	}
+	return ans, e
+}
+
+// do sends one request and reads the answer.
+func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest, key Secret) (gate.AuthAnswer, *Error) {
+	u, err := expandURL(st.cfg.URL, req.Caller, req.Called)
+	if err != nil {
+		return gate.AuthAnswer{}, newError(ClassConfig, "build request", err)
+	}
+	var body []byte
+	if st.method == http.MethodPost {
+		tmpl := st.cfg.Body
+		if tmpl == "" {
+			tmpl = DefaultPOSTBody
+		}
+		body = []byte(expand(tmpl, req.Caller, req.Called, jsonEscape))
+	}
+	hreq, err := http.NewRequestWithContext(ctx, st.method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return gate.AuthAnswer{}, errorf(ClassConfig, "build request", "cannot build the request")
+	}
+	if body == nil {
+		hreq.Body, hreq.GetBody, hreq.ContentLength = http.NoBody, nil, 0
+	} else {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", "vipgate-webhook")
+	hreq.Header.Set("X-Vipgate-Gate", st.id)
+	if req.CallID != "" && checkNumber("call ID", req.CallID) == nil {
+		hreq.Header.Set("X-Vipgate-Call-ID", req.CallID)
+	}
+	for k, v := range st.cfg.Headers {
+		v = expand(v, req.Caller, req.Called, plain)
+		if strings.EqualFold(k, "Host") {
+			hreq.Host = v
+			continue
+		}
+		hreq.Header.Set(k, v)
+	}
+	if key != nil {
+		ts := a.now().Unix()
+		hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+		hreq.Header.Set(HeaderSignature, Sign(key, ts, st.method, signedURL(u, hreq.Host), body))
+	}
+
+	t0 := time.Now()
+	resp, err := st.client.Do(hreq)
+	if err != nil {
+		e := a.transportError(ctx, err)
+		a.log.Debug("webhook request failed", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "class", e.Class, "latency", time.Since(t0))
+		return gate.AuthAnswer{}, e
+	}
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	// Drain a little more so the connection can be reused, then close.
+	io.CopyN(io.Discard, resp.Body, 4*MaxBody)
+	resp.Body.Close()
+	a.log.Debug("webhook answered", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return gate.AuthAnswer{}, newError(ClassStatus, "request", &StatusError{Code: resp.StatusCode})
+	}
+	if rerr != nil {
+		return gate.AuthAnswer{}, a.transportError(ctx, rerr)
+	}
+	if len(data) > MaxBody {
+		return gate.AuthAnswer{}, newError(ClassTooLarge, "read answer", errTooLarge)
+	}
+	ans, err := ParseAnswer(data)
+	if err != nil {
+		return gate.AuthAnswer{}, err.(*Error)
+	}
+	return ans, nil
+}
+
+// ctxError classifies a done ctx: the caller's cancellation or a deadline.
+func (a *Authorizer) ctxError(ctx context.Context, op string) *Error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return newError(ClassCanceled, op, context.Cause(ctx))
+	}
+	return newError(ClassTimeout, op, gate.ErrTimeout)
+}
+
+// transportError classifies an error of client.Do or of reading the body.
+// It drops the *url.Error wrapper, whose text quotes the URL.
+func (a *Authorizer) transportError(ctx context.Context, err error) *Error {
+	if ctx.Err() != nil {
+		return a.ctxError(ctx, "request")
+	}
+	var ue interface{ Timeout() bool }
+	if errors.As(err, &ue) && ue.Timeout() {
+		return newError(ClassTimeout, "request", gate.ErrTimeout)
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return newError(ClassNetwork, "request", err)
+}
