@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/vipgate/vipgate/gate"
@@ -161,24 +163,23 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 			return &badRequest{detail: "request body must be application/json", fields: []FieldProblem{{Field: "body", Problem: "Content-Type must be application/json"}}}
 		}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(err, body)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		return &badRequest{detail: "request body has data after the JSON object", fields: []FieldProblem{{Field: "body", Problem: "must hold exactly one JSON object"}}}
 	}
 	return nil
 }
 
 // jsonError turns a decoding error into a bad request naming the field.
-func jsonError(err error) error {
+func jsonError(err error, doc []byte) error {
 	var (
 		mbe  *http.MaxBytesError
 		syn  *json.SyntaxError
@@ -205,12 +206,52 @@ func jsonError(err error) error {
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		f = strings.Trim(f, `"`)
+		f = fieldPath(doc, strings.Trim(f, `"`))
 		return &badRequest{detail: "unknown field " + f, fields: []FieldProblem{{Field: f, Problem: "unknown field"}}}
 	}
 	// Errors from UnmarshalText/UnmarshalJSON of field types (durations,
 	// targets, times) do not name the field; report the message.
 	return body(strings.TrimPrefix(msg, "json: "))
+}
+
+// fieldPath finds the dotted path of the first object key named key in
+// the JSON document body ("identification.static_pin_hash"); it falls back
+// to key.
+func fieldPath(body []byte, key string) string {
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return key
+	}
+	var find func(v any, prefix string) (string, bool)
+	find = func(v any, prefix string) (string, bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			if _, ok := x[key]; ok {
+				return prefix + key, true
+			}
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				if p, ok := find(x[k], prefix+k+"."); ok {
+					return p, true
+				}
+			}
+		case []any:
+			for i, e := range x {
+				if p, ok := find(e, strings.TrimSuffix(prefix, ".")+fmt.Sprintf("[%d].", i)); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	if p, ok := find(doc, ""); ok {
+		return p
+	}
+	return key
 }
 
 func jsonKind(k string) string {

@@ -37,6 +37,20 @@ func (s *server) routes() http.Handler {
 		r.With(operator).Put("/gates/{gate}/pins/{entry}", s.updateEntry)
 		r.With(operator).Delete("/gates/{gate}/pins/{entry}", s.deleteEntry)
 
+		r.With(operator).Put("/gates/{gate}/override", s.setOverride)
+		r.With(operator).Delete("/gates/{gate}/override", s.clearOverride)
+
+		r.With(viewer).Get("/lockouts", s.listLockouts)
+		r.With(operator).Delete("/gates/{gate}/lockouts/{caller}", s.clearLockout)
+
+		r.With(viewer).Get("/calls", s.listCalls)
+		r.With(viewer).Post("/explain", s.explain)
+
+		r.With(viewer).Get("/prompts", s.listPrompts)
+		r.With(viewer).Get("/prompts/{gate}/{lang}/{key}", s.getPrompt)
+		r.With(admin).Put("/prompts/{gate}/{lang}/{key}", s.putPrompt)
+		r.With(admin).Delete("/prompts/{gate}/{lang}/{key}", s.deletePrompt)
+
 		r.With(admin).Get("/tokens", s.listTokens)
 		r.With(admin).Delete("/tokens/{token}", s.revokeToken)
 	})

@@ -1,0 +1,165 @@
+package admin
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// outcomes are the call outcomes the call-log filter accepts.
+var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.OutcomeRejected, gate.OutcomePINOK,
+	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeFailed}
+
+// maxCSVCalls bounds a CSV export of the call log.
+const maxCSVCalls = 100_000
+
+// callFilter reads the call-log filter from the query.
+func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
+	var f gate.CallFilter
+	var errs gate.ValidationErrors
+	q := r.URL.Query()
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &gate.ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	var g *gate.Gate
+	if f.GateID = q.Get("gate"); f.GateID != "" {
+		if !gate.ValidID(f.GateID) {
+			add("gate", "is not a valid gate ID")
+		} else if gg, err := s.store.GetGate(r.Context(), f.GateID); err == nil {
+			g = gg
+		}
+	}
+	if c := q.Get("caller"); c != "" {
+		n, err := gate.NormalizeNumber(c, s.regionOf(g))
+		if err != nil {
+			add("caller", "%s", err.Error())
+		}
+		f.Caller = n
+	}
+	if o := q.Get("outcome"); o != "" {
+		f.Outcome = gate.Outcome(o)
+		ok := false
+		for _, v := range outcomes {
+			ok = ok || v == f.Outcome
+		}
+		if !ok {
+			add("outcome", "must be one of passed, forwarded, rejected, pin_ok, pin_failed, abandoned, locked_out, failed")
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
+			}
+			*p.dst = t
+		}
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		add("to", "must be after from")
+	}
+	off, lim, err := page(r)
+	if err != nil {
+		errs = append(errs, err.(gate.ValidationErrors)...)
+	}
+	f.Offset, f.Limit = off, lim
+	switch q.Get("format") {
+	case "", "json", "csv":
+	default:
+		add("format", "must be json or csv")
+	}
+	return f, errs.Err()
+}
+
+func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
+	f, err := s.callFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		s.exportCalls(w, r, f)
+		return
+	}
+	rs, total, err := s.store.ListCalls(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("list calls: %w", err))
+		return
+	}
+	if rs == nil {
+		rs = []*gate.CallRecord{}
+	}
+	writeJSON(w, http.StatusOK, pageOut[*gate.CallRecord]{Items: rs, Total: total, Offset: f.Offset, Limit: f.Limit})
+}
+
+// callCSVHeader is the header row of the call-log CSV export.
+var callCSVHeader = []string{"id", "at", "source", "channel_id", "gate_id", "caller_raw", "caller", "called", "active",
+	"mode", "verdict", "attempts", "outcome", "target", "entry_id", "decision_latency_ms", "duration_ms", "webhook_latency_ms", "error_class"}
+
+// exportCalls writes every row matching f (from f.Offset, at most
+// maxCSVCalls) as CSV, reading the store page by page.
+func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.CallFilter) {
+	const pageSize = 1000
+	f.Limit = pageSize
+	first, total, err := s.store.ListCalls(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("export calls: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="vipgate-calls.csv"`)
+	cw := csv.NewWriter(w)
+	_ = cw.Write(callCSVHeader)
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+	written := 0
+	for rs := first; len(rs) > 0 && written < maxCSVCalls; {
+		for _, c := range rs {
+			entry := ""
+			if c.EntryID != 0 {
+				entry = strconv.FormatInt(c.EntryID, 10)
+			}
+			_ = cw.Write([]string{strconv.FormatInt(c.ID, 10), c.At.UTC().Format(time.RFC3339Nano), c.Source, c.ChannelID, c.GateID,
+				csvSafe(c.CallerRaw), c.Caller, csvSafe(c.Called), strconv.FormatBool(c.Active), string(c.Mode), string(c.Verdict),
+				strconv.Itoa(c.Attempts), string(c.Outcome), c.Target, entry, ms(c.DecisionLatency), ms(c.Duration),
+				ms(c.WebhookLatency), c.ErrorClass})
+		}
+		written += len(rs)
+		f.Offset += len(rs)
+		if len(rs) < pageSize || f.Offset >= total {
+			break
+		}
+		rs, _, err = s.store.ListCalls(r.Context(), f)
+		if err != nil {
+			s.log.Error("admin: export calls: page failed; export is cut short", "offset", f.Offset, "err", err)
+			break
+		}
+	}
+	cw.Flush()
+}
+
+// csvSafe defuses spreadsheet formulas in values that callers control
+// (caller ID, dialled number): a leading =, +, -, @ is prefixed with a
+// quote unless the value is a plain phone number.
+func csvSafe(v string) string {
+	if v == "" {
+		return v
+	}
+	switch v[0] {
+	case '=', '@', '-', '\t', '\r':
+		return "'" + v
+	case '+':
+		for _, c := range v[1:] {
+			if c < '0' || c > '9' {
+				return "'" + v
+			}
+		}
+	}
+	return v
+}

@@ -1,0 +1,136 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// explainIn asks what the Engine would decide for a call.
+type explainIn struct {
+	// Gate is the name the dialplan would pass; empty selects by Called.
+	Gate   string `json:"gate,omitempty"`
+	Caller string `json:"caller"`
+	Called string `json:"called"`
+	// At is the moment to decide for; zero means now.
+	At time.Time `json:"at,omitzero"`
+}
+
+// explainOut is a decision as the API shows it. It never holds a PIN:
+// ask_pin says only which PIN the caller would be asked for.
+type explainOut struct {
+	At        time.Time        `json:"at"`
+	Verdict   gate.Verdict     `json:"verdict"`
+	Target    string           `json:"target,omitempty"`
+	Announce  gate.PromptKey   `json:"announce,omitempty"`
+	AskPIN    *askPINOut       `json:"ask_pin,omitempty"`
+	Gate      string           `json:"gate,omitempty"`
+	Active    bool             `json:"active"`
+	Mode      gate.IdentMode   `json:"mode,omitempty"`
+	Caller    string           `json:"caller,omitempty"`
+	Entry     *entryRef        `json:"entry,omitempty"`
+	LockedOut bool             `json:"locked_out"`
+	Error     string           `json:"error,omitempty"`
+	ErrClass  string           `json:"error_class,omitempty"`
+	Webhook   string           `json:"webhook_latency,omitempty"`
+	Trace     []gate.TraceStep `json:"trace"`
+}
+
+type askPINOut struct {
+	// Expects says whose PIN is expected, never the PIN.
+	Expects     string `json:"expects"`
+	OnCorrect   string `json:"on_correct"`
+	OnIncorrect string `json:"on_incorrect"`
+	MaxRetries  int    `json:"max_retries"`
+	MinDigits   int    `json:"min_digits"`
+	MaxDigits   int    `json:"max_digits"`
+}
+
+type entryRef struct {
+	ID     int64  `json:"id"`
+	Caller string `json:"caller"`
+	Label  string `json:"label,omitempty"`
+}
+
+func newExplainOut(d *gate.Decision, at time.Time) explainOut {
+	out := explainOut{At: at, Verdict: d.Verdict, Target: d.Target.String(), Announce: d.Announce,
+		Active: d.Active, Mode: d.Mode, Caller: d.Caller, LockedOut: d.LockedOut, ErrClass: d.ErrClass, Trace: d.Trace}
+	if out.Trace == nil {
+		out.Trace = []gate.TraceStep{}
+	}
+	if d.Gate != nil {
+		out.Gate = d.Gate.ID
+	}
+	if d.Entry != nil {
+		out.Entry = &entryRef{ID: d.Entry.ID, Caller: d.Entry.Pattern, Label: d.Entry.Label}
+	}
+	if d.Err != nil {
+		out.Error = d.Err.Error()
+	}
+	if d.WebhookLatency > 0 {
+		out.Webhook = d.WebhookLatency.String()
+	}
+	if a := d.AskPIN; a != nil {
+		out.AskPIN = &askPINOut{Expects: expects(d), OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(),
+			MaxRetries: a.MaxRetries, MinDigits: a.MinDigits, MaxDigits: a.MaxDigits}
+	}
+	return out
+}
+
+// expects describes the expected PIN without revealing it.
+func expects(d *gate.Decision) string {
+	switch d.AskPIN.Expected.(type) {
+	case gate.ClearPIN:
+		return "the PIN the webhook answered with"
+	case gate.HashedPIN, *gate.HashedPIN:
+		if d.Entry != nil {
+			return fmt.Sprintf("the PIN of caller entry #%d", d.Entry.ID)
+		}
+		return "the gate's static PIN"
+	}
+	return "a PIN"
+}
+
+func (s *server) explain(w http.ResponseWriter, r *http.Request) {
+	if s.engine == nil {
+		s.writeError(w, r, fmt.Errorf("explain: no engine configured: %w", gate.ErrUnavailable))
+		return
+	}
+	var in explainIn
+	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs gate.ValidationErrors
+	in.Gate, in.Caller, in.Called = strings.TrimSpace(in.Gate), strings.TrimSpace(in.Caller), strings.TrimSpace(in.Called)
+	if in.Gate != "" && !gate.ValidID(in.Gate) {
+		errs = append(errs, &gate.ValidationError{Field: "gate", Problem: "is not a valid gate name"})
+	}
+	if len(in.Caller) > 40 {
+		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: "is too long"})
+	}
+	if in.Called == "" && in.Gate == "" {
+		errs = append(errs, &gate.ValidationError{Field: "called", Problem: "is required when no gate is named"})
+	}
+	if len(in.Called) > 80 {
+		errs = append(errs, &gate.ValidationError{Field: "called", Problem: "is too long"})
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, errs)
+		return
+	}
+	at := in.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	d := s.engine.Explain(r.Context(), in.Gate, in.Caller, in.Called, at)
+	if d == nil {
+		s.writeError(w, r, errors.New("explain: engine returned no decision"))
+		return
+	}
+	writeJSON(w, http.StatusOK, newExplainOut(d, at))
+}

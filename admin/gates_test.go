@@ -1,0 +1,132 @@
+package admin_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestGatesCRUD(t *testing.T) {
+	e := newEnv(t)
+	r := e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711"))
+	mustStatus(t, r, http.StatusCreated)
+	if loc := r.header.Get("Location"); loc != "/api/v1/gates/hotline" {
+		t.Errorf("Location %q", loc)
+	}
+	var g struct {
+		ID             string `json:"id"`
+		Name           string `json:"name"`
+		Identification map[string]any
+	}
+	r.json(t, &g)
+	if g.ID != "hotline" || g.Identification["static_pin_set"] != true {
+		t.Errorf("created gate %s", r.body)
+	}
+	if _, ok := g.Identification["static_pin_hash"]; ok {
+		t.Errorf("response holds the PIN hash: %s", r.body)
+	}
+
+	r = e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711"))
+	mustStatus(t, r, http.StatusConflict)
+	r.fields(t)
+
+	r = e.do(e.tokens["viewer"], "GET", "/api/v1/gates", nil)
+	mustStatus(t, r, http.StatusOK)
+	var list struct{ Items []map[string]any }
+	r.json(t, &list)
+	if len(list.Items) != 1 || list.Items[0]["id"] != "hotline" {
+		t.Errorf("list %s", r.body)
+	}
+
+	// Update without static_pin keeps the PIN; the name changes.
+	upd := staticGate("hotline", "")
+	delete(upd["identification"].(map[string]any), "static_pin")
+	upd["name"] = "Renamed"
+	r = e.admin("PUT", "/api/v1/gates/hotline", upd)
+	mustStatus(t, r, http.StatusOK)
+	r = e.admin("GET", "/api/v1/gates/hotline", nil)
+	mustStatus(t, r, http.StatusOK)
+	r.json(t, &g)
+	if g.Name != "Renamed" || g.Identification["static_pin_set"] != true {
+		t.Errorf("after update: %s", r.body)
+	}
+
+	// The ID in the body cannot differ from the URL.
+	r = e.admin("PUT", "/api/v1/gates/hotline", staticGate("other", "4711"))
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "id") {
+		t.Errorf("fields %v", f)
+	}
+
+	mustStatus(t, e.admin("DELETE", "/api/v1/gates/hotline", nil), http.StatusNoContent)
+	r = e.admin("GET", "/api/v1/gates/hotline", nil)
+	mustStatus(t, r, http.StatusNotFound)
+	r.fields(t)
+	mustStatus(t, e.admin("DELETE", "/api/v1/gates/hotline", nil), http.StatusNotFound)
+	mustStatus(t, e.admin("PUT", "/api/v1/gates/hotline", staticGate("hotline", "4711")), http.StatusNotFound)
+}
+
+func TestGateValidation(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   any
+		status int
+		fields []string
+	}{
+		{"bad id", staticGate("Bad ID!", "4711"), 422, []string{"id"}},
+		{"PIN with letters", staticGate("g1", "47a1"), 422, []string{"identification.static_pin"}},
+		{"PIN too short for the gate", staticGate("g1", "12"), 422, []string{"identification.static_pin"}},
+		{"weak PIN refused", func() any {
+			g := staticGate("g1", "1234")
+			g["dialogue"].(map[string]any)["reject_weak"] = true
+			return g
+		}(), 422, []string{"identification.static_pin"}},
+		{"unknown field", func() any {
+			g := staticGate("g1", "4711")
+			g["colour"] = "red"
+			return g
+		}(), 400, []string{"colour"}},
+		{"hash cannot be written", func() any {
+			g := staticGate("g1", "4711")
+			g["identification"].(map[string]any)["static_pin_hash"] = "v1$AAAA$BBBB"
+			return g
+		}(), 400, []string{"identification.static_pin_hash"}},
+		{"override is not part of the gate", func() any {
+			g := staticGate("g1", "4711")
+			g["override"] = map[string]any{"active": true}
+			return g
+		}(), 400, []string{"override"}},
+		{"wrong type", func() any {
+			g := staticGate("g1", "4711")
+			g["dialogue"].(map[string]any)["max_retries"] = "three"
+			return g
+		}(), 400, []string{"dialogue.max_retries"}},
+		{"malformed JSON", `{"id": "g1",`, 400, []string{"body"}},
+		{"trailing data", `{"id": "g1"} {}`, 400, []string{"body"}},
+		{"empty body", ``, 400, []string{"body"}},
+		{"too large", `{"name": "` + strings.Repeat("x", 70<<10) + `"}`, 413, []string{"body"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.admin("POST", "/api/v1/gates", tt.body)
+			mustStatus(t, r, tt.status)
+			got := r.fields(t)
+			for _, f := range tt.fields {
+				if !slices.Contains(got, f) {
+					t.Errorf("fields %v lack %q; body %s", got, f, r.body)
+				}
+			}
+		})
+	}
+}
+
+func TestGateContentType(t *testing.T) {
+	e := newEnv(t)
+	r := e.admin("POST", "/api/v1/gates", []byte(`{"id":"x"}`), "Content-Type", "text/plain")
+	mustStatus(t, r, http.StatusBadRequest)
+	if f := r.fields(t); !slices.Contains(f, "body") {
+		t.Errorf("fields %v", f)
+	}
+}
