@@ -1,0 +1,9 @@
+// Package examples holds example gates for vipgate to import
+// (after-hours.yaml, premium-support.yaml with premium-support-pins.csv,
+// webhook-gate.yaml) and, in webhook/, an example webhook service. The Go
+// code here is only the tests that keep the examples valid: every YAML
+// file must decode into a gate.Gate that validates once its write-only
+// static_pin has been hashed, as "vipgate gates import" does.
+//
+// Package examples imports gate only; it is never imported.
+package examples
