@@ -22,6 +22,9 @@ type FlowConfig struct {
 	Counters Counters
 	// Observer is told about calls; nil is allowed.
 	Observer Observer
+	// Prompt resolves the prompt to play for key at gate g in language
+	// lang (e.g. a gate's uploaded announcement); nil means g.Prompt.
+	Prompt func(g *Gate, key PromptKey, lang string) Prompt
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger, nil means discard.
@@ -39,6 +42,9 @@ type Flow struct {
 func NewFlow(e *Engine, cfg FlowConfig) *Flow {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Prompt == nil {
+		cfg.Prompt = func(g *Gate, key PromptKey, lang string) Prompt { return g.Prompt(key, lang) }
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -106,8 +106,8 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 	if err := c.Answer(ctx); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
-	if _, ok := g.Prompts[PromptWelcome]; ok {
-		if err := c.Play(ctx, g.Prompt(PromptWelcome, lang)); err != nil {
+	if welcome := f.cfg.Prompt(g, PromptWelcome, lang); welcome.Name != "" {
+		if err := c.Play(ctx, welcome); err != nil {
 			return fmt.Errorf("play welcome: %w", err)
 		}
 	}
@@ -125,7 +125,7 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 	if opts.InterDigit <= 0 {
 		opts.InterDigit = 5 * time.Second
 	}
-	prompt := g.Prompt(PromptAskPIN, lang)
+	prompt := f.cfg.Prompt(g, PromptAskPIN, lang)
 	for attempt := 1; attempt <= a.MaxRetries; attempt++ {
 		rec.Attempts = attempt
 		in, err := c.Collect(ctx, prompt, opts)
@@ -146,7 +146,7 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 			}
 			return f.route(ctx, c, g, lang, a.OnCorrect, announce, rec)
 		}
-		prompt = g.Prompt(PromptWrongPIN, lang)
+		prompt = f.cfg.Prompt(g, PromptWrongPIN, lang)
 	}
 	rec.Outcome = OutcomePINFailed
 	f.countFailure(ctx, d, rec)
@@ -173,7 +173,7 @@ func (f *Flow) route(ctx context.Context, c Call, g *Gate, lang string, t Target
 		if err := c.Answer(ctx); err != nil {
 			return fmt.Errorf("answer: %w", err)
 		}
-		if err := c.Play(ctx, g.Prompt(announce, lang)); err != nil {
+		if err := c.Play(ctx, f.cfg.Prompt(g, announce, lang)); err != nil {
 			return fmt.Errorf("play %s: %w", announce, err)
 		}
 	}

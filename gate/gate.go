@@ -241,12 +241,18 @@ type Prompt struct {
 // holds vipgate's default prompts.
 const DefaultSoundDir = "vipgate"
 
-// Prompt returns the prompt for key in the gate's configuration.
+// Prompt returns the prompt for key in the gate's configuration: the
+// sound named in Prompts, else vipgate's default "vipgate/<key>". The
+// welcome prompt has no default: without an entry its Name is "" and
+// nothing is played.
 func (g *Gate) Prompt(key PromptKey, lang string) Prompt {
 	if lang == "" {
 		lang = g.Language
 	}
 	name := DefaultSoundDir + "/" + string(key)
+	if key == PromptWelcome {
+		name = ""
+	}
 	if n, ok := g.Prompts[key]; ok && n != "" {
 		name = n
 	}
