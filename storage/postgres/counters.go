@@ -1,0 +1,141 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// AddFailure records a failed PIN dialogue and returns the failures of
+// (gate, caller) in (t-window, t]. One upsert takes the row lock of the
+// pair, so concurrent failures on several instances are all counted and
+// each call sees a distinct count. Failures older than the window are
+// dropped from the row as it is written. With caller gate.AnyCaller it
+// records nothing and counts the failures of every caller of the gate. It
+// runs within StoreTimeout.
+func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	cutoff := t.Add(-window)
+	var n int
+	var err error
+	if caller == gate.AnyCaller {
+		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM failures f, unnest(f.times) AS x
+			WHERE f.gate_id = $1 AND x > $3::timestamptz AND x <= $2::timestamptz`, gateID, t, cutoff).Scan(&n)
+	} else {
+		err = s.pool.QueryRow(ctx, `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
+			ON CONFLICT (gate_id, caller) DO UPDATE
+				SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
+			RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`,
+			gateID, caller, t, cutoff).Scan(&n)
+	}
+	if err != nil {
+		return 0, wrap("add failure", err)
+	}
+	return n, nil
+}
+
+// forgetFailures deletes the failures of caller at gate (every caller's
+// for gate.AnyCaller).
+// The third parameter is gate.AnyCaller.
+const forgetFailures = `DELETE FROM failures WHERE gate_id = $1 AND ($2 = $3 OR caller = $2)`
+
+// ResetFailures forgets the failures of caller at gate; gate.AnyCaller
+// forgets every failure of the gate.
+func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, forgetFailures, gateID, caller, gate.AnyCaller); err != nil {
+		return wrap("reset failures", err)
+	}
+	return nil
+}
+
+// SetLockout stores a lockout, replacing the pair's previous one.
+func (s *Store) SetLockout(ctx context.Context, l *gate.Lockout) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	at := l.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO lockouts (gate_id, caller, until, failures, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (gate_id, caller) DO UPDATE SET until = EXCLUDED.until, failures = EXCLUDED.failures, at = EXCLUDED.at`,
+		l.GateID, l.Caller, l.Until, l.Failures, at)
+	if err != nil {
+		return wrap("set lockout", err)
+	}
+	return nil
+}
+
+const lockoutColumns = `gate_id, caller, until, failures, at`
+
+func scanLockout(row pgx.CollectableRow) (*gate.Lockout, error) {
+	var l gate.Lockout
+	err := row.Scan(&l.GateID, &l.Caller, &l.Until, &l.Failures, &l.At)
+	l.Until, l.At = l.Until.UTC(), l.At.UTC()
+	return &l, err
+}
+
+// GetLockout returns the lockout of caller at gate in effect at now, or
+// ErrNotFound. It runs within StoreTimeout.
+func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.Time) (*gate.Lockout, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+lockoutColumns+` FROM lockouts
+		WHERE gate_id = $1 AND caller = $2 AND until > $3`, gateID, caller, now)
+	if err != nil {
+		return nil, wrap("get lockout", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, scanLockout)
+	if err != nil {
+		return nil, wrap(fmt.Sprintf("get lockout of %s at %q", caller, gateID), err)
+	}
+	return l, nil
+}
+
+// ListLockouts returns the lockouts in effect at now, ordered by gate and
+// caller; gateID "" lists every gate's.
+func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) ([]*gate.Lockout, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+lockoutColumns+` FROM lockouts
+		WHERE ($1 = '' OR gate_id = $1) AND until > $2 ORDER BY gate_id, caller`, gateID, now)
+	if err != nil {
+		return nil, wrap("list lockouts", err)
+	}
+	ls, err := pgx.CollectRows(rows, scanLockout)
+	if err != nil {
+		return nil, wrap("list lockouts", err)
+	}
+	return ls, nil
+}
+
+// ClearLockout removes a lockout and forgets the caller's failures (every
+// failure of the gate for gate.AnyCaller). It returns ErrNotFound if there
+// was no lockout; the failures are forgotten all the same.
+func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var cleared int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM lockouts WHERE gate_id = $1 AND caller = $2`, gateID, caller)
+		if err != nil {
+			return err
+		}
+		cleared = tag.RowsAffected()
+		_, err = tx.Exec(ctx, forgetFailures, gateID, caller, gate.AnyCaller)
+		return err
+	})
+	if err == nil && cleared == 0 {
+		err = gate.ErrNotFound
+	}
+	if err != nil {
+		return wrap(fmt.Sprintf("clear lockout of %s at %q", caller, gateID), err)
+	}
+	return nil
+}

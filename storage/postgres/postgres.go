@@ -1,0 +1,260 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Channel is the LISTEN/NOTIFY channel on which instances announce gate
+// changes to each other.
+const Channel = "vipgate_changes"
+
+// Defaults for Options.
+const (
+	DefaultStoreTimeout = 2 * time.Second
+	DefaultLogBuffer    = 4096
+	DefaultLogBatch     = 500
+	DefaultLogInterval  = 200 * time.Millisecond
+	DefaultFlushTimeout = 10 * time.Second
+)
+
+// Options tune a Store. The zero value uses the defaults.
+type Options struct {
+	// Logger receives connection and cache events; nil discards them. The
+	// DSN's password, PINs and PIN hashes are never logged.
+	Logger *slog.Logger
+	// StoreTimeout bounds every query on the call path (gate reads, caller
+	// lookups, lockout counters, prompts, call-log enqueueing); default 2s.
+	StoreTimeout time.Duration
+	// LogBuffer is how many call-log rows may wait in memory for the
+	// background writer; default 4096. When it is full, LogCall waits at
+	// most StoreTimeout and then fails with gate.ErrUnavailable.
+	LogBuffer int
+	// LogBatch is the most rows written in one COPY; default 500.
+	LogBatch int
+	// LogInterval is how often buffered rows are written; default 200ms.
+	LogInterval time.Duration
+	// FlushTimeout bounds how long Close keeps trying to write buffered
+	// call-log rows while the database is unreachable; default 10s.
+	FlushTimeout time.Duration
+	// Now returns the current time (tests inject a clock); default
+	// time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = DefaultStoreTimeout
+	}
+	if o.LogBuffer <= 0 {
+		o.LogBuffer = DefaultLogBuffer
+	}
+	if o.LogBatch <= 0 {
+		o.LogBatch = DefaultLogBatch
+	}
+	if o.LogInterval <= 0 {
+		o.LogInterval = DefaultLogInterval
+	}
+	if o.FlushTimeout <= 0 {
+		o.FlushTimeout = DefaultFlushTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Store is the PostgreSQL implementation of gate.Store. It is safe for
+// concurrent use, and several Stores (in several processes) may share one
+// database.
+type Store struct {
+	opts   Options
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	schema string // current_schema() of the pool's connections
+
+	gates *gateCache
+
+	calls *callWriter
+
+	cancel context.CancelFunc // stops the background goroutines
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+var _ gate.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string as libpq reads it; pgxpool settings such as
+// pool_max_conns are honoured), brings its schema up to date (see
+// Migrate), loads the gates and starts the change listener and the
+// call-log writer. The tables live in the first schema of the
+// connection's search_path (usually public); a search_path parameter in
+// the DSN selects another one.
+//
+// Open fails if the database cannot be reached: an instance starts only
+// with a working database, and then survives outages (see the package
+// documentation).
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	opts.setDefaults()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts the password in parse errors.
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", classify(err))
+	}
+	s := &Store{opts: opts, log: opts.Logger, pool: pool}
+	if err := s.init(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.gates = newGateCache()
+	if err := s.reloadGates(ctx, s.pool); err != nil {
+		cancel()
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: load gates: %w", err)
+	}
+	s.calls = newCallWriter(s)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.listen(bg) }()
+	go func() { defer s.wg.Done(); s.calls.run(bg) }()
+	s.log.Info("postgres: store open", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port,
+		"database", cfg.ConnConfig.Database, "user", cfg.ConnConfig.User, "schema", s.schema)
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: open: %w", classify(err))
+	}
+	defer conn.Release()
+	if err := migrate(ctx, conn.Conn(), s.log); err != nil {
+		return err
+	}
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&s.schema); err != nil {
+		return fmt.Errorf("postgres: open: %w", classify(err))
+	}
+	return nil
+}
+
+// Ping checks that the database answers, within StoreTimeout.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", classify(err))
+	}
+	return nil
+}
+
+// Close writes the buffered call-log rows (trying for at most
+// FlushTimeout if the database is unreachable), stops the listener and
+// closes the pool. Calls after Close fail.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		err = s.calls.close()
+		s.cancel()
+		s.wg.Wait()
+		s.pool.Close()
+	})
+	return err
+}
+
+// bound returns ctx limited to StoreTimeout: every call-path query runs
+// under it, so no call waits longer on the store.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.StoreTimeout)
+}
+
+// now returns the store's clock, truncated to what PostgreSQL keeps.
+func (s *Store) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
+
+// notifyPayload is what a write sends on Channel: the schema (several
+// vipgate installations, or test runs, may share a database) and the gate.
+func (s *Store) notifyPayload(gateID string) string { return s.schema + ":" + gateID }
+
+// wrap turns err into a vipgate error for operation op.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("postgres: %s: %w", op, classify(err))
+}
+
+// classify translates pgx and network errors into gate's sentinels; the
+// original error stays in the chain.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gate.ErrNotFound) || errors.Is(err, gate.ErrConflict) ||
+		errors.Is(err, gate.ErrInvalid) || errors.Is(err, gate.ErrUnavailable) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: %w", gate.ErrNotFound, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505", pgErr.Code == "21000", pgErr.Code == "40001", pgErr.Code == "40P01":
+			// unique violation, a row upserted twice in one statement,
+			// serialization failure, deadlock.
+			return fmt.Errorf("%w: %w", gate.ErrConflict, err)
+		case pgErr.Code == "23503":
+			return fmt.Errorf("%w: %w", gate.ErrNotFound, err)
+		case strings.HasPrefix(pgErr.Code, "22"), strings.HasPrefix(pgErr.Code, "23"):
+			return fmt.Errorf("%w: %w", gate.ErrInvalid, err)
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
+			strings.HasPrefix(pgErr.Code, "57"), strings.HasPrefix(pgErr.Code, "58"):
+			// connection exceptions, insufficient resources, operator
+			// intervention (shutdown, statement cancelled), system errors.
+			return fmt.Errorf("%w: %w", gate.ErrUnavailable, err)
+		}
+		return err
+	}
+	if unavailable(err) {
+		return fmt.Errorf("%w: %w", gate.ErrUnavailable, err)
+	}
+	return err
+}
+
+// unavailable reports whether err means the database could not be reached
+// or did not answer in time.
+func unavailable(err error) bool {
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err),
+		errors.As(err, &netErr), errors.As(err, &connErr), pgconn.SafeToRetry(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") ||
+		strings.Contains(msg, "conn busy")
+}
