@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,6 +33,25 @@ type env struct {
 
 	mu     sync.Mutex
 	bodies []string // every response body, for the PIN leak check
+	logs   lockedBuffer
+}
+
+// lockedBuffer collects log output from concurrent handlers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // openStore returns the store the tests run against.
@@ -51,6 +71,7 @@ func newEnv(t *testing.T) *env {
 	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
+		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now: func() time.Time { return now }, MaxBody: 64 << 10})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
