@@ -76,8 +76,11 @@
 // oldest entries go first); a cached answer is served even while the
 // breaker is open. Changes are logged at Info and reported to the Observer.
 //
-// Per-gate state is keyed by gate ID and a fingerprint of the webhook
-// configuration, so a changed configuration takes effect on the next call.
+// Per-gate state (request slots, breaker, cache, the HTTP client with the CA
+// roots) is keyed by gate ID and a fingerprint of the webhook
+// configuration, so a changed configuration takes effect on the next call,
+// with a fresh breaker and cache. The CA file is read when that state is
+// built; the secret file is checked on every request.
 //
 // Package webhook imports gate and the standard library only; it must not
 // import a storage, admin or transport (ari, agi) package.
