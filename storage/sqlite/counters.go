@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// failureRetention is the least time failures are kept; older ones are
+// pruned when the same caller fails again.
+const failureRetention = 24 * time.Hour
+
+// AddFailure records a failed PIN dialogue of caller at gate at t and
+// returns the caller's failures in (t-window, t]. With gate.AnyCaller it
+// records nothing and counts the failures of every caller of the gate.
+func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
+	now, from := clampNS(t), clampNS(t.Add(-window))
+	var n int
+	if caller == gate.AnyCaller {
+		err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ? AND at > ? AND at <= ?`, gateID, from, now).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: add failure: %w", dbErr(err))
+		}
+		return n, nil
+	}
+	prune := clampNS(t.Add(-max(window, failureRetention)))
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO failures (gate_id, caller, at) VALUES (?, ?, ?)`, gateID, caller, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ? AND at <= ?`, gateID, caller, prune); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ? AND caller = ? AND at > ? AND at <= ?`,
+			gateID, caller, from, now).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add failure: %w", dbErr(err))
+	}
+	return n, nil
+}
+
+// ResetFailures forgets the caller's failures; gate.AnyCaller forgets
+// every failure of the gate.
+func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
+	var err error
+	if caller == gate.AnyCaller {
+		_, err = s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ?`, gateID)
+	} else {
+		_, err = s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: reset failures: %w", dbErr(err))
+	}
+	return nil
+}
+
+// SetLockout stores a lockout, replacing the one of the same gate and
+// caller.
+func (s *Store) SetLockout(ctx context.Context, l *gate.Lockout) error {
+	at := l.At
+	if at.IsZero() {
+		at = s.stamp()
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO lockouts (gate_id, caller, until, failures, at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (gate_id, caller) DO UPDATE SET until = excluded.until, failures = excluded.failures, at = excluded.at`,
+		l.GateID, l.Caller, clampNS(l.Until), l.Failures, clampNS(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: set lockout: %w", dbErr(err))
+	}
+	return nil
+}
+
+func scanLockout(sc scanner) (*gate.Lockout, error) {
+	var (
+		l         gate.Lockout
+		until, at int64
+	)
+	if err := sc.Scan(&l.GateID, &l.Caller, &until, &l.Failures, &at); err != nil {
+		return nil, err
+	}
+	l.Until, l.At = timeNS(until), timeNS(at)
+	return &l, nil
+}
+
+// GetLockout returns the lockout in effect at now, or ErrNotFound.
+func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.Time) (*gate.Lockout, error) {
+	l, err := scanLockout(s.r.QueryRowContext(ctx, `SELECT gate_id, caller, until, failures, at FROM lockouts
+		WHERE gate_id = ? AND caller = ? AND until > ?`, gateID, caller, clampNS(now)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get lockout: %w", dbErr(err))
+	}
+	return l, nil
+}
+
+// ListLockouts returns the lockouts in effect at now, ordered by gate and
+// caller; gateID "" means every gate.
+func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) ([]*gate.Lockout, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT gate_id, caller, until, failures, at FROM lockouts
+		WHERE until > ? AND (? = '' OR gate_id = ?) ORDER BY gate_id, caller`, clampNS(now), gateID, gateID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list lockouts: %w", dbErr(err))
+	}
+	defer rows.Close()
+	var out []*gate.Lockout
+	for rows.Next() {
+		l, err := scanLockout(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list lockouts: %w", dbErr(err))
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list lockouts: %w", dbErr(err))
+	}
+	return out, nil
+}
+
+// ClearLockout removes a lockout and the caller's failures (with
+// gate.AnyCaller: every failure of the gate).
+func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM lockouts WHERE gate_id = ? AND caller = ?`, gateID, caller); err != nil {
+			return err
+		}
+		var err error
+		if caller == gate.AnyCaller {
+			_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ?`, gateID)
+		} else {
+			_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: clear lockout: %w", dbErr(err))
+	}
+	return nil
+}

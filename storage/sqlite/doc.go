@@ -1,0 +1,29 @@
+// Package sqlite is vipgate's embedded, single-node store: a gate.Store on
+// one SQLite file, through the pure-Go modernc.org/sqlite driver (no cgo).
+//
+// Open creates or upgrades the database with the migrations embedded in the
+// binary (table schema_migrations; each migration runs in one transaction),
+// and sets WAL journaling, a busy timeout and foreign keys on every
+// connection. Writes go through a pool of one connection, so writers queue
+// in Go instead of failing with SQLITE_BUSY; reads use a separate pool of
+// read-only connections that WAL lets run beside the writer.
+//
+// Gates are stored as a JSON document with indexed columns and cached in
+// memory; every write through the Store invalidates the cache. The cache
+// is per process, so a second process writing the same file is not seen
+// until the next write here: the SQLite store is meant for one vipgate
+// instance (use storage/postgres for several).
+//
+// Caller-table entries live in their own table with a unique index on
+// (gate_id, pattern); LookupEntry is one indexed query over the number and
+// its prefixes (gate.Prefixes). PINs are stored as HMAC salt and sum blobs,
+// never in clear. Times are stored as integer nanoseconds (UTC), call-log
+// durations as integer nanoseconds.
+//
+// Errors wrap gate.ErrNotFound, gate.ErrConflict, gate.ErrInvalid or
+// gate.ErrUnavailable with the operation ("sqlite: put entry: conflict").
+//
+// Package sqlite imports gate, the standard library and the SQLite driver;
+// it must not import another adapter (storage/postgres, admin, ari, agi,
+// webhook) or cmd.
+package sqlite

@@ -1,0 +1,239 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// gateCache holds every gate, decoded. gen changes on every invalidation,
+// so a load that raced with a write does not install stale gates.
+type gateCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	valid bool
+	list  []*gate.Gate // ordered by ID
+	byID  map[string]*gate.Gate
+}
+
+func (s *Store) invalidate() {
+	s.cache.mu.Lock()
+	s.cache.gen++
+	s.cache.valid, s.cache.list, s.cache.byID = false, nil, nil
+	s.cache.mu.Unlock()
+}
+
+// cachedGates returns the cached gates, loading them if needed. The
+// results are shared: callers must clone before handing them out.
+func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate.Gate, error) {
+	c := &s.cache
+	c.mu.Lock()
+	if c.valid {
+		list, byID := c.list, c.byID
+		c.mu.Unlock()
+		return list, byID, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+
+	list, err := s.loadGates(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*gate.Gate, len(list))
+	for _, g := range list {
+		byID[g.ID] = g
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.valid, c.list, c.byID = true, list, byID
+	}
+	c.mu.Unlock()
+	return list, byID, nil
+}
+
+func (s *Store) loadGates(ctx context.Context) ([]*gate.Gate, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, doc, override, created_at, updated_at FROM gates ORDER BY id`)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	var list []*gate.Gate
+	for rows.Next() {
+		var (
+			id, doc          string
+			override         sql.NullString
+			created, updated int64
+		)
+		if err := rows.Scan(&id, &doc, &override, &created, &updated); err != nil {
+			return nil, dbErr(err)
+		}
+		g := new(gate.Gate)
+		if err := json.Unmarshal([]byte(doc), g); err != nil {
+			return nil, fmt.Errorf("gate %s: decode document: %w", id, err)
+		}
+		if override.Valid {
+			g.Override = new(gate.Override)
+			if err := json.Unmarshal([]byte(override.String), g.Override); err != nil {
+				return nil, fmt.Errorf("gate %s: decode override: %w", id, err)
+			}
+		}
+		g.ID, g.CreatedAt, g.UpdatedAt = id, timeNS(created), timeNS(updated)
+		list = append(list, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(err)
+	}
+	return list, nil
+}
+
+// ListGates returns every gate, ordered by ID, from the cache.
+func (s *Store) ListGates(ctx context.Context) ([]*gate.Gate, error) {
+	list, _, err := s.cachedGates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list gates: %w", err)
+	}
+	out := make([]*gate.Gate, len(list))
+	for i, g := range list {
+		out[i] = cloneGate(g)
+	}
+	return out, nil
+}
+
+// GetGate returns one gate from the cache, or ErrNotFound.
+func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
+	_, byID, err := s.cachedGates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get gate: %w", err)
+	}
+	g, ok := byID[id]
+	if !ok {
+		return nil, fmt.Errorf("sqlite: get gate %s: %w", id, gate.ErrNotFound)
+	}
+	return cloneGate(g), nil
+}
+
+// gateDoc is the stored JSON of g: without ID-independent store fields.
+func gateDoc(g *gate.Gate) ([]byte, error) {
+	c := *g
+	c.Override = nil
+	c.CreatedAt, c.UpdatedAt = timeZero, timeZero
+	return json.Marshal(&c)
+}
+
+func overrideDoc(o *gate.Override) (sql.NullString, error) {
+	if o == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// CreateGate stores a new gate; ErrConflict if the ID is taken.
+func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
+	if !gate.ValidID(g.ID) {
+		return fmt.Errorf("sqlite: create gate: %w", gate.Invalid("id", "must be 1 to 63 lower-case letters, digits, '-' or '_'"))
+	}
+	doc, err := gateDoc(g)
+	if err != nil {
+		return fmt.Errorf("sqlite: create gate %s: %w", g.ID, err)
+	}
+	ov, err := overrideDoc(g.Override)
+	if err != nil {
+		return fmt.Errorf("sqlite: create gate %s: %w", g.ID, err)
+	}
+	now := s.stamp()
+	_, err = s.w.ExecContext(ctx, `INSERT INTO gates (id, doc, override, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		g.ID, string(doc), ov, now.UnixNano(), now.UnixNano())
+	s.invalidate()
+	if err != nil {
+		return fmt.Errorf("sqlite: create gate %s: %w", g.ID, dbErr(err))
+	}
+	g.CreatedAt, g.UpdatedAt = now, now
+	return nil
+}
+
+// UpdateGate replaces a gate's configuration, keeping its override; it
+// sets g's CreatedAt, UpdatedAt and Override from the store.
+func (s *Store) UpdateGate(ctx context.Context, g *gate.Gate) error {
+	doc, err := gateDoc(g)
+	if err != nil {
+		return fmt.Errorf("sqlite: update gate %s: %w", g.ID, err)
+	}
+	now := s.stamp()
+	var (
+		created  int64
+		override sql.NullString
+	)
+	err = s.w.QueryRowContext(ctx, `UPDATE gates SET doc = ?, updated_at = ? WHERE id = ? RETURNING created_at, override`,
+		string(doc), now.UnixNano(), g.ID).Scan(&created, &override)
+	s.invalidate()
+	if err != nil {
+		return fmt.Errorf("sqlite: update gate %s: %w", g.ID, dbErr(err))
+	}
+	g.CreatedAt, g.UpdatedAt, g.Override = timeNS(created), now, nil
+	if override.Valid {
+		g.Override = new(gate.Override)
+		if err := json.Unmarshal([]byte(override.String), g.Override); err != nil {
+			return fmt.Errorf("sqlite: update gate %s: decode override: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// DeleteGate removes a gate with its entries, prompts, failures and
+// lockouts.
+func (s *Store) DeleteGate(ctx context.Context, id string) error {
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM gates WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return gate.ErrNotFound
+		}
+		for _, q := range []string{
+			`DELETE FROM prompts WHERE gate_id = ?`,
+			`DELETE FROM failures WHERE gate_id = ?`,
+			`DELETE FROM lockouts WHERE gate_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s.invalidate()
+	if err != nil {
+		return fmt.Errorf("sqlite: delete gate %s: %w", id, dbErr(err))
+	}
+	return nil
+}
+
+// SetOverride sets or (with nil) clears a gate's override.
+func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) error {
+	ov, err := overrideDoc(o)
+	if err != nil {
+		return fmt.Errorf("sqlite: set override %s: %w", id, err)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE gates SET override = ?, updated_at = ? WHERE id = ?`, ov, s.stamp().UnixNano(), id)
+	s.invalidate()
+	if err != nil {
+		return fmt.Errorf("sqlite: set override %s: %w", id, dbErr(err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: set override %s: %w", id, dbErr(err))
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: set override %s: %w", id, gate.ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// importBatch is the number of rows per multi-row INSERT. With 6
+// parameters per row plus 2 shared ones it stays well below SQLite's limit
+// of 32766 host parameters.
+const importBatch = 1000
+
+// ImportEntries upserts entries by pattern in one transaction. An entry
+// without pattern or PIN hash fails the import with ErrInvalid, a pattern
+// that occurs twice with ErrConflict; nothing is written then. The entries'
+// IDs are not set.
+func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error) {
+	seen := make(map[string]struct{}, len(entries))
+	for i, e := range entries {
+		if err := checkEntry(e); err != nil {
+			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: %w", i+1, err)
+		}
+		if _, dup := seen[e.Pattern]; dup {
+			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: caller %s occurs twice: %w", i+1, e.Pattern, gate.ErrConflict)
+		}
+		seen[e.Pattern] = struct{}{}
+	}
+	seen = nil
+
+	var res gate.ImportResult
+	now := s.stamp().UnixNano()
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM gates WHERE id = ?`, gateID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return gate.ErrNotFound
+		}
+		var before int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE gate_id = ?`, gateID).Scan(&before); err != nil {
+			return err
+		}
+		upsert := before > 0
+		if err := insertEntries(ctx, tx, gateID, now, entries, upsert); err != nil {
+			return err
+		}
+		if !upsert {
+			res.Inserted = len(entries)
+			return nil
+		}
+		var after int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE gate_id = ?`, gateID).Scan(&after); err != nil {
+			return err
+		}
+		res.Inserted = after - before
+		res.Updated = len(entries) - res.Inserted
+		if !opts.Replace {
+			return nil
+		}
+		n, err := deleteOthers(ctx, tx, gateID, entries)
+		res.Deleted = n
+		return err
+	})
+	if err != nil {
+		return gate.ImportResult{}, fmt.Errorf("sqlite: import entries into %s: %w", gateID, dbErr(err))
+	}
+	return res, nil
+}
+
+// insertEntries writes entries with multi-row INSERT statements, prepared
+// once per transaction. With upsert an existing pattern is updated.
+func insertEntries(ctx context.Context, tx *sql.Tx, gateID string, now int64, entries []*gate.Entry, upsert bool) error {
+	build := func(rows int) string {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO entries (gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at) VALUES `)
+		for i := range rows {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			p := 3 + 6*i
+			b.WriteString("(?1")
+			for j := range 6 {
+				b.WriteString(",?")
+				b.WriteString(strconv.Itoa(p + j))
+			}
+			b.WriteString(",?2,?2)")
+		}
+		if upsert {
+			b.WriteString(` ON CONFLICT (gate_id, pattern) DO UPDATE SET pin_salt = excluded.pin_salt, pin_sum = excluded.pin_sum,
+				label = excluded.label, valid_from = excluded.valid_from, valid_until = excluded.valid_until, updated_at = excluded.updated_at`)
+		}
+		return b.String()
+	}
+	var full *sql.Stmt
+	args := make([]any, 0, 2+6*importBatch)
+	for start := 0; start < len(entries); start += importBatch {
+		chunk := entries[start:min(start+importBatch, len(entries))]
+		args = append(args[:0], gateID, now)
+		for _, e := range chunk {
+			args = append(args, e.Pattern, e.PIN.Salt, e.PIN.Sum, e.Label, ns(e.ValidFrom), ns(e.ValidUntil))
+		}
+		if len(chunk) < importBatch {
+			if _, err := tx.ExecContext(ctx, build(len(chunk)), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if full == nil {
+			st, err := tx.PrepareContext(ctx, build(importBatch))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			full = st
+		}
+		if _, err := full.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOthers deletes the gate's entries whose pattern is not among
+// entries, through a temporary table of the kept patterns.
+func deleteOthers(ctx context.Context, tx *sql.Tx, gateID string, entries []*gate.Entry) (int, error) {
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_keep (pattern TEXT PRIMARY KEY) WITHOUT ROWID`); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_keep`); err != nil {
+		return 0, err
+	}
+	args := make([]any, 0, importBatch)
+	for start := 0; start < len(entries); start += importBatch {
+		chunk := entries[start:min(start+importBatch, len(entries))]
+		args = args[:0]
+		for _, e := range chunk {
+			args = append(args, e.Pattern)
+		}
+		q := `INSERT INTO temp.import_keep (pattern) VALUES (?)` + strings.Repeat(`,(?)`, len(chunk)-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return 0, err
+		}
+	}
+	r, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE gate_id = ? AND pattern NOT IN (SELECT pattern FROM temp.import_keep)`, gateID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM temp.import_keep`)
+	return int(n), err
+}

@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a gate.Store on one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w   *sql.DB // one connection: every write
+	r   *sql.DB // read-only connections
+	now func() time.Time
+
+	// lookup holds prepared LookupEntry statements by number of keys.
+	lookupMu sync.Mutex
+	lookup   map[int]*sql.Stmt
+
+	cache gateCache
+}
+
+var _ gate.Store = (*Store)(nil)
+
+type config struct {
+	now         func() time.Time
+	readConns   int
+	busyTimeout time.Duration
+	synchronous string
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithClock sets the clock that stamps created_at, updated_at and other
+// store-set times; the default is time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithReadConns sets the size of the read pool (default: GOMAXPROCS, at
+// least 4).
+func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process before failing (default 5s).
+func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithSynchronous sets PRAGMA synchronous: "NORMAL" (the default; safe
+// with WAL, a power loss may lose the last commits) or "FULL".
+func WithSynchronous(mode string) Option { return func(c *config) { c.synchronous = mode } }
+
+// Open opens (creating if needed) the database at path and brings its
+// schema up to date. path is a file name; in-memory databases are not
+// supported because the read and write pools must share one database.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	cfg := config{now: time.Now, readConns: max(4, runtime.GOMAXPROCS(0)), busyTimeout: 5 * time.Second, synchronous: "NORMAL"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open: want a file name, got %q", path)
+	}
+	switch strings.ToUpper(cfg.synchronous) {
+	case "NORMAL", "FULL":
+	default:
+		return nil, fmt.Errorf("sqlite: open: synchronous must be NORMAL or FULL, not %q", cfg.synchronous)
+	}
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10)+")")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.synchronous)+")")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		} else {
+			q.Set("_txlock", "immediate")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w, cfg.now); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	r.SetMaxOpenConns(cfg.readConns)
+	r.SetMaxIdleConns(cfg.readConns)
+	r.SetConnMaxIdleTime(0)
+	r.SetConnMaxLifetime(0)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
+	}
+	return &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}}, nil
+}
+
+// migrate applies the embedded migrations that the database lacks, each in
+// its own transaction.
+func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", dbErr(err))
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	type mig struct {
+		version int
+		name    string
+	}
+	var ms []mig
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "migrations/")
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return fmt.Errorf("sqlite: migrate: bad migration name %q (want NNNN_name.sql)", name)
+		}
+		ms = append(ms, mig{v, name})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	var current int
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", dbErr(err))
+	}
+	if len(ms) > 0 && current > ms[len(ms)-1].version {
+		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this vipgate knows (%d)", current, ms[len(ms)-1].version)
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		body, err := migrations.ReadFile("migrations/" + m.name)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+		}
+		err = inTx(ctx, db, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.version, m.name, now().UnixNano())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", m.name, dbErr(err))
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction and commits it if fn returns nil.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Ping checks that the database can be read and written.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", dbErr(err))
+	}
+	var one int
+	if err := s.w.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", dbErr(err))
+	}
+	return nil
+}
+
+// Close closes both pools. Every write is synchronous, so there is nothing
+// to flush.
+func (s *Store) Close() error {
+	s.lookupMu.Lock()
+	for _, st := range s.lookup {
+		st.Close()
+	}
+	s.lookup = map[int]*sql.Stmt{}
+	s.lookupMu.Unlock()
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// dbErr translates driver errors into gate sentinels, keeping the driver
+// error in the chain. Driver messages name columns, never values.
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return gate.ErrNotFound
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", gate.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", gate.ErrNotFound, err)
+		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%w: %w", gate.ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) || strings.Contains(err.Error(), "database is closed") {
+		return fmt.Errorf("%w: %w", gate.ErrUnavailable, err)
+	}
+	return err
+}
+
+// ns converts a time to stored nanoseconds; the zero time is NULL. Times
+// outside the years 1678..2262 are clamped to that range.
+func ns(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: clampNS(t), Valid: true}
+}
+
+func clampNS(t time.Time) int64 {
+	switch sec := t.Unix(); {
+	case sec >= math.MaxInt64/1_000_000_000:
+		return math.MaxInt64
+	case sec <= math.MinInt64/1_000_000_000:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// fromNS converts stored nanoseconds back; NULL is the zero time.
+func fromNS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, v.Int64).UTC()
+}
+
+func timeNS(v int64) time.Time { return time.Unix(0, v).UTC() }
+
+// stamp returns the store clock's now; times are kept at nanosecond
+// precision without a monotonic reading.
+func (s *Store) stamp() time.Time { return s.now().UTC().Round(0) }

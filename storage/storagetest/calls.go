@@ -1,0 +1,222 @@
+package storagetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+func fullCall() *gate.CallRecord {
+	return &gate.CallRecord{
+		At:              t0.Add(1234 * time.Millisecond),
+		Source:          "ari",
+		ChannelID:       "1709371800.42",
+		GateID:          "hotline",
+		CallerRaw:       "0711 123-45",
+		Caller:          "+4971112345",
+		Called:          "+4971199900",
+		Active:          true,
+		Mode:            gate.IdentTable,
+		Verdict:         gate.VerdictAskPIN,
+		Attempts:        2,
+		Outcome:         gate.OutcomePINOK,
+		Target:          "from-vipgate,200,1",
+		EntryID:         77,
+		DecisionLatency: 1234567 * time.Nanosecond,
+		Duration:        9*time.Second + 876543210*time.Nanosecond,
+		WebhookLatency:  98765432 * time.Nanosecond,
+		ErrorClass:      "webhook_timeout",
+	}
+}
+
+func testCallRoundTrip(t *testing.T, s gate.Store) {
+	tests := []struct {
+		name string
+		rec  *gate.CallRecord
+	}{
+		{"every field", fullCall()},
+		{"minimal", &gate.CallRecord{At: t0.Add(-time.Hour), Source: "agi", CallerRaw: "anonymous", Outcome: gate.OutcomePassed}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := *tc.rec
+			if err := s.LogCall(ctx(t), tc.rec); err != nil {
+				t.Fatalf("log call: %v", err)
+			}
+			got, total, err := s.ListCalls(ctx(t), gate.CallFilter{From: want.At, To: want.At.Add(time.Millisecond)})
+			if err != nil {
+				t.Fatalf("list calls: %v", err)
+			}
+			if total != 1 || len(got) != 1 {
+				t.Fatalf("list calls: %d rows (total %d), want 1", len(got), total)
+			}
+			checkTime(t, "at", got[0].At, want.At)
+			if got[0].ID == 0 {
+				t.Error("listed call has no ID")
+			}
+			if tc.rec.ID != 0 && tc.rec.ID != got[0].ID {
+				t.Errorf("LogCall set ID %d, listed row has %d", tc.rec.ID, got[0].ID)
+			}
+			g := *got[0]
+			g.ID, g.At, want.ID, want.At = 0, time.Time{}, 0, time.Time{}
+			if g != want {
+				t.Errorf("call record = %+v\nwant %+v", g, want)
+			}
+		})
+	}
+}
+
+// callFixture returns 40 call records spread over gates, callers, outcomes
+// and two hours.
+func callFixture() []*gate.CallRecord {
+	gates := []string{"a", "b", ""}
+	callers := []string{"+4971112345", "+4930123456", "+12125550100", ""}
+	outcomes := []gate.Outcome{gate.OutcomePassed, gate.OutcomePINOK, gate.OutcomePINFailed, gate.OutcomeRejected, gate.OutcomeLockedOut}
+	var out []*gate.CallRecord
+	for i := range 40 {
+		out = append(out, &gate.CallRecord{
+			At:       t0.Add(time.Duration((i*37)%40) * 3 * time.Minute),
+			Source:   []string{"ari", "agi"}[i%2],
+			GateID:   gates[i%len(gates)],
+			Caller:   callers[i%len(callers)],
+			Called:   "+4971199900",
+			Outcome:  outcomes[i%len(outcomes)],
+			Attempts: i % 4,
+			Duration: time.Duration(i) * time.Second,
+		})
+	}
+	return out
+}
+
+func testCallList(t *testing.T, s gate.Store) {
+	recs := callFixture()
+	for _, r := range recs {
+		if err := s.LogCall(ctx(t), r); err != nil {
+			t.Fatalf("log call: %v", err)
+		}
+	}
+	// model is what the filter should select, newest first.
+	model := func(f gate.CallFilter) []*gate.CallRecord {
+		var out []*gate.CallRecord
+		for _, r := range recs {
+			if f.GateID != "" && r.GateID != f.GateID ||
+				f.Caller != "" && r.Caller != f.Caller ||
+				f.Outcome != "" && r.Outcome != f.Outcome ||
+				!f.From.IsZero() && r.At.Before(f.From) ||
+				!f.To.IsZero() && !r.At.Before(f.To) {
+				continue
+			}
+			out = append(out, r)
+		}
+		slices.SortStableFunc(out, func(a, b *gate.CallRecord) int { return b.At.Compare(a.At) })
+		return out
+	}
+	tests := []struct {
+		name string
+		f    gate.CallFilter
+	}{
+		{"all", gate.CallFilter{}},
+		{"gate", gate.CallFilter{GateID: "a"}},
+		{"caller", gate.CallFilter{Caller: "+4930123456"}},
+		{"outcome", gate.CallFilter{Outcome: gate.OutcomePINFailed}},
+		{"from", gate.CallFilter{From: t0.Add(time.Hour)}},
+		{"to", gate.CallFilter{To: t0.Add(30 * time.Minute)}},
+		{"from to", gate.CallFilter{From: t0.Add(15 * time.Minute), To: t0.Add(45 * time.Minute)}},
+		{"gate caller outcome", gate.CallFilter{GateID: "b", Caller: "+4971112345", Outcome: gate.OutcomePINFailed}},
+		{"gate and window", gate.CallFilter{GateID: "a", From: t0.Add(20 * time.Minute), To: t0.Add(90 * time.Minute)}},
+		{"no match", gate.CallFilter{GateID: "missing"}},
+		{"page 1", gate.CallFilter{Limit: 7}},
+		{"page 2", gate.CallFilter{Offset: 7, Limit: 7}},
+		{"page past the end", gate.CallFilter{Offset: 100, Limit: 7}},
+		{"filtered page", gate.CallFilter{GateID: "a", Offset: 2, Limit: 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			all := model(tc.f)
+			limit := tc.f.Limit
+			if limit == 0 {
+				limit = 100
+			}
+			var want []*gate.CallRecord
+			if tc.f.Offset < len(all) {
+				want = all[tc.f.Offset:min(len(all), tc.f.Offset+limit)]
+			}
+			got, total, err := s.ListCalls(ctx(t), tc.f)
+			if err != nil {
+				t.Fatalf("list calls: %v", err)
+			}
+			if total != len(all) {
+				t.Errorf("total = %d, want %d", total, len(all))
+			}
+			if len(got) != len(want) {
+				t.Fatalf("got %d rows, want %d", len(got), len(want))
+			}
+			for i := range got {
+				if !sameTime(got[i].At, want[i].At) || got[i].GateID != want[i].GateID ||
+					got[i].Caller != want[i].Caller || got[i].Outcome != want[i].Outcome || got[i].Duration != want[i].Duration {
+					t.Errorf("row %d = %s %s %s %s, want %s %s %s %s", i,
+						got[i].At.Format(time.TimeOnly), got[i].GateID, got[i].Caller, got[i].Outcome,
+						want[i].At.Format(time.TimeOnly), want[i].GateID, want[i].Caller, want[i].Outcome)
+				}
+			}
+		})
+	}
+}
+
+// testNoClearPIN plants known PINs as a static PIN and as entry PINs and
+// checks that nothing the store returns holds them.
+func testNoClearPIN(t *testing.T, s gate.Store) {
+	const static, personal, imported = "90817263", "7350917", "6048213"
+	h := hasher(t)
+	g := fullGate(t, "a")
+	sp := h.Hash(static)
+	g.Identification.StaticPIN = &sp
+	mustCreate(t, s, g)
+	e := mustPut(t, s, &gate.Entry{GateID: "a", Pattern: "+4971112345", PIN: h.Hash(personal), Label: "anna"})
+	if _, err := s.ImportEntries(ctx(t), "a", []*gate.Entry{{Pattern: "+4930*", PIN: h.Hash(imported), Label: "berlin"}}, gate.ImportOptions{}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	rec := fullCall()
+	rec.GateID, rec.EntryID = "a", e.ID
+	if err := s.LogCall(ctx(t), rec); err != nil {
+		t.Fatalf("log call: %v", err)
+	}
+
+	var got []any
+	gg, err := s.GetGate(ctx(t), "a")
+	if err != nil {
+		t.Fatalf("get gate: %v", err)
+	}
+	gates, err := s.ListGates(ctx(t))
+	if err != nil {
+		t.Fatalf("list gates: %v", err)
+	}
+	ge, err := s.GetEntry(ctx(t), "a", e.ID)
+	if err != nil {
+		t.Fatalf("get entry: %v", err)
+	}
+	le, err := s.LookupEntry(ctx(t), "a", "+4930123", t0)
+	if err != nil {
+		t.Fatalf("lookup: %v", err)
+	}
+	list, _, err := s.ListEntries(ctx(t), "a", gate.EntryFilter{})
+	if err != nil {
+		t.Fatalf("list entries: %v", err)
+	}
+	calls, _, err := s.ListCalls(ctx(t), gate.CallFilter{})
+	if err != nil {
+		t.Fatalf("list calls: %v", err)
+	}
+	got = append(got, gg, gates, ge, le, list, calls)
+	for _, pin := range []string{static, personal, imported} {
+		for i, v := range got {
+			assertNoSecret(t, fmt.Sprintf("result %d (%T)", i, v), v, pin)
+		}
+	}
+	if !h.Check(*gg.Identification.StaticPIN, static) || !h.Check(ge.PIN, personal) || !h.Check(le.PIN, imported) {
+		t.Error("stored hashes do not check their PINs")
+	}
+}

@@ -1,0 +1,42 @@
+// Package storagetest is the conformance suite that every gate.Store of
+// vipgate must pass. A store's own tests call Run with a function that opens
+// a fresh, empty store:
+//
+//	func TestConformance(t *testing.T) {
+//		storagetest.Run(t, func(t *testing.T) gate.Store {
+//			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vipgate.db"))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// The suite uses nothing but the gate.Store interface and the gate sentinel
+// errors, so the SQLite and the PostgreSQL store run it unchanged. What it
+// pins down beyond the interface comments:
+//
+//   - Times are compared with time.Equal at millisecond precision; stores may
+//     return them in any location. Durations must survive exactly.
+//   - ListEntries orders by pattern in byte order ('*' sorts before digits);
+//     a PostgreSQL store needs COLLATE "C" on the pattern column.
+//   - Operations on a gate that does not exist (PutEntry, ImportEntries,
+//     SetOverride, UpdateGate, DeleteGate) return ErrNotFound, as do
+//     DeleteEntry, DeletePrompt and RevokeToken of something missing.
+//   - ImportEntries rejects an entry without a pattern or PIN hash with
+//     ErrInvalid and a pattern that occurs twice in one import with
+//     ErrConflict; in both cases nothing is written.
+//   - AddFailure with caller gate.AnyCaller records nothing itself; it counts
+//     the failures of every caller of the gate within the window. Callers
+//     record a failed dialogue with the caller's number and ask for the
+//     gate-wide count with AnyCaller. ResetFailures and ClearLockout with
+//     AnyCaller forget every failure of the gate.
+//   - SetLockout replaces the lockout of the same gate and caller.
+//   - Gates returned by GetGate and ListGates are the caller's to modify:
+//     changing them does not change the store (stores that cache must copy).
+//   - No stored or returned field holds a PIN in clear.
+//
+// Package storagetest imports only the standard library and gate; it must
+// not import a database driver or any store package.
+package storagetest
