@@ -77,8 +77,8 @@ func interpret(v value) (gate.AuthAnswer, error) {
 		return gate.AuthAnswer{}, fmt.Errorf("answer has conflicting keys %s", strings.Join(found, ", "))
 	}
 	m := known[0]
-	switch strings.ToLower(m.key) {
-	case keyReject:
+	switch {
+	case strings.EqualFold(m.key, keyReject):
 		b, err := boolValue(m.val)
 		if err != nil {
 			return gate.AuthAnswer{}, fmt.Errorf("reject: %w", err)
@@ -87,7 +87,7 @@ func interpret(v value) (gate.AuthAnswer, error) {
 			return gate.AuthAnswer{Kind: gate.AnswerReject}, nil
 		}
 		return gate.AuthAnswer{Kind: gate.AnswerPass}, nil
-	case keyForward:
+	case strings.EqualFold(m.key, keyForward):
 		t, err := targetValue(m.val)
 		if err != nil {
 			return gate.AuthAnswer{}, fmt.Errorf("forward: %w", err)
@@ -111,22 +111,22 @@ func askForPIN(v value) (gate.AuthAnswer, error) {
 	a := gate.AuthAnswer{Kind: gate.AnswerAskPIN}
 	havePIN := false
 	for _, m := range ms {
-		switch strings.ToLower(m.key) {
-		case keyExpectedPIN:
+		switch key := m.key; {
+		case strings.EqualFold(key, keyExpectedPIN):
 			pin, err := pinValue(m.val)
 			if err != nil {
 				return gate.AuthAnswer{}, fmt.Errorf("askForPin.expectedPIN: %w", err)
 			}
 			a.PIN, havePIN = gate.ClearPIN(pin), true
-		case keyOnCorrect:
+		case strings.EqualFold(key, keyOnCorrect):
 			if a.OnCorrect, err = targetValue(m.val); err != nil {
 				return gate.AuthAnswer{}, fmt.Errorf("askForPin.forwardCorrectPIN: %w", err)
 			}
-		case keyOnIncorrect:
+		case strings.EqualFold(key, keyOnIncorrect):
 			if a.OnIncorrect, err = targetValue(m.val); err != nil {
 				return gate.AuthAnswer{}, fmt.Errorf("askForPin.forwardIncorrectPIN: %w", err)
 			}
-		case keyMaxRetries:
+		case strings.EqualFold(key, keyMaxRetries):
 			if a.MaxRetries, err = retriesValue(m.val); err != nil {
 				return gate.AuthAnswer{}, fmt.Errorf("askForPin.maxRetries: %w", err)
 			}
@@ -143,13 +143,12 @@ func askForPIN(v value) (gate.AuthAnswer, error) {
 func pick(v value, keys ...string) ([]member, error) {
 	var out []member
 	for _, m := range v.members {
-		low := strings.ToLower(m.key)
 		for _, k := range keys {
-			if low != k {
+			if !strings.EqualFold(m.key, k) {
 				continue
 			}
 			for _, o := range out {
-				if strings.ToLower(o.key) == k {
+				if strings.EqualFold(o.key, k) {
 					return nil, fmt.Errorf("key %s given twice", m.key)
 				}
 			}

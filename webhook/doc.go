@@ -77,9 +77,9 @@
 // breaker is open. Changes are logged at Info and reported to the Observer.
 //
 // Per-gate state (request slots, breaker, cache, the HTTP client with the CA
-// roots) is keyed by gate ID and a fingerprint of the webhook
-// configuration, so a changed configuration takes effect on the next call,
-// with a fresh breaker and cache. The CA file is read when that state is
+// roots) is keyed by gate ID and the webhook configuration (compared field
+// by field on every call), so a changed configuration takes effect on the
+// next call, with a fresh breaker and cache. The CA file is read when that state is
 // built; the secret file is checked on every request.
 //
 // Package webhook imports gate and the standard library only; it must not

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -111,5 +112,54 @@ func TestBreakerSingleTrial(t *testing.T) {
 	}
 	if !b.success(true) || b.open() {
 		t.Fatal("trial success did not close the breaker")
+	}
+}
+
+// TestSameConfigCoversEveryField fails when gate.WebhookConfig grows a
+// field that sameConfig does not compare: each field is changed in turn.
+func TestSameConfigCoversEveryField(t *testing.T) {
+	base := gate.WebhookConfig{URL: "http://h/x", Headers: map[string]string{"A": "1"}}
+	rv := reflect.ValueOf(&base).Elem()
+	for i := range rv.NumField() {
+		f := rv.Type().Field(i)
+		t.Run(f.Name, func(t *testing.T) {
+			changed := base
+			changed.Headers = map[string]string{"A": "1"}
+			fv := reflect.ValueOf(&changed).Elem().Field(i)
+			switch fv.Kind() {
+			case reflect.String:
+				fv.SetString(fv.String() + "x")
+			case reflect.Int, reflect.Int64:
+				fv.SetInt(fv.Int() + 1)
+			case reflect.Map:
+				fv.Set(reflect.ValueOf(map[string]string{"A": "2"}))
+			default:
+				t.Fatalf("field %s of kind %s: teach sameConfig and this test", f.Name, fv.Kind())
+			}
+			if sameConfig(&base, &changed) {
+				t.Errorf("sameConfig misses a change of %s", f.Name)
+			}
+			if !sameConfig(&base, &base) {
+				t.Errorf("sameConfig(x, x) = false")
+			}
+		})
+	}
+}
+
+func TestExpandOnePass(t *testing.T) {
+	tests := []struct {
+		tmpl, caller, called, want string
+	}{
+		{"a=###CALLER_NUMBER###&b=###CALLED_NUMBER###", "+49", "+4930", "a=+49&b=+4930"},
+		{"###CALLER_NUMBER######CALLED_NUMBER###", "1", "2", "12"},
+		{"#####CALLER_NUMBER###", "1", "2", "##1"},
+		{"x###y", "1", "2", "x###y"},
+		{"###CALLER_NUMBER###", "###CALLED_NUMBER###", "2", "###CALLED_NUMBER###"},
+		{"no placeholder", "1", "2", "no placeholder"},
+	}
+	for _, tt := range tests {
+		if got := expand(tt.tmpl, tt.caller, tt.called, plain); got != tt.want {
+			t.Errorf("expand(%q) = %q, want %q", tt.tmpl, got, tt.want)
+		}
 	}
 }

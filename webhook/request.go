@@ -41,7 +41,30 @@ func expand(s, caller, called string, esc func(string) string) string {
 	if !strings.Contains(s, "###") {
 		return s
 	}
-	return strings.NewReplacer(PlaceholderCaller, esc(caller), PlaceholderCalled, esc(called)).Replace(s)
+	// One pass, so a number that looks like a placeholder stays as it is.
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "###")
+		if i < 0 {
+			break
+		}
+		rest := s[i:]
+		switch {
+		case strings.HasPrefix(rest, PlaceholderCaller):
+			b.WriteString(s[:i])
+			b.WriteString(esc(caller))
+			s = rest[len(PlaceholderCaller):]
+		case strings.HasPrefix(rest, PlaceholderCalled):
+			b.WriteString(s[:i])
+			b.WriteString(esc(called))
+			s = rest[len(PlaceholderCalled):]
+		default:
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+		}
+	}
+	b.WriteString(s)
+	return b.String()
 }
 
 func plain(s string) string { return s }

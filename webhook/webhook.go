@@ -3,14 +3,13 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -145,8 +144,7 @@ func (nopObserver) WebhookCache(string, bool)                    {}
 // configuration.
 type gateState struct {
 	id           string
-	fingerprint  [sha256.Size]byte
-	cfg          gate.WebhookConfig
+	cfg          gate.WebhookConfig // a copy; Headers cloned
 	method       string
 	timeout      time.Duration
 	sem          chan struct{}
@@ -157,28 +155,32 @@ type gateState struct {
 	warnUnsigned sync.Once
 }
 
-func fingerprint(c *gate.WebhookConfig) [sha256.Size]byte {
-	b, _ := json.Marshal(c) // a struct of strings, ints and a string map
-	return sha256.Sum256(b)
+// sameConfig reports whether two webhook configurations are equal, field
+// by field; it is the per-call fingerprint check and does not allocate.
+func sameConfig(a, b *gate.WebhookConfig) bool {
+	return a.URL == b.URL && a.Method == b.Method && a.Body == b.Body &&
+		a.Timeout == b.Timeout && a.MaxConcurrent == b.MaxConcurrent &&
+		a.CAFile == b.CAFile && a.SecretFile == b.SecretFile &&
+		a.CacheTTL == b.CacheTTL && a.BreakerFailures == b.BreakerFailures &&
+		a.BreakerCooldown == b.BreakerCooldown && maps.Equal(a.Headers, b.Headers)
 }
 
 // state returns the state of g's current webhook configuration, building
 // it on first use and replacing it when the configuration changed.
 func (a *Authorizer) state(g *gate.Gate) (*gateState, error) {
 	wc := g.Identification.Webhook
-	fp := fingerprint(wc)
 	a.mu.Lock()
 	old := a.states[g.ID]
 	a.mu.Unlock()
-	if old != nil && old.fingerprint == fp {
+	if old != nil && sameConfig(&old.cfg, wc) {
 		return old, nil
 	}
-	st, err := a.newState(g.ID, fp, wc)
+	st, err := a.newState(g.ID, wc)
 	if err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
-	if cur := a.states[g.ID]; cur != nil && cur.fingerprint == fp {
+	if cur := a.states[g.ID]; cur != nil && sameConfig(&cur.cfg, wc) {
 		// Another call built the same state first.
 		a.mu.Unlock()
 		if st.ownTransport != nil {
@@ -201,8 +203,9 @@ func (a *Authorizer) state(g *gate.Gate) (*gateState, error) {
 	return st, nil
 }
 
-func (a *Authorizer) newState(id string, fp [sha256.Size]byte, wc *gate.WebhookConfig) (*gateState, error) {
-	st := &gateState{id: id, fingerprint: fp, cfg: *wc}
+func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, error) {
+	st := &gateState{id: id, cfg: *wc}
+	st.cfg.Headers = maps.Clone(wc.Headers)
 	switch strings.ToUpper(strings.TrimSpace(wc.Method)) {
 	case "", http.MethodGet:
 		st.method = http.MethodGet
