@@ -1,13 +1,31 @@
 package gate
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Schedule says when a gate in schedule mode is active: inside or outside
 // weekly windows, with closure dates on which the gate behaves as outside
 // the windows (outside business hours).
 //
-// All times are wall-clock times in TimeZone. See Schedule.Inside for how
-// times that do not exist or happen twice on DST change days are treated.
+// All times are wall-clock times in TimeZone. Every boundary (the start and
+// end of a window or of a closure day) is turned into one instant before it
+// is compared with the time of a call, so evaluation is exact across
+// daylight-saving changes:
+//
+//   - A wall time that does not exist because the clocks jump forward
+//     resolves to the instant the gap ends: on the Berlin spring-forward
+//     day (2026-03-29) "02:30" is 03:00 CEST, so a window from 02:30 starts
+//     at 03:00 and a window from 02:00 to 03:00 is empty that day.
+//   - A wall time that happens twice because the clocks go back resolves to
+//     its first occurrence: on the Berlin fall-back day (2026-10-25) "02:30"
+//     is 02:30 CEST, so a window ending at 02:30 ends before the repeated
+//     hour and one starting at 02:30 covers both 02:30 CEST and 02:30 CET.
+//
+// A window or closure day covers the instants from its start up to, but
+// not including, its end. Windows belong to the day they start on; one
+// whose To is not after its From ends on the next day.
 type Schedule struct {
 	// TimeZone is an IANA zone name ("Europe/Berlin"); required.
 	TimeZone string `json:"time_zone"`
@@ -28,19 +46,23 @@ const (
 
 // Window is a weekly time window. From and To are "HH:MM" (To may be
 // "24:00"). When To is not after From the window crosses midnight and ends
-// on the next day.
+// on the next day ("22:00"-"06:00"); From equal to To is a 24-hour window.
 type Window struct {
-	// Days are "mon".."sun" (also "mon-fri" ranges); the window starts on
-	// these days.
+	// Days are "mon".."sun" (full names such as "monday" too), ranges such
+	// as "mon-fri" or "fri-mon", or comma lists ("mon,wed"); the window
+	// starts on these days. No days means every day.
 	Days []string `json:"days"`
 	From string   `json:"from"`
 	To   string   `json:"to"`
 }
 
 // Closure is a closure date or range. Date (or the range Date..Until) is
-// "YYYY-MM-DD", or "MM-DD" with Yearly for dates that recur every year.
-// From/To ("HH:MM") restrict it to part of each day (a partial closure,
-// e.g. from 12:00 on 24 December).
+// "YYYY-MM-DD", or "MM-DD" with Yearly for dates that recur every year; a
+// yearly range may cross the new year ("12-31".."01-01"). From/To ("HH:MM",
+// To may be "24:00") restrict it to part of each day it covers (a partial
+// closure, e.g. from 12:00 on 24 December); From alone runs to the end of
+// the day, To alone from its start, and To not after From ends on the next
+// day.
 type Closure struct {
 	Name   string `json:"name,omitempty"`
 	Date   string `json:"date"`
@@ -51,18 +73,26 @@ type Closure struct {
 }
 
 // Inside reports whether t falls inside the schedule's windows and not on
-// a closure, with a human-readable reason for the trace.
+// a closure, with a short human-readable reason for the explain trace. It
+// fails with an error matching ErrInvalid when the schedule does not
+// validate (an unknown time zone, a malformed window or closure).
+//
+// Inside is safe for concurrent use (as long as s is not being changed).
+// Parsed schedules are cached by content, outside the Schedule, so a
+// schedule changed in place takes effect on the next call.
 func (s *Schedule) Inside(t time.Time) (bool, string, error) {
 	return s.inside(t)
 }
 
-// ActiveAt reports whether the schedule makes the gate active at t.
+// ActiveAt reports whether the schedule makes the gate active at t: inside
+// the windows when Active is "inside", outside them otherwise. The reason
+// and error are those of Inside.
 func (s *Schedule) ActiveAt(t time.Time) (bool, string, error) {
 	in, why, err := s.Inside(t)
 	if err != nil {
 		return false, why, err
 	}
-	if s.Active == Inside {
+	if strings.EqualFold(strings.TrimSpace(s.Active), Inside) {
 		return in, why, nil
 	}
 	return !in, why, nil
