@@ -60,8 +60,9 @@ var (
 // of 4 to 12 digits with 10s/5s digit timeouts, unknown callers and
 // failures rejected, a correct PIN continues, a wrong one is rejected with
 // the reject cause (default busy), and webhook GET with a 3s timeout, 32
-// requests in flight and a breaker opening after 5 failures for 30s.
-// Normalize does not validate; call Validate after it.
+// requests in flight and a breaker opening after 5 failures for 30s. A
+// schedule without Active is active outside its windows. Normalize does
+// not validate; call Validate after it.
 func (g *Gate) Normalize() {
 	if g == nil {
 		return
@@ -339,7 +340,7 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 		case UnknownReject, UnknownPass:
 		case UnknownStatic:
 			if id.StaticPIN == nil {
-				es.add("identification.unknown_caller", "static needs identification.static_pin_hash")
+				es.add("identification.unknown_caller", "static needs the gate's static PIN")
 			}
 		default:
 			es.add("identification.unknown_caller", "must be reject, pass or static")
@@ -556,7 +557,7 @@ func (g *Gate) validateFailure(es *ValidationErrors) {
 		}
 	case FailStatic:
 		if g.Identification.StaticPIN == nil {
-			es.add("failure.action", "static needs identification.static_pin_hash")
+			es.add("failure.action", "static needs the gate's static PIN")
 		}
 	case FailTable:
 		if g.Identification.Mode != IdentWebhook {
