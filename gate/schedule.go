@@ -57,8 +57,9 @@ type Window struct {
 }
 
 // Closure is a closure date or range. Date (or the range Date..Until) is
-// "YYYY-MM-DD", or "MM-DD" with Yearly for dates that recur every year; a
-// yearly range may cross the new year ("12-31".."01-01"). From/To ("HH:MM",
+// "YYYY-MM-DD", or "MM-DD" with Yearly for dates that recur every year (a
+// year given with Yearly is ignored); a yearly range may cross the new
+// year ("12-31".."01-01"). From/To ("HH:MM",
 // To may be "24:00") restrict it to part of each day it covers (a partial
 // closure, e.g. from 12:00 on 24 December); From alone runs to the end of
 // the day, To alone from its start, and To not after From ends on the next
