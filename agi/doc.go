@@ -1,0 +1,78 @@
+// Package agi is vipgate's FastAGI server: it accepts the connections that
+// Asterisk's AGI() application opens (agi://host:4573/<gate>), reads the
+// agi_* header, turns it into a gate.CallInfo, and drives the live channel
+// as a gate.Call for the handler (the cmd wires the handler to gate.Flow).
+//
+// # Protocol
+//
+// Asterisk writes the header, one "agi_name: value" line each, ended by an
+// empty line; then vipgate sends one command per line and reads one reply.
+// The session never pipelines: a mutex guards a strict write-then-read round
+// trip, because a second command on the socket aborts a running STREAM FILE
+// without any reply. Replies are "200 result=<n>[ (data)][ endpos=<n>]",
+// "510" (unknown command), "511" (command not permitted on a dead channel)
+// and "520" (usage; the multi-line form is read up to its "520 " line).
+//
+// # Hangups
+//
+// Asterisk writes the line "HANGUP" when the channel hangs up, and it can
+// show up where a reply was expected. The session notes it, keeps reading
+// for the real reply, cancels the call's context with gate.ErrHangup as the
+// cause, and from then on every operation returns an error wrapping
+// gate.ErrHangup without sending anything. End of file, a 511 reply and a
+// broken connection mean the same. The session reads only while it waits
+// for a reply, so a hangup that happens between two commands (for example
+// during a webhook call of the Flow) is noticed at the next command.
+//
+// # Prompts and digits
+//
+// Collect plays its prompt with STREAM FILE and the escape digits
+// "0123456789*#" (barge-in: the digit that interrupts the prompt counts),
+// then reads each further digit with WAIT FOR DIGIT, using the first-digit
+// timeout for the first digit after the prompt and the inter-digit timeout
+// after that, until the terminator, MaxDigits or a timeout. Digits arrive as
+// ASCII codes. Play uses STREAM FILE with no escape digits.
+//
+// STREAM FILE answers "200 result=-1 endpos=0" both for a missing sound
+// file and for a hangup during the prompt. The session tells them apart
+// with a probe: after a -1 it sends CHANNEL STATUS, a command Asterisk
+// refuses on a dead channel. A hangup shows as a HANGUP line and/or a 511
+// reply and becomes gate.ErrHangup; a normal reply means the channel is up,
+// so the prompt is missing: the session logs a Warn line with the prompt
+// name and goes on (Collect continues with WAIT FOR DIGIT). Note that
+// Asterisk then ends the AGI with AGISTATUS=FAILURE even when vipgate lets
+// the call go on, so the dialplan must branch on VIPGATE_RESULT, not on
+// AGISTATUS alone.
+//
+// # Letting go
+//
+// Continue with gate.Continue closes the connection, and the dialplan goes
+// on after AGI(). An extension or location target is sent as SET CONTEXT,
+// SET EXTENSION and SET PRIORITY before the close (SET PRIORITY is needed:
+// without it Asterisk resumes at the current priority + 1). Hangup runs
+// EXEC Hangup "<Q.850 cause>", which hangs the channel up with that cause.
+// Before either, the session sets VIPGATE_RESULT to the target's text form
+// ("continue", "ctx,exten,1", "hangup:busy") unless the handler has set
+// VIPGATE_RESULT itself, so the dialplan can tell "vipgate decided" (set)
+// from "vipgate was not reached" (empty). See
+// deploy/asterisk/extensions-agi.conf.
+//
+// # Secrets
+//
+// Typed digits are never logged. Protocol traffic is logged at Debug with
+// the results of STREAM FILE with escape digits and of WAIT FOR DIGIT
+// redacted; digits are reported as digits_len only.
+//
+// # Limits
+//
+// The server bounds the number of sessions (over the limit a connection is
+// accepted and closed at once, so Asterisk goes on with the dialplan right
+// away instead of waiting in the listen backlog), the time to read the
+// header, the time to wait for each reply, the length of a line and the
+// number of header lines. Junk (a line that is not an agi_* header line,
+// binary garbage, an over-long line, an unparsable reply) closes the
+// connection.
+//
+// Package agi imports only the standard library and gate. It must not
+// import the ari package, a store or an HTTP router.
+package agi

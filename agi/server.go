@@ -1,0 +1,248 @@
+package agi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr          = ":4573"
+	DefaultMaxSessions   = 1000
+	DefaultReadTimeout   = 2 * time.Minute
+	DefaultHeaderTimeout = 5 * time.Second
+	DefaultDrainTimeout  = 30 * time.Second
+)
+
+// Config configures a Server. Zero fields take the defaults.
+type Config struct {
+	// Addr is the TCP address to listen on (default ":4573").
+	Addr string
+	// Handler runs one call; the cmd wires it to gate.Flow.Run. The
+	// session closes the connection when Handler returns. ctx is cancelled
+	// with gate.ErrHangup as its cause when Asterisk reports the hangup.
+	Handler func(ctx context.Context, c gate.Call)
+	// MaxSessions bounds the concurrent sessions (default 1000). A
+	// connection over the limit is accepted and closed at once: Asterisk
+	// goes on with the dialplan with VIPGATE_RESULT unset.
+	MaxSessions int
+	// ReadTimeout bounds the wait for each reply (default 2 min: STREAM
+	// FILE replies only when the prompt has finished). WAIT FOR DIGIT adds
+	// its own timeout to it.
+	ReadTimeout time.Duration
+	// HeaderTimeout bounds reading the agi_* header (default 5 s).
+	HeaderTimeout time.Duration
+	// DrainTimeout bounds the wait for running sessions when the context
+	// given to Serve is cancelled (default 30 s); then their contexts are
+	// cancelled.
+	DrainTimeout time.Duration
+	// MaxLineLen bounds a line (default 8 KiB) and MaxHeaderLines the
+	// header (default 128 lines).
+	MaxLineLen     int
+	MaxHeaderLines int
+	// Logger receives Warn lines for refused connections and missing
+	// prompts and protocol traffic at Debug; nil discards.
+	Logger *slog.Logger
+	// OnState, if set, is called with true when the server starts
+	// accepting and with false when it has stopped.
+	OnState func(up bool)
+}
+
+// Server is a FastAGI server. It is safe for concurrent use; Serve may be
+// called once.
+type Server struct {
+	cfg    Config
+	lim    Limits
+	log    *slog.Logger
+	active atomic.Int64
+	// refused counts connections closed because of MaxSessions.
+	refused atomic.Int64
+}
+
+// NewServer returns a Server for cfg.
+func NewServer(cfg Config) *Server {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	lim := Limits{MaxLineLen: cfg.MaxLineLen, MaxHeaderLines: cfg.MaxHeaderLines}.withDefaults()
+	cfg.MaxLineLen, cfg.MaxHeaderLines = lim.MaxLineLen, lim.MaxHeaderLines
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, lim: lim, log: log}
+}
+
+// Sessions returns the number of connections being served.
+func (s *Server) Sessions() int { return int(s.active.Load()) }
+
+// Refused returns the number of connections closed because the server was
+// at MaxSessions.
+func (s *Server) Refused() int64 { return s.refused.Load() }
+
+// ListenAndServe listens on cfg.Addr and serves until ctx is done; see
+// Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("agi: listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve accepts FastAGI connections on ln until ctx is done or accepting
+// fails. Then it closes ln, waits up to DrainTimeout for the running
+// sessions, cancels the contexts of those still running, waits for them
+// to end, and returns: nil after a shutdown through ctx in which every
+// session finished in time, else an error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.Handler == nil {
+		_ = ln.Close()
+		return errors.New("agi: serve: no handler")
+	}
+	// Sessions outlive ctx for the drain, then are cancelled.
+	sessCtx, cancelSessions := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSessions()
+	stopClose := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stopClose()
+
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(true)
+		defer s.cfg.OnState(false)
+	}
+	var (
+		wg      sync.WaitGroup
+		slots   = make(chan struct{}, s.cfg.MaxSessions)
+		acceptE error
+		backoff time.Duration
+	)
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// A transient failure (e.g. out of file descriptors):
+				// back off as net/http does.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				t := time.NewTimer(backoff)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+				continue
+			}
+			acceptE = fmt.Errorf("agi: accept: %w", err)
+			_ = ln.Close()
+			break
+		}
+		backoff = 0
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.refused.Add(1)
+			s.log.Warn("agi: session limit reached, connection closed", "max_sessions", s.cfg.MaxSessions, "remote", conn.RemoteAddr().String())
+			_ = conn.Close()
+			continue
+		}
+		s.active.Add(1)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			defer s.active.Add(-1)
+			s.serveConn(sessCtx, conn)
+		})
+	}
+
+	drained := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(drained)
+	}()
+	t := time.NewTimer(s.cfg.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-drained:
+		return acceptE
+	case <-t.C:
+	}
+	n := s.Sessions()
+	cancelSessions()
+	<-drained
+	return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s", n, s.cfg.DrainTimeout))
+}
+
+// errSessionEnded is the cause of a call context cancelled because the
+// handler returned.
+var errSessionEnded = errors.New("agi: session ended")
+
+// serveConn runs one connection: header, handler, close.
+func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
+	start := time.Now()
+	defer conn.Close()
+	// A hard stop unblocks whatever the connection is waiting for.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+	defer stop()
+
+	r := bufio.NewReaderSize(conn, s.lim.MaxLineLen+2)
+	if err := conn.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout)); err != nil {
+		return
+	}
+	hdr, err := ReadHeader(r, s.lim)
+	if err != nil {
+		lvl := slog.LevelWarn
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			// A port probe or a connection dropped by Asterisk.
+			lvl = slog.LevelDebug
+		}
+		s.log.Log(ctx, lvl, "agi: bad connection closed", "remote", conn.RemoteAddr().String(), "err", err)
+		return
+	}
+	if err := conn.SetReadDeadline(time.Time{}); err != nil {
+		return
+	}
+	callCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(errSessionEnded)
+	sess := newSession(conn, r, hdr, s.lim.MaxLineLen, s.cfg.ReadTimeout, s.log, func() { cancel(gate.ErrHangup) })
+	s.log.Debug("agi session start", "call_id", sess.info.ID, "gate", sess.info.GateName, "called", sess.info.Called, "remote", conn.RemoteAddr().String())
+	s.runHandler(callCtx, sess)
+	sess.close()
+	commands, hungUp := sess.stats()
+	s.log.Debug("agi session end", "call_id", sess.info.ID, "commands", commands, "hangup", hungUp, "duration", time.Since(start))
+}
+
+// runHandler runs the handler and turns a panic into an Error line, so one
+// bad call does not end every call.
+func (s *Server) runHandler(ctx context.Context, sess *session) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("agi: handler panicked", "call_id", sess.info.ID, "panic", fmt.Sprint(v))
+		}
+	}()
+	s.cfg.Handler(ctx, sess)
+}

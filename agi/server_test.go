@@ -1,0 +1,330 @@
+package agi
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+const testHeader = "agi_network: yes\nagi_network_script: hotline\nagi_uniqueid: 1.1\nagi_callerid: 123\nagi_extension: 100\nagi_context: default\n\n"
+
+// startServer serves on a loopback port until the test ends.
+// The returned wait function stops nothing; it returns Serve's result once
+// Serve has returned.
+func startServer(t *testing.T, cfg Config) (*Server, string, context.CancelFunc, func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	var serveErr error
+	done := make(chan struct{})
+	go func() {
+		serveErr = srv.Serve(ctx, ln)
+		close(done)
+	}()
+	wait := func() error {
+		<-done
+		return serveErr
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return srv, ln.Addr().String(), cancel, wait
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	// Guard against a hang; not a speed assertion.
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+// waitClosed reads until the server closes the connection.
+func waitClosed(t *testing.T, c net.Conn) {
+	t.Helper()
+	// A close with unread input in the server's buffer is a reset.
+	if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("want the server to close the connection, got %v", err)
+	}
+}
+
+func TestServerClosesJunk(t *testing.T) {
+	tests := []struct {
+		name string
+		send string
+	}{
+		{"http request", "GET / HTTP/1.1\r\nHost: vipgate\r\n\r\n"},
+		{"binary garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n"},
+		{"over-long line", "agi_network: " + strings.Repeat("y", 300) + "\n\n"},
+		{"too many header lines", strings.Repeat("agi_x: 1\n", 20) + "\n"},
+		{"nothing (header timeout)", ""},
+		{"header cut off", "agi_network: yes\n"},
+	}
+	var handled atomic.Int64
+	_, addr, _, _ := startServer(t, Config{
+		Handler:        func(context.Context, gate.Call) { handled.Add(1) },
+		HeaderTimeout:  200 * time.Millisecond,
+		MaxLineLen:     256,
+		MaxHeaderLines: 16,
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, addr)
+			if _, err := io.WriteString(c, tt.send); err != nil {
+				t.Fatal(err)
+			}
+			waitClosed(t, c)
+		})
+	}
+	if n := handled.Load(); n != 0 {
+		t.Fatalf("handler ran %d times for junk", n)
+	}
+}
+
+func TestServerMaxSessions(t *testing.T) {
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(2)
+	srv, addr, _, _ := startServer(t, Config{
+		MaxSessions: 2,
+		Handler: func(ctx context.Context, c gate.Call) {
+			started.Done()
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		},
+	})
+	for range 2 {
+		c := dial(t, addr)
+		if _, err := io.WriteString(c, testHeader); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started.Wait()
+	if n := srv.Sessions(); n != 2 {
+		t.Fatalf("Sessions() = %d, want 2", n)
+	}
+	over := dial(t, addr)
+	_, _ = io.WriteString(over, testHeader)
+	waitClosed(t, over)
+	if n := srv.Refused(); n != 1 {
+		t.Fatalf("Refused() = %d, want 1", n)
+	}
+	close(release)
+}
+
+func TestServerHandlerSeesCall(t *testing.T) {
+	got := make(chan gate.CallInfo, 1)
+	_, addr, _, _ := startServer(t, Config{
+		Handler: func(ctx context.Context, c gate.Call) {
+			got <- c.Info()
+			_ = c.Continue(ctx, gate.Continue)
+		},
+	})
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, testHeader); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil || line != "SET VARIABLE VIPGATE_RESULT \"continue\"\n" {
+		t.Fatalf("got %q, %v", line, err)
+	}
+	if _, err := io.WriteString(c, "200 result=1\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, c)
+	want := gate.CallInfo{ID: "1.1", Source: "agi", Caller: "123", Called: "100", GateName: "hotline"}
+	if info := <-got; info != want {
+		t.Fatalf("Info() = %+v, want %+v", info, want)
+	}
+}
+
+func TestServerPanicIsContained(t *testing.T) {
+	var calls atomic.Int64
+	_, addr, _, _ := startServer(t, Config{
+		Handler: func(ctx context.Context, c gate.Call) {
+			if calls.Add(1) == 1 {
+				panic("bad handler")
+			}
+		},
+	})
+	for range 2 {
+		c := dial(t, addr)
+		_, _ = io.WriteString(c, testHeader)
+		waitClosed(t, c)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("handler ran %d times, want 2", n)
+	}
+}
+
+func TestServerShutdown(t *testing.T) {
+	tests := []struct {
+		name      string
+		finish    bool // the handler finishes when asked to during the drain
+		wantErr   bool
+		wantCause error
+	}{
+		{name: "drained", finish: true},
+		{name: "cut off after the drain timeout", wantErr: true, wantCause: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started := make(chan struct{})
+			finish := make(chan struct{})
+			cause := make(chan error, 1)
+			var states []bool
+			var mu sync.Mutex
+			_, addr, cancel, wait := startServer(t, Config{
+				DrainTimeout: 300 * time.Millisecond,
+				OnState: func(up bool) {
+					mu.Lock()
+					states = append(states, up)
+					mu.Unlock()
+				},
+				Handler: func(ctx context.Context, c gate.Call) {
+					close(started)
+					select {
+					case <-finish:
+						cause <- nil
+					case <-ctx.Done():
+						cause <- context.Cause(ctx)
+					}
+				},
+			})
+			c := dial(t, addr)
+			_, _ = io.WriteString(c, testHeader)
+			<-started
+			cancel()
+			// The listener is closed at once: new calls are refused.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				c2, err := net.Dial("tcp", addr)
+				if err != nil {
+					break
+				}
+				c2.Close()
+				if time.Now().After(deadline) {
+					t.Fatal("listener still accepts after shutdown")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if tt.finish {
+				close(finish)
+			}
+			err := wait()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Serve = %v, want error %v", err, tt.wantErr)
+			}
+			if got := <-cause; !errors.Is(got, tt.wantCause) && got != tt.wantCause {
+				t.Fatalf("handler context cause = %v, want %v", got, tt.wantCause)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(states) != 2 || !states[0] || states[1] {
+				t.Fatalf("OnState calls = %v, want [true false]", states)
+			}
+		})
+	}
+}
+
+// TestServerNoGoroutineLeak runs good, hung-up and junk sessions, stops the
+// server, and checks that every goroutine it started has ended.
+func TestServerNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{
+		HeaderTimeout: 200 * time.Millisecond,
+		Handler: func(ctx context.Context, c gate.Call) {
+			if err := c.Answer(ctx); err != nil {
+				return
+			}
+			in, err := c.Collect(ctx, gate.Prompt{Name: "vipgate/ask-pin"}, gate.CollectOptions{MaxDigits: 4})
+			if err != nil || len(in.Digits) != 4 {
+				_ = c.Hangup(ctx, gate.CauseBusy)
+				return
+			}
+			_ = c.Continue(ctx, gate.Continue)
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			switch i % 3 {
+			case 0: // a whole call
+				p := &peer{r: bufio.NewReader(c), w: c, digits: "1234#"}
+				_, _ = io.WriteString(c, testHeader)
+				if err := p.serve(); err != nil {
+					t.Error(err)
+				}
+			case 1: // the caller hangs up during the prompt
+				_, _ = io.WriteString(c, testHeader)
+				r := bufio.NewReader(c)
+				_, _ = r.ReadString('\n')
+				_, _ = io.WriteString(c, "200 result=0\n")
+				_, _ = r.ReadString('\n')
+				_, _ = io.WriteString(c, "200 result=-1 endpos=0\nHANGUP\n")
+				_, _ = r.ReadString('\n')
+				_, _ = io.WriteString(c, "511 Command Not Permitted on a dead channel or intercept routine\n")
+				_, _ = io.Copy(io.Discard, c)
+			case 2: // junk, or nothing until the header timeout
+				if i%2 == 0 {
+					_, _ = io.WriteString(c, "\x00\x01junk\n")
+				}
+				_, _ = io.Copy(io.Discard, c)
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Goroutines end asynchronously after Serve returns (the runtime's
+	// own included); wait for the count to settle, then compare.
+	var after int
+	for range 200 {
+		if after = runtime.NumGoroutine(); after <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<16)
+	t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
+}
