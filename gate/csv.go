@@ -1,0 +1,558 @@
+package gate
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Caller tables travel as CSV (or JSON) files: the bulk upload of the admin
+// API and `vipgate pins import` read them with ReadEntriesCSV and
+// ReadEntriesJSON, `vipgate pins export` writes them with WriteEntriesCSV.
+//
+// An import file has one caller per row:
+//
+//	caller,pin,label,valid_from,valid_until
+//	+4971112345,4711,Anna Müller,,
+//	0711 987654,90210,Night shift,2026-01-01,2026-06-30
+//	+49711555*,8642,Branch office,,
+//
+// label, valid_from and valid_until are optional. The header row is
+// optional: a first row whose first field has no digit is a header, and its
+// column names (in any order; caller, pin, label, valid_from, valid_until,
+// and a few aliases such as number, name, from, until) say which column is
+// which. Without a header the columns are in the order above. Fields may
+// be separated by ',', ';' or a tab (detected from the first line); a
+// UTF-8 byte-order mark is skipped; blank rows are skipped.
+//
+// Exports carry no PINs: the store keeps only keyed hashes, which cannot
+// be turned back into PINs. An exported file therefore cannot be imported
+// again as it is; add a pin column first.
+
+// CSVOptions configures ReadEntriesCSV and ReadEntriesJSON.
+type CSVOptions struct {
+	// GateID is set on every entry.
+	GateID string
+	// Region is the default region for national numbers ("DE").
+	Region string
+	// Hasher hashes the PINs; required.
+	Hasher *Hasher
+	// MinDigits and MaxDigits bound PIN length (0 = MinPINLen, MaxPINLen).
+	MinDigits, MaxDigits int
+	// RejectWeak refuses weak PINs (see WeakPIN).
+	RejectWeak bool
+	// Workers is the number of goroutines that normalise and hash rows;
+	// 0 means GOMAXPROCS.
+	Workers int
+	// Progress, if set, is called now and then with the number of rows
+	// read so far, on the goroutine that called the reader.
+	Progress func(rows int)
+}
+
+// RowError is a problem with one row of an import file. It never contains
+// the PIN or any other value of the row.
+type RowError struct {
+	// Row is the line number in a CSV file (1 = the first line), or the
+	// position in a JSON array (1 = the first element).
+	Row int `json:"row"`
+	// Field is caller, pin, label, valid_from, valid_until, or "row" for
+	// a problem with the row as a whole.
+	Field   string `json:"field"`
+	Problem string `json:"problem"`
+}
+
+func (e RowError) Error() string { return fmt.Sprintf("row %d: %s: %s", e.Row, e.Field, e.Problem) }
+
+// MaxLabelLen is the longest label an import accepts, in characters.
+const MaxLabelLen = 200
+
+const (
+	colCaller = iota
+	colPIN
+	colLabel
+	colFrom
+	colUntil
+	numCols
+)
+
+var colNames = [numCols]string{"caller", "pin", "label", "valid_from", "valid_until"}
+
+// colAliases maps header names (lower case, '_' for ' ' and '-') to columns.
+var colAliases = map[string]int{
+	"caller": colCaller, "number": colCaller, "phone": colCaller, "pattern": colCaller, "caller_id": colCaller,
+	"callerid": colCaller, "caller_number": colCaller, "rufnummer": colCaller, "anrufer": colCaller, "nummer": colCaller,
+	"pin": colPIN, "pin_code": colPIN, "code": colPIN,
+	"label": colLabel, "name": colLabel, "comment": colLabel, "description": colLabel, "bezeichnung": colLabel,
+	"valid_from": colFrom, "from": colFrom, "gueltig_ab": colFrom,
+	"valid_until": colUntil, "until": colUntil, "to": colUntil, "gueltig_bis": colUntil,
+}
+
+// rawRow is one row as read, before validation.
+type rawRow struct {
+	row    int
+	fields [numCols]string
+	// problem is set when the row could not be read as a whole.
+	problem string
+}
+
+// ReadEntriesCSV reads a caller table from CSV (see the file format above)
+// and returns the good rows as entries with hashed PINs, in file order, and
+// a RowError for each problem. Callers are normalised with
+// NormalizePattern, PINs checked with ValidatePIN (and WeakPIN when
+// RejectWeak). A caller that occurs more than once is an error on every
+// occurrence after the first; the first is kept. A date-only valid_until
+// ("2026-06-30") includes that day. Times without a zone are UTC.
+//
+// The error is for problems with the file as a whole: it cannot be read,
+// or its header lacks a caller or pin column.
+func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
+	if opts.Hasher == nil {
+		return nil, nil, errors.New("read caller table: no PIN hasher")
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = sniffComma(br)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+
+	p := newPipeline(opts)
+	defer p.stop()
+	cols := []int{colCaller, colPIN, colLabel, colFrom, colUntil}
+	first := true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				// ParseError names line and column, never the text.
+				p.add(rawRow{row: pe.StartLine, problem: "cannot be read as CSV: " + pe.Err.Error()})
+				continue
+			}
+			return nil, nil, fmt.Errorf("read caller table: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if blank(rec) {
+			continue
+		}
+		if first {
+			first = false
+			if isHeader(rec) {
+				cols, err = headerColumns(rec)
+				if err != nil {
+					return nil, nil, fmt.Errorf("read caller table: %w", err)
+				}
+				continue
+			}
+		}
+		row := rawRow{row: line}
+		for i, v := range rec {
+			if i >= len(cols) {
+				if strings.TrimSpace(v) != "" {
+					row.problem = fmt.Sprintf("has %d fields, want at most %d (caller,pin,label,valid_from,valid_until)", len(rec), len(cols))
+				}
+				continue
+			}
+			if cols[i] >= 0 {
+				row.fields[cols[i]] = v
+			}
+		}
+		p.add(row)
+	}
+	entries, rowErrs := p.finish()
+	return entries, rowErrs, nil
+}
+
+// ReadEntriesJSON reads a caller table from a JSON array of objects with
+// the keys caller, pin, label, valid_from and valid_until (string values),
+// with the same rules as ReadEntriesCSV. PINs must be JSON strings, so that
+// leading zeros survive.
+func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
+	if opts.Hasher == nil {
+		return nil, nil, errors.New("read caller table: no PIN hasher")
+	}
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read caller table: %w", jsonErr(err))
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, nil, errors.New("read caller table: want a JSON array of objects")
+	}
+	p := newPipeline(opts)
+	defer p.stop()
+	for n := 1; dec.More(); n++ {
+		var obj map[string]json.RawMessage
+		if err := dec.Decode(&obj); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				p.add(rawRow{row: n, problem: "is not a JSON object"})
+				continue
+			}
+			return nil, nil, fmt.Errorf("read caller table: element %d: %w", n, jsonErr(err))
+		}
+		row := rawRow{row: n}
+		for k, v := range obj {
+			col, ok := colAliases[headerKey(k)]
+			if !ok {
+				row.problem = "has an unknown key (want caller, pin, label, valid_from, valid_until)"
+				continue
+			}
+			if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+				continue
+			}
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				row.problem = colNames[col] + " is not a JSON string"
+				if col == colPIN {
+					row.problem = "pin is not a JSON string (write PINs in quotes, so leading zeros survive)"
+				}
+				continue
+			}
+			row.fields[col] = s
+		}
+		p.add(row)
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("read caller table: %w", jsonErr(err))
+	}
+	entries, rowErrs := p.finish()
+	return entries, rowErrs, nil
+}
+
+// jsonErr keeps JSON syntax errors from quoting input: it returns the
+// error class and offset only.
+func jsonErr(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("JSON syntax error at byte %d", se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("JSON ends early")
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("JSON %s where an array of objects was expected", te.Value)
+	}
+	return errors.New("JSON cannot be read")
+}
+
+// WriteEntriesCSV writes entries as CSV with the header
+// caller,label,valid_from,valid_until (times in RFC 3339, UTC). It writes
+// no PINs: stores keep only keyed hashes. The output is therefore not an
+// import file as it is; add a pin column to import it again.
+func WriteEntriesCSV(w io.Writer, entries []*Entry) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until"}); err != nil {
+		return fmt.Errorf("write caller table: %w", err)
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, e := range entries {
+		if err := cw.Write([]string{e.Pattern, csvSafe(e.Label), ts(e.ValidFrom), ts(e.ValidUntil)}); err != nil {
+			return fmt.Errorf("write caller table: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write caller table: %w", err)
+	}
+	return nil
+}
+
+// csvSafe keeps spreadsheet programs from running a label as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// sniffComma picks the field separator from the first line: the most
+// frequent of ',', ';' and tab (',' on a tie).
+func sniffComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(4096)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	best, n := ',', bytes.Count(head, []byte{','})
+	for _, c := range []rune{';', '\t'} {
+		if m := bytes.Count(head, []byte(string(c))); m > n {
+			best, n = c, m
+		}
+	}
+	return best
+}
+
+func blank(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeader reports whether rec is a header: its first field has no digit
+// (every caller has one).
+func isHeader(rec []string) bool {
+	return !strings.ContainsAny(rec[0], "0123456789")
+}
+
+func headerKey(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+}
+
+// headerColumns maps header fields to columns (-1 for an empty one).
+func headerColumns(rec []string) ([]int, error) {
+	cols := make([]int, len(rec))
+	var seen [numCols]bool
+	for i, name := range rec {
+		k := headerKey(name)
+		if k == "" {
+			cols[i] = -1
+			continue
+		}
+		c, ok := colAliases[k]
+		if !ok {
+			return nil, fmt.Errorf("header column %d is not one of caller, pin, label, valid_from, valid_until", i+1)
+		}
+		if seen[c] {
+			return nil, fmt.Errorf("header names the %s column twice", colNames[c])
+		}
+		seen[c], cols[i] = true, c
+	}
+	if !seen[colCaller] {
+		return nil, errors.New("header has no caller column")
+	}
+	if !seen[colPIN] {
+		return nil, errors.New("header has no pin column (an export of vipgate carries no PINs; add a pin column to import it)")
+	}
+	return cols, nil
+}
+
+// pipeline validates, normalises and hashes rows on worker goroutines in
+// batches, and puts the results back in row order.
+type pipeline struct {
+	opts    CSVOptions
+	work    chan *rowBatch
+	wg      sync.WaitGroup
+	batches []*rowBatch
+	cur     *rowBatch
+	rows    int
+	stopped bool
+}
+
+type rowBatch struct {
+	rows    []rawRow
+	entries []*Entry // parallel to rows; nil for a row with errors
+	errs    []RowError
+}
+
+const batchSize = 512
+
+func newPipeline(opts CSVOptions) *pipeline {
+	n := opts.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	p := &pipeline{opts: opts, work: make(chan *rowBatch, 2*n)}
+	for range n {
+		p.wg.Go(func() {
+			for b := range p.work {
+				p.process(b)
+			}
+		})
+	}
+	return p
+}
+
+func (p *pipeline) add(r rawRow) {
+	if p.cur == nil {
+		p.cur = &rowBatch{rows: make([]rawRow, 0, batchSize)}
+	}
+	p.cur.rows = append(p.cur.rows, r)
+	p.rows++
+	if len(p.cur.rows) == batchSize {
+		p.flush()
+		if p.opts.Progress != nil {
+			p.opts.Progress(p.rows)
+		}
+	}
+}
+
+func (p *pipeline) flush() {
+	if p.cur == nil {
+		return
+	}
+	p.batches = append(p.batches, p.cur)
+	p.work <- p.cur
+	p.cur = nil
+}
+
+// stop ends the workers; it is safe to call more than once.
+func (p *pipeline) stop() {
+	if !p.stopped {
+		p.stopped = true
+		close(p.work)
+		p.wg.Wait()
+	}
+}
+
+// finish waits for every batch and returns the entries and row errors in
+// row order, with duplicate callers reported.
+func (p *pipeline) finish() ([]*Entry, []RowError) {
+	p.flush()
+	p.stop()
+	if p.opts.Progress != nil {
+		p.opts.Progress(p.rows)
+	}
+	var (
+		entries = make([]*Entry, 0, p.rows)
+		errs    []RowError
+		first   = make(map[string]int, p.rows)
+	)
+	for _, b := range p.batches {
+		for i, e := range b.entries {
+			if e == nil {
+				continue
+			}
+			row := b.rows[i].row
+			if prev, dup := first[e.Pattern]; dup {
+				errs = append(errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
+				continue
+			}
+			first[e.Pattern] = row
+			entries = append(entries, e)
+		}
+		errs = append(errs, b.errs...)
+	}
+	sortRowErrors(errs)
+	return entries, errs
+}
+
+// sortRowErrors orders errors by row, keeping the order within a row.
+func sortRowErrors(errs []RowError) {
+	slices.SortStableFunc(errs, func(a, b RowError) int { return a.Row - b.Row })
+}
+
+// process validates and hashes one batch. Salts are drawn for the whole
+// batch at once.
+func (p *pipeline) process(b *rowBatch) {
+	b.entries = make([]*Entry, len(b.rows))
+	salts := make([]byte, 16*len(b.rows))
+	rand.Read(salts)
+	for i := range b.rows {
+		e, errs := p.row(&b.rows[i])
+		if len(errs) > 0 {
+			b.errs = append(b.errs, errs...)
+			continue
+		}
+		pin := strings.TrimSpace(b.rows[i].fields[colPIN])
+		e.PIN = p.opts.Hasher.HashWithSalt(salts[16*i:16*i+16:16*i+16], pin)
+		b.entries[i] = e
+	}
+}
+
+// row validates one row and returns its entry without the PIN hash.
+func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
+	var errs []RowError
+	bad := func(field, problem string) { errs = append(errs, RowError{Row: r.row, Field: field, Problem: problem}) }
+	if r.problem != "" {
+		bad("row", r.problem)
+		return nil, errs
+	}
+	e := &Entry{GateID: p.opts.GateID}
+
+	caller := strings.TrimSpace(r.fields[colCaller])
+	if caller == "" {
+		bad("caller", "is empty")
+	} else if pat, err := NormalizePattern(caller, p.opts.Region); err != nil {
+		bad("caller", unquote(err.Error()))
+	} else {
+		e.Pattern = pat
+	}
+
+	pin := strings.TrimSpace(r.fields[colPIN])
+	if pin == "" {
+		bad("pin", "is missing")
+	} else if err := ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
+		bad("pin", err.Error())
+	} else if p.opts.RejectWeak {
+		if why := WeakPIN(pin); why != "" {
+			bad("pin", why)
+		}
+	}
+
+	e.Label = strings.TrimSpace(r.fields[colLabel])
+	if !utf8.ValidString(e.Label) {
+		bad("label", "is not valid UTF-8")
+	} else if n := utf8.RuneCountInString(e.Label); n > MaxLabelLen {
+		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, MaxLabelLen))
+	}
+
+	var ok bool
+	if e.ValidFrom, ok = parseValidity(r.fields[colFrom], false); !ok {
+		bad("valid_from", "is not a date (YYYY-MM-DD) or an RFC 3339 time")
+	}
+	if e.ValidUntil, ok = parseValidity(r.fields[colUntil], true); !ok {
+		bad("valid_until", "is not a date (YYYY-MM-DD) or an RFC 3339 time")
+	}
+	if !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
+		bad("valid_until", "is not after valid_from")
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return e, nil
+}
+
+// parseValidity reads an RFC 3339 time or a YYYY-MM-DD date (UTC); an
+// until date means the end of that day. "" is the zero time.
+func parseValidity(s string, until bool) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if until {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// unquote removes the quoted input from a normalisation error, so that a
+// RowError never repeats a value of the row.
+func unquote(msg string) string {
+	i, j := strings.IndexByte(msg, '"'), strings.LastIndexByte(msg, '"')
+	if i >= 0 && j > i {
+		msg = strings.Join(strings.Fields(msg[:i]+msg[j+1:]), " ")
+	}
+	return msg
+}
