@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// option is one setting: a flag, its VIPGATE_* variable and its config-file
+// key (the flag name). Precedence: flag, then environment, then config file,
+// then default.
+type option struct {
+	name  string
+	env   string
+	def   string
+	usage string
+	val   *string
+}
+
+// flags is a command's flag set with vipgate's option handling.
+type flags struct {
+	fs     *flag.FlagSet
+	opts   []*option
+	config *string
+	e      *env
+	file   map[string]any // the parsed config file
+}
+
+func newFlags(e *env, name, synopsis string) *flags {
+	fs := flag.NewFlagSet("vipgate "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	f := &flags{fs: fs, e: e}
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: vipgate %s %s\n\nFlags (each also settable by the environment variable shown):\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	f.config = f.str("config", "VIPGATE_CONFIG", "", "YAML config file; its keys are the flag names")
+	return f
+}
+
+func (f *flags) str(name, envName, def, usage string) *string {
+	o := &option{name: name, env: envName, def: def, val: new(string)}
+	u := usage
+	if envName != "" {
+		u += " (" + envName + ")"
+	}
+	f.fs.StringVar(o.val, name, def, u)
+	f.opts = append(f.opts, o)
+	return o.val
+}
+
+func (f *flags) boolean(name, usage string) *bool {
+	return f.fs.Bool(name, false, usage)
+}
+
+// common adds the options every store-using command shares.
+type common struct {
+	db       *string
+	keyFile  *string
+	region   *string
+	logLevel *string
+}
+
+func (f *flags) common() *common {
+	return &common{
+		db:       f.str("db", "VIPGATE_DB", "", "database: a SQLite file path, or postgres://… (default: vipgate.db in the state directory)"),
+		keyFile:  f.str("key-file", "VIPGATE_KEY_FILE", "", "installation secret that keys PIN hashes; created 0600 on first start (default: vipgate.key beside a SQLite database, else in the state directory)"),
+		region:   f.str("region", "VIPGATE_REGION", "DE", "default region for national caller numbers (ISO 3166 alpha-2)"),
+		logLevel: f.str("log-level", "VIPGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
+	}
+}
+
+// parse parses args and applies the environment and the config file.
+func (f *flags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["config"] {
+		if v := f.e.getenv("VIPGATE_CONFIG"); v != "" {
+			*f.config = v
+		}
+	}
+	if *f.config != "" {
+		b, err := os.ReadFile(*f.config)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &f.file); err != nil {
+			return fmt.Errorf("config %s: %w", *f.config, err)
+		}
+	}
+	for _, o := range f.opts {
+		if set[o.name] || o.name == "config" {
+			continue
+		}
+		if v := f.e.getenv(o.env); o.env != "" && v != "" {
+			*o.val = v
+			continue
+		}
+		if v, ok := f.file[o.name]; ok {
+			switch v := v.(type) {
+			case string:
+				*o.val = v
+			case int, float64, bool:
+				*o.val = fmt.Sprint(v)
+			default:
+				return fmt.Errorf("config %s: key %q must be a single value", *f.config, o.name)
+			}
+		}
+	}
+	return nil
+}
+
+// logger builds the process logger.
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*c.logLevel)); err != nil {
+		return nil, usagef("--log-level: %v", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// stateDir returns the default data directory: $STATE_DIRECTORY (systemd),
+// $XDG_STATE_HOME/vipgate, or ~/.local/state/vipgate.
+func stateDir(getenv func(string) string) (string, error) {
+	if d := getenv("STATE_DIRECTORY"); d != "" {
+		return strings.Split(d, ":")[0], nil
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "vipgate"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state directory: set --db and --key-file, or HOME: %w", err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".local", "state", "vipgate"), nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// paths resolves the database and key-file defaults.
+func (c *common) paths(getenv func(string) string) (db, key string, err error) {
+	db, key = *c.db, *c.keyFile
+	if db == "" || (key == "" && isPostgres(db)) {
+		dir, err := stateDir(getenv)
+		if err != nil {
+			return "", "", err
+		}
+		if db == "" {
+			db = filepath.Join(dir, "vipgate.db")
+		}
+		if key == "" {
+			key = filepath.Join(dir, "vipgate.key")
+		}
+	}
+	if key == "" {
+		key = filepath.Join(filepath.Dir(db), "vipgate.key")
+	}
+	return db, key, nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+func cmdExplain(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "explain", "--caller N --called N [--gate G] [--at TIME] [--json]")
+	c := f.common()
+	gateName := f.str("gate", "", "", "gate name or ID (as the dialplan would pass it)")
+	caller := f.str("caller", "", "", "caller number, in any form")
+	called := f.str("called", "", "", "called number / DID")
+	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00) or 'YYYY-MM-DD HH:MM' in the local zone (default now)")
+	asJSON := f.boolean("json", "print JSON")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *gateName == "" && *called == "" {
+		return usagef("explain: give --gate or --called")
+	}
+	when := time.Now()
+	if *at != "" {
+		t, err := parseAt(*at)
+		if err != nil {
+			return usagef("--at: %v", err)
+		}
+		when = t
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Region: d.region, Logger: d.log})
+	dec := eng.Explain(ctx, *gateName, *caller, *called, when)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(explainJSON(dec, when))
+	}
+	printExplain(e.stdout, dec, when)
+	return nil
+}
+
+func parseAt(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
+		if layout == time.RFC3339 {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, nil
+			}
+			continue
+		}
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q; use RFC 3339 or 'YYYY-MM-DD HH:MM'", s)
+}
+
+// explained is the JSON form of a decision. It never carries a PIN.
+type explained struct {
+	At      time.Time        `json:"at"`
+	Gate    string           `json:"gate,omitempty"`
+	Active  bool             `json:"active"`
+	Caller  string           `json:"caller,omitempty"`
+	Verdict gate.Verdict     `json:"verdict"`
+	Target  string           `json:"target,omitempty"`
+	AskPIN  *explainedAsk    `json:"ask_pin,omitempty"`
+	Entry   *explainedEntry  `json:"entry,omitempty"`
+	Error   string           `json:"error,omitempty"`
+	Trace   []gate.TraceStep `json:"trace"`
+}
+
+type explainedAsk struct {
+	OnCorrect   string `json:"on_correct"`
+	OnIncorrect string `json:"on_incorrect"`
+	MaxRetries  int    `json:"max_retries"`
+}
+
+type explainedEntry struct {
+	ID      int64  `json:"id"`
+	Pattern string `json:"caller"`
+	Label   string `json:"label,omitempty"`
+}
+
+func explainJSON(d *gate.Decision, at time.Time) explained {
+	x := explained{At: at, Active: d.Active, Caller: d.Caller, Verdict: d.Verdict, Trace: d.Trace}
+	if d.Gate != nil {
+		x.Gate = d.Gate.ID
+	}
+	if d.Verdict != gate.VerdictAskPIN {
+		x.Target = d.Target.String()
+	}
+	if a := d.AskPIN; a != nil {
+		x.AskPIN = &explainedAsk{OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(), MaxRetries: a.MaxRetries}
+	}
+	if d.Entry != nil {
+		x.Entry = &explainedEntry{ID: d.Entry.ID, Pattern: d.Entry.Pattern, Label: d.Entry.Label}
+	}
+	if d.Err != nil {
+		x.Error = d.ErrClass + ": " + d.Err.Error()
+	}
+	return x
+}
+
+func printExplain(w io.Writer, d *gate.Decision, at time.Time) {
+	fmt.Fprintf(w, "at:        %s\n", at.Format(time.RFC3339))
+	for _, s := range d.Trace {
+		fmt.Fprintf(w, "%-10s %s\n", s.Step+":", s.Detail)
+	}
+	switch {
+	case d.AskPIN != nil:
+		fmt.Fprintf(w, "decision:  ask for the PIN (%d attempts); correct → %s, incorrect → %s\n", d.AskPIN.MaxRetries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
+	default:
+		fmt.Fprintf(w, "decision:  %s → %s\n", d.Verdict, d.Target)
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/webhook"
+)
+
+// newAuthorizer returns the webhook authorizer; obs may be nil.
+func newAuthorizer(log *slog.Logger, obs ...webhook.Observer) *webhook.Authorizer {
+	cfg := webhook.Config{Logger: log}
+	if len(obs) > 0 {
+		cfg.Observer = obs[0]
+	}
+	return webhook.New(cfg)
+}
+
+func cmdGates(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stderr, "Usage: vipgate gates import FILE... | export [FILE] | list")
+		if len(args) == 0 {
+			return usagef("gates: give import, export or list")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "import":
+		return gatesImport(ctx, e, args[1:])
+	case "export":
+		return gatesExport(ctx, e, args[1:])
+	case "list":
+		return gatesList(ctx, e, args[1:])
+	}
+	return usagef("gates: unknown subcommand %q (want import, export or list)", args[0])
+}
+
+func gatesImport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "gates import", "FILE... (YAML or JSON; - for standard input)")
+	c := f.common()
+	dry := f.boolean("dry-run", "validate only; change nothing")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() == 0 {
+		return usagef("gates import: give at least one file")
+	}
+	d, err := c.open(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var all []*gate.Gate
+	for _, path := range f.fs.Args() {
+		data, err := readInput(path)
+		if err != nil {
+			return err
+		}
+		gates, err := parseGatesFile(data, d.hasher)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		all = append(all, gates...)
+	}
+	if *dry {
+		fmt.Fprintf(e.stdout, "%d gate(s) valid; nothing changed (--dry-run)\n", len(all))
+		return nil
+	}
+	for _, g := range all {
+		verb := "updated"
+		err := d.store.UpdateGate(ctx, g)
+		if errors.Is(err, gate.ErrNotFound) {
+			verb = "created"
+			err = d.store.CreateGate(ctx, g)
+		}
+		if err != nil {
+			return fmt.Errorf("gate %q: %w", g.ID, err)
+		}
+		if g.Override != nil {
+			if err := d.store.SetOverride(ctx, g.ID, g.Override); err != nil {
+				return fmt.Errorf("gate %q: override: %w", g.ID, err)
+			}
+		}
+		fmt.Fprintf(e.stdout, "%s gate %s\n", verb, g.ID)
+	}
+	return nil
+}
+
+func gatesExport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "gates export", "[FILE] (default standard output)")
+	c := f.common()
+	format := f.str("format", "", "", "yaml or json (default: from the file name, else yaml)")
+	only := f.str("gate", "", "", "export only this gate")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	out := f.fs.Arg(0)
+	fm, err := formatOf(*format, out)
+	if err != nil {
+		return err
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	gates, err := d.store.ListGates(ctx)
+	if err != nil {
+		return err
+	}
+	if *only != "" {
+		g, err := d.store.GetGate(ctx, *only)
+		if err != nil {
+			return err
+		}
+		gates = []*gate.Gate{g}
+	}
+	b, err := formatGates(gates, fm)
+	if err != nil {
+		return err
+	}
+	if out == "" || out == "-" {
+		_, err = e.stdout.Write(b)
+		return err
+	}
+	return os.WriteFile(out, b, 0o600)
+}
+
+func gatesList(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "gates list", "")
+	c := f.common()
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	d, err := c.open(ctx, e, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	gates, err := d.store.ListGates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range gates {
+		state := "enabled"
+		if !g.Enabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(e.stdout, "%-20s %-9s %-9s %-8s %v %s\n", g.ID, state, g.Activation.Mode, g.Identification.Mode, g.Match.Numbers, g.Name)
+	}
+	return nil
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
+}

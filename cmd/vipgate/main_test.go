@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs vipgate in-process with a private state directory.
+type cli struct {
+	t   *testing.T
+	dir string
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	dir := t.TempDir()
+	return &cli{t: t, dir: dir, env: map[string]string{"XDG_STATE_HOME": dir, "HOME": dir}}
+}
+
+func (c *cli) run(args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), append([]string{"vipgate"}, args...), func(k string) string { return c.env[k] }, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, errOut, err := c.run(args...)
+	if err != nil {
+		c.t.Fatalf("vipgate %s: %v\nstderr: %s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+func example(name string) string { return filepath.Join("..", "..", "deploy", "examples", name) }
+
+func TestExplainAfterHoursExample(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"))
+	tests := []struct {
+		at, verdict string
+		active      bool
+	}{
+		{"2026-12-01T10:00:00+01:00", "pass", false},    // Tuesday, business hours
+		{"2026-12-01T20:00:00+01:00", "ask_pin", true},  // Tuesday evening
+		{"2026-12-05T10:00:00+01:00", "ask_pin", true},  // Saturday
+		{"2026-12-24T11:00:00+01:00", "pass", false},    // Christmas Eve morning
+		{"2026-12-24T13:00:00+01:00", "ask_pin", true},  // Christmas Eve from 12:00
+		{"2026-12-25T10:00:00+01:00", "ask_pin", true},  // Christmas Day (a Friday)
+		{"2026-03-30T07:59:00+02:00", "ask_pin", true},  // Monday after DST change, before 08:00
+		{"2026-03-30T08:00:00+02:00", "pass", false},    // 08:00 CEST
+	}
+	for _, tt := range tests {
+		t.Run(tt.at, func(t *testing.T) {
+			out := c.must("explain", "--called", "030901820", "--caller", "0176 1234 5678", "--at", tt.at, "--json")
+			var x explained
+			if err := json.Unmarshal([]byte(out), &x); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if x.Gate != "after-hours" || string(x.Verdict) != tt.verdict || x.Active != tt.active {
+				t.Fatalf("gate %q verdict %s active %v, want after-hours %s %v\n%s", x.Gate, x.Verdict, x.Active, tt.verdict, tt.active, out)
+			}
+			if strings.Contains(out, "739146") {
+				t.Fatal("explain output reveals the static PIN")
+			}
+		})
+	}
+	text := c.must("explain", "--called", "+4930901820", "--caller", "004917612345678", "--at", "2026-12-01T20:00:00+01:00")
+	for _, want := range []string{"after-hours", "→ +4917612345678", "ask for the PIN"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestPremiumSupportExample(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	out := c.must("pins", "import", "--gate", "premium-support", example("premium-support-pins.csv"))
+	if !strings.Contains(out, "inserted") {
+		t.Fatalf("pins import: %s", out)
+	}
+	exported := c.must("pins", "export", "--gate", "premium-support")
+	if !strings.Contains(exported, "+49") {
+		t.Fatalf("export lacks normalised callers:\n%s", exported)
+	}
+	// An unknown caller is rejected without a PIN dialogue.
+	var x explained
+	if err := json.Unmarshal([]byte(c.must("explain", "--gate", "premium-support", "--caller", "+15555550100", "--called", "1", "--json")), &x); err != nil {
+		t.Fatal(err)
+	}
+	if x.Verdict != "reject" {
+		t.Fatalf("unknown caller: verdict %s, want reject; trace %v", x.Verdict, x.Trace)
+	}
+}
+
+func TestGatesRoundTrip(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"), example("premium-support.yaml"), example("webhook-gate.yaml"))
+	first := c.must("gates", "export", "--format", "yaml")
+	path := filepath.Join(c.dir, "export.yaml")
+	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.must("gates", "import", path)
+	second := c.must("gates", "export", "--format", "yaml")
+	strip := func(s string) string { // updated_at changes on re-import
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.Contains(l, "updated_at") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(first) != strip(second) {
+		t.Fatalf("export → import → export differs:\n--- first\n%s\n--- second\n%s", first, second)
+	}
+	if strings.Contains(first, "739146") {
+		t.Fatal("export contains the clear static PIN")
+	}
+	jsonOut := c.must("gates", "export", "--format", "json")
+	if !json.Valid([]byte(jsonOut)) {
+		t.Fatal("JSON export is not valid JSON")
+	}
+}
+
+func TestGatesImportValidation(t *testing.T) {
+	c := newCLI(t)
+	bad := filepath.Join(c.dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("id: x\nidentification: {mode: static, static_pin: \"12\"}\ndialogue: {min_digits: 4}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.run("gates", "import", bad)
+	if err == nil || !strings.Contains(err.Error(), "identification.static_pin") || strings.Contains(err.Error(), `"12"`) {
+		t.Fatalf("err = %v, want a static_pin field error without the PIN", err)
+	}
+	typo := filepath.Join(c.dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("id: x\nenabeld: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.run("gates", "import", typo); err == nil || !strings.Contains(err.Error(), "enabeld") {
+		t.Fatalf("err = %v, want the unknown field named", err)
+	}
+}
+
+func TestKeyFileCreatedPrivate(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"))
+	st, err := os.Stat(filepath.Join(c.dir, "vipgate", "vipgate.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestTokens(t *testing.T) {
+	c := newCLI(t)
+	tok := strings.TrimSpace(c.must("tokens", "create", "--role", "operator", "--name", "backoffice"))
+	if !strings.HasPrefix(tok, "vg_") {
+		t.Fatalf("token %q", tok)
+	}
+	list := c.must("tokens", "list")
+	if strings.Contains(list, tok) || !strings.Contains(list, "operator") {
+		t.Fatalf("list shows the secret or lacks the token:\n%s", list)
+	}
+	if _, _, err := c.run("tokens", "create", "--role", "root"); err == nil {
+		t.Fatal("unknown role accepted")
+	}
+}
+
+func TestUsageAndConfig(t *testing.T) {
+	c := newCLI(t)
+	if _, _, err := c.run("frobnicate"); exitCode(err) != 2 {
+		t.Fatalf("unknown command: exit %d", exitCode(err))
+	}
+	if out := c.must("version"); !strings.HasPrefix(out, "vipgate ") {
+		t.Fatalf("version: %q", out)
+	}
+	if _, errOut, err := c.run("explain", "--help"); exitCode(err) != 0 || !strings.Contains(errOut, "VIPGATE_REGION") {
+		t.Fatalf("explain --help: exit %d, %s", exitCode(err), errOut)
+	}
+	// Precedence: flag over environment over config file.
+	cfg := filepath.Join(c.dir, "vipgate.yaml")
+	if err := os.WriteFile(cfg, []byte("region: FR\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{getenv: func(k string) string { return map[string]string{"VIPGATE_REGION": "AT"}[k] }}
+	for _, tt := range []struct {
+		args []string
+		env  bool
+		want string
+	}{
+		{[]string{"--config", cfg}, false, "FR"},
+		{[]string{"--config", cfg}, true, "AT"},
+		{[]string{"--config", cfg, "--region", "CH"}, true, "CH"},
+	} {
+		ee := *e
+		if !tt.env {
+			ee.getenv = func(string) string { return "" }
+		}
+		ee.stderr = &bytes.Buffer{}
+		f := newFlags(&ee, "x", "")
+		co := f.common()
+		if err := f.parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if *co.region != tt.want {
+			t.Errorf("%v env=%v: region %s, want %s", tt.args, tt.env, *co.region, tt.want)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/agi"
+	"github.com/vipgate/vipgate/ari"
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/sounds"
+)
+
+// ariServer is one Asterisk server in the config file's ari_servers list.
+type ariServer struct {
+	Name         string `yaml:"name"`
+	URL          string `yaml:"url"`
+	User         string `yaml:"user"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	App          string `yaml:"app"`
+}
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "serve", "[flags]")
+	c := f.common()
+	httpAddr := f.str("http", "VIPGATE_HTTP_ADDR", "127.0.0.1:8080", "admin API listener (health, API, metrics); 'off' disables it")
+	metricsAddr := f.str("metrics", "VIPGATE_METRICS_ADDR", "", "optional separate listener for /metrics only")
+	agiAddr := f.str("agi", "VIPGATE_AGI_ADDR", "", "FastAGI listener, e.g. 127.0.0.1:4573 or :4573 (default off)")
+	ariURL := f.str("ari-url", "VIPGATE_ARI_URL", "", "ARI base URL, e.g. http://127.0.0.1:8088/ari (default off)")
+	ariUser := f.str("ari-user", "VIPGATE_ARI_USER", "vipgate", "ARI user")
+	ariPassFile := f.str("ari-password-file", "VIPGATE_ARI_PASSWORD_FILE", "", "file holding the ARI password (or set VIPGATE_ARI_PASSWORD); never a flag value")
+	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
+	drain := f.str("drain", "VIPGATE_DRAIN", "20s", "on SIGTERM, how long calls in progress may take to finish")
+	serveSounds := f.boolean("serve-sounds", "serve prompts over HTTP under /sounds/ on the admin listener")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	drainFor, err := time.ParseDuration(*drain)
+	if err != nil || drainFor < 0 {
+		return usagef("--drain: want a duration such as 20s")
+	}
+	servers, err := ariServers(f, e, *ariURL, *ariUser, *ariPassFile, *ariApp)
+	if err != nil {
+		return err
+	}
+
+	d, err := c.open(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	log := d.log
+	metrics := admin.NewMetrics()
+	auth := newAuthorizer(log, metrics)
+	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, Logger: log})
+	var prompts promptIndex
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: prompts.prompt})
+	handler := func(ctx context.Context, c gate.Call) { flow.Run(ctx, c) }
+
+	// Call sources run until ctx is done (SIGTERM/SIGINT) or one of them
+	// fails, then drain.
+	ctx, stopSources := context.WithCancel(ctx)
+	defer stopSources()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	wg.Go(func() { prompts.refresh(ctx, d.store, 10*time.Second, log) })
+	var sources []string
+	var ready sourceState
+	if len(servers) > 0 {
+		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log,
+			OnState: func(server string, up bool) {
+				metrics.SourceState("ari", server, up)
+				ready.set("ari "+server, up)
+			}})
+		if err != nil {
+			d.Close()
+			return err
+		}
+		for _, s := range servers {
+			ready.set("ari "+s.Name, false)
+		}
+		sources = append(sources, fmt.Sprintf("ARI (%d server(s), app %q)", len(servers), servers[0].App))
+		wg.Go(func() {
+			if err := app.Run(ctx); err != nil {
+				errc <- fmt.Errorf("ari: %w", err)
+			}
+		})
+	}
+	if *agiAddr != "" && *agiAddr != "off" {
+		srv := agi.NewServer(agi.Config{Addr: *agiAddr, Handler: handler, Logger: log, DrainTimeout: drainFor,
+			OnState: func(up bool) {
+				metrics.SourceState("agi", *agiAddr, up)
+				ready.set("agi", up)
+			}})
+		ready.set("agi", false)
+		sources = append(sources, "FastAGI on "+*agiAddr)
+		wg.Go(func() {
+			if err := srv.ListenAndServe(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("agi: %w", err)
+			}
+		})
+	}
+	if len(sources) == 0 {
+		log.Warn("no call source is configured: set --ari-url (ARI) and/or --agi (FastAGI); only the admin API runs")
+	} else {
+		log.Info("call sources", "sources", strings.Join(sources, ", "))
+	}
+
+	var httpSrvs []*http.Server
+	listen := func(addr string, h http.Handler, what string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", what, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		httpSrvs = append(httpSrvs, srv)
+		log.Info("listening", "what", what, "addr", ln.Addr().String())
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", what, err)
+			}
+		})
+		return nil
+	}
+	if *httpAddr != "" && *httpAddr != "off" {
+		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.check, Logger: log})
+		if *serveSounds {
+			mux := http.NewServeMux()
+			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
+			mux.Handle("/", h)
+			h = mux
+		}
+		if err := listen(*httpAddr, h, "admin API"); err != nil {
+			d.Close()
+			return err
+		}
+	}
+	if *metricsAddr != "" {
+		if err := listen(*metricsAddr, metrics.Handler(), "metrics"); err != nil {
+			d.Close()
+			return err
+		}
+	}
+	log.Info("vipgate started", "version", version, "db", d.dbDesc, "region", d.region)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: no new calls; calls in progress may finish", "drain", drainFor)
+	case runErr = <-errc:
+		log.Error("stopping after an error", "err", runErr)
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainFor+5*time.Second)
+	defer cancel()
+	for _, s := range httpSrvs {
+		_ = s.Shutdown(shutdown)
+	}
+	stopSources()
+	wg.Wait()
+	// Close flushes buffered call-log rows.
+	if err := d.Close(); err != nil {
+		log.Error("close store", "err", err)
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+// ariServers collects the ARI servers from the flags and the config file's
+// ari_servers list. Passwords come from files or the environment only.
+func ariServers(f *flags, e *env, url, user, passFile, app string) ([]ari.ServerConfig, error) {
+	var out []ari.ServerConfig
+	readPass := func(file, envName string) (ari.Secret, error) {
+		if file != "" {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return "", fmt.Errorf("ARI password file: %w", err)
+			}
+			return ari.Secret(strings.TrimSpace(string(b))), nil
+		}
+		if v := e.getenv(envName); v != "" {
+			return ari.Secret(v), nil
+		}
+		return "", fmt.Errorf("no ARI password: set --ari-password-file or %s", envName)
+	}
+	if url != "" {
+		pw, err := readPass(passFile, "VIPGATE_ARI_PASSWORD")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ari.ServerConfig{BaseURL: url, User: user, Password: pw, App: app})
+	}
+	if raw, ok := f.file["ari_servers"]; ok {
+		list, ok := raw.([]any)
+		if !ok {
+			return nil, fmt.Errorf("config: ari_servers must be a list")
+		}
+		for i, it := range list {
+			m, ok := it.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("config: ari_servers[%d] must be a mapping", i)
+			}
+			s := ariServer{User: user, App: app, PasswordEnv: "VIPGATE_ARI_PASSWORD"}
+			for k, v := range m {
+				str := fmt.Sprint(v)
+				switch k {
+				case "name":
+					s.Name = str
+				case "url":
+					s.URL = str
+				case "user":
+					s.User = str
+				case "password_file":
+					s.PasswordFile = str
+				case "password_env":
+					s.PasswordEnv = str
+				case "app":
+					s.App = str
+				default:
+					return nil, fmt.Errorf("config: ari_servers[%d]: unknown key %q (a password goes in password_file or password_env)", i, k)
+				}
+			}
+			if s.URL == "" {
+				return nil, fmt.Errorf("config: ari_servers[%d]: url is required", i)
+			}
+			pw, err := readPass(s.PasswordFile, s.PasswordEnv)
+			if err != nil {
+				return nil, fmt.Errorf("config: ari_servers[%d]: %w", i, err)
+			}
+			out = append(out, ari.ServerConfig{Name: s.Name, BaseURL: s.URL, User: s.User, Password: pw, App: s.App})
+		}
+	}
+	return out, nil
+}
+
+// sourceState tracks whether each call source is connected, for /readyz.
+type sourceState struct {
+	mu sync.Mutex
+	up map[string]bool
+}
+
+func (s *sourceState) set(name string, up bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.up == nil {
+		s.up = map[string]bool{}
+	}
+	s.up[name] = up
+}
+
+func (s *sourceState) check(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var down []string
+	for n, up := range s.up {
+		if !up {
+			down = append(down, n)
+		}
+	}
+	if len(down) > 0 {
+		return fmt.Errorf("not connected: %s", strings.Join(down, ", "))
+	}
+	return nil
+}
