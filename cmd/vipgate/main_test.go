@@ -47,14 +47,14 @@ func TestExplainAfterHoursExample(t *testing.T) {
 		at, verdict string
 		active      bool
 	}{
-		{"2026-12-01T10:00:00+01:00", "pass", false},    // Tuesday, business hours
-		{"2026-12-01T20:00:00+01:00", "ask_pin", true},  // Tuesday evening
-		{"2026-12-05T10:00:00+01:00", "ask_pin", true},  // Saturday
-		{"2026-12-24T11:00:00+01:00", "pass", false},    // Christmas Eve morning
-		{"2026-12-24T13:00:00+01:00", "ask_pin", true},  // Christmas Eve from 12:00
-		{"2026-12-25T10:00:00+01:00", "ask_pin", true},  // Christmas Day (a Friday)
-		{"2026-03-30T07:59:00+02:00", "ask_pin", true},  // Monday after DST change, before 08:00
-		{"2026-03-30T08:00:00+02:00", "pass", false},    // 08:00 CEST
+		{"2026-12-01T10:00:00+01:00", "pass", false},   // Tuesday, business hours
+		{"2026-12-01T20:00:00+01:00", "ask_pin", true}, // Tuesday evening
+		{"2026-12-05T10:00:00+01:00", "ask_pin", true}, // Saturday
+		{"2026-12-24T11:00:00+01:00", "pass", false},   // Christmas Eve morning
+		{"2026-12-24T13:00:00+01:00", "ask_pin", true}, // Christmas Eve from 12:00
+		{"2026-12-25T10:00:00+01:00", "ask_pin", true}, // Christmas Day (a Friday)
+		{"2026-03-30T07:59:00+02:00", "ask_pin", true}, // Monday after DST change, before 08:00
+		{"2026-03-30T08:00:00+02:00", "pass", false},   // 08:00 CEST
 	}
 	for _, tt := range tests {
 		t.Run(tt.at, func(t *testing.T) {
