@@ -212,6 +212,20 @@ func TestComposeSounds(t *testing.T) {
 	if cmd := f.Services["sounds"].Command; installDir == "" || !slices.Contains(cmd, installDir) {
 		t.Fatalf("sounds service writes to %q but its command is %q", installDir, cmd)
 	}
+	for _, svc := range []string{"sounds", "vipgate"} {
+		if d := f.Services[svc].Environment["VIPGATE_SOUNDS_DIR"]; d != installDir {
+			t.Errorf("%s: VIPGATE_SOUNDS_DIR %q, want %q", svc, d, installDir)
+		}
+	}
+	seen := false
+	for _, m := range mounts(t, f.Services["vipgate"]) {
+		if m.Source == "sounds" {
+			seen = m.Target == installDir && m.ReadOnly
+		}
+	}
+	if !seen {
+		t.Errorf("vipgate does not see the sounds volume read-only at %s", installDir)
+	}
 	got := map[string]mount{}
 	for _, m := range mounts(t, f.Services["asterisk"]) {
 		if m.Source == "sounds" {
