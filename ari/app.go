@@ -298,7 +298,7 @@ func (s *server) dispatch(ev Event) {
 		if e.ReplaceChannel != nil {
 			s.log.Debug("ari channel replaced", "channel", e.Channel.ID, "replaced", e.ReplaceChannel.ID)
 		}
-		s.start(&e.Channel, e.Args, false)
+		s.start(&e.Channel, e.Args, false, false)
 		return
 	}
 	id := channelOf(ev)
@@ -316,7 +316,7 @@ func (s *server) dispatch(ev Event) {
 
 // start takes ownership of a channel and runs its call, unless a call
 // goroutine owns it already.
-func (s *server) start(ch *Channel, args []string, recovered bool) *call {
+func (s *server) start(ch *Channel, args []string, recovered, fallbackOnly bool) *call {
 	s.mu.Lock()
 	if _, ok := s.calls[ch.ID]; ok || s.base.Err() != nil {
 		s.mu.Unlock()
@@ -327,7 +327,7 @@ func (s *server) start(ch *Channel, args []string, recovered bool) *call {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	c.log.Debug("ari call started", "state", ch.State, "recovered", recovered)
-	go s.runCall(c, recovered && ch.Dialplan.AppName == "" && ch.Name == "")
+	go s.runCall(c, fallbackOnly)
 	return c
 }
 
@@ -391,13 +391,35 @@ func (s *server) fallback(c *call) {
 // details cannot be read is routed by the fallback. Owned calls whose
 // channels left Stasis while the connection was down are ended.
 func (s *server) recover(ctx context.Context) {
+	delay := s.app.cfg.MinBackoff
+	for attempt := 1; ; attempt++ {
+		err := s.recoverOnce(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if attempt == 5 {
+			s.log.Error("ari recovery failed; parked channels stay until the next reconnect", "err", err)
+			return
+		}
+		s.log.Warn("ari recovery: list application channels failed; retrying", "err", err, "retry_in", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		delay = min(delay*2, s.app.cfg.MaxBackoff)
+	}
+}
+
+// recoverOnce is one pass of recover; it fails only if the application's
+// channels cannot be listed.
+func (s *server) recoverOnce(ctx context.Context) error {
 	snapshot := time.Now()
 	app, err := s.client.GetApplication(ctx, s.cfg.App)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("ari recovery: list application channels failed", "err", err)
-		}
-		return
+		return err
 	}
 	parked := make(map[string]bool, len(app.ChannelIDs))
 	for _, id := range app.ChannelIDs {
@@ -422,7 +444,7 @@ func (s *server) recover(ctx context.Context) {
 	recovered := 0
 	for _, id := range app.ChannelIDs {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		s.mu.Lock()
 		_, owned := s.calls[id]
@@ -436,16 +458,17 @@ func (s *server) recover(ctx context.Context) {
 			continue
 		case err != nil:
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			s.log.Warn("ari recovery: channel details unavailable; using the fallback", "channel", id, "err", err)
-			s.start(&Channel{ID: id}, nil, true)
+			s.start(&Channel{ID: id}, nil, true, true)
 		default:
-			s.start(ch, stasisArgs(ch), true)
+			s.start(ch, stasisArgs(ch), true, false)
 		}
 		recovered++
 	}
 	if recovered > 0 {
 		s.log.Info("ari recovered parked channels", "count", recovered)
 	}
+	return nil
 }

@@ -166,7 +166,12 @@ func startApp(t *testing.T, handler func(context.Context, gate.Call), tweak func
 		e.fake = fakes[0]
 	}
 	go func() { e.done <- app.Run(ctx) }()
-	t.Cleanup(e.stop)
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			t.Log(e.logs.String())
+		}
+	})
 	for _, f := range fakes {
 		waitFor(t, "app connected", func() bool { return f.Connected(ari.DefaultApp) })
 	}
@@ -321,9 +326,6 @@ func TestPINDialogue(t *testing.T) {
 			}
 			e.stop()
 			checkLogs(t, e.logs.String())
-			if t.Failed() {
-				t.Log(e.logs.String())
-			}
 		})
 	}
 }

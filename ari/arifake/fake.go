@@ -107,6 +107,7 @@ type wsConn struct {
 	out    chan []byte
 	closed chan struct{}
 	once   sync.Once
+	cmu    sync.Mutex // guards conn, set once the upgrade is done
 }
 
 type channel struct {
@@ -352,7 +353,12 @@ func (s *Server) Plays(id string) []Play {
 func (c *wsConn) close() {
 	c.once.Do(func() {
 		close(c.closed)
-		_ = c.conn.CloseNow()
+		c.cmu.Lock()
+		conn := c.conn
+		c.cmu.Unlock()
+		if conn != nil {
+			_ = conn.CloseNow()
+		}
 	})
 }
 
@@ -627,11 +633,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, 400, "HTTP request is missing param: [app]")
 		return
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}})
-	if err != nil {
-		return
-	}
-	c := &wsConn{app: app, conn: conn, out: make(chan []byte, 4096), closed: make(chan struct{})}
+	// Like Asterisk, register the application when the upgrade is
+	// attempted; events until the session is up are queued.
+	c := &wsConn{app: app, out: make(chan []byte, 4096), closed: make(chan struct{})}
 	s.mu.Lock()
 	if old := s.apps[app]; old != nil {
 		b, _ := json.Marshal(map[string]any{"type": "ApplicationReplaced", "application": app, "timestamp": time.Now().Format(TimeLayout), "asterisk_id": "52:54:00:12:34:56"})
@@ -642,6 +646,24 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	s.apps[app] = c
 	s.mu.Unlock()
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"ari"}})
+	c.cmu.Lock()
+	c.conn = conn
+	c.cmu.Unlock()
+	s.mu.Lock()
+	if err != nil && s.apps[app] == c {
+		delete(s.apps, app)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return
+	}
+	select {
+	case <-c.closed: // dropped while upgrading
+		_ = conn.CloseNow()
+		return
+	default:
+	}
 	ctx := r.Context()
 	go func() {
 		for {
