@@ -31,6 +31,8 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/gates/{gate}/pins/{entry}", "/api/v1/gates/vip/pins/1", nil, gate.RoleViewer},
 	{"PUT", "/api/v1/gates/{gate}/pins/{entry}", "/api/v1/gates/vip/pins/1", map[string]any{"caller": "+4917600000000"}, gate.RoleOperator},
 	{"DELETE", "/api/v1/gates/{gate}/pins/{entry}", "/api/v1/gates/vip/pins/999", nil, gate.RoleOperator},
+	{"POST", "/api/v1/gates/{gate}/pins/import", "/api/v1/gates/vip/pins/import", []byte("caller,pin\n+4917622222222,8642\n"), gate.RoleOperator},
+	{"GET", "/api/v1/gates/{gate}/pins/export", "/api/v1/gates/vip/pins/export", nil, gate.RoleViewer},
 	{"PUT", "/api/v1/gates/{gate}/override", "/api/v1/gates/vip/override", map[string]any{"active": true}, gate.RoleOperator},
 	{"DELETE", "/api/v1/gates/{gate}/override", "/api/v1/gates/vip/override", nil, gate.RoleOperator},
 	{"GET", "/api/v1/lockouts", "/api/v1/lockouts", nil, gate.RoleViewer},

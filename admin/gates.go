@@ -101,7 +101,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
 	}
-	normalize(g)
+	g.Normalize()
 	var errs gate.ValidationErrors
 	if !gate.ValidID(g.ID) {
 		errs = append(errs, &gate.ValidationError{Field: "id", Problem: "must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit"})
@@ -121,7 +121,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 			}
 		}
 	}
-	if err := validate(g); err != nil {
+	if err := g.Validate(); err != nil {
 		var ves gate.ValidationErrors
 		var ve *gate.ValidationError
 		switch {
@@ -148,23 +148,6 @@ func renameField(v *gate.ValidationError) *gate.ValidationError {
 		return &gate.ValidationError{Field: "identification.static_pin", Problem: v.Problem}
 	}
 	return v
-}
-
-// normalize and validate call the gate's own Normalize and Validate
-// methods. They are looked up dynamically so that the admin API keeps
-// building while the gate package grows them; once they exist every gate
-// written through the API passes through them.
-func normalize(g *gate.Gate) {
-	if n, ok := any(g).(interface{ Normalize() }); ok {
-		n.Normalize()
-	}
-}
-
-func validate(g *gate.Gate) error {
-	if v, ok := any(g).(interface{ Validate() error }); ok {
-		return v.Validate()
-	}
-	return nil
 }
 
 func (s *server) listGates(w http.ResponseWriter, r *http.Request) {

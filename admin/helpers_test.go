@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/gate"
-	"github.com/vipgate/vipgate/gate/gatetest"
+	"github.com/vipgate/vipgate/storage/sqlite"
 )
 
 // now is the fixed clock of the tests.
@@ -54,10 +55,20 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// openStore returns the store the tests run against.
+// openStore returns the store the tests run against: the SQLite store
+// on a fresh file.
 func openStore(t testing.TB) gate.Store {
 	t.Helper()
-	return gatetest.NewStore()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return st
 }
 
 func newEnv(t *testing.T) *env {
@@ -72,7 +83,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now: func() time.Time { return now }, MaxBody: 64 << 10})
+		Now:    func() time.Time { return now }, MaxBody: 64 << 10})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()

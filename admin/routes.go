@@ -33,6 +33,8 @@ func (s *server) routes() http.Handler {
 
 		r.With(viewer).Get("/gates/{gate}/pins", s.listEntries)
 		r.With(operator).Post("/gates/{gate}/pins", s.createEntry)
+		r.With(operator).Post("/gates/{gate}/pins/import", s.importEntries)
+		r.With(viewer).Get("/gates/{gate}/pins/export", s.exportEntries)
 		r.With(viewer).Get("/gates/{gate}/pins/{entry}", s.getEntry)
 		r.With(operator).Put("/gates/{gate}/pins/{entry}", s.updateEntry)
 		r.With(operator).Delete("/gates/{gate}/pins/{entry}", s.deleteEntry)

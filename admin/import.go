@@ -1,0 +1,161 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// importReport says what a bulk import did and which rows were refused.
+// Row errors never hold a PIN or any other value of the row.
+type importReport struct {
+	// Imported says whether anything was written.
+	Imported bool `json:"imported"`
+	// Rows is the number of rows read (good and bad).
+	Rows      int             `json:"rows"`
+	Inserted  int             `json:"inserted"`
+	Updated   int             `json:"updated"`
+	Deleted   int             `json:"deleted"`
+	RowErrors []gate.RowError `json:"row_errors"`
+}
+
+// importProblem is the 422 answer of an import that wrote nothing: a
+// problem document extended with the import report.
+type importProblem struct {
+	Problem
+	importReport
+}
+
+// boolParam reads an optional boolean query parameter.
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, invalid(name, "must be true or false")
+	}
+	return b, nil
+}
+
+// importEntries bulk-imports caller entries from CSV or JSON. With
+// atomic=true any row error imports nothing; otherwise the good rows are
+// imported and the bad ones reported. replace=true also deletes the
+// gate's entries that are not in the file; it refuses files with row
+// errors, so that a typo cannot delete an entry.
+func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	atomic, err1 := boolParam(r, "atomic")
+	replace, err2 := boolParam(r, "replace")
+	if err := errors.Join(err1, err2); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	read := gate.ReadEntriesCSV
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "text/csv", "application/csv", "text/plain":
+	case "application/json":
+		read = gate.ReadEntriesJSON
+	default:
+		writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
+			Detail: "send the caller table as text/csv or application/json", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv or application/json"}}})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxImportBytes)
+	entries, rowErrs, err := read(body, gate.CSVOptions{GateID: g.ID, Region: s.regionOf(g), Hasher: s.hasher,
+		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak})
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeError(w, r, invalid("body", "%s", err.Error()))
+		return
+	}
+	rep := importReport{Rows: len(entries) + rowsWithErrors(rowErrs), RowErrors: rowErrs}
+	if rep.RowErrors == nil {
+		rep.RowErrors = []gate.RowError{}
+	}
+	switch {
+	case rep.Rows == 0:
+		s.writeError(w, r, invalid("body", "the file holds no rows"))
+		return
+	case len(rowErrs) > 0 && (atomic || replace || len(entries) == 0):
+		why := "nothing was imported"
+		if replace && !atomic {
+			why += " (replace=true needs a file without errors)"
+		}
+		s.writeImportProblem(w, rep, fmt.Sprintf("%d row error(s); %s", len(rowErrs), why))
+		return
+	}
+	res, err := s.store.ImportEntries(r.Context(), g.ID, entries, gate.ImportOptions{Replace: replace})
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("import entries of gate %q: %w", g.ID, err))
+		return
+	}
+	rep.Imported, rep.Inserted, rep.Updated, rep.Deleted = true, res.Inserted, res.Updated, res.Deleted
+	s.log.Info("admin: entries imported", "gate", g.ID, "rows", rep.Rows, "inserted", res.Inserted, "updated", res.Updated,
+		"deleted", res.Deleted, "row_errors", len(rowErrs), "by", tokenFrom(r.Context()).ID)
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// rowsWithErrors counts the distinct rows that have errors.
+func rowsWithErrors(errs []gate.RowError) int {
+	seen := map[int]bool{}
+	for _, e := range errs {
+		seen[e.Row] = true
+	}
+	return len(seen)
+}
+
+func (s *server) writeImportProblem(w http.ResponseWriter, rep importReport, detail string) {
+	p := importProblem{Problem: Problem{Type: problemValidation, Title: http.StatusText(http.StatusUnprocessableEntity),
+		Status: http.StatusUnprocessableEntity, Detail: detail}, importReport: rep}
+	for _, e := range rep.RowErrors {
+		p.Errors = append(p.Errors, FieldProblem{Field: fmt.Sprintf("rows[%d].%s", e.Row, e.Field), Problem: e.Problem})
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// exportEntries writes the gate's caller table as CSV, without PINs.
+func (s *server) exportEntries(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	const pageSize = 1000
+	var all []*gate.Entry
+	for off := 0; ; off += pageSize {
+		es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Offset: off, Limit: pageSize})
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("export entries of gate %q: %w", g.ID, err))
+			return
+		}
+		all = append(all, es...)
+		if len(es) < pageSize || off+len(es) >= total {
+			break
+		}
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vipgate-%s-pins.csv"`, g.ID))
+	if err := gate.WriteEntriesCSV(w, all); err != nil {
+		s.log.Error("admin: export entries: write failed", "gate", g.ID, "err", err)
+	}
+}
