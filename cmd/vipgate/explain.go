@@ -110,14 +110,14 @@ func explainJSON(d *gate.Decision, at time.Time) explained {
 }
 
 func printExplain(w io.Writer, d *gate.Decision, at time.Time) {
-	fmt.Fprintf(w, "at:        %s\n", at.Format(time.RFC3339))
+	fmt.Fprintf(w, "%-12s %s\n", "at:", at.Format(time.RFC3339))
 	for _, s := range d.Trace {
-		fmt.Fprintf(w, "%-10s %s\n", s.Step+":", s.Detail)
+		fmt.Fprintf(w, "%-12s %s\n", s.Step+":", s.Detail)
 	}
 	switch {
 	case d.AskPIN != nil:
-		fmt.Fprintf(w, "decision:  ask for the PIN (%d attempts); correct → %s, incorrect → %s\n", d.AskPIN.MaxRetries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
+		fmt.Fprintf(w, "%-12s ask for the PIN (%d attempts); correct → %s, incorrect → %s\n", "decision:", d.AskPIN.MaxRetries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
 	default:
-		fmt.Fprintf(w, "decision:  %s → %s\n", d.Verdict, d.Target)
+		fmt.Fprintf(w, "%-12s %s → %s\n", "decision:", d.Verdict, d.Target)
 	}
 }
