@@ -80,6 +80,7 @@ func TestLoadPaced(t *testing.T) {
 	e2e := make([]time.Duration, n)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	for i := range n {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
@@ -102,6 +103,7 @@ func TestLoadPaced(t *testing.T) {
 	}
 	wg.Wait()
 	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
 	if f := failed.Load(); f > 0 {
 		t.Fatalf("%d of %d requests failed", f, n)
 	}
@@ -111,6 +113,7 @@ func TestLoadPaced(t *testing.T) {
 	t.Logf("requests=%d rate=%.0f/s server_delay=%v connections=%d", n, float64(n)/wall.Seconds(), delay, srv.newConns.Load())
 	t.Logf("overhead p50=%v p90=%v p99=%v p99.9=%v max=%v", q(overhead, .5), q(overhead, .9), q(overhead, .99), q(overhead, .999), overhead[n-1])
 	t.Logf("end-to-end p50=%v p99=%v", q(e2e, .5), q(e2e, .99))
+	t.Logf("process CPU (client and test server) per request=%v", cpu/time.Duration(n))
 	if p99 := q(overhead, .99); p99 > 500*time.Microsecond {
 		t.Errorf("overhead p99 %v above the 0.5ms target", p99)
 	}
