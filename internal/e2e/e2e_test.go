@@ -1,0 +1,139 @@
+package e2e_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/e2e"
+)
+
+func dialogue() gate.Dialogue {
+	return gate.Dialogue{MaxRetries: 3, MinDigits: 4, MaxDigits: 8, FirstDigitTimeout: gate.Duration(4 * time.Second), InterDigitTimeout: gate.Duration(3 * time.Second)}
+}
+
+func routes() gate.Routes {
+	return gate.Routes{ForwardContext: "staff", OnCorrect: gate.Continue, OnIncorrect: gate.Hangup(gate.CauseBusy), Reject: gate.RejectStyle{Cause: gate.CauseBusy}}
+}
+
+func testGates(h *gate.Hasher) []*gate.Gate {
+	pin := h.Hash("4711")
+	static := func(id, number string) *gate.Gate {
+		return &gate.Gate{
+			ID: id, Enabled: true, Match: gate.Match{Numbers: []string{number}},
+			Activation:     gate.Activation{Mode: gate.ActiveAlways},
+			Identification: gate.Identification{Mode: gate.IdentStatic, StaticPIN: &pin, Region: "DE"},
+			Dialogue:       dialogue(), Routes: routes(),
+			Failure: gate.FailurePolicy{Action: gate.FailReject},
+		}
+	}
+	table := static("table", "2000")
+	table.Identification = gate.Identification{Mode: gate.IdentTable, UnknownCaller: gate.UnknownReject, Region: "DE"}
+	inactive := static("inactive", "3000")
+	inactive.Activation = gate.Activation{Mode: gate.ActiveNever}
+	forward := static("forward", "4000")
+	forward.Routes.OnCorrect = gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}
+	barge := static("barge", "5000")
+	barge.Prompts = gate.Prompts{gate.PromptAskPIN: "vipgate/long-ask"}
+	return []*gate.Gate{static("static", "1000"), table, inactive, forward, barge}
+}
+
+func TestE2EARI(t *testing.T) {
+	cfg := e2e.ConfigFromEnv(t)
+	ast := e2e.Start(t, cfg)
+	// A prompt long enough that only barge-in lets a caller through quickly.
+	if err := e2e.WriteTone(filepath.Join(ast.SoundsDir(), "vipgate", "long-ask.wav"), 25*time.Second, 440); err != nil {
+		t.Fatal(err)
+	}
+	h, err := gate.NewHasher(e2e.HasherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []*gate.Entry{{GateID: "table", Pattern: "+4917612345678", PIN: h.Hash("2580")}}
+	vg := e2e.StartVipgate(t, ast, testGates(h), entries, nil)
+
+	tests := []struct {
+		name     string
+		call     e2e.CallSpec
+		kind     string // first dialplan result
+		arg      string // extension for continue/forward
+		fields   map[string]string
+		outcome  gate.Outcome
+		attempts int
+		answered bool
+	}{
+		{"static PIN right", e2e.CallSpec{ID: "101", Caller: "5550101", Exten: "1000", DTMF: "4711#"},
+			"continue", "1000", map[string]string{"status": "SUCCESS", "result": "pin_ok"}, gate.OutcomePINOK, 1, true},
+		{"static PIN wrong then right", e2e.CallSpec{ID: "102", Caller: "5550102", Exten: "1000", DTMF: "1111#wwww4711#"},
+			"continue", "1000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 2, true},
+		{"static PIN all wrong", e2e.CallSpec{ID: "103", Caller: "5550103", Exten: "1000", DTMF: "1111#ww2222#ww3333#"},
+			"hangup", "", map[string]string{"cause": "17", "result": "pin_failed"}, gate.OutcomePINFailed, 3, true},
+		{"table known caller, national format", e2e.CallSpec{ID: "104", Caller: "017612345678", Exten: "2000", DTMF: "2580#"},
+			"continue", "2000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 1, true},
+		{"table unknown caller rejected busy", e2e.CallSpec{ID: "105", Caller: "+4915100000105", Exten: "2000"},
+			"hangup", "", map[string]string{"cause": "17", "result": "rejected"}, gate.OutcomeRejected, 0, false},
+		{"inactive gate passes unanswered", e2e.CallSpec{ID: "106", Caller: "5550106", Exten: "3000"},
+			"continue", "3000", map[string]string{"status": "SUCCESS", "result": "passed"}, gate.OutcomePassed, 0, false},
+		{"forward to target extension", e2e.CallSpec{ID: "107", Caller: "5550107", Exten: "4000", DTMF: "4711#"},
+			"forward", "9000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 1, true},
+		{"caller hangs up while typing", e2e.CallSpec{ID: "108", Caller: "5550108", Exten: "1000", DTMF: "47", Hold: time.Second},
+			"hangup", "", map[string]string{"cause": "16"}, gate.OutcomeAbandoned, 1, true},
+		{"digits typed during the prompt", e2e.CallSpec{ID: "109", Caller: "5550109", Exten: "5000", DTMF: "4711#", PreWait: 1500 * time.Millisecond},
+			"continue", "5000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 1, true},
+	}
+	t.Run("calls", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				// 20s is well below the 25s barge-in prompt and the 30s hold.
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				if _, err := ast.Originate(ctx, tt.call); err != nil {
+					t.Fatal(err)
+				}
+				r, err := ast.WaitResult(ctx, tt.call.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Kind != tt.kind || r.Arg != tt.arg {
+					t.Errorf("ended %q (%s), want %s %s", r.Kind, r.Line, tt.kind, tt.arg)
+				}
+				for k, v := range tt.fields {
+					if r.Fields[k] != v {
+						t.Errorf("%s = %q, want %q (%s)", k, r.Fields[k], v, r.Line)
+					}
+				}
+				rec, err := vg.WaitCall(ctx, func(r *gate.CallRecord) bool { return r.CallerRaw == tt.call.Caller })
+				if err != nil {
+					t.Fatalf("no call-log row: %v", err)
+				}
+				if rec.Outcome != tt.outcome || rec.Attempts != tt.attempts || rec.Source != "ari" || rec.Called != tt.call.Exten {
+					t.Errorf("call log: outcome %s attempts %d source %s called %s; want %s %d ari %s", rec.Outcome, rec.Attempts, rec.Source, rec.Called, tt.outcome, tt.attempts, tt.call.Exten)
+				}
+				answer := "POST /ari/channels/" + rec.ChannelID + "/answer"
+				if got := slices.Contains(vg.Requests.All(), answer); got != tt.answered {
+					t.Errorf("answer sent: %v, want %v", got, tt.answered)
+				}
+			})
+		}
+	})
+	t.Run("nothing left parked", func(t *testing.T) {
+		// Runs after every call above has finished.
+		app, err := ast.Client.GetApplication(context.Background(), "vipgate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(app.ChannelIDs) != 0 {
+			t.Errorf("channels still in Stasis: %v", app.ChannelIDs)
+		}
+		for _, r := range vg.Requests.All() {
+			if strings.Contains(r, "api_key") {
+				t.Errorf("request with credentials in the URL: %s", r)
+			}
+		}
+	})
+}
