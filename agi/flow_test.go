@@ -3,6 +3,7 @@ package agi
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func staticPINGate(t testing.TB, h *gate.Hasher, forwardWrong bool) *gate.Gate {
 
 // newFlow returns a Flow over an in-memory store holding gates, and the
 // store.
-func newFlow(t testing.TB, gates func(h *gate.Hasher) []*gate.Gate) (*gate.Flow, *gatetest.Store) {
+func newFlow(t testing.TB, gates func(h *gate.Hasher) []*gate.Gate, log ...*slog.Logger) (*gate.Flow, *gatetest.Store) {
 	t.Helper()
 	h, err := gate.NewHasher([]byte("vipgate-agi-test-key-0123456789"))
 	if err != nil {
@@ -57,7 +58,11 @@ func newFlow(t testing.TB, gates func(h *gate.Hasher) []*gate.Gate) (*gate.Flow,
 		}
 	}
 	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
-	return gate.NewFlow(e, gate.FlowConfig{Log: st, Counters: st}), st
+	cfg := gate.FlowConfig{Log: st, Counters: st}
+	if len(log) > 0 {
+		cfg.Logger = log[0]
+	}
+	return gate.NewFlow(e, cfg), st
 }
 
 // TestFlowTranscripts runs a whole gate.Flow (static-PIN gate, in-memory

@@ -74,8 +74,7 @@ func (h Header) Get(name string) string {
 // ReadHeader reads the agi_* header up to and including the empty line that
 // ends it. Lines may end in "\n" or "\r\n". It fails with an error wrapping
 // gate.ErrInvalid on a line that is not "agi_<name>: <value>", a line longer
-// than lim.MaxLineLen (or than r's buffer: give r a buffer of at least
-// lim.MaxLineLen+2 bytes), or more than lim.MaxHeaderLines lines, and with
+// than lim.MaxLineLen, or more than lim.MaxHeaderLines lines, and with
 // io.ErrUnexpectedEOF when the input ends before the empty line.
 func ReadHeader(r *bufio.Reader, lim Limits) (Header, error) {
 	lim = lim.withDefaults()
@@ -146,17 +145,25 @@ func validVarName(s string) bool {
 }
 
 // readLine reads one line of at most max bytes (without "\n" or "\r\n").
-// r's buffer must be larger than max.
+// Lines longer than r's buffer are assembled, up to max.
 func readLine(r *bufio.Reader, max int) (string, error) {
 	b, err := r.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
+	var long []byte
+	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(long)+len(b) > max+1 {
 			return "", ErrLineTooLong
 		}
-		if errors.Is(err, io.EOF) && len(b) > 0 {
+		long = append(long, b...)
+		b, err = r.ReadSlice('\n')
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(long)+len(b) > 0 {
 			return "", io.ErrUnexpectedEOF
 		}
 		return "", err
+	}
+	if long != nil {
+		b = append(long, b...)
 	}
 	b = bytes.TrimSuffix(b[:len(b)-1], []byte{'\r'})
 	if len(b) > max {

@@ -197,6 +197,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s", n, s.cfg.DrainTimeout))
 }
 
+// readBufSize is the read buffer of a connection. Replies are short;
+// longer lines (up to MaxLineLen) are assembled.
+const readBufSize = 512
+
 // errSessionEnded is the cause of a call context cancelled because the
 // handler returned.
 var errSessionEnded = errors.New("agi: session ended")
@@ -209,7 +213,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 
-	r := bufio.NewReaderSize(conn, s.lim.MaxLineLen+2)
+	r := bufio.NewReaderSize(conn, readBufSize)
 	if err := conn.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout)); err != nil {
 		return
 	}
