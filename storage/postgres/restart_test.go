@@ -45,16 +45,19 @@ func TestRestart(t *testing.T) {
 		t.Skip("set VIPGATE_TEST_POSTGRES_CTL to the pg_ctl command of the test server (.ci/postgres.sh prints it) to run the restart test")
 	}
 	const bound = 500 * time.Millisecond
-	const slack = 300 * time.Millisecond
-	s := openStore(t, dsn, Options{StoreTimeout: bound, LogBuffer: 2, LogBatch: 2})
+	// slack absorbs scheduling delays on a busy machine; without the bound
+	// these operations would wait for the server to come back.
+	const slack = time.Second
 	ctx := t.Context()
 	h := testHasher(t)
-	if err := s.CreateGate(ctx, tableGate("hotline")); err != nil {
+	setup := openStore(t, dsn, Options{})
+	if err := setup.CreateGate(ctx, tableGate("hotline")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutEntry(ctx, &gate.Entry{GateID: "hotline", Pattern: "+4971112345", PIN: h.Hash("4711")}); err != nil {
+	if err := setup.PutEntry(ctx, &gate.Entry{GateID: "hotline", Pattern: "+4971112345", PIN: h.Hash("4711")}); err != nil {
 		t.Fatal(err)
 	}
+	s := openStore(t, dsn, Options{StoreTimeout: bound, LogBuffer: 2, LogBatch: 2})
 	waitLive(t, s)
 	now := time.Now()
 
@@ -163,11 +166,12 @@ func TestSlowDatabase(t *testing.T) {
 	dsn := freshSchema(t)
 	t.Parallel()
 	const bound = 300 * time.Millisecond
-	s := openStore(t, dsn, Options{StoreTimeout: bound})
+	const slack = time.Second // scheduling delays on a busy machine
 	ctx := t.Context()
-	if err := s.CreateGate(ctx, tableGate("hotline")); err != nil {
+	if err := openStore(t, dsn, Options{}).CreateGate(ctx, tableGate("hotline")); err != nil {
 		t.Fatal(err)
 	}
+	s := openStore(t, dsn, Options{StoreTimeout: bound})
 	waitLive(t, s)
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -202,7 +206,7 @@ func TestSlowDatabase(t *testing.T) {
 			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Errorf("error %v, want %v", err, tc.wantErr)
 			}
-			if took > bound+200*time.Millisecond {
+			if took > bound+slack {
 				t.Errorf("took %v, want at most StoreTimeout %v", took, bound)
 			}
 		})

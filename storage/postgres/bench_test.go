@@ -1,0 +1,224 @@
+package postgres
+
+import (
+	"context"
+	crand "crypto/rand"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// benchRows is the size of the caller table in the benchmarks.
+const benchRows = 1_000_000
+
+// clearRow is one caller-table row before hashing, as an import reads it.
+type clearRow struct {
+	pattern, pin string
+}
+
+// benchTable returns benchRows distinct rows: 99% numbers, 1% prefixes.
+func benchTable() []clearRow {
+	rows := make([]clearRow, benchRows)
+	for i := range rows {
+		pin := fmt.Sprintf("%06d", (i*7717)%1_000_000)
+		if i%100 == 99 {
+			rows[i] = clearRow{fmt.Sprintf("+4930%05d*", i/100), pin}
+			continue
+		}
+		// 7919 is prime to 10^9, so the numbers are distinct.
+		rows[i] = clearRow{fmt.Sprintf("+4915%09d", (i*7919)%1_000_000_000), pin}
+	}
+	return rows
+}
+
+// hashRows hashes the PINs on every CPU, as a bulk import does: salts are
+// drawn from crypto/rand in one read, then hashed with HashWithSalt.
+func hashRows(h *gate.Hasher, gateID string, rows []clearRow) []*gate.Entry {
+	out := make([]*gate.Entry, len(rows))
+	salts := make([]byte, 16*len(rows))
+	crand.Read(salts)
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(rows) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(rows))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				out[i] = &gate.Entry{GateID: gateID, Pattern: rows[i].pattern, PIN: h.HashWithSalt(salts[16*i:16*i+16:16*i+16], rows[i].pin)}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// BenchmarkImport hashes and imports benchRows caller-table rows into an
+// empty gate per iteration; it reports rows/s. Run it with -benchtime=1x.
+func BenchmarkImport(b *testing.B) {
+	dsn := freshSchema(b)
+	s := openStore(b, dsn, Options{Logger: benchLogger(b)})
+	h := testHasher(b)
+	rows := benchTable()
+	ctx := context.Background()
+	n := 0
+	goCPU0, pgCPU0 := processCPU(), postgresCPU()
+	for b.Loop() {
+		id := fmt.Sprintf("import-%d", n)
+		n++
+		if err := s.CreateGate(ctx, tableGate(id)); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		entries := hashRows(h, id, rows)
+		b.Logf("hashed %d PINs in %v", len(entries), time.Since(start))
+		res, err := s.ImportEntries(ctx, id, entries, gate.ImportOptions{Replace: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Inserted != benchRows {
+			b.Fatalf("import inserted %d rows, want %d", res.Inserted, benchRows)
+		}
+	}
+	b.ReportMetric(float64(benchRows*n)/b.Elapsed().Seconds(), "rows/s")
+	// CPU time tells how much of the wall time was work when the machine
+	// is shared: vipgate (hashing, encoding) and the PostgreSQL server
+	// processes (this benchmark is the only client of the test server).
+	goCPU, pgCPU := processCPU()-goCPU0, postgresCPU()-pgCPU0
+	b.ReportMetric(goCPU.Seconds()/float64(n), "go-cpu-s/op")
+	b.ReportMetric(pgCPU.Seconds()/float64(n), "pg-cpu-s/op")
+}
+
+// processCPU returns the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU returns the CPU time used by the running processes named
+// postgres (Linux /proc; 0 elsewhere), in clock ticks of 10 ms.
+func postgresCPU() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != "postgres" {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		// After the name: state is field 3 of stat, utime 14, stime 15.
+		if len(fields) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(fields[11], 10, 64)
+		st, _ := strconv.ParseInt(fields[12], 10, 64)
+		ticks += u + st
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// BenchmarkLookup measures the call-path read of a table gate with
+// benchRows entries over loopback: LookupEntry alone, and a full
+// Engine.Decide (gate selection from the cache, lockout checks for caller
+// and gate, caller lookup). It reports p50 and p99 latency in µs.
+func BenchmarkLookup(b *testing.B) {
+	dsn := freshSchema(b)
+	s := openStore(b, dsn, Options{})
+	h := testHasher(b)
+	ctx := context.Background()
+	g := tableGate("bench")
+	g.Lockout = gate.LockoutPolicy{MaxFailures: 5, Window: gate.Duration(10 * time.Minute), Duration: gate.Duration(time.Hour), GateMaxFailures: 100}
+	if err := s.CreateGate(ctx, g); err != nil {
+		b.Fatal(err)
+	}
+	rows := benchTable()
+	if _, err := s.ImportEntries(ctx, "bench", hashRows(h, "bench", rows), gate.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ANALYZE entries`); err != nil {
+		b.Fatal(err)
+	}
+	waitLive(b, s)
+	// Callers: numbers from the table, and callers that match a prefix.
+	callers := make([]string, 0, 4096)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for len(callers) < cap(callers) {
+		r := rows[rng.IntN(len(rows))]
+		if r.pattern[len(r.pattern)-1] == '*' {
+			callers = append(callers, r.pattern[:len(r.pattern)-1]+"77")
+		} else {
+			callers = append(callers, r.pattern)
+		}
+	}
+	now := time.Now()
+
+	b.Run("LookupEntry", func(b *testing.B) {
+		var lat []time.Duration
+		i := 0
+		for b.Loop() {
+			start := time.Now()
+			e, err := s.LookupEntry(ctx, "bench", callers[i%len(callers)], now)
+			lat = append(lat, time.Since(start))
+			if err != nil || e == nil {
+				b.Fatalf("lookup %s: %v", callers[i%len(callers)], err)
+			}
+			i++
+		}
+		reportPercentiles(b, lat)
+	})
+	b.Run("Decide", func(b *testing.B) {
+		e := gate.NewEngine(gate.EngineConfig{Store: s, Hasher: h, Region: "DE"})
+		var lat []time.Duration
+		i := 0
+		for b.Loop() {
+			info := gate.CallInfo{ID: fmt.Sprint(i), Source: "ari", Caller: callers[i%len(callers)], Called: "+4971199900", GateName: "bench"}
+			start := time.Now()
+			d := e.Decide(ctx, info, now)
+			lat = append(lat, time.Since(start))
+			if d.Verdict != gate.VerdictAskPIN || d.Entry == nil {
+				b.Fatalf("decide %s: verdict %s, entry %v, err %v", info.Caller, d.Verdict, d.Entry, d.Err)
+			}
+			i++
+		}
+		reportPercentiles(b, lat)
+	})
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	us := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(us(0.50), "p50-µs")
+	b.ReportMetric(us(0.99), "p99-µs")
+}
+
+// benchLogger logs the store's debug lines (import phases) with -v.
+func benchLogger(b *testing.B) *slog.Logger {
+	if !testing.Verbose() {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
