@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -94,7 +95,7 @@ func (s *server) checkToken(ctx context.Context, clear string) (*gate.Token, err
 	var t *gate.Token
 	if ok {
 		var err error
-		t, err = s.store.GetToken(ctx, id)
+		t, err = s.getToken(ctx, id)
 		if err != nil && !errors.Is(err, gate.ErrNotFound) {
 			return nil, fmt.Errorf("admin: check token: %w", err)
 		}
@@ -108,6 +109,71 @@ func (s *server) checkToken(ctx context.Context, clear string) (*gate.Token, err
 		return nil, errUnauthenticated
 	}
 	return t, nil
+}
+
+// getToken reads a token record through the cache.
+func (s *server) getToken(ctx context.Context, id string) (*gate.Token, error) {
+	if s.tokens == nil {
+		return s.store.GetToken(ctx, id)
+	}
+	if t, ok := s.tokens.get(id, time.Now()); ok {
+		return t, nil
+	}
+	t, err := s.store.GetToken(ctx, id)
+	if err == nil {
+		s.tokens.put(t, time.Now())
+	}
+	return t, err
+}
+
+// tokenCache keeps token records that were read from the store for a
+// short time. It holds only records (hashes, roles, revocation times),
+// never a clear token, and only records that exist, so unknown ids cannot
+// fill it.
+type tokenCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]cachedToken
+}
+
+type cachedToken struct {
+	t  *gate.Token
+	at time.Time
+}
+
+// maxCachedTokens bounds the cache; it is cleared when full.
+const maxCachedTokens = 4096
+
+func newTokenCache(ttl time.Duration) *tokenCache {
+	return &tokenCache{ttl: ttl, m: map[string]cachedToken{}}
+}
+
+func (c *tokenCache) get(id string, now time.Time) (*gate.Token, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+		return nil, false
+	}
+	return e.t, true
+}
+
+func (c *tokenCache) put(t *gate.Token, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedTokens {
+		clear(c.m)
+	}
+	c.m[t.ID] = cachedToken{t: t, at: now}
+}
+
+func (c *tokenCache) forget(id string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
 }
 
 type ctxKey int
@@ -198,5 +264,6 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.tokens.forget(id)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -196,5 +198,36 @@ func TestTokens(t *testing.T) {
 	}
 	if revoked != 2 {
 		t.Errorf("%d revoked tokens, want 2", revoked)
+	}
+}
+
+// TestRevokedElsewhere revokes a token in the store directly, as the CLI
+// does: with the token cache off it is refused at once.
+func TestRevokedElsewhere(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	clear, tok, err := admin.NewToken(gate.RoleViewer, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	h := admin.NewServer(admin.Deps{Store: st, TokenCacheTTL: -1})
+	get := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/v1/gates", nil)
+		req.Header.Set("Authorization", "Bearer "+clear)
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if c := get(); c != http.StatusOK {
+		t.Fatalf("status %d before revocation", c)
+	}
+	if err := st.RevokeToken(ctx, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c := get(); c != http.StatusUnauthorized {
+		t.Errorf("status %d after revocation, want 401", c)
 	}
 }

@@ -83,7 +83,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    func() time.Time { return now }, MaxBody: 64 << 10})
+		Now:    func() time.Time { return now }, MaxBody: 64 << 10, MaxImport: 1 << 20})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()

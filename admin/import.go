@@ -73,7 +73,7 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 			Detail: "send the caller table as text/csv or application/json", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv or application/json"}}})
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxImportBytes)
+	body := http.MaxBytesReader(w, r.Body, s.maxImp)
 	entries, rowErrs, err := read(body, gate.CSVOptions{GateID: g.ID, Region: s.regionOf(g), Hasher: s.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak})
 	if err != nil {

@@ -46,7 +46,19 @@ type Deps struct {
 	Now func() time.Time
 	// MaxBody bounds JSON request bodies in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+	// MaxImport bounds bulk imports of PIN entries in bytes; 0 means
+	// MaxImportBytes.
+	MaxImport int64
+	// TokenCacheTTL is how long a verified token record is reused before
+	// it is read from the store again; 0 means DefaultTokenCacheTTL, a
+	// negative value disables the cache. A token revoked through this
+	// server is refused at once; one revoked elsewhere (the CLI, another
+	// instance) within the TTL.
+	TokenCacheTTL time.Duration
 }
+
+// DefaultTokenCacheTTL is the default Deps.TokenCacheTTL.
+const DefaultTokenCacheTTL = time.Second
 
 type server struct {
 	store   gate.Store
@@ -58,6 +70,8 @@ type server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
+	maxImp  int64
+	tokens  *tokenCache
 }
 
 // NewServer returns the admin API handler. See routes.go for the API.
@@ -72,6 +86,16 @@ func NewServer(d Deps) http.Handler {
 		log:     d.Logger,
 		now:     d.Now,
 		maxBody: d.MaxBody,
+		maxImp:  d.MaxImport,
+	}
+	if s.maxImp <= 0 {
+		s.maxImp = MaxImportBytes
+	}
+	switch {
+	case d.TokenCacheTTL == 0:
+		s.tokens = newTokenCache(DefaultTokenCacheTTL)
+	case d.TokenCacheTTL > 0:
+		s.tokens = newTokenCache(d.TokenCacheTTL)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
