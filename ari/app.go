@@ -438,7 +438,7 @@ func (s *server) recoverOnce(ctx context.Context) error {
 	for _, c := range stale {
 		ch, err := s.client.GetChannel(ctx, c.id)
 		if errors.Is(err, gate.ErrHangup) || (err == nil && !strings.EqualFold(ch.Dialplan.AppName, "Stasis")) {
-			c.end("gone after reconnect")
+			c.end("gone after reconnect", func(leaving string) bool { return leaving != "" })
 		}
 	}
 	recovered := 0

@@ -42,7 +42,8 @@ type call struct {
 	mu         sync.Mutex
 	state      string
 	ended      bool
-	released   bool // Continue or Hangup succeeded
+	leaving    string // "continue" or "hangup" while vipgate lets go of the channel
+	released   bool   // Continue or Hangup succeeded
 	collecting bool
 	digits     []byte
 	pbs        map[string]*pbState
@@ -87,15 +88,19 @@ func (c *call) signal() {
 	}
 }
 
-// end marks the channel as out of vipgate's control and cancels the call's
-// context with gate.ErrHangup as its cause. Safe to call more than once.
-func (c *call) end(reason string) {
+// end marks the channel as out of vipgate's control. Unless the event is
+// the consequence of vipgate's own continue or hang-up (byUs), it cancels
+// the call's context with gate.ErrHangup as its cause. Safe to call more
+// than once.
+func (c *call) end(reason string, byUs func(leaving string) bool) {
 	c.mu.Lock()
 	already := c.ended
 	if !already {
 		// Cancel before anyone can see ended, so that a method returning
 		// ErrHangup always finds the context cancelled too.
-		c.cancel(gate.ErrHangup)
+		if byUs == nil || !byUs(c.leaving) {
+			c.cancel(gate.ErrHangup)
+		}
 		c.ended = true
 		close(c.done)
 	}
@@ -107,18 +112,31 @@ func (c *call) end(reason string) {
 	c.signal()
 }
 
+// leave records that vipgate is letting go of the channel by kind
+// ("continue", "hangup"; "" when the attempt failed), so that the
+// StasisEnd or hang-up request it causes is not taken for the caller
+// hanging up.
+func (c *call) leave(kind string) {
+	c.mu.Lock()
+	c.leaving = kind
+	c.mu.Unlock()
+}
+
 // deliver hands an event to the call. It runs on the reader goroutine and
 // never blocks on I/O.
 func (c *call) deliver(ev Event) {
 	switch ev.(type) {
 	case *StasisEnd:
-		c.end("StasisEnd")
+		// After vipgate's continue or hang-up, StasisEnd is expected.
+		c.end("StasisEnd", func(leaving string) bool { return leaving != "" })
 		return
 	case *ChannelHangupRequest:
-		c.end("ChannelHangupRequest")
+		// Only vipgate's own hang-up causes a hang-up request it expects;
+		// during a continue it is the caller hanging up.
+		c.end("ChannelHangupRequest", func(leaving string) bool { return leaving == "hangup" })
 		return
 	case *ChannelDestroyed:
-		c.end("ChannelDestroyed")
+		c.end("ChannelDestroyed", func(leaving string) bool { return leaving == "hangup" })
 		return
 	}
 	c.mu.Lock()
@@ -534,15 +552,17 @@ func (c *call) Continue(ctx context.Context, t gate.Target) error {
 	ctx = context.WithoutCancel(ctx)
 	c.stopPlaybacks(ctx)
 	var err error
+	c.leave("continue")
 	switch t.Kind {
 	case gate.TargetContinue, "":
 		err = c.cl.Continue(ctx, c.id, "", "", 0, "")
 	case gate.TargetExtension, gate.TargetLocation:
 		err = c.cl.Continue(ctx, c.id, t.Context, t.Exten, max(t.Priority, 1), "")
 	default:
-		return fmt.Errorf("ari: continue to %q: %w", t.Kind, gate.ErrInvalid)
+		err = fmt.Errorf("ari: continue to %q: %w", t.Kind, gate.ErrInvalid)
 	}
 	if err != nil {
+		c.leave("")
 		return c.fail("continue", err)
 	}
 	c.mu.Lock()
@@ -563,8 +583,10 @@ func (c *call) Hangup(ctx context.Context, cause gate.Cause) error {
 	if !c.isEnded() {
 		c.stopPlaybacks(ctx)
 	}
+	c.leave("hangup")
 	err := c.cl.Hangup(ctx, c.id, string(cause))
 	if err != nil && !errors.Is(err, gate.ErrHangup) {
+		c.leave("")
 		return c.fail("hangup", err)
 	}
 	c.mu.Lock()
