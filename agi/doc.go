@@ -51,10 +51,11 @@
 // SET EXTENSION and SET PRIORITY before the close (SET PRIORITY is needed:
 // without it Asterisk resumes at the current priority + 1). Hangup runs
 // EXEC Hangup "<Q.850 cause>", which hangs the channel up with that cause.
-// Before either, the session sets VIPGATE_RESULT to the target's text form
-// ("continue", "ctx,exten,1", "hangup:busy") unless the handler has set
-// VIPGATE_RESULT itself, so the dialplan can tell "vipgate decided" (set)
-// from "vipgate was not reached" (empty). See
+// gate.Flow sets VIPGATE_RESULT (the outcome), VIPGATE_GATE and
+// VIPGATE_TARGET before it lets go; if a handler lets go without setting
+// VIPGATE_RESULT, the session sets it to the target's text form
+// ("continue", "ctx,exten,1", "hangup:busy"). Either way the dialplan can
+// tell "vipgate decided" (set) from "vipgate was not reached" (empty). See
 // deploy/asterisk/extensions-agi.conf.
 //
 // # Secrets

@@ -184,6 +184,8 @@ func readLine(r *bufio.Reader, max int) (string, error) {
 //     '*' and '#' allowed), as in AGI(agi://host/hotline,${EXTEN}); without
 //     one, agi_extension; when the extension is "s" (the call arrived
 //     without a number), agi_dnid, unless that is "unknown".
+//   - The arguments gate=NAME and called=NUMBER set either explicitly and
+//     win over the rules above (as in the ARI adapter's Stasis() args).
 func (h Header) CallInfo() gate.CallInfo {
 	info := gate.CallInfo{
 		ID:         h.Vars["agi_uniqueid"],
@@ -193,14 +195,29 @@ func (h Header) CallInfo() gate.CallInfo {
 		Language:   h.Vars["agi_language"],
 		GateName:   h.Script,
 	}
+	var named, called string
 	for _, a := range h.Args {
 		a = strings.TrimSpace(a)
 		switch {
+		case strings.HasPrefix(a, "gate="):
+			if named == "" {
+				named = strings.TrimPrefix(a, "gate=")
+			}
+		case strings.HasPrefix(a, "called="):
+			if called == "" {
+				called = strings.TrimPrefix(a, "called=")
+			}
 		case info.Called == "" && looksLikeNumber(a):
 			info.Called = a
-		case info.GateName == "" && a != "" && !looksLikeNumber(a):
+		case info.GateName == "" && a != "" && !looksLikeNumber(a) && !strings.Contains(a, "="):
 			info.GateName = a
 		}
+	}
+	if named != "" {
+		info.GateName = named
+	}
+	if called != "" {
+		info.Called = called
 	}
 	if info.Called == "" {
 		if ext := h.Vars["agi_extension"]; ext != "s" {

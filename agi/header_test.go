@@ -126,6 +126,12 @@ func TestHeaderCallInfo(t *testing.T) {
 			want: gate.CallInfo{Source: "agi", Called: "77", GateName: "a"},
 		},
 		{
+			name: "explicit gate= and called= win",
+			vars: map[string]string{"agi_network_script": "a", "agi_extension": "77"},
+			args: []string{"123", "gate=vip", "called=+4930999", "x=y"},
+			want: gate.CallInfo{Source: "agi", Called: "+4930999", GateName: "vip"},
+		},
+		{
 			name: "star and hash count as a number",
 			vars: map[string]string{"agi_extension": "1"},
 			args: []string{"*21#"},
