@@ -45,6 +45,11 @@ type config struct {
 	readConns   int
 	busyTimeout time.Duration
 	synchronous string
+	// mmapSize is PRAGMA mmap_size: reads through a memory map instead of
+	// read calls.
+	mmapSize int64
+	// writeCacheKiB is the page cache of the write connection.
+	writeCacheKiB int
 }
 
 // Option configures Open.
@@ -70,7 +75,8 @@ func WithSynchronous(mode string) Option { return func(c *config) { c.synchronou
 // schema up to date. path is a file name; in-memory databases are not
 // supported because the read and write pools must share one database.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{now: time.Now, readConns: max(4, runtime.GOMAXPROCS(0)), busyTimeout: 5 * time.Second, synchronous: "NORMAL"}
+	cfg := config{now: time.Now, readConns: max(4, runtime.GOMAXPROCS(0)), busyTimeout: 5 * time.Second, synchronous: "NORMAL",
+		mmapSize: 256 << 20, writeCacheKiB: 64 << 10}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -88,9 +94,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.synchronous)+")")
+		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", "mmap_size("+strconv.FormatInt(cfg.mmapSize, 10)+")")
 		if readOnly {
 			q.Add("_pragma", "query_only(1)")
 		} else {
+			// A large page cache keeps a big import from spilling dirty
+			// pages to the WAL before it commits; it grows only as used.
+			q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.writeCacheKiB)+")")
 			q.Set("_txlock", "immediate")
 		}
 		return "file:" + path + "?" + q.Encode()
