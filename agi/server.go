@@ -54,7 +54,7 @@ type Config struct {
 	// prompts and protocol traffic at Debug; nil discards.
 	Logger *slog.Logger
 	// OnState, if set, is called with true when the server starts
-	// accepting and with false when it has stopped.
+	// accepting and with false when it stops accepting (before the drain).
 	OnState func(up bool)
 }
 
@@ -67,6 +67,8 @@ type Server struct {
 	active atomic.Int64
 	// refused counts connections closed because of MaxSessions.
 	refused atomic.Int64
+	// refusedLog is when a refusal was last logged (Unix ns).
+	refusedLog atomic.Int64
 }
 
 // NewServer returns a Server for cfg.
@@ -131,7 +133,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(true)
-		defer s.cfg.OnState(false)
 	}
 	var (
 		wg      sync.WaitGroup
@@ -145,29 +146,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if ctx.Err() != nil {
 				break
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// A transient failure (e.g. out of file descriptors):
-				// back off as net/http does.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				t := time.NewTimer(backoff)
-				select {
-				case <-ctx.Done():
-				case <-t.C:
-				}
-				t.Stop()
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				acceptE = fmt.Errorf("agi: accept: %w", err)
+				break
 			}
-			acceptE = fmt.Errorf("agi: accept: %w", err)
-			_ = ln.Close()
-			break
+			// A transient failure (e.g. out of file descriptors): back
+			// off and go on, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("agi: accept failed; retrying", "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue
 		}
 		backoff = 0
 		select {
 		case slots <- struct{}{}:
 		default:
-			s.refused.Add(1)
-			s.log.Warn("agi: session limit reached, connection closed", "max_sessions", s.cfg.MaxSessions, "remote", conn.RemoteAddr().String())
+			n := s.refused.Add(1)
+			// At most one line a second, so an overload does not flood the log.
+			if now := time.Now().UnixNano(); now-s.refusedLog.Load() >= int64(time.Second) {
+				s.refusedLog.Store(now)
+				s.log.Warn("agi: session limit reached, connection closed", "max_sessions", s.cfg.MaxSessions, "refused_total", n, "remote", conn.RemoteAddr().String())
+			}
 			_ = conn.Close()
 			continue
 		}
@@ -179,6 +183,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 
+	// Not accepting any more: report down before the drain.
+	_ = ln.Close()
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(false)
+	}
 	drained := make(chan struct{})
 	go func() {
 		wg.Wait()

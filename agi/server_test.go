@@ -328,3 +328,47 @@ func TestServerNoGoroutineLeak(t *testing.T) {
 	buf := make([]byte, 1<<16)
 	t.Fatalf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
 }
+
+// flakyListener fails its first Accept calls with a transient error.
+type flakyListener struct {
+	*pipeListener
+	fails atomic.Int64
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, errors.New("accept4: too many open files")
+	}
+	return l.pipeListener.Accept()
+}
+
+// TestServerAcceptRetries checks that a failing Accept (e.g. out of file
+// descriptors) does not stop the server.
+func TestServerAcceptRetries(t *testing.T) {
+	ln := &flakyListener{pipeListener: newPipeListener()}
+	ln.fails.Store(3)
+	handled := make(chan gate.CallInfo, 1)
+	srv := NewServer(Config{Handler: func(ctx context.Context, c gate.Call) { handled <- c.Info() }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	c, err := ln.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, testHeader); err != nil {
+		t.Fatal(err)
+	}
+	if info := <-handled; info.ID != "1.1" {
+		t.Fatalf("Info().ID = %q", info.ID)
+	}
+	waitClosed(t, c)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := ln.fails.Load(); n >= 0 {
+		t.Fatalf("Accept failed only %d of 3 times", 3-n-1)
+	}
+}
