@@ -54,7 +54,7 @@
 // and the engine applies the gate's failure policy. The pool reconnects by
 // itself, the listener as described above. Open itself needs the database.
 //
-// Errors wrap gate.ErrNotFound (no row; a foreign key to a missing gate),
+// Errors wrap gate.ErrNotFound (no such row, or an unknown gate),
 // gate.ErrConflict (unique violation, a pattern twice in one import,
 // serialization failure), gate.ErrInvalid or gate.ErrUnavailable
 // (connection errors, timeouts, server shutdown) with the operation:

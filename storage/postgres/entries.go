@@ -155,9 +155,12 @@ func (s *Store) PutEntry(ctx context.Context, e *gate.Entry) error {
 	now := s.now()
 	if e.ID == 0 {
 		var id int64
+		// Selecting from gates FOR KEY SHARE makes an unknown gate "no
+		// rows" (ErrNotFound) and keeps the gate from being deleted until
+		// the entry is in.
 		err := s.pool.QueryRow(ctx, `INSERT INTO entries
 			(gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+			SELECT id, $2, $3, $4, $5, $6, $7, $8, $8 FROM gates WHERE id = $1 FOR KEY SHARE RETURNING id`,
 			e.GateID, e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
 			nullTime(e.ValidFrom), nullTime(e.ValidUntil), now).Scan(&id)
 		if err != nil {

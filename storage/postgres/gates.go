@@ -344,6 +344,7 @@ func (s *Store) DeleteGate(ctx context.Context, id string) error {
 			return gate.ErrNotFound
 		}
 		for _, q := range []string{
+			`DELETE FROM entries WHERE gate_id = $1`,
 			`DELETE FROM prompts WHERE gate_id = $1`,
 			`DELETE FROM failures WHERE gate_id = $1`,
 			`DELETE FROM lockouts WHERE gate_id = $1`,
