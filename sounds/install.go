@@ -3,7 +3,9 @@ package sounds
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,7 +26,8 @@ import (
 // error before anything is written.
 //
 // Each file is written atomically (a temporary file in the same directory,
-// then a rename), mode 0644; directories are created with mode 0755. A file
+// then a rename), mode 0644; directories are created with mode 0755,
+// whatever the umask. A file
 // whose content is already right is left alone. written lists the files
 // Install wrote, sorted. Install does not delete files of uploads that no
 // longer exist: the call flow plays a gate's file only while the store has
@@ -86,7 +89,7 @@ func writeFile(name string, data []byte) (bool, error) {
 		}
 	}
 	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAll(dir); err != nil {
 		return false, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
@@ -114,4 +117,28 @@ func writeFile(name string, data []byte) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// mkdirAll creates dir and its missing parents with mode 0755 whatever the
+// umask (Asterisk must be able to read what a service with umask 077
+// installs). Directories that exist already are left as they are.
+func mkdirAll(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created concurrently
+		}
+		return err
+	}
+	return os.Chmod(dir, 0o755)
 }
