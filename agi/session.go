@@ -58,6 +58,7 @@ type session struct {
 	released  bool   // vipgate let go of the call (Continue, Hangup)
 	broken    error  // the connection is out of sync or failed
 	commands  int
+	wbuf      []byte // the command being written
 }
 
 var _ gate.Call = (*session)(nil)
@@ -362,9 +363,11 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 			s.hangup()
 		}
 	}()
-	s.log.Debug("agi send", "call_id", s.info.ID, "cmd", cmd)
-	buf := make([]byte, 0, len(cmd)+1)
-	buf = append(append(buf, cmd...), '\n')
+	debug := s.log.Enabled(ctx, slog.LevelDebug)
+	if debug {
+		s.log.Debug("agi send", "call_id", s.info.ID, "cmd", cmd)
+	}
+	s.wbuf = append(append(s.wbuf[:0], cmd...), '\n')
 	if err := s.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return Reply{}, s.ioError(ctx, op, err)
 	}
@@ -381,7 +384,7 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 			<-fired
 		}
 	}()
-	if _, err := s.conn.Write(buf); err != nil {
+	if _, err := s.conn.Write(s.wbuf); err != nil {
 		return Reply{}, s.ioError(ctx, op, err)
 	}
 	var r Reply
@@ -395,7 +398,9 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 			return Reply{}, s.fail(op, err)
 		}
 		if r.Hangup {
-			s.log.Debug("agi recv", "call_id", s.info.ID, "reply", hangupLine)
+			if debug {
+				s.log.Debug("agi recv", "call_id", s.info.ID, "reply", hangupLine)
+			}
 			s.hungUp = true
 			continue
 		}
@@ -413,9 +418,11 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 			}
 		}
 	}
-	if redact && r.Code == CodeOK {
+	switch {
+	case !debug:
+	case redact && r.Code == CodeOK:
 		s.log.Debug("agi recv", "call_id", s.info.ID, "code", r.Code, "result", "[redacted]", "endpos", r.EndPos)
-	} else {
+	default:
 		s.log.Debug("agi recv", "call_id", s.info.ID, "reply", r.String())
 	}
 	switch r.Code {
