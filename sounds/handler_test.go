@@ -186,3 +186,39 @@ func TestHandlerConditional(t *testing.T) {
 		t.Errorf("Last-Modified of an upload = %q, want its upload time %q", lm, uploadedAt.Format(http.TimeFormat))
 	}
 }
+
+// FuzzHandlerPath checks that whatever the path, the handler answers 200
+// only for the canonical path of an existing prompt, and never panics.
+func FuzzHandlerPath(f *testing.F) {
+	for _, p := range []string{
+		"/sounds/en/vipgate/ask-pin.wav", "/en/vipgate/gates/hotline/welcome.wav",
+		"/sounds/../etc/passwd", "/sounds/en//vipgate/ask-pin.wav", "/sounds/en/vipgate/gates/a/b/ask-pin.wav",
+	} {
+		f.Add(p)
+	}
+	store := gatetest.NewStore()
+	up := sounds.EncodeWAV(sine(440, 8000, 800, 8000), 8000)
+	if err := store.PutPrompt(context.Background(), &gate.PromptFile{GateID: "hotline", Lang: "en", Key: gate.PromptWelcome, Data: up}); err != nil {
+		f.Fatal(err)
+	}
+	h := sounds.Handler(store)
+	f.Fuzz(func(t *testing.T, path string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.URL.Path = path
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			return
+		}
+		p := strings.TrimPrefix(strings.TrimPrefix(path, "/"), "sounds/")
+		parts := strings.Split(p, "/")
+		for _, part := range parts {
+			if part == "" || part == "." || part == ".." {
+				t.Fatalf("200 for non-canonical path %q", path)
+			}
+		}
+		if len(parts) != 3 && !(len(parts) == 5 && parts[3] == "hotline") {
+			t.Fatalf("200 for unexpected path %q", path)
+		}
+	})
+}
