@@ -28,19 +28,31 @@ func scanEntry(sc scanner) (*gate.Entry, error) {
 	return &e, nil
 }
 
-// lookupStmt returns the prepared lookup statement for n keys.
+// lookupSQL returns the lookup query for numbers of n bytes. The IN list
+// holds the keys of gate.Prefixes, computed by SQLite from the one number
+// parameter (?2) so that a lookup binds three values instead of one per
+// prefix; TestLookupKeysArePrefixes checks that both lists agree.
+func lookupSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + entryCols + ` FROM entries WHERE gate_id = ?1 AND pattern IN (?2`)
+	for i := n - 1; i >= 2; i-- {
+		fmt.Fprintf(&b, `, substr(?2, 1, %d) || '*'`, i)
+	}
+	b.WriteString(`)
+		AND (valid_from IS NULL OR valid_from <= ?3)
+		AND (valid_until IS NULL OR valid_until > ?3)
+		ORDER BY length(rtrim(pattern, '*')) DESC LIMIT 1`)
+	return b.String()
+}
+
+// lookupStmt returns the prepared lookup statement for numbers of n bytes.
 func (s *Store) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	s.lookupMu.Lock()
 	defer s.lookupMu.Unlock()
 	if st, ok := s.lookup[n]; ok {
 		return st, nil
 	}
-	q := `SELECT ` + entryCols + ` FROM entries
-		WHERE gate_id = ? AND pattern IN (?` + strings.Repeat(", ?", n-1) + `)
-		AND (valid_from IS NULL OR valid_from <= ?)
-		AND (valid_until IS NULL OR valid_until > ?)
-		ORDER BY length(rtrim(pattern, '*')) DESC LIMIT 1`
-	st, err := s.r.PrepareContext(ctx, q)
+	st, err := s.r.PrepareContext(ctx, lookupSQL(n))
 	if err != nil {
 		return nil, err
 	}
@@ -48,26 +60,23 @@ func (s *Store) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// maxLookupLen bounds the numbers LookupEntry accepts; E.164 numbers have
+// at most 16 bytes with '+', NormalizeNumber accepts up to 20.
+const maxLookupLen = 32
+
 // LookupEntry finds the longest pattern of the gate's table that matches
 // number and is valid at at, with one indexed query over the number and
-// its prefixes. An exact number beats a prefix of the same length.
+// its prefixes (gate.Prefixes). An exact number beats a prefix of the same
+// length.
 func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*gate.Entry, error) {
-	if number == "" {
+	if number == "" || len(number) > maxLookupLen {
 		return nil, fmt.Errorf("sqlite: lookup entry: %w", gate.ErrNotFound)
 	}
-	keys := gate.Prefixes(number)
-	st, err := s.lookupStmt(ctx, len(keys))
+	st, err := s.lookupStmt(ctx, len(number))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lookup entry: %w", dbErr(err))
 	}
-	args := make([]any, 0, len(keys)+3)
-	args = append(args, gateID)
-	for _, k := range keys {
-		args = append(args, k)
-	}
-	t := clampNS(at)
-	args = append(args, t, t)
-	e, err := scanEntry(st.QueryRowContext(ctx, args...))
+	e, err := scanEntry(st.QueryRowContext(ctx, gateID, number, clampNS(at)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lookup entry: %w", dbErr(err))
 	}

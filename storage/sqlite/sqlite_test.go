@@ -2,8 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/storage/sqlite"
@@ -24,4 +30,167 @@ func MustOpen(tb testing.TB, opts ...sqlite.Option) *sqlite.Store {
 
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) gate.Store { return MustOpen(t) })
+}
+
+func TestOpenRejects(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+		if s, err := sqlite.Open(context.Background(), path); err == nil {
+			s.Close()
+			t.Errorf("open %q: no error", path)
+		}
+	}
+	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlite.WithSynchronous("OFF")); err == nil {
+		t.Error("open with synchronous OFF: no error")
+	}
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vipgate.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	if err := s.CreateGate(ctx, &gate.Gate{ID: "a", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutEntry(ctx, &gate.Entry{GateID: "a", Pattern: "+4971112345", PIN: h.Hash("4711")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for i := range 2 {
+		s, err = sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		e, err := s.LookupEntry(ctx, "a", "+4971112345", time.Now())
+		if err != nil || !h.Check(e.PIN, "4711") {
+			t.Fatalf("reopen %d: lookup = %v, %v", i, e, err)
+		}
+		s.Close()
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, v int
+	if err := db.QueryRow(`SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != v || n < 1 {
+		t.Errorf("schema_migrations: %d rows, max version %d; want one row per version", n, v)
+	}
+	// A database from a newer vipgate is refused, not damaged.
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := sqlite.Open(ctx, path); err == nil {
+		s.Close()
+		t.Fatal("open of a newer schema: no error")
+	} else if !strings.Contains(err.Error(), "newer") {
+		t.Errorf("open of a newer schema: %v", err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vipgate.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+func TestErrorsNameTheOperation(t *testing.T) {
+	s := MustOpen(t)
+	ctx := context.Background()
+	h, _ := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	if err := s.CreateGate(ctx, &gate.Gate{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	e := &gate.Entry{GateID: "a", Pattern: "+4971112345", PIN: h.Hash("4711")}
+	if err := s.PutEntry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		err    error
+		prefix string
+		is     error
+	}{
+		{"duplicate entry", s.PutEntry(ctx, &gate.Entry{GateID: "a", Pattern: "+4971112345", PIN: h.Hash("1")}), "sqlite: put entry: ", gate.ErrConflict},
+		{"entry without gate", s.PutEntry(ctx, &gate.Entry{GateID: "b", Pattern: "+4971112345", PIN: h.Hash("1")}), "sqlite: put entry: ", gate.ErrNotFound},
+		{"entry without PIN", s.PutEntry(ctx, &gate.Entry{GateID: "a", Pattern: "+4971112346"}), "sqlite: put entry: ", gate.ErrInvalid},
+		{"bad gate ID", s.CreateGate(ctx, &gate.Gate{ID: "Not Valid"}), "sqlite: create gate: ", gate.ErrInvalid},
+		{"missing gate", func() error { _, err := s.GetGate(ctx, "zz"); return err }(), "sqlite: get gate zz: ", gate.ErrNotFound},
+		{"missing token", func() error { _, err := s.GetToken(ctx, "t"); return err }(), "sqlite: get token t: ", gate.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !errors.Is(tc.err, tc.is) || !strings.HasPrefix(fmt.Sprint(tc.err), tc.prefix) {
+				t.Errorf("err = %v, want %q… matching %v", tc.err, tc.prefix, tc.is)
+			}
+		})
+	}
+	s.Close()
+	if err := s.Ping(ctx); !errors.Is(err, gate.ErrUnavailable) {
+		t.Errorf("ping of a closed store = %v, want unavailable", err)
+	}
+}
+
+func TestClockStampsTimes(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)
+	s := MustOpen(t, sqlite.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	g := &gate.Gate{ID: "a"}
+	if err := s.CreateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetGate(ctx, "a")
+	if err != nil || !got.CreatedAt.Equal(now) || !got.UpdatedAt.Equal(now) || !g.CreatedAt.Equal(now) {
+		t.Errorf("created_at = %v / %v (%v), want %v", got.CreatedAt, g.CreatedAt, err, now)
+	}
+}
+
+// TestGateCacheConcurrent reads gates while they change; run with -race.
+func TestGateCacheConcurrent(t *testing.T) {
+	s := MustOpen(t)
+	ctx := context.Background()
+	if err := s.CreateGate(ctx, &gate.Gate{ID: "a", Name: "v0"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for r := range 4 {
+		wg.Go(func() {
+			for range 50 {
+				g, err := s.GetGate(ctx, "a")
+				if err != nil {
+					t.Errorf("reader %d: %v", r, err)
+					return
+				}
+				g.Name = "scribbled" // must not reach the cache
+			}
+		})
+	}
+	for i := range 20 {
+		if err := s.UpdateGate(ctx, &gate.Gate{ID: "a", Name: fmt.Sprintf("v%d", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.GetGate(ctx, "a")
+		if err != nil || g.Name != fmt.Sprintf("v%d", i+1) {
+			t.Fatalf("after update %d: name %q, %v", i+1, g.Name, err)
+		}
+	}
+	wg.Wait()
 }

@@ -1,0 +1,173 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+func openInternal(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestLookupKeysArePrefixes checks that the keys the lookup query computes
+// are exactly gate.Prefixes of the number.
+func TestLookupKeysArePrefixes(t *testing.T) {
+	s := openInternal(t)
+	for _, number := range []string{"+1", "+12", "+491", "+4971112345", "+4917612345678", "+12125550100", strings.Repeat("9", maxLookupLen)} {
+		t.Run(number, func(t *testing.T) {
+			q := lookupSQL(len(number))
+			list := q[strings.Index(q, "IN (")+4 : strings.Index(q, ")\n")]
+			list = strings.ReplaceAll(list, "?2", "?1")
+			var got []string
+			rows, err := s.r.QueryContext(t.Context(), "SELECT value FROM json_each(json_array("+list+"))", number)
+			if err != nil {
+				t.Fatalf("query keys: %v", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, k)
+			}
+			if want := gate.Prefixes(number); !slices.Equal(got, want) {
+				t.Errorf("keys = %q, want gate.Prefixes = %q", got, want)
+			}
+		})
+	}
+}
+
+// TestLookupUsesIndex checks the plan of the lookup query: a search of
+// the (gate_id, pattern) index, no table scan.
+func TestLookupUsesIndex(t *testing.T) {
+	s := openInternal(t)
+	rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+lookupSQL(14), "g", "+4971112345678", int64(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "; ")
+	t.Logf("plan: %s", joined)
+	if !strings.Contains(joined, "USING INDEX entries_gate_pattern (gate_id=? AND pattern=?)") || strings.Contains(joined, "SCAN entries") {
+		t.Errorf("lookup plan = %s, want a search of entries_gate_pattern", joined)
+	}
+}
+
+// fill sets every field reachable from v to a non-zero value: pointers
+// to new values, slices and maps to one element.
+func fill(v reflect.Value, depth int) {
+	if depth > 8 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), depth+1)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Unix(1, 0)))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), depth+1)
+			}
+		}
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0), depth+1)
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fill(k, depth+1)
+		fill(e, depth+1)
+		v.SetMapIndex(k, e)
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint8, reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(1)
+	}
+}
+
+// shared reports the first path at which a and b share memory.
+func shared(a, b reflect.Value, path string) string {
+	switch a.Kind() {
+	case reflect.Pointer:
+		if a.IsNil() {
+			return ""
+		}
+		if a.Pointer() == b.Pointer() {
+			return path
+		}
+		return shared(a.Elem(), b.Elem(), path)
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if a.Type().Field(i).IsExported() {
+				if p := shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); p != "" {
+					return p
+				}
+			}
+		}
+	case reflect.Slice:
+		if a.Len() == 0 {
+			return ""
+		}
+		if a.Pointer() == b.Pointer() {
+			return path
+		}
+		for i := range a.Len() {
+			if p := shared(a.Index(i), b.Index(i), path+"[i]"); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		if a.Len() > 0 && a.Pointer() == b.Pointer() {
+			return path
+		}
+	}
+	return ""
+}
+
+// TestCloneGateDeep fills every field of a gate and checks that the clone
+// shares no memory with it, so a reference field added to gate.Gate
+// without a line in cloneGate fails here.
+func TestCloneGateDeep(t *testing.T) {
+	var g gate.Gate
+	fill(reflect.ValueOf(&g).Elem(), 0)
+	c := cloneGate(&g)
+	if !reflect.DeepEqual(c, &g) {
+		t.Fatal("clone differs from the original")
+	}
+	if p := shared(reflect.ValueOf(&g).Elem(), reflect.ValueOf(c).Elem(), "gate"); p != "" {
+		t.Errorf("clone shares %s with the original", p)
+	}
+}
