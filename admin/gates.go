@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -66,6 +68,64 @@ type identOut struct {
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
 }
 
+// redacted replaces secret values (webhook credentials) in answers. A
+// gate written back with this value keeps the stored secret.
+const redacted = "[redacted]"
+
+// secretHeader reports whether a webhook header likely carries a
+// credential.
+func secretHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"authorization", "cookie", "token", "secret", "key", "password", "auth"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactWebhook returns a copy of wc without credentials: the values of
+// secret-looking headers and the password of the URL's user info.
+func redactWebhook(wc *gate.WebhookConfig) *gate.WebhookConfig {
+	if wc == nil {
+		return nil
+	}
+	out := *wc
+	if len(wc.Headers) > 0 {
+		out.Headers = make(map[string]string, len(wc.Headers))
+		for k, v := range wc.Headers {
+			if secretHeader(k) {
+				v = redacted
+			}
+			out.Headers[k] = v
+		}
+	}
+	if u, err := url.Parse(wc.URL); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			out.URL = strings.Replace(wc.URL, u.User.String()+"@", u.User.Username()+":"+redacted+"@", 1)
+		}
+	}
+	return &out
+}
+
+// keepWebhookSecrets puts the stored credentials back where a client
+// wrote the redacted placeholder.
+func keepWebhookSecrets(wc, prev *gate.WebhookConfig) {
+	if wc == nil || prev == nil {
+		return
+	}
+	for k, v := range wc.Headers {
+		if v == redacted {
+			if old, ok := prev.Headers[k]; ok {
+				wc.Headers[k] = old
+			}
+		}
+	}
+	if strings.Contains(wc.URL, ":"+redacted+"@") && redactWebhook(prev).URL == wc.URL {
+		wc.URL = prev.URL
+	}
+}
+
 func newGateOut(g *gate.Gate) gateOut {
 	return gateOut{
 		ID: g.ID, Name: g.Name, Enabled: g.Enabled, Match: g.Match, Language: g.Language,
@@ -75,7 +135,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			StaticPINSet:  g.Identification.StaticPIN != nil,
 			UnknownCaller: g.Identification.UnknownCaller,
 			Region:        g.Identification.Region,
-			Webhook:       g.Identification.Webhook,
+			Webhook:       redactWebhook(g.Identification.Webhook),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout,
 		Override: g.Override, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
@@ -100,6 +160,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
+		keepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors

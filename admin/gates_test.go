@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -128,5 +129,44 @@ func TestGateContentType(t *testing.T) {
 	mustStatus(t, r, http.StatusBadRequest)
 	if f := r.fields(t); !slices.Contains(f, "body") {
 		t.Errorf("fields %v", f)
+	}
+}
+
+// TestWebhookSecretsRedacted checks that webhook credentials are not
+// shown, and that writing a gate back as shown keeps them.
+func TestWebhookSecretsRedacted(t *testing.T) {
+	e := newEnv(t)
+	g := staticGate("crm", "")
+	g["identification"] = map[string]any{"mode": "webhook", "webhook": map[string]any{
+		"url":     "https://vipgate:s3cr3t-pw@crm.example/check?caller=###CALLER_NUMBER###",
+		"headers": map[string]string{"Authorization": "Bearer crm-tok-123", "X-Api-Key": "k-456", "Accept": "application/json"},
+	}}
+	mustStatus(t, e.admin("POST", "/api/v1/gates", g), http.StatusCreated)
+	r := e.do(e.tokens["viewer"], "GET", "/api/v1/gates/crm", nil)
+	mustStatus(t, r, http.StatusOK)
+	for _, secret := range []string{"s3cr3t-pw", "crm-tok-123", "k-456"} {
+		if strings.Contains(string(r.body), secret) {
+			t.Errorf("gate answer holds %q: %s", secret, r.body)
+		}
+	}
+	if !strings.Contains(string(r.body), "application/json") || !strings.Contains(string(r.body), "https://vipgate:[redacted]@crm.example") {
+		t.Errorf("non-secret parts missing: %s", r.body)
+	}
+	// Write back what was read: the stored secrets stay.
+	var shown map[string]any
+	r.json(t, &shown)
+	ident := shown["identification"].(map[string]any)
+	delete(ident, "static_pin_set")
+	for _, k := range []string{"override", "created_at", "updated_at"} {
+		delete(shown, k)
+	}
+	mustStatus(t, e.admin("PUT", "/api/v1/gates/crm", shown), http.StatusOK)
+	sg, err := e.store.GetGate(context.Background(), "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := sg.Identification.Webhook
+	if wh.Headers["Authorization"] != "Bearer crm-tok-123" || wh.Headers["X-Api-Key"] != "k-456" || !strings.Contains(wh.URL, "s3cr3t-pw") {
+		t.Errorf("secrets lost on write-back: %+v", wh)
 	}
 }

@@ -3,8 +3,12 @@ package admin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // healthz answers 200 while the process serves HTTP.
@@ -46,4 +50,24 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
 		Detail: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)})
+}
+
+// accessLog logs each request at Debug level: method, route pattern (not
+// the query, which may hold caller numbers), status and duration.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := r.URL.Path
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		s.log.Debug("admin: request", "method", r.Method, "route", route, "status", ww.Status(),
+			"bytes", ww.BytesWritten(), "duration", time.Since(start))
+	})
 }

@@ -118,6 +118,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusInternalServerError:
 		s.log.Error("admin: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Detail = "internal error; see the vipgate log"
+	case status >= 500:
+		// Store and dependency failures can name hosts and files: log
+		// them, answer without.
+		s.log.Warn("admin: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		p.Detail = "a dependency (the store) is unavailable; see the vipgate log"
 	case status == http.StatusRequestEntityTooLarge:
 		var mbe *http.MaxBytesError
 		errors.As(err, &mbe)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 func TestPrompts(t *testing.T) {
@@ -119,5 +121,36 @@ func TestReadyz(t *testing.T) {
 				t.Errorf("healthz %d", rec.Code)
 			}
 		})
+	}
+}
+
+// TestStoreDown checks that a store failure is a 503 problem that does
+// not repeat the store's error text.
+func TestStoreDown(t *testing.T) {
+	st := gatetest.NewStore()
+	clear, tok, err := admin.NewToken(gate.RoleAdmin, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	h := admin.NewServer(admin.Deps{Store: st, TokenCacheTTL: -1})
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+clear)
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get("/api/v1/gates"); rec.Code != http.StatusOK {
+		t.Fatalf("healthy store: %d %s", rec.Code, rec.Body)
+	}
+	st.SetErr(fmt.Errorf("dial tcp db.internal:5432: %w", gate.ErrUnavailable))
+	for _, path := range []string{"/api/v1/gates", "/readyz"} {
+		rec := get(path)
+		if rec.Code != http.StatusServiceUnavailable || strings.Contains(rec.Body.String(), "db.internal") {
+			t.Errorf("%s with the store down: %d %s", path, rec.Code, rec.Body)
+		}
 	}
 }

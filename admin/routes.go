@@ -13,6 +13,7 @@ import (
 // keeps them in step).
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
+	r.Use(s.accessLog)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
