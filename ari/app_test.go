@@ -258,7 +258,7 @@ func TestPINDialogue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration { return 300 * time.Millisecond }})
-			h := newPINHandler(gate.CollectOptions{MaxDigits: len(testPIN), FirstDigit: 250 * time.Millisecond, InterDigit: 250 * time.Millisecond, Terminator: "#"})
+			h := newPINHandler(gate.CollectOptions{MaxDigits: len(testPIN), FirstDigit: 800 * time.Millisecond, InterDigit: 800 * time.Millisecond, Terminator: "#"})
 			e := startApp(t, h.handle, nil, f)
 			id, err := f.Call(arifake.CallSpec{Caller: "+4917612345678", Exten: "4930123456", Args: []string{"hotline"}})
 			if err != nil {

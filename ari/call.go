@@ -31,8 +31,9 @@ type call struct {
 	id        string
 	info      gate.CallInfo
 	recovered bool
-	started   time.Time
+	started   time.Time // when StasisStart was dispatched (or recovery began)
 	log       *slog.Logger
+	firstCmd  sync.Once
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -78,6 +79,17 @@ func newCall(s *server, ch *Channel, args []string, recovered bool) *call {
 	}
 	c.log = s.log.With("channel", ch.ID)
 	return c
+}
+
+// testHookFirstCommand, if set (by tests), is told when the first command
+// of a call is about to be sent: the latency vipgate adds to a call.
+var testHookFirstCommand func(channelID string, started, sent time.Time)
+
+// command is called at the start of every method that sends a command.
+func (c *call) command() {
+	if h := testHookFirstCommand; h != nil {
+		c.firstCmd.Do(func() { h(c.id, c.started, time.Now()) })
+	}
 }
 
 // signal wakes the call goroutine; it never blocks. Call with mu held or not.
@@ -212,6 +224,7 @@ func (c *call) Info() gate.CallInfo { return c.info }
 
 // Answer answers the channel unless it is up already.
 func (c *call) Answer(ctx context.Context) error {
+	c.command()
 	c.mu.Lock()
 	up, ended := c.state == StateUp, c.ended
 	c.mu.Unlock()
@@ -232,6 +245,7 @@ func (c *call) Answer(ctx context.Context) error {
 
 // SetVar sets a channel variable.
 func (c *call) SetVar(ctx context.Context, name, value string) error {
+	c.command()
 	if c.isEnded() {
 		return c.hangupErr("set variable")
 	}
@@ -252,6 +266,7 @@ func mediaURI(name string) string {
 // startPlayback registers interest in a new playback id and then asks
 // Asterisk to play, so that a fast PlaybackFinished is never missed.
 func (c *call) startPlayback(ctx context.Context, p gate.Prompt) (string, error) {
+	c.command()
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
@@ -540,6 +555,7 @@ func (c *call) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Collec
 // continue may arrive before the answer); each is bounded by the request
 // timeout.
 func (c *call) Continue(ctx context.Context, t gate.Target) error {
+	c.command()
 	if t.Kind == gate.TargetHangup {
 		return c.Hangup(ctx, t.Cause)
 	}
@@ -576,6 +592,7 @@ func (c *call) Continue(ctx context.Context, t gate.Target) error {
 // it. A channel that is gone already is not an error. Like Continue, its
 // requests are bounded by the request timeout, not by ctx.
 func (c *call) Hangup(ctx context.Context, cause gate.Cause) error {
+	c.command()
 	if cause == "" {
 		cause = gate.CauseNormal
 	}

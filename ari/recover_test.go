@@ -197,7 +197,7 @@ func (e *env) waitState(want string) {
 func TestReconnect(t *testing.T) {
 	t.Run("running call survives a drop that loses PlaybackFinished", func(t *testing.T) {
 		f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration { return 100 * time.Millisecond }})
-		h := newPINHandler(pinOpts(5 * time.Second))
+		h := newPINHandler(pinOpts(20 * time.Second))
 		e := startApp(t, h.handle, func(c *ari.AppConfig) { c.MinBackoff = 400 * time.Millisecond }, f)
 		e.waitState("pbx1:true")
 		id, err := f.Call(arifake.CallSpec{Caller: "100"})
