@@ -52,6 +52,9 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 
 	err := f.carry(ctx, c, d, rec)
 	switch {
+	case err == nil:
+		// Routed. The call's context may be cancelled right after (the
+		// adapter lets go of the channel); that is no hangup.
 	case errors.Is(err, ErrHangup) || ctx.Err() != nil:
 		rec.Outcome = OutcomeAbandoned
 	case err != nil:
