@@ -315,12 +315,19 @@ func (s *server) dispatch(ev Event) {
 }
 
 // start takes ownership of a channel and runs its call, unless a call
-// goroutine owns it already.
+// goroutine owns it already. It is called only from the reader and the
+// recovery goroutine, which connect waits for, so s.wg.Add never races
+// with the s.wg.Wait in run.
 func (s *server) start(ch *Channel, args []string, recovered, fallbackOnly bool) *call {
 	s.mu.Lock()
-	if _, ok := s.calls[ch.ID]; ok || s.base.Err() != nil {
+	if _, ok := s.calls[ch.ID]; ok {
 		s.mu.Unlock()
 		return nil
+	}
+	if s.base.Err() != nil {
+		// Shutting down: do not start a dialogue, but do not leave the
+		// channel parked either.
+		fallbackOnly = true
 	}
 	c := newCall(s, ch, args, recovered)
 	s.calls[ch.ID] = c
