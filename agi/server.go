@@ -115,11 +115,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve accepts FastAGI connections on ln until ctx is done or accepting
-// fails. Then it closes ln, waits up to DrainTimeout for the running
-// sessions, cancels the contexts of those still running, waits for them
-// to end, and returns: nil after a shutdown through ctx in which every
-// session finished in time, else an error.
+// Serve accepts FastAGI connections on ln until ctx is done or ln is
+// closed. Then it closes ln, waits up to DrainTimeout for the running
+// sessions, cancels the contexts of those still running, waits a few
+// seconds more for them to end, and returns: nil after a shutdown through
+// ctx in which every session finished in time, else an error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Handler == nil {
 		_ = ln.Close()
@@ -202,9 +202,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	n := s.Sessions()
 	cancelSessions()
-	<-drained
+	// Cancelled sessions end at once unless a handler ignores its
+	// context; do not wait for such a handler forever.
+	t.Reset(cancelGrace)
+	select {
+	case <-drained:
+	case <-t.C:
+		return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s; %d handlers still running", n, s.cfg.DrainTimeout, s.Sessions()))
+	}
 	return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s", n, s.cfg.DrainTimeout))
 }
+
+// cancelGrace bounds the wait for sessions after their contexts have been
+// cancelled at the end of the drain (a variable for tests).
+var cancelGrace = 5 * time.Second
 
 // readBufSize is the read buffer of a connection. Replies are short;
 // longer lines (up to MaxLineLen) are assembled.

@@ -372,3 +372,29 @@ func TestServerAcceptRetries(t *testing.T) {
 		t.Fatalf("Accept failed only %d of 3 times", 3-n-1)
 	}
 }
+
+// TestServerShutdownStuckHandler checks that Serve returns even when a
+// handler ignores its cancelled context.
+func TestServerShutdownStuckHandler(t *testing.T) {
+	old := cancelGrace
+	cancelGrace = 100 * time.Millisecond
+	defer func() { cancelGrace = old }()
+	started := make(chan struct{})
+	stuck := make(chan struct{})
+	defer close(stuck)
+	_, addr, cancel, wait := startServer(t, Config{
+		DrainTimeout: 100 * time.Millisecond,
+		Handler: func(ctx context.Context, c gate.Call) {
+			close(started)
+			<-stuck
+		},
+	})
+	c := dial(t, addr)
+	_, _ = io.WriteString(c, testHeader)
+	<-started
+	cancel()
+	err := wait()
+	if err == nil || !strings.Contains(err.Error(), "1 handlers still running") {
+		t.Fatalf("Serve = %v, want an error naming the stuck handler", err)
+	}
+}
