@@ -441,14 +441,18 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 	resp, err := st.client.Do(hreq)
 	if err != nil {
 		e := a.transportError(ctx, err)
-		a.log.Debug("webhook request failed", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "class", e.Class, "latency", time.Since(t0))
+		if a.debug(ctx) {
+			a.log.Debug("webhook request failed", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "class", e.Class, "latency", time.Since(t0))
+		}
 		return gate.AuthAnswer{}, e
 	}
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	// Drain a little more so the connection can be reused, then close.
 	io.CopyN(io.Discard, resp.Body, 4*MaxBody)
 	resp.Body.Close()
-	a.log.Debug("webhook answered", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
+	if a.debug(ctx) {
+		a.log.Debug("webhook answered", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
+	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return gate.AuthAnswer{}, newError(ClassStatus, "request", &StatusError{Code: resp.StatusCode})
@@ -464,6 +468,11 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 		return gate.AuthAnswer{}, err.(*Error)
 	}
 	return ans, nil
+}
+
+// debug reports whether Debug lines are logged, to skip building them.
+func (a *Authorizer) debug(ctx context.Context) bool {
+	return a.log.Enabled(ctx, slog.LevelDebug)
 }
 
 // ctxError classifies a done ctx: the caller's cancellation or a deadline.
