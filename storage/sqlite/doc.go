@@ -9,10 +9,12 @@
 // read-only connections that WAL lets run beside the writer.
 //
 // Gates are stored as a JSON document with indexed columns and cached in
-// memory; every write through the Store invalidates the cache. The cache
-// is per process, so a second process writing the same file is not seen
-// until the next write here: the SQLite store is meant for one vipgate
-// instance (use storage/postgres for several).
+// memory; every write through the Store invalidates the cache at once.
+// Triggers bump a gate_version counter on every change to the gates
+// table, and the cache compares it at most once a second
+// (WithGateRecheck), so a change made by another process on the same file
+// (the vipgate CLI, a manual edit) is seen within a second. SQLite is
+// still meant for one vipgate node; use storage/postgres for several.
 //
 // Caller-table entries live in their own table with a unique index on
 // (gate_id, pattern); LookupEntry is one indexed query over the number and

@@ -6,18 +6,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
 
 // gateCache holds every gate, decoded. gen changes on every invalidation,
-// so a load that raced with a write does not install stale gates.
+// so a load that raced with a write does not install stale gates. version
+// is the gate_version counter the gates were loaded at; it is compared
+// with the database at most every recheck interval, to notice changes
+// made by other processes.
 type gateCache struct {
-	mu    sync.Mutex
-	gen   uint64
-	valid bool
-	list  []*gate.Gate // ordered by ID
-	byID  map[string]*gate.Gate
+	mu      sync.Mutex
+	gen     uint64
+	valid   bool
+	list    []*gate.Gate // ordered by ID
+	byID    map[string]*gate.Gate
+	version int64
+	checked time.Time
 }
 
 func (s *Store) invalidate() {
@@ -32,15 +38,31 @@ func (s *Store) invalidate() {
 func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate.Gate, error) {
 	c := &s.cache
 	c.mu.Lock()
-	if c.valid {
+	if c.valid && time.Since(c.checked) < s.recheck {
 		list, byID := c.list, c.byID
 		c.mu.Unlock()
 		return list, byID, nil
 	}
-	gen := c.gen
+	gen, valid, have := c.gen, c.valid, c.version
 	c.mu.Unlock()
 
-	list, err := s.loadGates(ctx)
+	if valid {
+		// Still current unless another process changed a gate.
+		var v int64
+		if err := s.r.QueryRowContext(ctx, `SELECT version FROM gate_version`).Scan(&v); err != nil {
+			return nil, nil, dbErr(err)
+		}
+		c.mu.Lock()
+		if c.gen == gen && c.valid && v == have {
+			c.checked = time.Now()
+			list, byID := c.list, c.byID
+			c.mu.Unlock()
+			return list, byID, nil
+		}
+		c.mu.Unlock()
+	}
+
+	version, list, err := s.loadGates(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,16 +72,27 @@ func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate
 	}
 	c.mu.Lock()
 	if c.gen == gen {
-		c.valid, c.list, c.byID = true, list, byID
+		c.valid, c.list, c.byID, c.version, c.checked = true, list, byID, version, time.Now()
 	}
 	c.mu.Unlock()
 	return list, byID, nil
 }
 
-func (s *Store) loadGates(ctx context.Context) ([]*gate.Gate, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, doc, override, created_at, updated_at FROM gates ORDER BY id`)
+// loadGates reads the gate_version counter and every gate in one read
+// transaction.
+func (s *Store) loadGates(ctx context.Context) (int64, []*gate.Gate, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, dbErr(err)
+		return 0, nil, dbErr(err)
+	}
+	defer tx.Rollback()
+	var version int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM gate_version`).Scan(&version); err != nil {
+		return 0, nil, dbErr(err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, doc, override, created_at, updated_at FROM gates ORDER BY id`)
+	if err != nil {
+		return 0, nil, dbErr(err)
 	}
 	defer rows.Close()
 	var list []*gate.Gate
@@ -70,25 +103,25 @@ func (s *Store) loadGates(ctx context.Context) ([]*gate.Gate, error) {
 			created, updated int64
 		)
 		if err := rows.Scan(&id, &doc, &override, &created, &updated); err != nil {
-			return nil, dbErr(err)
+			return 0, nil, dbErr(err)
 		}
 		g := new(gate.Gate)
 		if err := json.Unmarshal([]byte(doc), g); err != nil {
-			return nil, fmt.Errorf("gate %s: decode document: %w", id, err)
+			return 0, nil, fmt.Errorf("gate %s: decode document: %w", id, err)
 		}
 		if override.Valid {
 			g.Override = new(gate.Override)
 			if err := json.Unmarshal([]byte(override.String), g.Override); err != nil {
-				return nil, fmt.Errorf("gate %s: decode override: %w", id, err)
+				return 0, nil, fmt.Errorf("gate %s: decode override: %w", id, err)
 			}
 		}
 		g.ID, g.CreatedAt, g.UpdatedAt = id, timeNS(created), timeNS(updated)
 		list = append(list, g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbErr(err)
+		return 0, nil, dbErr(err)
 	}
-	return list, nil
+	return version, list, nil
 }
 
 // ListGates returns every gate, ordered by ID, from the cache.

@@ -35,7 +35,8 @@ type Store struct {
 	lookupMu sync.Mutex
 	lookup   map[int]*sql.Stmt
 
-	cache gateCache
+	cache   gateCache
+	recheck time.Duration
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -50,6 +51,7 @@ type config struct {
 	mmapSize int64
 	// writeCacheKiB is the page cache of the write connection.
 	writeCacheKiB int
+	recheck       time.Duration
 }
 
 // Option configures Open.
@@ -67,6 +69,11 @@ func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
 // another process before failing (default 5s).
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
 
+// WithGateRecheck sets how often the gate cache asks the database whether
+// another process changed a gate (default 1s; 0 asks on every read).
+// Changes made through this Store are seen at once.
+func WithGateRecheck(d time.Duration) Option { return func(c *config) { c.recheck = d } }
+
 // WithSynchronous sets PRAGMA synchronous: "NORMAL" (the default; safe
 // with WAL, a power loss may lose the last commits) or "FULL".
 func WithSynchronous(mode string) Option { return func(c *config) { c.synchronous = mode } }
@@ -76,7 +83,7 @@ func WithSynchronous(mode string) Option { return func(c *config) { c.synchronou
 // supported because the read and write pools must share one database.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	cfg := config{now: time.Now, readConns: max(4, runtime.GOMAXPROCS(0)), busyTimeout: 5 * time.Second, synchronous: "NORMAL",
-		mmapSize: 256 << 20, writeCacheKiB: 64 << 10}
+		mmapSize: 256 << 20, writeCacheKiB: 64 << 10, recheck: time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -132,7 +139,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
 	}
-	return &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}}, nil
+	return &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck}, nil
 }
 
 // migrate applies the embedded migrations that the database lacks, each in

@@ -194,3 +194,63 @@ func TestGateCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestGateCacheSeesOtherProcess opens one file twice, as the vipgate
+// daemon and CLI do, and checks that gate changes made through one Store
+// reach the other's cache after the recheck interval.
+func TestGateCacheSeesOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vipgate.db")
+	open := func(recheck time.Duration) *sqlite.Store {
+		s, err := sqlite.Open(ctx, path, sqlite.WithGateRecheck(recheck))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	daemon, cli := open(0), open(time.Hour)
+	if err := cli.CreateGate(ctx, &gate.Gate{ID: "a", Name: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		change func() error
+		want   string // gate a's name in the daemon, "" = gone
+	}{
+		{"created", func() error { return nil }, "v1"},
+		{"updated", func() error { return cli.UpdateGate(ctx, &gate.Gate{ID: "a", Name: "v2"}) }, "v2"},
+		{"override", func() error { return cli.SetOverride(ctx, "a", &gate.Override{Active: true}) }, "v2"},
+		{"deleted", func() error { return cli.DeleteGate(ctx, "a") }, ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := st.change(); err != nil {
+				t.Fatal(err)
+			}
+			g, err := daemon.GetGate(ctx, "a")
+			switch {
+			case st.want == "" && !errors.Is(err, gate.ErrNotFound):
+				t.Errorf("daemon still sees the deleted gate: %v, %v", g, err)
+			case st.want != "" && (err != nil || g.Name != st.want):
+				t.Errorf("daemon sees %v, %v; want name %s", g, err, st.want)
+			case st.name == "override" && g.Override == nil:
+				t.Error("daemon does not see the override")
+			}
+		})
+	}
+	// With a long recheck interval, the CLI keeps its cache until it
+	// writes itself.
+	if err := daemon.CreateGate(ctx, &gate.Gate{ID: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.GetGate(ctx, "b"); err != nil && !errors.Is(err, gate.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if err := cli.CreateGate(ctx, &gate.Gate{ID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.GetGate(ctx, "b"); err != nil {
+		t.Errorf("after its own write the CLI must reload: %v", err)
+	}
+}
