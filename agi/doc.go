@@ -2,6 +2,8 @@
 // Asterisk's AGI() application opens (agi://host:4573/<gate>), reads the
 // agi_* header, turns it into a gate.CallInfo, and drives the live channel
 // as a gate.Call for the handler (the cmd wires the handler to gate.Flow).
+// Header.CallInfo documents how the gate name, the called and the calling
+// number are taken from the header and the AGI() arguments.
 //
 // # Protocol
 //
@@ -72,8 +74,14 @@
 // header, the time to wait for each reply, the length of a line and the
 // number of header lines. Junk (a line that is not an agi_* header line,
 // binary garbage, an over-long line, an unparsable reply) closes the
-// connection.
+// connection. Each session costs one goroutine (the handler's; replies are
+// read synchronously) and a 512-byte read buffer.
 //
-// Package agi imports only the standard library and gate. It must not
-// import the ari package, a store or an HTTP router.
+// When the context given to Serve is done, the server stops accepting,
+// lets running calls finish for up to DrainTimeout, then cancels their
+// contexts.
+//
+// Package agi imports only the standard library and gate (its tests also
+// gate/gatetest). It must not import the ari package, a store or an HTTP
+// router.
 package agi
