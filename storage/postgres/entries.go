@@ -59,6 +59,13 @@ func one[T any](rows pgx.Rows, scan pgx.RowToFunc[*T]) (*T, error) {
 	return pgx.CollectExactlyOneRow(rows, scan)
 }
 
+// lookupSQL finds the entry of the longest pattern among the number and
+// its prefixes ($2, longest first) that is valid at $3.
+const lookupSQL = `SELECT ` + entryColumns + ` FROM entries
+	WHERE gate_id = $1 AND pattern = ANY($2::text[])
+	  AND (valid_from IS NULL OR valid_from <= $3) AND (valid_until IS NULL OR valid_until > $3)
+	ORDER BY array_position($2::text[], pattern::text) LIMIT 1`
+
 // LookupEntry finds the entry for number with one indexed query over the
 // number and its prefixes (gate.Prefixes); the longest valid pattern wins.
 // It runs within StoreTimeout and fails with ErrUnavailable when the
@@ -66,11 +73,7 @@ func one[T any](rows pgx.Rows, scan pgx.RowToFunc[*T]) (*T, error) {
 func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*gate.Entry, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	keys := gate.Prefixes(number)
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries
-		WHERE gate_id = $1 AND pattern = ANY($2::text[])
-		  AND (valid_from IS NULL OR valid_from <= $3) AND (valid_until IS NULL OR valid_until > $3)
-		ORDER BY array_position($2::text[], pattern::text) LIMIT 1`, gateID, keys, at)
+	rows, err := s.pool.Query(ctx, lookupSQL, gateID, gate.Prefixes(number), at)
 	if err != nil {
 		return nil, wrap("lookup entry", err)
 	}
