@@ -57,6 +57,7 @@ func rank(r gate.Role) int {
 // unknown and revoked tokens (401) and with each role (403 below the
 // route's role, anything else at or above it).
 func TestAuthMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("other")), http.StatusCreated)
@@ -107,6 +108,7 @@ func contentType(body any) string {
 // TestAuthMatrixCoversRoutes checks that routeRoles lists every /api/v1
 // route the router has, and no other.
 func TestAuthMatrixCoversRoutes(t *testing.T) {
+	t.Parallel()
 	want := map[string]bool{}
 	for _, rt := range routeRoles {
 		want[rt.method+" "+rt.pattern] = true
@@ -149,6 +151,7 @@ func walkRoutes(t *testing.T) map[string]bool {
 
 // TestTokens checks the token format and that only its SHA-256 is kept.
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	re := regexp.MustCompile(`^vg_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$`)
 	seen := map[string]bool{}
 	for _, role := range []gate.Role{gate.RoleViewer, gate.RoleOperator, gate.RoleAdmin} {
@@ -204,6 +207,7 @@ func TestTokens(t *testing.T) {
 // TestRevokedElsewhere revokes a token in the store directly, as the CLI
 // does: with the token cache off it is refused at once.
 func TestRevokedElsewhere(t *testing.T) {
+	t.Parallel()
 	st := openStore(t)
 	ctx := context.Background()
 	clear, tok, err := admin.NewToken(gate.RoleViewer, "cli")

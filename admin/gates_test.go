@@ -9,6 +9,7 @@ import (
 )
 
 func TestGatesCRUD(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711"))
 	mustStatus(t, r, http.StatusCreated)
@@ -69,6 +70,7 @@ func TestGatesCRUD(t *testing.T) {
 }
 
 func TestGateValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   any
@@ -110,6 +112,7 @@ func TestGateValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			r := e.admin("POST", "/api/v1/gates", tt.body)
 			mustStatus(t, r, tt.status)
@@ -124,6 +127,7 @@ func TestGateValidation(t *testing.T) {
 }
 
 func TestGateContentType(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.admin("POST", "/api/v1/gates", []byte(`{"id":"x"}`), "Content-Type", "text/plain")
 	mustStatus(t, r, http.StatusBadRequest)
@@ -135,6 +139,7 @@ func TestGateContentType(t *testing.T) {
 // TestWebhookSecretsRedacted checks that webhook credentials are not
 // shown, and that writing a gate back as shown keeps them.
 func TestWebhookSecretsRedacted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := staticGate("crm", "")
 	g["identification"] = map[string]any{"mode": "webhook", "webhook": map[string]any{

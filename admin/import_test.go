@@ -25,6 +25,7 @@ type importJSON struct {
 }
 
 func TestImport(t *testing.T) {
+	t.Parallel()
 	const good = "caller,pin,label\n+4917611111111,8642,Anna\n0176 22222222,97531,Bert\n0711*,13579,Branch\n"
 	const mixed = "caller,pin,label\n+4917611111111,8642,Anna\nnot-a-number,97531,Bad\n+4917633333333,12a4,Bad PIN\n"
 	tests := []struct {
@@ -50,6 +51,7 @@ func TestImport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
 			r := e.do(e.tokens[gate.RoleOperator], "POST", "/api/v1/gates/vip/pins/import"+tt.query, []byte(tt.body), "Content-Type", tt.ctype)
@@ -89,6 +91,7 @@ func TestImport(t *testing.T) {
 }
 
 func TestImportReplaceAndExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	op := e.tokens[gate.RoleOperator]
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)

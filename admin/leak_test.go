@@ -14,6 +14,7 @@ import (
 // takes them, calls every reading endpoint, and checks that no response
 // body, header or log line holds a PIN, a PIN hash or a token.
 func TestPINsNeverInResponses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	const staticPIN, entryPIN, newPIN = "90817263", "5647382910", "31415926"

@@ -14,6 +14,7 @@ import (
 )
 
 func TestMetricsCallFinished(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		rec          gate.CallRecord
@@ -29,6 +30,7 @@ func TestMetricsCallFinished(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			m := admin.NewMetrics()
 			m.CallStarted("ari")
 			checkSample(t, scrape(t, m), "vipgate_calls_in_flight", 1)
@@ -57,6 +59,7 @@ func TestMetricsCallFinished(t *testing.T) {
 }
 
 func TestMetricsWebhookAndSources(t *testing.T) {
+	t.Parallel()
 	m := admin.NewMetrics()
 	m.WebhookRequest("crm", 40*time.Millisecond, "")
 	m.WebhookRequest("crm", 3*time.Second, "timeout")
@@ -88,6 +91,7 @@ func TestMetricsWebhookAndSources(t *testing.T) {
 // TestMetricsNoCallerNumbers feeds calls with caller numbers and checks
 // that none of them shows up in the exposition.
 func TestMetricsNoCallerNumbers(t *testing.T) {
+	t.Parallel()
 	m := admin.NewMetrics()
 	callers := []string{"+4917612345678", "004917699887766", "0711 555 0101"}
 	for i, c := range callers {

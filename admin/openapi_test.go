@@ -23,6 +23,7 @@ type openAPIOp struct {
 // routes the router serves (method and path, both ways) and the role each
 // /api/v1 route needs.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.do("", "GET", "/openapi.json", nil)
 	mustStatus(t, r, http.StatusOK)

@@ -22,6 +22,7 @@ type entryPage struct {
 }
 
 func TestPinsCRUD(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
 	op := e.tokens["operator"]
@@ -101,6 +102,7 @@ func TestPinsCRUD(t *testing.T) {
 }
 
 func TestPinsValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   any
@@ -118,6 +120,7 @@ func TestPinsValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
 			r := e.do(e.tokens["operator"], "POST", "/api/v1/gates/vip/pins", tt.body)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestPrompts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711")), http.StatusCreated)
 	tests := []struct {
@@ -98,6 +99,7 @@ func TestPrompts(t *testing.T) {
 }
 
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		ready  func(context.Context) error
@@ -127,6 +129,7 @@ func TestReadyz(t *testing.T) {
 // TestStoreDown checks that a store failure is a 503 problem that does
 // not repeat the store's error text.
 func TestStoreDown(t *testing.T) {
+	t.Parallel()
 	st := gatetest.NewStore()
 	clear, tok, err := admin.NewToken(gate.RoleAdmin, "t")
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestOverride(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711")), http.StatusCreated)
 	op := e.tokens[gate.RoleOperator]
@@ -72,6 +73,7 @@ func TestOverride(t *testing.T) {
 }
 
 func TestCalls(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	recs := []gate.CallRecord{
@@ -145,6 +147,7 @@ func TestCalls(t *testing.T) {
 }
 
 func TestCallsCSVPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	const n = 2345
@@ -172,6 +175,7 @@ func TestCallsCSVPages(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", staticGate("hotline", "4711")), http.StatusCreated)
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
@@ -243,6 +247,7 @@ func TestExplain(t *testing.T) {
 }
 
 func TestLockouts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
@@ -288,6 +293,7 @@ func TestLockouts(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mustStatus(t, e.do("", "GET", "/healthz", nil), http.StatusOK)
 	mustStatus(t, e.do("", "GET", "/readyz", nil), http.StatusOK)
