@@ -39,6 +39,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ariPassFile := f.str("ari-password-file", "VIPGATE_ARI_PASSWORD_FILE", "", "file holding the ARI password (or set VIPGATE_ARI_PASSWORD); never a flag value")
 	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
 	drain := f.str("drain", "VIPGATE_DRAIN", "20s", "on SIGTERM, how long calls in progress may take to finish")
+	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "serve prompts over HTTP under /sounds/ on the admin listener")
 	if err := f.parse(args); err != nil {
 		return err
@@ -60,8 +61,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	metrics := admin.NewMetrics()
 	auth := newAuthorizer(log, metrics)
 	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, Logger: log})
-	var prompts promptIndex
-	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: prompts.prompt})
+	// Uploaded prompts are played once "vipgate sounds install" has put
+	// them into the sounds directory that the resolver can see.
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
 	handler := func(ctx context.Context, c gate.Call) { flow.Run(ctx, c) }
 
 	// Call sources run until ctx is done (SIGTERM/SIGINT) or one of them
@@ -70,7 +72,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer stopSources()
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)
-	wg.Go(func() { prompts.refresh(ctx, d.store, 10*time.Second, log) })
 	var sources []string
 	var ready sourceState
 	if len(servers) > 0 {
