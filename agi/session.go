@@ -32,6 +32,11 @@ const (
 	defaultInterDigit = 5 * time.Second
 	// writeTimeout bounds writing one command.
 	writeTimeout = 10 * time.Second
+	// maxHangupLines and maxUsageLines bound what is read in front of a
+	// reply and in a multi-line 520 reply; Asterisk sends at most two
+	// HANGUP lines and a few usage lines.
+	maxHangupLines = 4
+	maxUsageLines  = 64
 )
 
 // aLongTimeAgo is a deadline in the past: setting it unblocks a read.
@@ -388,7 +393,10 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 		return Reply{}, s.ioError(ctx, op, err)
 	}
 	var r Reply
-	for {
+	for hangups := 0; ; hangups++ {
+		if hangups > maxHangupLines {
+			return Reply{}, s.fail(op, fmt.Errorf("%d HANGUP lines and no reply: %w", hangups, ErrBadReply))
+		}
 		line, err := readLine(s.r, s.maxLine)
 		if err != nil {
 			return Reply{}, s.ioError(ctx, op, err)
@@ -408,7 +416,10 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 	}
 	if r.More {
 		// Multi-line usage: read up to the line that starts with "520 ".
-		for {
+		for n := 0; ; n++ {
+			if n > maxUsageLines {
+				return Reply{}, s.fail(op, fmt.Errorf("520 usage longer than %d lines: %w", maxUsageLines, ErrBadReply))
+			}
 			line, err := readLine(s.r, s.maxLine)
 			if err != nil {
 				return Reply{}, s.ioError(ctx, op, err)

@@ -120,6 +120,8 @@ func TestSessionJunkReply(t *testing.T) {
 		{"binary", "\x00\xff\xfe\n"},
 		{"over-long line", strings.Repeat("2", 2000) + "\n"},
 		{"digit result that is no key", "200 result=120\n"},
+		{"endless HANGUP lines", strings.Repeat("HANGUP\n", 10)},
+		{"endless usage", "520-Invalid command syntax.  Proper usage follows:\n" + strings.Repeat("usage\n", 100)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
