@@ -1,66 +1,45 @@
 package postgres
 
-import "reflect"
+import (
+	"maps"
+	"slices"
 
-// deepCopy returns a copy of v that shares no pointer, slice or map with
+	"github.com/vipgate/vipgate/gate"
+)
+
+// cloneGate returns a copy of g that shares no pointer, slice or map with
 // it, so that gates handed out from the cache can be changed by their
-// callers. It walks exported fields; unexported ones (time.Time's
-// location) are copied by value, which suits the immutable types that have
-// them.
-func deepCopy[T any](v *T) *T {
-	if v == nil {
+// callers. It is written out by hand because it runs for every gate on
+// every call (ListGates); TestCloneGate fills every field of gate.Gate by
+// reflection, so a field added to the gate and not copied here fails it.
+func cloneGate(g *gate.Gate) *gate.Gate {
+	if g == nil {
 		return nil
 	}
-	out := new(T)
-	copyValue(reflect.ValueOf(out).Elem(), reflect.ValueOf(v).Elem())
-	return out
-}
-
-func copyValue(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Pointer:
-		if src.IsNil() {
-			return
+	c := *g
+	c.Match.Numbers = slices.Clone(g.Match.Numbers)
+	c.Match.Names = slices.Clone(g.Match.Names)
+	if s := g.Activation.Schedule; s != nil {
+		cs := *s
+		cs.Windows = slices.Clone(s.Windows)
+		for i := range cs.Windows {
+			cs.Windows[i].Days = slices.Clone(s.Windows[i].Days)
 		}
-		p := reflect.New(src.Type().Elem())
-		copyValue(p.Elem(), src.Elem())
-		dst.Set(p)
-	case reflect.Slice:
-		if src.IsNil() {
-			return
-		}
-		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		for i := range src.Len() {
-			copyValue(s.Index(i), src.Index(i))
-		}
-		dst.Set(s)
-	case reflect.Map:
-		if src.IsNil() {
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		it := src.MapRange()
-		for it.Next() {
-			val := reflect.New(src.Type().Elem()).Elem()
-			copyValue(val, it.Value())
-			m.SetMapIndex(it.Key(), val)
-		}
-		dst.Set(m)
-	case reflect.Struct:
-		dst.Set(src)
-		for i := range src.NumField() {
-			if src.Type().Field(i).IsExported() {
-				copyValue(dst.Field(i), src.Field(i))
-			}
-		}
-	case reflect.Interface:
-		if src.IsNil() {
-			return
-		}
-		val := reflect.New(src.Elem().Type()).Elem()
-		copyValue(val, src.Elem())
-		dst.Set(val)
-	default:
-		dst.Set(src)
+		cs.Closures = slices.Clone(s.Closures)
+		c.Activation.Schedule = &cs
 	}
+	if p := g.Identification.StaticPIN; p != nil {
+		c.Identification.StaticPIN = &gate.PINHash{Salt: slices.Clone(p.Salt), Sum: slices.Clone(p.Sum)}
+	}
+	if w := g.Identification.Webhook; w != nil {
+		cw := *w
+		cw.Headers = maps.Clone(w.Headers)
+		c.Identification.Webhook = &cw
+	}
+	c.Prompts = maps.Clone(g.Prompts)
+	if o := g.Override; o != nil {
+		co := *o
+		c.Override = &co
+	}
+	return &c
 }

@@ -149,10 +149,10 @@ func shared(a, b reflect.Value, path string) string {
 	return ""
 }
 
-// TestDeepCopy checks that cached gates are handed out as independent
+// TestCloneGate checks that cached gates are handed out as independent
 // copies. It fills every field of gate.Gate by reflection, so fields added
 // to the gate later are covered too.
-func TestDeepCopy(t *testing.T) {
+func TestCloneGate(t *testing.T) {
 	tests := []struct {
 		name string
 		g    *gate.Gate
@@ -167,7 +167,7 @@ func TestDeepCopy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := deepCopy(tc.g)
+			c := cloneGate(tc.g)
 			if !reflect.DeepEqual(c, tc.g) {
 				t.Fatalf("copy differs:\n got %+v\nwant %+v", c, tc.g)
 			}
@@ -176,8 +176,8 @@ func TestDeepCopy(t *testing.T) {
 			}
 		})
 	}
-	if deepCopy[gate.Gate](nil) != nil {
-		t.Error("deepCopy(nil) is not nil")
+	if cloneGate(nil) != nil {
+		t.Error("cloneGate(nil) is not nil")
 	}
 }
 
