@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,40 +58,7 @@ func TestLoadPinLookup(t *testing.T) {
 	seconds := envInt("VIPGATE_BENCH_SECONDS", 10)
 	minRPS := envInt("VIPGATE_BENCH_MIN_RPS", 5000)
 
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bench.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate.Gate{ID: "vip", Name: "VIP", Enabled: true, Activation: gate.Activation{Mode: gate.ActiveAlways},
-		Identification: gate.Identification{Mode: gate.IdentTable, Region: "DE"}}
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	callers := make([]string, entries)
-	es := make([]*gate.Entry, entries)
-	for i := range entries {
-		callers[i] = fmt.Sprintf("+49176%08d", i*7+1)
-		es[i] = &gate.Entry{GateID: "vip", Pattern: callers[i], PIN: h.Hash(fmt.Sprintf("%06d", i)), Label: "bench"}
-	}
-	start := time.Now()
-	if _, err := st.ImportEntries(ctx, "vip", es, gate.ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("imported %d entries in %s", entries, time.Since(start).Round(time.Millisecond))
-	clear, tok, err := admin.NewToken(gate.RoleViewer, "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok.CreatedAt = time.Now()
-	if err := st.CreateToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
+	st, h, clear, callers := seedLoad(t, entries)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -165,4 +134,116 @@ func TestLoadPinLookup(t *testing.T) {
 	if rps < float64(minRPS) {
 		t.Errorf("%.0f req/s, want at least %d", rps, minRPS)
 	}
+}
+
+// seedLoad opens a SQLite store in a temporary directory with one table
+// gate "vip" of n entries and a viewer token; it returns the store, the
+// hasher, the clear token and the callers (E.164).
+func seedLoad(t *testing.T, entries int) (gate.Store, *gate.Hasher, string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bench.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate.Gate{ID: "vip", Name: "VIP", Enabled: true, Activation: gate.Activation{Mode: gate.ActiveAlways},
+		Identification: gate.Identification{Mode: gate.IdentTable, Region: "DE"}}
+	if err := st.CreateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	callers := make([]string, entries)
+	es := make([]*gate.Entry, entries)
+	for i := range entries {
+		callers[i] = fmt.Sprintf("+49176%08d", i*7+1)
+		es[i] = &gate.Entry{GateID: "vip", Pattern: callers[i], PIN: h.Hash(fmt.Sprintf("%06d", i)), Label: "bench"}
+	}
+	start := time.Now()
+	if _, err := st.ImportEntries(ctx, "vip", es, gate.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("imported %d entries in %s", entries, time.Since(start).Round(time.Millisecond))
+	clear, tok, err := admin.NewToken(gate.RoleViewer, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.CreatedAt = time.Now()
+	if err := st.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+
+	return st, h, clear, callers
+}
+
+// TestServeLoad serves the admin API over the seeded store on
+// VIPGATE_BENCH_ADDR (default 127.0.0.1:18080) for VIPGATE_BENCH_SECONDS
+// (default 30), for an external load client such as wrk. It writes the
+// token to $VIPGATE_BENCH_DIR/token and the callers (national format, one
+// per line) to $VIPGATE_BENCH_DIR/callers, and logs how much CPU this
+// process (the server alone) spent per answered request. Run it with
+// VIPGATE_BENCH_ADMIN_SERVE=1; see docs/fragments/admin-bench.md.
+func TestServeLoad(t *testing.T) {
+	if os.Getenv("VIPGATE_BENCH_ADMIN_SERVE") != "1" {
+		t.Skip("load server; set VIPGATE_BENCH_ADMIN_SERVE=1 to run it")
+	}
+	entries, seconds := 100_000, 30
+	if v, err := strconv.Atoi(os.Getenv("VIPGATE_BENCH_ENTRIES")); err == nil && v > 0 {
+		entries = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("VIPGATE_BENCH_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	addr := cmp.Or(os.Getenv("VIPGATE_BENCH_ADDR"), "127.0.0.1:18080")
+	dir := cmp.Or(os.Getenv("VIPGATE_BENCH_DIR"), t.TempDir())
+	st, h, clear, callers := seedLoad(t, entries)
+	var b strings.Builder
+	for _, c := range callers {
+		b.WriteString("0" + c[3:] + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "callers"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(clear), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var answered, failed atomic.Int64
+	api := admin.NewServer(admin.Deps{Store: st, Hasher: h, Region: "DE"})
+	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		api.ServeHTTP(rec, r)
+		if rec.status == 200 {
+			answered.Add(1)
+		} else {
+			failed.Add(1)
+		}
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: count, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	t.Logf("serving %d entries on http://%s for %ds; token and callers in %s", entries, addr, seconds, dir)
+	cpu0, n0, begin := cpuTime(t), answered.Load(), time.Now()
+	time.Sleep(time.Duration(seconds) * time.Second)
+	cpu, n, elapsed := cpuTime(t)-cpu0, answered.Load()-n0, time.Since(begin)
+	t.Logf("server: %d answered (%d failed) in %s = %.0f req/s; server CPU %s = %s per request (%.2f cores busy); at that cost %d cores serve %.0f req/s",
+		n, failed.Load(), elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), cpu.Round(time.Millisecond),
+		(cpu / time.Duration(max(n, 1))).Round(time.Microsecond), cpu.Seconds()/elapsed.Seconds(), runtime.NumCPU(),
+		float64(runtime.NumCPU())*float64(n)/max(cpu.Seconds(), 1e-9))
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
 }
