@@ -78,6 +78,8 @@ func (s *Store) listenOnce(ctx context.Context, up func()) error {
 	if err != nil {
 		return classify(err)
 	}
+	s.listenerPID.Store(conn.PgConn().PID())
+	defer s.listenerPID.Store(0)
 	s.gates.setLive(true)
 	s.gates.recovered(s)
 	up()

@@ -186,3 +186,48 @@ func TestInstancesShareCounters(t *testing.T) {
 		t.Error("LogCall after Close: no error")
 	}
 }
+
+// TestListenerReconnect terminates the server process of a store's change
+// listener: the store must subscribe again on a new connection and still
+// see a change made by another store meanwhile within 1 s.
+func TestListenerReconnect(t *testing.T) {
+	testDSN(t)
+	t.Parallel()
+	dsn := freshSchema(t)
+	a := openStore(t, dsn, Options{})
+	b := openStore(t, dsn, Options{})
+	ctx := t.Context()
+	if err := b.CreateGate(ctx, tableGate("hotline")); err != nil {
+		t.Fatal(err)
+	}
+	waitLive(t, a)
+	old := a.listenerPID.Load()
+	if old == 0 {
+		t.Fatal("listener has no server process")
+	}
+	var ok bool
+	if err := b.pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, int32(old)).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate listener backend %d: %v, %v", old, ok, err)
+	}
+	g := tableGate("hotline")
+	g.Name = "changed while the listener was away"
+	if err := b.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "change seen across the listener's reconnect", func() (bool, string) {
+		g, err := a.GetGate(ctx, "hotline")
+		return err == nil && g.Name == "changed while the listener was away", fmt.Sprint(g, err)
+	})
+	eventually(t, 10*time.Second, "listener subscribed on a new connection", func() (bool, string) {
+		pid := a.listenerPID.Load()
+		return pid != 0 && pid != old && a.gates.fresh(), fmt.Sprintf("pid %d (old %d), live %v", pid, old, a.gates.fresh())
+	})
+	g.Name = "changed after the reconnect"
+	if err := b.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, "change seen through the new subscription", func() (bool, string) {
+		g, err := a.GetGate(ctx, "hotline")
+		return err == nil && g.Name == "changed after the reconnect", fmt.Sprint(g, err)
+	})
+}

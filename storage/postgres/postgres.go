@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -90,6 +91,9 @@ type Store struct {
 	schema string // current_schema() of the pool's connections
 
 	gates *gateCache
+	// listenerPID is the server process of the listener's connection (0
+	// while it is away); tests terminate it.
+	listenerPID atomic.Uint32
 
 	calls *callWriter
 
