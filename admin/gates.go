@@ -307,6 +307,7 @@ func (s *server) deleteGate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("delete gate %q: %w", id, err))
 		return
 	}
+	s.metrics.ForgetGate(id)
 	s.log.Info("admin: gate deleted", "gate", id, "by", tokenFrom(r.Context()).ID)
 	w.WriteHeader(http.StatusNoContent)
 }

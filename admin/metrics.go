@@ -157,6 +157,19 @@ func (m *Metrics) SourceState(source, server string, up bool) {
 	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
 }
 
+// ForgetGate drops every series of a deleted gate, so that label sets do
+// not pile up as gates come and go.
+func (m *Metrics) ForgetGate(gateID string) {
+	l := prometheus.Labels{"gate": gateLabel(gateID)}
+	m.calls.DeletePartialMatch(l)
+	m.webhook.DeletePartialMatch(l)
+	m.webhookErrors.DeletePartialMatch(l)
+	m.breakerOpen.DeletePartialMatch(l)
+	m.webhookCache.DeletePartialMatch(l)
+	m.pinFailures.DeletePartialMatch(l)
+	m.lockouts.DeletePartialMatch(l)
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1

@@ -86,6 +86,14 @@ func TestMetricsWebhookAndSources(t *testing.T) {
 	}
 	m.WebhookBreaker("crm", false)
 	checkSample(t, scrape(t, m), `vipgate_webhook_breaker_open{gate="crm"}`, 0)
+
+	m.CallFinished(&gate.CallRecord{GateID: "other", Outcome: gate.OutcomePassed})
+	m.ForgetGate("crm")
+	body = scrape(t, m)
+	if strings.Contains(body, `gate="crm"`) {
+		t.Errorf("series of a forgotten gate remain:\n%s", grepLines(body, `gate="crm"`))
+	}
+	checkSample(t, body, `vipgate_calls_total{gate="other",outcome="passed"}`, 1)
 }
 
 // TestMetricsNoCallerNumbers feeds calls with caller numbers and checks
