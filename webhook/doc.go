@@ -62,7 +62,8 @@
 // (scheme://host[:port]/path?query, exactly the escaped form on the wire,
 // without fragment) and body is the request body (empty for GET). A receiver
 // rebuilds url as scheme + "://" + Host header + request target; Verify does
-// that and checks the timestamp against a clock skew. Without a SecretFile
+// that and checks the timestamp against a clock skew. Other headers are not
+// signed. Without a SecretFile
 // requests are sent unsigned and a warning is logged once per gate.
 //
 // # Resilience
