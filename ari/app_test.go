@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,8 +258,18 @@ func TestPINDialogue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration { return 300 * time.Millisecond }})
-			h := newPINHandler(gate.CollectOptions{MaxDigits: len(testPIN), FirstDigit: 800 * time.Millisecond, InterDigit: 800 * time.Millisecond, Terminator: "#"})
+			// A prompt the caller types into plays "forever", so that the
+			// digits surely arrive during it however slow the machine is;
+			// the others are short.
+			var played atomic.Int32
+			f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration {
+				i := int(played.Add(1)) - 1
+				if i < len(tt.steps) && tt.steps[i].duringPromt || i == 0 && tt.hangupAt == "prompt" {
+					return time.Hour
+				}
+				return 100 * time.Millisecond
+			}})
+			h := newPINHandler(gate.CollectOptions{MaxDigits: len(testPIN), FirstDigit: 1500 * time.Millisecond, InterDigit: 3 * time.Second, Terminator: "#"})
 			e := startApp(t, h.handle, nil, f)
 			id, err := f.Call(arifake.CallSpec{Caller: "+4917612345678", Exten: "4930123456", Args: []string{"hotline"}})
 			if err != nil {

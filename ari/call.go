@@ -403,7 +403,9 @@ func (c *call) waitPlayback(ctx context.Context, id string, p gate.Prompt) error
 		case <-c.wake:
 		case <-c.done:
 		case <-ctx.Done():
-			c.stopPlayback(context.WithoutCancel(ctx), id)
+			if !c.isEnded() {
+				c.stopPlayback(context.WithoutCancel(ctx), id)
+			}
 			return c.ctxErr(ctx, "play")
 		case <-poll.C:
 			c.pollPlayback(ctx, id)
@@ -532,7 +534,7 @@ func (c *call) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Collec
 		case <-c.wake:
 		case <-c.done:
 		case <-ctx.Done():
-			if playing {
+			if playing && !c.isEnded() {
 				c.stopPlayback(context.WithoutCancel(ctx), pbID)
 			}
 			return gate.Input{}, c.ctxErr(ctx, "collect")

@@ -23,7 +23,7 @@ func TestFlowOverFakeARI(t *testing.T) {
 			ID: id, Enabled: true, Match: gate.Match{Numbers: []string{number}},
 			Activation:     gate.Activation{Mode: active},
 			Identification: gate.Identification{Mode: gate.IdentStatic, StaticPIN: &pin, Region: "DE"},
-			Dialogue:       gate.Dialogue{MaxRetries: 2, MinDigits: 4, MaxDigits: 8, FirstDigitTimeout: gate.Duration(300 * time.Millisecond), InterDigitTimeout: gate.Duration(300 * time.Millisecond)},
+			Dialogue:       gate.Dialogue{MaxRetries: 2, MinDigits: 4, MaxDigits: 8, FirstDigitTimeout: gate.Duration(500 * time.Millisecond), InterDigitTimeout: gate.Duration(3 * time.Second)},
 			Routes:         gate.Routes{ForwardContext: "staff", OnCorrect: gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}, OnIncorrect: gate.Hangup(gate.CauseBusy)},
 			Failure:        gate.FailurePolicy{Action: gate.FailReject},
 		}

@@ -22,7 +22,7 @@ func TestBargeInStopsLongPromptBeforeContinue(t *testing.T) {
 	// The prompt would play for an hour: the call can only continue in time
 	// if the first digit stopped it.
 	f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration { return time.Hour }})
-	h := newPINHandler(pinOpts(2 * time.Second))
+	h := newPINHandler(pinOpts(5 * time.Second))
 	startApp(t, h.handle, nil, f)
 	id, err := f.Call(arifake.CallSpec{Caller: "100"})
 	if err != nil {
@@ -261,7 +261,7 @@ func TestReconnect(t *testing.T) {
 			t.Fatalf("parked = %v", p)
 		}
 
-		h := newPINHandler(pinOpts(5 * time.Second))
+		h := newPINHandler(pinOpts(10 * time.Second))
 		startApp(t, h.handle, nil, f)
 		waitFor(t, "recovered prompt", playing(f, id, "sound:vipgate/ask-pin"))
 		_ = f.SendDTMF(id, testPIN+"#", 10*time.Millisecond)
@@ -278,7 +278,7 @@ func TestReconnect(t *testing.T) {
 func TestTwoServers(t *testing.T) {
 	f1 := newFake(t, arifake.Config{})
 	f2 := newFake(t, arifake.Config{})
-	h := newPINHandler(pinOpts(2 * time.Second))
+	h := newPINHandler(pinOpts(3 * time.Second))
 	e := startApp(t, h.handle, nil, f1, f2)
 	got := map[string]bool{}
 	for len(got) < 2 {
