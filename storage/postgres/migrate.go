@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -67,11 +68,13 @@ func migrations() ([]migration, error) {
 // left alone; that is logged by Open, not an error, so that old instances
 // keep running during a rolling upgrade.
 func Migrate(ctx context.Context, dsn string) error {
-	cfg, err := pgx.ParseConfig(dsn)
+	// Parse as the pool does, so that pool settings in the DSN
+	// (pool_max_conns) are understood rather than sent to the server.
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", classify(err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,17 @@ func TestMigrateConcurrent(t *testing.T) {
 	}
 	if err := Migrate(t.Context(), dsn); err != nil {
 		t.Errorf("migrate again: %v", err)
+	}
+	// Pool settings in the DSN are for the pool, not the server.
+	if !strings.Contains(dsn, "://") {
+		return
+	}
+	if err := Migrate(t.Context(), dsn+"&pool_max_conns=3"); err != nil {
+		t.Errorf("migrate with pool_max_conns in the DSN: %v", err)
+	}
+	s2 := openStore(t, dsn+"&pool_max_conns=3", Options{})
+	if got := s2.pool.Config().MaxConns; got != 3 {
+		t.Errorf("pool_max_conns=3 gave a pool of %d", got)
 	}
 }
 
