@@ -87,8 +87,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("sqlite: open: want a file name, got %q", path)
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: open: want a file name without '?', got %q", path)
 	}
 	switch strings.ToUpper(cfg.synchronous) {
 	case "NORMAL", "FULL":
@@ -111,7 +111,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.writeCacheKiB)+")")
 			q.Set("_txlock", "immediate")
 		}
-		return "file:" + path + "?" + q.Encode()
+		// Without a "file:" prefix the driver cuts the parameters off at
+		// the '?' and SQLite takes the rest as a plain file name, so '%'
+		// and '#' in the path need no escaping.
+		return path + "?" + q.Encode()
 	}
 	w, err := sql.Open("sqlite", dsn(false))
 	if err != nil {

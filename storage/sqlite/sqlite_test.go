@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,7 +34,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory", filepath.Join(t.TempDir(), "what?.db")} {
 		if s, err := sqlite.Open(context.Background(), path); err == nil {
 			s.Close()
 			t.Errorf("open %q: no error", path)
@@ -46,7 +47,11 @@ func TestOpenRejects(t *testing.T) {
 
 func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "vipgate.db")
+	dir := filepath.Join(t.TempDir(), "odd #dir% 20")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "vipgate.db")
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +74,9 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 			t.Fatalf("reopen %d: lookup = %v, %v", i, e, err)
 		}
 		s.Close()
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the given path: %v", err)
 	}
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
