@@ -251,7 +251,6 @@ func (w *callWriter) final(ctx context.Context, pending *[]gate.CallRecord, drai
 			continue
 		}
 		if time.Now().After(deadline) {
-			s.log.Error("postgres: call-log rows lost at close", "rows", len(*pending), "err", err)
 			return fmt.Errorf("postgres: close: %d call-log rows not written: %w", len(*pending), classify(err))
 		}
 		t := time.NewTimer(100 * time.Millisecond)

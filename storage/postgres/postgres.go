@@ -41,8 +41,9 @@ type Options struct {
 	// StoreTimeout bounds every query on the call path (gate reads, caller
 	// lookups, lockout counters, prompts, call-log enqueueing); default 2s.
 	StoreTimeout time.Duration
-	// LogBuffer is how many call-log rows may wait in memory for the
-	// background writer; default 4096. When it is full, LogCall waits at
+	// LogBuffer bounds the call-log rows waiting in memory; default 4096.
+	// The queue holds this many and the writer as many again while the
+	// database does not take them. When both are full, LogCall waits at
 	// most StoreTimeout and then fails with gate.ErrUnavailable.
 	LogBuffer int
 	// LogBatch is the most rows written in one COPY; default 500.
@@ -175,7 +176,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close writes the buffered call-log rows (trying for at most
 // FlushTimeout if the database is unreachable), stops the listener and
-// closes the pool. Calls after Close fail.
+// closes the pool. Its error says how many rows could not be written.
+// Calls after Close fail.
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
