@@ -73,13 +73,19 @@ func openStore(t testing.TB) gate.Store {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with an authorizer for webhook gates.
+func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
+	t.Helper()
 	st := openStore(t)
 	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := admin.NewMetrics()
-	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Authorizer: auth})
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

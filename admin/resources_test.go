@@ -308,3 +308,77 @@ func TestHealth(t *testing.T) {
 	mustStatus(t, r, http.StatusNotFound)
 	r.fields(t)
 }
+
+// pinAuthorizer answers every call with askForPin and a fixed PIN, like a
+// webhook that hands out time-limited PINs.
+type pinAuthorizer struct{ pin string }
+
+func (a pinAuthorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthRequest) (gate.AuthAnswer, error) {
+	return gate.AuthAnswer{Kind: gate.AnswerAskPIN, PIN: gate.ClearPIN(a.pin), MaxRetries: 2, Latency: 3 * time.Millisecond}, nil
+}
+
+func TestExplainWebhookPIN(t *testing.T) {
+	t.Parallel()
+	const pin = "55443322"
+	e := newEnvWith(t, pinAuthorizer{pin: pin})
+	g := staticGate("crm", "")
+	g["identification"] = map[string]any{"mode": "webhook", "webhook": map[string]any{"url": "https://crm.example/check?c=###CALLER_NUMBER###"}}
+	mustStatus(t, e.admin("POST", "/api/v1/gates", g), http.StatusCreated)
+	r := e.do(e.tokens[gate.RoleViewer], "POST", "/api/v1/explain", map[string]any{"gate": "crm", "caller": "+4917612345678", "called": "1"})
+	mustStatus(t, r, http.StatusOK)
+	var out struct {
+		Verdict string
+		AskPIN  struct {
+			Expects    string
+			MaxRetries int `json:"max_retries"`
+		} `json:"ask_pin"`
+		Webhook string `json:"webhook_latency"`
+	}
+	r.json(t, &out)
+	if out.Verdict != "ask_pin" || out.AskPIN.Expects != "the PIN the webhook answered with" || out.AskPIN.MaxRetries != 2 || out.Webhook != "3ms" {
+		t.Errorf("explain: %s", r.body)
+	}
+	if strings.Contains(string(r.body), pin) || strings.Contains(e.logs.String(), pin) {
+		t.Errorf("the webhook's PIN leaked: %s", r.body)
+	}
+}
+
+func TestMethodNotAllowedAndEntryUpdate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.admin("PATCH", "/api/v1/gates", map[string]any{})
+	mustStatus(t, r, http.StatusMethodNotAllowed)
+	r.fields(t)
+
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	mustStatus(t, e.admin("POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "+4917611111111", "pin": "8642"}), http.StatusCreated)
+	r = e.admin("POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "+4917622222222", "pin": "8642"})
+	mustStatus(t, r, http.StatusCreated)
+	var ent entryJSON
+	r.json(t, &ent)
+	path := fmt.Sprintf("/api/v1/gates/vip/pins/%d", ent.ID)
+	for _, tt := range []struct {
+		body   any
+		status int
+		field  string
+	}{
+		{map[string]any{"caller": "+4917622222222", "pin": "12"}, 422, "pin"},
+		{map[string]any{"caller": "", "label": "x"}, 422, "caller"},
+		{map[string]any{"caller": "+4917611111111"}, 409, ""},
+		{map[string]any{"caller": "+4917622222222", "label": strings.Repeat("é", 201)}, 422, "label"},
+	} {
+		r := e.admin("PUT", path, tt.body)
+		mustStatus(t, r, tt.status)
+		if f := r.fields(t); tt.field != "" && !slices.Contains(f, tt.field) {
+			t.Errorf("%v: fields %v lack %s", tt.body, f, tt.field)
+		}
+	}
+	// A PIN change through PUT reaches the store.
+	mustStatus(t, e.admin("PUT", path, map[string]any{"caller": "0176 22222222", "pin": "97531"}), http.StatusOK)
+	se, err := e.store.GetEntry(context.Background(), "vip", ent.ID)
+	if err != nil || !e.hasher.Check(se.PIN, "97531") {
+		t.Errorf("PIN not changed: %v", err)
+	}
+	mustStatus(t, e.admin("PUT", "/api/v1/gates/vip/pins/99999", map[string]any{"caller": "+4917633333333"}), http.StatusNotFound)
+	mustStatus(t, e.admin("DELETE", "/api/v1/gates/vip/pins/99999", nil), http.StatusNotFound)
+}
