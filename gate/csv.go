@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -256,7 +257,9 @@ func jsonErr(err error) error {
 // WriteEntriesCSV writes entries as CSV with the header
 // caller,label,valid_from,valid_until (times in RFC 3339, UTC). It writes
 // no PINs: stores keep only keyed hashes. The output is therefore not an
-// import file as it is; add a pin column to import it again.
+// import file as it is; add a pin column to import it again. A label that
+// starts with '=', '+', '-', '@' or a tab is written with a leading "'"
+// so that spreadsheet programs do not run it as a formula.
 func WriteEntriesCSV(w io.Writer, entries []*Entry) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until"}); err != nil {
@@ -463,6 +466,8 @@ func (p *pipeline) process(b *rowBatch) {
 	b.entries = make([]*Entry, len(b.rows))
 	salts := make([]byte, 16*len(b.rows))
 	rand.Read(salts)
+	sums := make([]byte, sha256.Size*len(b.rows))
+	hb := p.opts.Hasher.Batch()
 	for i := range b.rows {
 		e, errs := p.row(&b.rows[i])
 		if len(errs) > 0 {
@@ -470,7 +475,7 @@ func (p *pipeline) process(b *rowBatch) {
 			continue
 		}
 		pin := strings.TrimSpace(b.rows[i].fields[colPIN])
-		e.PIN = p.opts.Hasher.HashWithSalt(salts[16*i:16*i+16:16*i+16], pin)
+		e.PIN = hb.HashWithSalt(salts[16*i:16*i+16:16*i+16], pin, sums[sha256.Size*i:sha256.Size*(i+1)])
 		b.entries[i] = e
 	}
 }
