@@ -88,19 +88,21 @@ type Asterisk struct {
 	// Results is the file the dialplan writes results into.
 	Results string
 
-	cfg Config
-	cmd *exec.Cmd
-	t   testing.TB
+	cfg    Config
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has ended
+	t      testing.TB
 }
 
 // ariModules are the modules vipgate's ARI transport needs (REFERENCE §6),
 // plus what the test dialplan uses.
 var ariModules = []string{
-	"res_http_websocket.so", "res_websocket_client.so",
+	"res_sorcery_config.so", "res_sorcery_memory.so", "res_sorcery_astdb.so",
+	"res_http_websocket.so", "res_websocket_client.so", "res_stasis_recording.so", "res_stasis_snoop.so",
 	"res_stasis.so", "res_stasis_playback.so", "res_stasis_answer.so",
 	"res_ari.so", "res_ari_model.so", "res_ari_events.so", "res_ari_channels.so", "res_ari_playbacks.so",
 	"res_ari_applications.so", "res_ari_asterisk.so", "app_stasis.so",
-	"app_senddtmf.so", "app_system.so", "app_userevent.so", "pbx_config.so", "func_logic.so", "func_strings.so",
+	"app_senddtmf.so", "app_system.so", "app_exec.so", "app_userevent.so", "pbx_config.so", "func_logic.so", "func_strings.so",
 	"format_wav.so", "format_pcm.so", "format_gsm.so", "format_sln.so",
 	"codec_ulaw.so", "codec_alaw.so", "codec_gsm.so", "codec_resample.so", "res_timing_timerfd.so",
 }
@@ -144,6 +146,8 @@ func Start(t testing.TB, cfg Config) *Asterisk {
 	if err := a.cmd.Start(); err != nil {
 		t.Fatalf("start asterisk: %v", err)
 	}
+	a.exited = make(chan struct{})
+	go func() { _ = a.cmd.Wait(); close(a.exited) }()
 	a.Client, err = ari.NewClient(ari.ClientConfig{BaseURL: a.ARIURL, User: a.User, Password: a.Password})
 	if err != nil {
 		t.Fatal(err)
@@ -157,27 +161,26 @@ func Start(t testing.TB, cfg Config) *Asterisk {
 		if ctx.Err() != nil {
 			t.Fatalf("asterisk did not answer ARI within 60s (see %s)", filepath.Join(dir, "log"))
 		}
-		if a.cmd.ProcessState != nil {
-			t.Fatal("asterisk exited")
+		select {
+		case <-a.exited:
+			t.Fatal("asterisk exited during start-up")
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	return a
 }
 
 // stop ends Asterisk (SIGTERM, then SIGKILL after 10s) and waits for it.
 func (a *Asterisk) stop() {
-	if a.cmd == nil || a.cmd.Process == nil {
+	if a.exited == nil {
 		return
 	}
-	done := make(chan struct{})
-	go func() { _ = a.cmd.Wait(); close(done) }()
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-done:
+	case <-a.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-a.exited
 	}
 }
 
@@ -452,9 +455,19 @@ func (a *Asterisk) results(id string) ([]Result, error) {
 	return out, sc.Err()
 }
 
-// SoundsDir is the sounds directory Asterisk plays from; files written to
-// SoundsDir()/vipgate/<name>.wav play as prompt "vipgate/<name>".
+// SoundsDir is the sounds directory Asterisk plays from.
 func (a *Asterisk) SoundsDir() string { return filepath.Join(a.Dir, "data", "sounds") }
+
+// WritePrompt creates prompt "vipgate/<name>" as a tone lasting d, for
+// the default language and for "en".
+func (a *Asterisk) WritePrompt(name string, d time.Duration) error {
+	for _, dir := range []string{filepath.Join(a.SoundsDir(), "vipgate"), filepath.Join(a.SoundsDir(), "en", "vipgate")} {
+		if err := WriteTone(filepath.Join(dir, name+".wav"), d, 440); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // CLI runs an Asterisk CLI command and returns its output.
 func (a *Asterisk) CLI(command string) (string, error) {

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -46,7 +45,7 @@ func TestE2EARI(t *testing.T) {
 	cfg := e2e.ConfigFromEnv(t)
 	ast := e2e.Start(t, cfg)
 	// A prompt long enough that only barge-in lets a caller through quickly.
-	if err := e2e.WriteTone(filepath.Join(ast.SoundsDir(), "vipgate", "long-ask.wav"), 25*time.Second, 440); err != nil {
+	if err := ast.WritePrompt("long-ask", 25*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	h, err := gate.NewHasher(e2e.HasherKey)
@@ -114,9 +113,14 @@ func TestE2EARI(t *testing.T) {
 				if rec.Outcome != tt.outcome || rec.Attempts != tt.attempts || rec.Source != "ari" || rec.Called != tt.call.Exten {
 					t.Errorf("call log: outcome %s attempts %d source %s called %s; want %s %d ari %s", rec.Outcome, rec.Attempts, rec.Source, rec.Called, tt.outcome, tt.attempts, tt.call.Exten)
 				}
+				// A Local channel enters Stasis already Up, so vipgate never
+				// needs to answer here; what can be checked is that it does
+				// not try for calls it must not answer. (That a Ring-state
+				// channel is answered only for the PIN dialogue is checked
+				// against the fake Asterisk.)
 				answer := "POST /ari/channels/" + rec.ChannelID + "/answer"
-				if got := slices.Contains(vg.Requests.All(), answer); got != tt.answered {
-					t.Errorf("answer sent: %v, want %v", got, tt.answered)
+				if !tt.answered && slices.Contains(vg.Requests.All(), answer) {
+					t.Error("answer sent for a call that must not be answered")
 				}
 			})
 		}
