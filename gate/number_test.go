@@ -4,6 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nyaruka/phonenumbers"
+	"pgregory.net/rapid"
+
 	"github.com/vipgate/vipgate/gate"
 )
 
@@ -66,4 +69,71 @@ func TestPrefixes(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Prefixes = %v, want %v", got, want)
 	}
+}
+
+// TestFastE164MatchesParse checks the fast path of NormalizeNumber against
+// the full libphonenumber parse on valid numbers of every type in many
+// regions, written nationally and internationally.
+func TestFastE164MatchesParse(t *testing.T) {
+	regions := []string{"DE", "AT", "CH", "NL", "BE", "FR", "GB", "SE", "US", "IT", "ES", "PL", "RU", "AR", "MX", "BR", "IN", "CN", "JP", "AU"}
+	types := []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER, phonenumbers.UAN}
+	checked := 0
+	for _, region := range regions {
+		for _, typ := range types {
+			n := phonenumbers.GetExampleNumberForType(region, typ)
+			if n == nil {
+				continue
+			}
+			for _, form := range []string{
+				phonenumbers.Format(n, phonenumbers.E164),
+				phonenumbers.Format(n, phonenumbers.NATIONAL),
+				phonenumbers.Format(n, phonenumbers.INTERNATIONAL),
+			} {
+				for _, in := range []string{"DE", region} {
+					want, err := gate.ParseE164(cleanForTest(form), in)
+					if err != nil {
+						continue
+					}
+					got, err := gate.NormalizeNumber(form, in)
+					if err != nil || got != want {
+						t.Errorf("%s (%s) read in %s: %q (%v), full parse %q", form, region, in, got, err, want)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d numbers checked", checked)
+	}
+}
+
+// TestNormalizeFormsAgree checks that the national, 00 and + forms of one
+// number always normalise alike, valid or not, so table entries and callers
+// written differently still match.
+func TestNormalizeFormsAgree(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sub := rapid.StringMatching(`[1-9][0-9]{5,11}`).Draw(t, "subscriber")
+		forms := []string{"0" + sub, "0049" + sub, "+49" + sub, "+49 " + sub[:3] + " " + sub[3:]}
+		first, err := gate.NormalizeNumber(forms[0], "DE")
+		for _, f := range forms[1:] {
+			got, err2 := gate.NormalizeNumber(f, "DE")
+			if (err == nil) != (err2 == nil) || got != first {
+				t.Fatalf("%q → %q (%v) but %q → %q (%v)", forms[0], first, err, f, got, err2)
+			}
+		}
+	})
+}
+
+func cleanForTest(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '+' || (c >= '0' && c <= '9') {
+			out = append(out, c)
+		}
+	}
+	if len(out) > 2 && out[0] == '0' && out[1] == '0' {
+		out = append([]byte{'+'}, out[2:]...)
+	}
+	return string(out)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"strings"
 )
@@ -96,6 +97,24 @@ func (h *Hasher) Hash(pin string) PINHash {
 // salts they drew themselves.
 func (h *Hasher) HashWithSalt(salt []byte, pin string) PINHash {
 	return PINHash{Salt: salt, Sum: h.sum(salt, pin)}
+}
+
+// Batch returns a PIN hasher for bulk imports that reuses one HMAC state.
+// A Batch is not safe for concurrent use; give each worker its own.
+func (h *Hasher) Batch() *Batch { return &Batch{m: hmac.New(sha256.New, h.key)} }
+
+// Batch hashes many PINs with one HMAC state (see Hasher.Batch).
+type Batch struct{ m hash.Hash }
+
+// HashWithSalt is Hasher.HashWithSalt without a fresh HMAC per PIN. The sum
+// is appended to buf's spare capacity when it has 32 bytes of it, so a
+// caller can hash a whole batch into one allocation.
+func (b *Batch) HashWithSalt(salt []byte, pin string, buf []byte) PINHash {
+	b.m.Reset()
+	b.m.Write(salt)
+	b.m.Write([]byte{0})
+	b.m.Write([]byte(pin))
+	return PINHash{Salt: salt, Sum: b.m.Sum(buf[:0:min(cap(buf), sha256.Size)])}
 }
 
 func (h *Hasher) sum(salt []byte, pin string) []byte {

@@ -80,3 +80,19 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchHashMatchesHasher(t *testing.T) {
+	h := mustHasher(t)
+	b := h.Batch()
+	buf := make([]byte, 64)
+	for _, pin := range []string{"0000", "4711", "12345678901234567890"} {
+		salt := []byte("0123456789abcdef")
+		got := b.HashWithSalt(salt, pin, buf[32:])
+		if !h.Check(got, pin) || h.Check(got, pin+"1") {
+			t.Errorf("batch hash of %d digits does not check like Hasher's", len(pin))
+		}
+		if string(got.Sum) != string(h.HashWithSalt(salt, pin).Sum) {
+			t.Errorf("batch and Hasher sums differ")
+		}
+	}
+}
