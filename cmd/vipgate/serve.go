@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	c := f.common()
 	httpAddr := f.str("http", "VIPGATE_HTTP_ADDR", "127.0.0.1:8080", "admin API listener (health, API, metrics); 'off' disables it")
 	metricsAddr := f.str("metrics", "VIPGATE_METRICS_ADDR", "", "optional separate listener for /metrics only")
-	agiAddr := f.str("agi", "VIPGATE_AGI_ADDR", "", "FastAGI listener, e.g. 127.0.0.1:4573 or :4573 (default off)")
+	agiAddr := f.str("agi", "VIPGATE_AGI_ADDR", "127.0.0.1:4573", "FastAGI listener; ':4573' for every interface (FastAGI has no authentication: firewall it), 'off' disables it")
 	ariURL := f.str("ari-url", "VIPGATE_ARI_URL", "", "ARI base URL, e.g. http://127.0.0.1:8088/ari (default off)")
 	ariUser := f.str("ari-user", "VIPGATE_ARI_USER", "vipgate", "ARI user")
 	ariPassFile := f.str("ari-password-file", "VIPGATE_ARI_PASSWORD_FILE", "", "file holding the ARI password (or set VIPGATE_ARI_PASSWORD); never a flag value")
@@ -109,7 +109,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		})
 	}
 	if len(sources) == 0 {
-		log.Warn("no call source is configured: set --ari-url (ARI) and/or --agi (FastAGI); only the admin API runs")
+		log.Warn("no call source is configured: set --ari-url (ARI) and/or --agi ADDR (FastAGI); only the admin API runs")
 	} else {
 		log.Info("call sources", "sources", strings.Join(sources, ", "))
 	}
