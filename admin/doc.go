@@ -19,7 +19,9 @@
 // gate.Observer and the webhook observer so that the call path reports to
 // it, and its Handler may also be served on a separate listener.
 //
-// Package admin depends on gate and the HTTP/metrics libraries only. It
-// must not import a storage driver, the ari, agi or webhook packages, or
-// cmd; the binary wires it.
+// Package admin depends on gate, sounds (WAV checking and conversion of
+// uploaded prompts) and the HTTP and metrics libraries. It must not import
+// a storage driver, the ari, agi or webhook packages, or cmd; the binary
+// wires it (its tests use storage/sqlite and check that Metrics satisfies
+// webhook.Observer).
 package admin
