@@ -236,6 +236,12 @@ func TestServeLoad(t *testing.T) {
 		n, failed.Load(), elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), cpu.Round(time.Millisecond),
 		(cpu / time.Duration(max(n, 1))).Round(time.Microsecond), cpu.Seconds()/elapsed.Seconds(), runtime.NumCPU(),
 		float64(runtime.NumCPU())*float64(n)/max(cpu.Seconds(), 1e-9))
+	if failed.Load() > 0 {
+		t.Errorf("%d requests were not answered with 200", failed.Load())
+	}
+	if n == 0 {
+		t.Error("no request arrived; start the load client while the server runs")
+	}
 }
 
 type statusRecorder struct {
