@@ -510,7 +510,9 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 		}
 	}
 
-	e.Label = strings.TrimSpace(r.fields[colLabel])
+	// A label is a substring of the CSV record, which also holds the
+	// clear PIN; a copy lets the record (and the PIN) be collected.
+	e.Label = strings.Clone(strings.TrimSpace(r.fields[colLabel]))
 	if !utf8.ValidString(e.Label) {
 		bad("label", "is not valid UTF-8")
 	} else if n := utf8.RuneCountInString(e.Label); n > MaxLabelLen {
