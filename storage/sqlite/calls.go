@@ -2,39 +2,48 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
 
-// LogCall appends a call-log row and sets its ID. The write is synchronous
-// (one INSERT on the write connection).
+// LogCall queues a call-log row for the background writer and returns at
+// once; it waits only while the queue is full (bounded by ctx). The row is
+// written within moments, in a batch with others, so a long write
+// transaction (a big import) delays the row but never the caller. The ID
+// is not set. ListCalls writes queued rows before it reads, Close before
+// it closes. A zero At is set to now.
 func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
-	at := r.At
-	if at.IsZero() {
-		at = s.stamp()
-	}
-	var id int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO calls (at, source, channel_id, gate_id, caller_raw, caller, called, active, mode, verdict,
-		attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		clampNS(at), r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called, r.Active, string(r.Mode), string(r.Verdict),
-		r.Attempts, string(r.Outcome), r.Target, r.EntryID, int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass,
-	).Scan(&id)
-	if err != nil {
-		return fmt.Errorf("sqlite: log call: %w", dbErr(err))
-	}
-	r.ID = id
 	if r.At.IsZero() {
-		r.At = at
+		r.At = s.stamp()
 	}
-	return nil
+	c := *r
+	cw := s.calls
+	cw.mu.RLock()
+	defer cw.mu.RUnlock()
+	if cw.closed {
+		return fmt.Errorf("sqlite: log call: %w: store closed", gate.ErrUnavailable)
+	}
+	select {
+	case cw.in <- &c:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: log call: queue full: %w", context.Cause(ctx))
+	}
 }
 
 // ListCalls returns a page of call-log rows, newest first, and how many
 // match the filter.
 func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallRecord, int, error) {
+	if err := s.calls.flush(ctx); err != nil {
+		return nil, 0, fmt.Errorf("sqlite: list calls: %w", err)
+	}
 	where := `1`
 	var args []any
 	if f.GateID != "" {
@@ -92,4 +101,150 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		return nil, 0, fmt.Errorf("sqlite: list calls: %w", dbErr(err))
 	}
 	return out, total, nil
+}
+
+// callWriter writes queued call-log rows in batches on its own goroutine,
+// which Close stops and waits for.
+type callWriter struct {
+	in      chan *gate.CallRecord
+	flushes chan chan error
+	stop    chan struct{}
+	done    chan struct{}
+
+	mu     sync.RWMutex // held for writing by Close; for reading by LogCall
+	closed bool
+
+	errMu sync.Mutex
+	err   error // a background write that failed, until reported
+}
+
+const (
+	callQueue = 4096 // rows LogCall can queue before it waits
+	callBatch = 256  // rows per INSERT (18 parameters each)
+)
+
+func (s *Store) startCallWriter() {
+	cw := &callWriter{
+		in:      make(chan *gate.CallRecord, callQueue),
+		flushes: make(chan chan error),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.calls = cw
+	go s.runCallWriter(cw)
+}
+
+func (s *Store) runCallWriter(cw *callWriter) {
+	defer close(cw.done)
+	var batch []*gate.CallRecord
+	drain := func(limit int) {
+		for len(batch) < limit {
+			select {
+			case r := <-cw.in:
+				batch = append(batch, r)
+			default:
+				return
+			}
+		}
+	}
+	write := func() error {
+		err := s.insertCalls(batch)
+		clear(batch)
+		batch = batch[:0]
+		return err
+	}
+	for {
+		select {
+		case r := <-cw.in:
+			batch = append(batch, r)
+			drain(callBatch)
+			cw.keep(write())
+		case ack := <-cw.flushes:
+			drain(math.MaxInt)
+			err := write()
+			ack <- errors.Join(cw.take(), err)
+		case <-cw.stop:
+			drain(math.MaxInt)
+			cw.keep(write())
+			return
+		}
+	}
+}
+
+func (cw *callWriter) keep(err error) {
+	if err != nil {
+		cw.errMu.Lock()
+		cw.err = errors.Join(cw.err, err)
+		cw.errMu.Unlock()
+	}
+}
+
+func (cw *callWriter) take() error {
+	cw.errMu.Lock()
+	defer cw.errMu.Unlock()
+	err := cw.err
+	cw.err = nil
+	return err
+}
+
+// flush writes every queued row and reports write errors since the last
+// report.
+func (cw *callWriter) flush(ctx context.Context) error {
+	ack := make(chan error, 1)
+	select {
+	case cw.flushes <- ack:
+	case <-cw.done:
+		return cw.take()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-ack:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close stops the writer after it has written every queued row.
+func (cw *callWriter) close() error {
+	cw.mu.Lock()
+	if !cw.closed {
+		cw.closed = true
+		close(cw.stop)
+	}
+	cw.mu.Unlock()
+	<-cw.done
+	return cw.take()
+}
+
+// insertCalls writes rows in multi-row INSERTs in one transaction.
+func (s *Store) insertCalls(rows []*gate.CallRecord) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ctx := context.Background()
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		for start := 0; start < len(rows); start += callBatch {
+			chunk := rows[start:min(start+callBatch, len(rows))]
+			q := `INSERT INTO calls (at, source, channel_id, gate_id, caller_raw, caller, called, active, mode, verdict,
+				attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class) VALUES ` +
+				strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),`, len(chunk)-1) +
+				`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			args := make([]any, 0, 18*len(chunk))
+			for _, r := range chunk {
+				args = append(args, clampNS(r.At), r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called, r.Active,
+					string(r.Mode), string(r.Verdict), r.Attempts, string(r.Outcome), r.Target, r.EntryID,
+					int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass)
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: write %d call-log rows: %w", len(rows), dbErr(err))
+	}
+	return nil
 }

@@ -16,6 +16,12 @@
 // (the vipgate CLI, a manual edit) is seen within a second. SQLite is
 // still meant for one vipgate node; use storage/postgres for several.
 //
+// LogCall only queues the row: a background goroutine writes queued rows
+// in batches, so a call never waits for the writer (a big import holds it
+// for seconds). ListCalls writes the queue before it reads and Close
+// before it closes; a failed background write is reported by the next
+// ListCalls, Ping or Close.
+//
 // Caller-table entries live in their own table with a unique index on
 // (gate_id, pattern); LookupEntry is one indexed query over the number and
 // its prefixes (gate.Prefixes). PINs are stored as HMAC salt and sum blobs,

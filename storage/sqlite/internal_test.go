@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -169,5 +170,75 @@ func TestCloneGateDeep(t *testing.T) {
 	}
 	if p := shared(reflect.ValueOf(&g).Elem(), reflect.ValueOf(c).Elem(), "gate"); p != "" {
 		t.Errorf("clone shares %s with the original", p)
+	}
+}
+
+// TestLogCallDoesNotWaitForTheWriter holds the only write connection, as
+// a long import does, and checks that LogCall still returns at once and
+// that the rows are written when the connection is free again.
+func TestLogCallDoesNotWaitForTheWriter(t *testing.T) {
+	s := openInternal(t)
+	ctx := context.Background()
+	held, err := s.w.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close() // also on failure, so that Close can finish
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		c, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := s.LogCall(c, &gate.CallRecord{At: at.Add(time.Duration(i) * time.Second), Source: "ari", Outcome: gate.OutcomePassed})
+		cancel()
+		if err != nil {
+			t.Fatalf("log call %d while the writer is busy: %v", i, err)
+		}
+	}
+	listed := make(chan int, 1)
+	go func() {
+		_, n, err := s.ListCalls(ctx, gate.CallFilter{})
+		if err != nil {
+			t.Errorf("list calls: %v", err)
+		}
+		listed <- n
+	}()
+	select {
+	case n := <-listed:
+		t.Fatalf("list calls returned %d rows while the writer was held; want it to wait for the queued rows", n)
+	case <-time.After(100 * time.Millisecond):
+	}
+	held.Close()
+	if n := <-listed; n != 10 {
+		t.Errorf("list calls = %d rows, want 10", n)
+	}
+}
+
+// TestCloseWritesQueuedCalls checks that Close writes every queued row and
+// that LogCall after Close fails.
+func TestCloseWritesQueuedCalls(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vipgate.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000 // more than one batch
+	for i := range n {
+		if err := s.LogCall(ctx, &gate.CallRecord{Source: "agi", GateID: "g", Outcome: gate.OutcomeRejected, Attempts: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := s.LogCall(ctx, &gate.CallRecord{Source: "agi"}); !errors.Is(err, gate.ErrUnavailable) {
+		t.Errorf("log call after close = %v, want unavailable", err)
+	}
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, total, err := s.ListCalls(ctx, gate.CallFilter{GateID: "g"}); err != nil || total != n {
+		t.Errorf("after reopen: %d rows, %v; want %d", total, err, n)
 	}
 }

@@ -37,6 +37,8 @@ type Store struct {
 
 	cache   gateCache
 	recheck time.Duration
+
+	calls *callWriter
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -142,7 +144,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
 	}
-	return &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck}, nil
+	s := &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck}
+	s.startCallWriter()
+	return s, nil
 }
 
 // migrate applies the embedded migrations that the database lacks, each in
@@ -213,8 +217,12 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Ping checks that the database can be read and written.
+// Ping checks that the database can be read and written, and reports a
+// failed background write of call-log rows.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.calls.take(); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", dbErr(err))
 	}
@@ -225,16 +233,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Every write is synchronous, so there is nothing
-// to flush.
+// Close writes the queued call-log rows and closes both pools.
 func (s *Store) Close() error {
+	callErr := s.calls.close()
 	s.lookupMu.Lock()
 	for _, st := range s.lookup {
 		st.Close()
 	}
 	s.lookup = map[int]*sql.Stmt{}
 	s.lookupMu.Unlock()
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(callErr, s.r.Close(), s.w.Close())
 }
 
 // dbErr translates driver errors into gate sentinels, keeping the driver
