@@ -14,19 +14,14 @@ import (
 const failureRetention = 24 * time.Hour
 
 // AddFailure records a failed PIN dialogue of caller at gate at t and
-// returns the caller's failures in (t-window, t]. With gate.AnyCaller it
-// records nothing and counts the failures of every caller of the gate.
+// returns the caller's failures in (t-window, t]. gate.AnyCaller is a key
+// like any other: the flow records every failed dialogue under it too, so
+// its count is the gate-wide one. Failures older than a day (or the
+// window, if longer) are pruned as the same caller fails again.
 func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
 	now, from := clampNS(t), clampNS(t.Add(-window))
-	var n int
-	if caller == gate.AnyCaller {
-		err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ? AND at > ? AND at <= ?`, gateID, from, now).Scan(&n)
-		if err != nil {
-			return 0, fmt.Errorf("sqlite: add failure: %w", dbErr(err))
-		}
-		return n, nil
-	}
 	prune := clampNS(t.Add(-max(window, failureRetention)))
+	var n int
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO failures (gate_id, caller, at) VALUES (?, ?, ?)`, gateID, caller, now); err != nil {
 			return err
@@ -43,16 +38,9 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 	return n, nil
 }
 
-// ResetFailures forgets the caller's failures; gate.AnyCaller forgets
-// every failure of the gate.
+// ResetFailures forgets the caller's failures.
 func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
-	var err error
-	if caller == gate.AnyCaller {
-		_, err = s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ?`, gateID)
-	} else {
-		_, err = s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
-	}
-	if err != nil {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller); err != nil {
 		return fmt.Errorf("sqlite: reset failures: %w", dbErr(err))
 	}
 	return nil
@@ -119,19 +107,13 @@ func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) 
 	return out, nil
 }
 
-// ClearLockout removes a lockout and the caller's failures (with
-// gate.AnyCaller: every failure of the gate).
+// ClearLockout removes a lockout and the caller's failures.
 func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lockouts WHERE gate_id = ? AND caller = ?`, gateID, caller); err != nil {
 			return err
 		}
-		var err error
-		if caller == gate.AnyCaller {
-			_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ?`, gateID)
-		} else {
-			_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
-		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
 		return err
 	})
 	if err != nil {

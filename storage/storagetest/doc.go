@@ -27,11 +27,11 @@
 //   - ImportEntries rejects an entry without a pattern or PIN hash with
 //     ErrInvalid and a pattern that occurs twice in one import with
 //     ErrConflict; in both cases nothing is written.
-//   - AddFailure with caller gate.AnyCaller records nothing itself; it counts
-//     the failures of every caller of the gate within the window. Callers
-//     record a failed dialogue with the caller's number and ask for the
-//     gate-wide count with AnyCaller. ResetFailures and ClearLockout with
-//     AnyCaller forget every failure of the gate.
+//   - gate.AnyCaller is a caller key like any other for AddFailure,
+//     ResetFailures, SetLockout and ClearLockout: gate.Flow records every
+//     failed dialogue under the caller's number and under AnyCaller, so
+//     the AnyCaller count is the gate-wide count (anonymous callers
+//     included). Failures of one key never count for another.
 //   - SetLockout replaces the lockout of the same gate and caller.
 //   - Gates returned by GetGate and ListGates are the caller's to modify:
 //     changing them does not change the store (stores that cache must copy).

@@ -27,16 +27,20 @@ func testFailures(t *testing.T, s gate.Store) {
 		{"third", "a", anna, 2 * time.Minute, false, 3},
 		{"other caller", "a", bob, 2 * time.Minute, false, 1},
 		{"other gate", "b", anna, 2 * time.Minute, false, 1},
-		{"gate-wide counts every caller", "a", gate.AnyCaller, 3 * time.Minute, false, 4},
-		{"window edge excludes t-window", "a", anna, 5 * time.Minute, false, 3},        // (0, 5m]: 1m, 2m, 5m
-		{"old failures drop out", "a", anna, 6*time.Minute + 30*time.Second, false, 3}, // (1.5m, 6.5m]: 2m, 5m, 6.5m
-		{"gate-wide window", "a", gate.AnyCaller, 7 * time.Minute, false, 2},           // (2m, 7m]: anna 5m, 6.5m
+		{"gate-wide key", "a", gate.AnyCaller, 3 * time.Minute, false, 1},
+		{"gate-wide key again", "a", gate.AnyCaller, 4 * time.Minute, false, 2},
+		{"window edge excludes t-window", "a", anna, 5 * time.Minute, false, 3},             // (0, 5m]: 1m, 2m, 5m
+		{"old failures drop out", "a", anna, 6*time.Minute + 30*time.Second, false, 3},      // (1.5m, 6.5m]: 2m, 5m, 6.5m
+		{"gate-wide window", "a", gate.AnyCaller, 8*time.Minute + 30*time.Second, false, 2}, // (3.5m, 8.5m]: 4m, 8.5m
 		{"reset", "a", anna, 7 * time.Minute, true, 0},
 		{"after reset", "a", anna, 8 * time.Minute, false, 1},
 		{"reset did not touch other caller", "a", bob, 3 * time.Minute, false, 2},
+		{"reset did not touch the gate-wide key", "a", gate.AnyCaller, 9 * time.Minute, false, 2}, // (4m, 9m]: 8.5m, 9m
 		{"reset did not touch other gate", "b", anna, 3 * time.Minute, false, 2},
+		{"gate-wide in other gate", "b", gate.AnyCaller, 4 * time.Minute, false, 1},
 		{"reset gate-wide", "b", gate.AnyCaller, 4 * time.Minute, true, 0},
-		{"after gate-wide reset", "b", anna, 4 * time.Minute, false, 1},
+		{"after gate-wide reset", "b", gate.AnyCaller, 5 * time.Minute, false, 1},
+		{"gate-wide reset did not touch callers", "b", anna, 5 * time.Minute, false, 3}, // (0, 5m]: 2m, 3m, 5m
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
