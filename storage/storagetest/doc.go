@@ -33,6 +33,9 @@
 //     the AnyCaller count is the gate-wide count (anonymous callers
 //     included). Failures of one key never count for another.
 //   - SetLockout replaces the lockout of the same gate and caller.
+//   - LogCall may queue rows and need not set the ID, but ListCalls sees
+//     every row logged before it was called. ImportEntries need not set
+//     the entries' IDs.
 //   - Gates returned by GetGate and ListGates are the caller's to modify:
 //     changing them does not change the store (stores that cache must copy).
 //   - No stored or returned field holds a PIN in clear.
