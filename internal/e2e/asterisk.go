@@ -148,7 +148,9 @@ func Start(t testing.TB, cfg Config) *Asterisk {
 	}
 	a.exited = make(chan struct{})
 	go func() { _ = a.cmd.Wait(); close(a.exited) }()
-	a.Client, err = ari.NewClient(ari.ClientConfig{BaseURL: a.ARIURL, User: a.User, Password: a.Password})
+	// Generous: originate answers slowly while Asterisk is busy with
+	// hundreds of channels.
+	a.Client, err = ari.NewClient(ari.ClientConfig{BaseURL: a.ARIURL, User: a.User, Password: a.Password, RequestTimeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
