@@ -171,8 +171,10 @@ const AnyCaller = "*"
 // store so that several instances share them.
 type Counters interface {
 	// AddFailure records a failed PIN dialogue of caller at gate at time t
-	// and returns how many failures the caller has in (t-window, t]. With
-	// caller AnyCaller it counts every caller of the gate.
+	// and returns how many failures the caller has in (t-window, t].
+	// AnyCaller is a key like any other: the Flow records each failed
+	// dialogue of a gate under it as well, so its count is the gate-wide
+	// count (anonymous callers included).
 	AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error)
 	// ResetFailures forgets the caller's failures (after a correct PIN).
 	ResetFailures(ctx context.Context, gateID, caller string) error

@@ -14,42 +14,34 @@ import (
 // (gate, caller) in (t-window, t]. One upsert takes the row lock of the
 // pair, so concurrent failures on several instances are all counted and
 // each call sees a distinct count. Failures older than the window are
-// dropped from the row as it is written. With caller gate.AnyCaller it
-// records nothing and counts the failures of every caller of the gate. It
+// dropped from the row as it is written. gate.AnyCaller is a key like any
+// other: the flow records every failed dialogue of a gate under it too. It
 // runs within StoreTimeout.
 func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	cutoff := t.Add(-window)
 	var n int
-	var err error
-	if caller == gate.AnyCaller {
-		err = s.pool.QueryRow(ctx, `SELECT count(*) FROM failures f, unnest(f.times) AS x
-			WHERE f.gate_id = $1 AND x > $3::timestamptz AND x <= $2::timestamptz`, gateID, t, cutoff).Scan(&n)
-	} else {
-		err = s.pool.QueryRow(ctx, `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
-			ON CONFLICT (gate_id, caller) DO UPDATE
-				SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
-			RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`,
-			gateID, caller, t, cutoff).Scan(&n)
-	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
+		ON CONFLICT (gate_id, caller) DO UPDATE
+			SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
+		RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`,
+		gateID, caller, t, cutoff).Scan(&n)
 	if err != nil {
 		return 0, wrap("add failure", err)
 	}
 	return n, nil
 }
 
-// forgetFailures deletes the failures of caller at gate (every caller's
-// for gate.AnyCaller).
-// The third parameter is gate.AnyCaller.
-const forgetFailures = `DELETE FROM failures WHERE gate_id = $1 AND ($2 = $3 OR caller = $2)`
+// forgetFailures deletes the failures of one caller key at a gate.
+const forgetFailures = `DELETE FROM failures WHERE gate_id = $1 AND caller = $2`
 
-// ResetFailures forgets the failures of caller at gate; gate.AnyCaller
-// forgets every failure of the gate.
+// ResetFailures forgets the failures of caller (a key like any other,
+// gate.AnyCaller included) at gate.
 func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, forgetFailures, gateID, caller, gate.AnyCaller); err != nil {
+	if _, err := s.pool.Exec(ctx, forgetFailures, gateID, caller); err != nil {
 		return wrap("reset failures", err)
 	}
 	return nil
@@ -115,8 +107,8 @@ func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) 
 	return ls, nil
 }
 
-// ClearLockout removes a lockout and forgets the caller's failures (every
-// failure of the gate for gate.AnyCaller). It returns ErrNotFound if there
+// ClearLockout removes a lockout and forgets the failures of that caller
+// key. It returns ErrNotFound if there
 // was no lockout; the failures are forgotten all the same.
 func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
 	ctx, cancel := s.bound(ctx)
@@ -128,7 +120,7 @@ func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
 			return err
 		}
 		cleared = tag.RowsAffected()
-		_, err = tx.Exec(ctx, forgetFailures, gateID, caller, gate.AnyCaller)
+		_, err = tx.Exec(ctx, forgetFailures, gateID, caller)
 		return err
 	})
 	if err == nil && cleared == 0 {
