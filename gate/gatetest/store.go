@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -317,7 +318,10 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 		next[p] = e
 	}
 	now := time.Now().UTC()
-	for _, e := range entries {
+	for i, e := range entries {
+		if e.Pattern == "" || len(e.PIN.Sum) == 0 {
+			return gate.ImportResult{}, fmt.Errorf("entry %d: pattern and PIN hash are required: %w", i+1, gate.ErrInvalid)
+		}
 		if seen[e.Pattern] {
 			return gate.ImportResult{}, fmt.Errorf("entry %s twice in import: %w", e.Pattern, gate.ErrConflict)
 		}
@@ -366,8 +370,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 	}
 	defer s.mu.Unlock()
 	var all []*gate.CallRecord
-	for i := len(s.calls) - 1; i >= 0; i-- {
-		r := s.calls[i]
+	for _, r := range s.calls {
 		if (f.GateID != "" && r.GateID != f.GateID) || (f.Caller != "" && r.Caller != f.Caller) ||
 			(f.Outcome != "" && r.Outcome != f.Outcome) || (!f.From.IsZero() && r.At.Before(f.From)) ||
 			(!f.To.IsZero() && !r.At.Before(f.To)) {
@@ -376,6 +379,13 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		c := *r
 		all = append(all, &c)
 	}
+	// Newest first; among equal times the later row first.
+	slices.SortStableFunc(all, func(a, b *gate.CallRecord) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return int(b.ID - a.ID)
+	})
 	return page(all, f.Offset, f.Limit), len(all), nil
 }
 
