@@ -2,7 +2,6 @@ package gatetest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -63,17 +62,7 @@ func (s *Store) lock(ctx context.Context) error {
 	return nil
 }
 
-func cloneGate(g *gate.Gate) *gate.Gate {
-	b, err := json.Marshal(g)
-	if err != nil {
-		panic(err)
-	}
-	var out gate.Gate
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
-	}
-	return &out
-}
+func cloneGate(g *gate.Gate) *gate.Gate { return g.Clone() }
 
 // Ping implements gate.Store.
 func (s *Store) Ping(ctx context.Context) error {

@@ -90,7 +90,7 @@ func (c *gateCache) list() []*gate.Gate {
 	defer c.mu.RUnlock()
 	out := make([]*gate.Gate, 0, len(c.gates))
 	for _, g := range c.gates {
-		out = append(out, cloneGate(g))
+		out = append(out, g.Clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -100,7 +100,7 @@ func (c *gateCache) get(id string) (*gate.Gate, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	g, ok := c.gates[id]
-	return cloneGate(g), ok
+	return g.Clone(), ok
 }
 
 // ListGates returns every gate, ordered by ID, from memory while the change
@@ -128,7 +128,7 @@ func (s *Store) ListGates(ctx context.Context) ([]*gate.Gate, error) {
 	s.gates.recovered(s)
 	out := make([]*gate.Gate, len(all))
 	for i, g := range all {
-		out[i] = cloneGate(g)
+		out[i] = g.Clone()
 	}
 	return out, nil
 }
@@ -163,7 +163,7 @@ func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
 		return nil, fmt.Errorf("postgres: get gate %q: %w", id, gate.ErrNotFound)
 	}
 	s.gates.set(id, all[0], gen, false)
-	return cloneGate(all[0]), nil
+	return all[0].Clone(), nil
 }
 
 // lastKnownGood reports whether gate reads should skip the database that
@@ -297,7 +297,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 		return wrap(fmt.Sprintf("create gate %q", g.ID), err)
 	}
 	g.CreatedAt, g.UpdatedAt = now, now
-	s.gates.set(g.ID, cloneGate(g), 0, true)
+	s.gates.set(g.ID, g.Clone(), 0, true)
 	return nil
 }
 
@@ -320,7 +320,7 @@ func (s *Store) UpdateGate(ctx context.Context, g *gate.Gate) error {
 		return wrap(fmt.Sprintf("update gate %q", g.ID), err)
 	}
 	g.CreatedAt, g.UpdatedAt = created.UTC(), now
-	c := cloneGate(g)
+	c := g.Clone()
 	c.Override = nil
 	if len(ov) > 0 {
 		c.Override = new(gate.Override)

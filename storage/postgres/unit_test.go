@@ -149,38 +149,6 @@ func shared(a, b reflect.Value, path string) string {
 	return ""
 }
 
-// TestCloneGate checks that cached gates are handed out as independent
-// copies. It fills every field of gate.Gate by reflection, so fields added
-// to the gate later are covered too.
-func TestCloneGate(t *testing.T) {
-	tests := []struct {
-		name string
-		g    *gate.Gate
-	}{
-		{"every field set", func() *gate.Gate {
-			var g gate.Gate
-			fill(reflect.ValueOf(&g).Elem(), 0)
-			return &g
-		}()},
-		{"zero gate", &gate.Gate{}},
-		{"table gate", tableGate("a")},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := cloneGate(tc.g)
-			if !reflect.DeepEqual(c, tc.g) {
-				t.Fatalf("copy differs:\n got %+v\nwant %+v", c, tc.g)
-			}
-			if p := shared(reflect.ValueOf(c).Elem(), reflect.ValueOf(tc.g).Elem(), "gate"); p != "" {
-				t.Errorf("copy shares %s with the original", p)
-			}
-		})
-	}
-	if cloneGate(nil) != nil {
-		t.Error("cloneGate(nil) is not nil")
-	}
-}
-
 func TestMigrations(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {

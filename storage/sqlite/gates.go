@@ -132,7 +132,7 @@ func (s *Store) ListGates(ctx context.Context) ([]*gate.Gate, error) {
 	}
 	out := make([]*gate.Gate, len(list))
 	for i, g := range list {
-		out[i] = cloneGate(g)
+		out[i] = g.Clone()
 	}
 	return out, nil
 }
@@ -147,14 +147,14 @@ func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
 	if !ok {
 		return nil, fmt.Errorf("sqlite: get gate %s: %w", id, gate.ErrNotFound)
 	}
-	return cloneGate(g), nil
+	return g.Clone(), nil
 }
 
 // gateDoc is the stored JSON of g: without ID-independent store fields.
 func gateDoc(g *gate.Gate) ([]byte, error) {
 	c := *g
 	c.Override = nil
-	c.CreatedAt, c.UpdatedAt = timeZero, timeZero
+	c.CreatedAt, c.UpdatedAt = time.Time{}, time.Time{}
 	return json.Marshal(&c)
 }
 
