@@ -250,9 +250,19 @@ func (s *server) connect(ctx context.Context) error {
 	defer cancel()
 	helpers.Go(func() { s.recover(cctx) })
 	helpers.Go(func() { s.ping(cctx, conn) })
+	helpers.Go(func() {
+		// Reads are not tied to the context (a cancelled read drops the
+		// connection without a close frame); this closes it instead:
+		// with a close handshake when vipgate stops.
+		<-cctx.Done()
+		if ctx.Err() != nil {
+			_ = conn.Close(websocket.StatusNormalClosure, "vipgate stopping")
+		}
+		_ = conn.CloseNow()
+	})
 
 	for {
-		_, data, err := conn.Read(cctx)
+		_, data, err := conn.Read(context.WithoutCancel(cctx))
 		if err != nil {
 			return fmt.Errorf("ari: read event: %w", err)
 		}
