@@ -44,6 +44,35 @@ func startAGIAsterisk(t *testing.T) *e2e.Asterisk {
 	return ast
 }
 
+// TestAGIDialplan checks, without Asterisk, that the shipped snippet
+// still has what the FastAGI tests build on.
+func TestAGIDialplan(t *testing.T) {
+	snippet, err := os.ReadFile("../../deploy/asterisk/extensions-agi.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, err := e2e.AGIDialplan(string(snippet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[vipgate-agi-in]\n", "[vipgate-agi-in-closed]\n", "[vipgate-agi-refuse]\n", "[vipgate-agi-route]\n",
+		"AGI(" + e2e.AGIURL + ",${EXTEN})",
+		`GotoIf($["${VIPGATE_RESULT}" = ""]?unscreened)`,
+		`GotoIf($["${VIPGATE_RESULT}" = ""]?vipgate-agi-refuse,s,1)`,
+	} {
+		if !strings.Contains(dp, want) {
+			t.Errorf("test dialplan lacks %q:\n%s", want, dp)
+		}
+	}
+	if strings.Count(dp, "exten => h,1,") != 4 || strings.Contains(dp, ":4573") || strings.Contains(dp, "PJSIP/") {
+		t.Errorf("want one h extension per context and no shipped address or PJSIP target:\n%s", dp)
+	}
+	if _, err := e2e.AGIDialplan("[vipgate-agi-in]\nexten => _X.,1,NoOp()\n"); err == nil {
+		t.Error("a snippet without AGI() was accepted")
+	}
+}
+
 // hasPrefix reports whether a command in cmds starts with prefix.
 func hasPrefix(cmds []string, prefix string) bool {
 	return slices.ContainsFunc(cmds, func(c string) bool { return strings.HasPrefix(c, prefix) })
