@@ -47,6 +47,14 @@
 // silence. ApplicationReplaced (another connection took the application
 // name) closes the connection and backs off for MaxBackoff.
 //
+// When Run's context ends, the calls still running get their contexts
+// cancelled and are routed by the fallback (by default: continued in the
+// dialplan, fail open); the websocket is closed with a close handshake and
+// Run returns once every call goroutine has finished. Continue and Hangup
+// finish their request even when the call's context ends meanwhile (the
+// StasisEnd that a continue causes can overtake Asterisk's answer); each
+// request is bounded by the request timeout.
+//
 // # Errors and secrets
 //
 // REST failures are *Error values that unwrap to gate's sentinels: 404 on a
