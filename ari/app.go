@@ -45,8 +45,9 @@ type AppConfig struct {
 	// in the application whose details cannot be read, and any call the
 	// Handler returned from without routing it (also after a panic or at
 	// shutdown). It gets a fresh context bounded by FallbackTimeout. nil
-	// means continue in the dialplan (fail open). If the channel is still
-	// parked afterwards it is continued.
+	// means continue in the dialplan. If the channel is still parked
+	// afterwards it is continued with VIPGATE_RESULT=fallback
+	// (FallbackResult), which a fail-closed dialplan refuses.
 	Fallback func(ctx context.Context, c gate.Call)
 	// Logger, nil discards.
 	Logger *slog.Logger
@@ -180,6 +181,12 @@ type server struct {
 	calls map[string]*call
 	wg    sync.WaitGroup // call goroutines
 }
+
+// FallbackResult is the value of VIPGATE_RESULT on a call that vipgate
+// continued without deciding it (shutdown, a Handler that did not route, a
+// recovered channel whose details could not be read), so that a
+// fail-closed dialplan can refuse it.
+const FallbackResult = "fallback"
 
 // errReplaced ends a connection that received ApplicationReplaced.
 var errReplaced = errors.New("application replaced by another connection")
@@ -388,6 +395,11 @@ func (s *server) fallback(c *call) {
 		if c.letGo() {
 			return
 		}
+	}
+	// Mark the call, so that a fail-closed dialplan can tell that vipgate
+	// did not decide it (see deploy/asterisk/extensions-ari.conf).
+	if err := c.SetVar(ctx, gate.VarResult, FallbackResult); err != nil {
+		c.log.Debug("ari fallback: set result variable failed", "err", err)
 	}
 	err := c.Continue(ctx, gate.Continue)
 	if err == nil || errors.Is(err, gate.ErrHangup) || errors.Is(err, ErrNotInStasis) {

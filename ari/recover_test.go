@@ -136,8 +136,12 @@ func TestUnroutedCalls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := result(t, f, id); r.Kind != tt.kind || r.Reason != tt.reason {
+			r := result(t, f, id)
+			if r.Kind != tt.kind || r.Reason != tt.reason {
 				t.Errorf("result %s/%s, want %s/%s", r.Kind, r.Reason, tt.kind, tt.reason)
+			}
+			if r.Kind == "continue" && r.Vars[gate.VarResult] != ari.FallbackResult {
+				t.Errorf("%s = %q, want %q on a call vipgate did not decide", gate.VarResult, r.Vars[gate.VarResult], ari.FallbackResult)
 			}
 			if r := result(t, f, id); r.Answered {
 				t.Error("an unrouted call was answered")
@@ -167,8 +171,8 @@ func TestShutdownRoutesRunningCalls(t *testing.T) {
 	}
 	e.stop()
 	for _, id := range ids {
-		if r := result(t, f, id); r.Kind != "continue" {
-			t.Errorf("%s: %+v, want continue at shutdown", id, r)
+		if r := result(t, f, id); r.Kind != "continue" || r.Vars[gate.VarResult] != ari.FallbackResult {
+			t.Errorf("%s: %+v, want continue marked %q at shutdown", id, r, ari.FallbackResult)
 		}
 	}
 	for range 3 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,7 +71,9 @@ type Result struct {
 	Reason   string
 	Answered bool
 	Plays    []Play
-	At       time.Time
+	// Vars are the channel variables when it left.
+	Vars map[string]string
+	At   time.Time
 }
 
 // CallSpec is a call entering Stasis.
@@ -329,6 +332,7 @@ func (s *Server) WaitResult(ctx context.Context, id string) (Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := *ch.result
+	r.Vars = maps.Clone(ch.vars)
 	for _, p := range ch.plays {
 		r.Plays = append(r.Plays, *p)
 	}
