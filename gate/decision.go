@@ -115,7 +115,9 @@ type AuthAnswer struct {
 // Authorizer decides per call for webhook gates. Authorize blocks for at
 // most the gate's webhook timeout (or until ctx is done). Errors should
 // implement ErrorClass() string ("timeout", "status", "syntax", "answer",
-// "breaker_open", "network", "too_large") for the call log and metrics.
+// "breaker_open", "network", "too_large", "overload", "config", "request",
+// "canceled") for the call log and metrics. AuthAnswer.Latency is set on
+// errors too.
 type Authorizer interface {
 	Authorize(ctx context.Context, g *Gate, req AuthRequest) (AuthAnswer, error)
 }
