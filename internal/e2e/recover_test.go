@@ -51,6 +51,22 @@ func TestE2EARIRecovery(t *testing.T) {
 	}
 	gates := testGates(h)
 
+	t.Run("no vipgate connected: the dialplan goes on", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		call := e2e.CallSpec{ID: "200", Caller: "5550200", Exten: "1000", Hold: time.Second}
+		if _, err := ast.Originate(ctx, call); err != nil {
+			t.Fatal(err)
+		}
+		r, err := ast.WaitResult(ctx, call.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind != "continue" || r.Fields["status"] != "FAILED" || r.Fields["result"] != "" {
+			t.Errorf("call without vipgate ended %s, want continue with STASISSTATUS=FAILED", r.Line)
+		}
+	})
+
 	t.Run("channel parked by a dead instance is recovered", func(t *testing.T) {
 		// An instance that registers the application, receives a call and
 		// dies without routing it.
