@@ -462,7 +462,7 @@ func (c *call) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Collec
 	}
 	playing := pbID != ""
 	var in []byte
-	defer clear(in)
+	defer func() { clear(in) }() // the typed digits do not linger in memory
 
 	// timer is the digit timeout; it is armed once the prompt is over.
 	timer := time.NewTimer(time.Hour)
