@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -75,87 +74,6 @@ func TestLookupUsesIndex(t *testing.T) {
 	if !strings.Contains(joined, "USING INDEX entries_gate_pattern (gate_id=? AND pattern=?)") || strings.Contains(joined, "SCAN entries") {
 		t.Errorf("lookup plan = %s, want a search of entries_gate_pattern", joined)
 	}
-}
-
-// fill sets every field reachable from v to a non-zero value: pointers
-// to new values, slices and maps to one element.
-func fill(v reflect.Value, depth int) {
-	if depth > 8 {
-		return
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(v.Elem(), depth+1)
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			v.Set(reflect.ValueOf(time.Unix(1, 0)))
-			return
-		}
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fill(v.Field(i), depth+1)
-			}
-		}
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
-		fill(v.Index(0), depth+1)
-	case reflect.Map:
-		v.Set(reflect.MakeMap(v.Type()))
-		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-		fill(k, depth+1)
-		fill(e, depth+1)
-		v.SetMapIndex(k, e)
-	case reflect.String:
-		v.SetString("x")
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(1)
-	case reflect.Uint8, reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(1)
-	case reflect.Float32, reflect.Float64:
-		v.SetFloat(1)
-	}
-}
-
-// shared reports the first path at which a and b share memory.
-func shared(a, b reflect.Value, path string) string {
-	switch a.Kind() {
-	case reflect.Pointer:
-		if a.IsNil() {
-			return ""
-		}
-		if a.Pointer() == b.Pointer() {
-			return path
-		}
-		return shared(a.Elem(), b.Elem(), path)
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if a.Type().Field(i).IsExported() {
-				if p := shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); p != "" {
-					return p
-				}
-			}
-		}
-	case reflect.Slice:
-		if a.Len() == 0 {
-			return ""
-		}
-		if a.Pointer() == b.Pointer() {
-			return path
-		}
-		for i := range a.Len() {
-			if p := shared(a.Index(i), b.Index(i), path+"[i]"); p != "" {
-				return p
-			}
-		}
-	case reflect.Map:
-		if a.Len() > 0 && a.Pointer() == b.Pointer() {
-			return path
-		}
-	}
-	return ""
 }
 
 // TestLogCallDoesNotWaitForTheWriter holds the only write connection, as
