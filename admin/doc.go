@@ -13,7 +13,10 @@
 //
 // PINs are write-only: the API accepts them in clear, hashes them with the
 // installation's gate.Hasher and never returns, logs or stores them in
-// clear. Token secrets are stored as SHA-256 digests only.
+// clear. Token secrets are stored as SHA-256 digests only. Webhook
+// credentials (the values of secret-looking headers and URL query
+// parameters, a password in the URL) are shown as "[redacted]"; a gate
+// written back with that placeholder keeps the stored value.
 //
 // Metrics (NewMetrics) is the Prometheus registry of vipgate; it implements
 // gate.Observer and the webhook observer so that the call path reports to

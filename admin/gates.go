@@ -72,9 +72,9 @@ type identOut struct {
 // gate written back with this value keeps the stored secret.
 const redacted = "[redacted]"
 
-// secretHeader reports whether a webhook header likely carries a
-// credential.
-func secretHeader(name string) bool {
+// secretName reports whether a webhook header or URL query parameter
+// likely carries a credential.
+func secretName(name string) bool {
 	n := strings.ToLower(name)
 	for _, s := range []string{"authorization", "cookie", "token", "secret", "key", "password", "auth"} {
 		if strings.Contains(n, s) {
@@ -85,7 +85,8 @@ func secretHeader(name string) bool {
 }
 
 // redactWebhook returns a copy of wc without credentials: the values of
-// secret-looking headers and the password of the URL's user info.
+// secret-looking headers and query parameters and the password of the
+// URL's user info.
 func redactWebhook(wc *gate.WebhookConfig) *gate.WebhookConfig {
 	if wc == nil {
 		return nil
@@ -94,7 +95,7 @@ func redactWebhook(wc *gate.WebhookConfig) *gate.WebhookConfig {
 	if len(wc.Headers) > 0 {
 		out.Headers = make(map[string]string, len(wc.Headers))
 		for k, v := range wc.Headers {
-			if secretHeader(k) {
+			if secretName(k) {
 				v = redacted
 			}
 			out.Headers[k] = v
@@ -105,7 +106,32 @@ func redactWebhook(wc *gate.WebhookConfig) *gate.WebhookConfig {
 			out.URL = strings.Replace(wc.URL, u.User.String()+"@", u.User.Username()+":"+redacted+"@", 1)
 		}
 	}
+	out.URL = redactQuery(out.URL)
 	return &out
+}
+
+// redactQuery replaces the values of secret-looking query parameters
+// (?token=..., &api_key=...) in a webhook URL template. The template is
+// split by hand: its placeholders hold '#', which url.Parse would take
+// for the start of a fragment.
+func redactQuery(tmpl string) string {
+	base, query, ok := strings.Cut(tmpl, "?")
+	if !ok {
+		return tmpl
+	}
+	params := strings.Split(query, "&")
+	changed := false
+	for i, p := range params {
+		k, _, ok := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); ok && err == nil && secretName(name) {
+			params[i] = k + "=" + redacted
+			changed = true
+		}
+	}
+	if !changed {
+		return tmpl
+	}
+	return base + "?" + strings.Join(params, "&")
 }
 
 // keepWebhookSecrets puts the stored credentials back where a client
@@ -121,7 +147,7 @@ func keepWebhookSecrets(wc, prev *gate.WebhookConfig) {
 			}
 		}
 	}
-	if strings.Contains(wc.URL, ":"+redacted+"@") && redactWebhook(prev).URL == wc.URL {
+	if strings.Contains(wc.URL, redacted) && redactWebhook(prev).URL == wc.URL {
 		wc.URL = prev.URL
 	}
 }
