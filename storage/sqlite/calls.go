@@ -16,9 +16,12 @@ import (
 // LogCall queues a call-log row for the background writer and returns at
 // once; it waits only while the queue is full (bounded by ctx). The row is
 // written within moments, in a batch with others, so a long write
-// transaction (a big import) delays the row but never the caller. The ID
-// is not set. ListCalls writes queued rows before it reads, Close before
-// it closes. A zero At is set to now.
+// transaction (a big import) delays the row but never the caller. While
+// the database refuses writes (another process holds the write lock past
+// the busy timeout, the disk is full), the writer keeps up to callKeep
+// rows and tries again every callRetry. The ID is not set. ListCalls
+// writes queued rows before it reads, Close (trying for at most
+// closeRetry) before it closes. A zero At is set to now.
 func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
 	if r.At.IsZero() {
 		r.At = s.stamp()
@@ -121,6 +124,13 @@ type callWriter struct {
 const (
 	callQueue = 4096 // rows LogCall can queue before it waits
 	callBatch = 256  // rows per INSERT (18 parameters each)
+	// callKeep bounds the rows the writer holds while the database refuses
+	// them; beyond it the oldest are dropped and the loss is reported.
+	callKeep = 4 * callQueue
+	// callRetry is how long the writer waits before it tries refused rows
+	// again; closeRetry how long Close keeps trying.
+	callRetry  = time.Second
+	closeRetry = 10 * time.Second
 )
 
 func (s *Store) startCallWriter() {
@@ -136,9 +146,13 @@ func (s *Store) startCallWriter() {
 
 func (s *Store) runCallWriter(cw *callWriter) {
 	defer close(cw.done)
-	var batch []*gate.CallRecord
-	drain := func(limit int) {
-		for len(batch) < limit {
+	var (
+		batch []*gate.CallRecord
+		retry <-chan time.Time // set while refused rows wait for another try
+	)
+	// drain moves up to n queued rows into batch without waiting.
+	drain := func(n int) {
+		for ; n > 0; n-- {
 			select {
 			case r := <-cw.in:
 				batch = append(batch, r)
@@ -147,26 +161,68 @@ func (s *Store) runCallWriter(cw *callWriter) {
 			}
 		}
 	}
+	// write stores batch. Rows that the database refuses for now
+	// (gate.ErrUnavailable) stay in batch for another try, at most
+	// callKeep of them; rows that fail otherwise are dropped. The error is
+	// returned either way.
 	write := func() error {
 		err := s.insertCalls(batch)
+		if err != nil && errors.Is(err, gate.ErrUnavailable) {
+			retry = time.After(callRetry)
+			if over := len(batch) - callKeep; over > 0 {
+				n := copy(batch, batch[over:])
+				clear(batch[n:])
+				batch = batch[:n]
+				cw.keep(fmt.Errorf("sqlite: %d call-log rows dropped while the database refused writes: %w", over, err))
+			}
+			return err
+		}
 		clear(batch)
 		batch = batch[:0]
+		retry = nil
 		return err
+	}
+	// background writes without anyone waiting for the result: refused
+	// rows are tried again later, other failures are kept for Ping,
+	// ListCalls or Close.
+	background := func() {
+		if err := write(); !errors.Is(err, gate.ErrUnavailable) {
+			cw.keep(err)
+		}
 	}
 	for {
 		select {
 		case r := <-cw.in:
 			batch = append(batch, r)
-			drain(callBatch)
-			cw.keep(write())
+			drain(callBatch - 1)
+			if retry == nil {
+				background()
+			}
+		case <-retry:
+			drain(math.MaxInt)
+			background()
 		case ack := <-cw.flushes:
 			drain(math.MaxInt)
 			err := write()
 			ack <- errors.Join(cw.take(), err)
 		case <-cw.stop:
 			drain(math.MaxInt)
-			cw.keep(write())
-			return
+			deadline := time.Now().Add(closeRetry)
+			for {
+				err := write()
+				if err == nil {
+					return
+				}
+				if !errors.Is(err, gate.ErrUnavailable) {
+					cw.keep(err)
+					return
+				}
+				if !time.Now().Before(deadline) {
+					cw.keep(fmt.Errorf("sqlite: close: %d call-log rows not written: %w", len(batch), err))
+					return
+				}
+				<-time.After(callRetry / 10)
+			}
 		}
 	}
 }

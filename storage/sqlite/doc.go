@@ -18,8 +18,10 @@
 //
 // LogCall only queues the row: a background goroutine writes queued rows
 // in batches, so a call never waits for the writer (a big import holds it
-// for seconds). ListCalls writes the queue before it reads and Close
-// before it closes; a failed background write is reported by the next
+// for seconds). Rows the database refuses for now (another process holds
+// the write lock past the busy timeout) are kept and written later, not
+// dropped. ListCalls writes the queue before it reads and Close before it
+// closes; rows that could not be written are reported by the next
 // ListCalls, Ping or Close.
 //
 // Caller-table entries live in their own table with a unique index on

@@ -145,3 +145,64 @@ func TestCloseWritesQueuedCalls(t *testing.T) {
 		t.Errorf("after reopen: %d rows, %v; want %d", total, err, n)
 	}
 }
+
+// TestCallLogSurvivesAnotherProcessWriting holds the database's write lock
+// from a second connection, as "vipgate pins import" in another process
+// does for a large file, for longer than the busy timeout. The queued rows
+// must not be lost: they are written once the lock is released, and Close
+// writes them too.
+func TestCallLogSurvivesAnotherProcessWriting(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vipgate.db")
+	s, err := Open(ctx, path, WithBusyTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.w.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+
+	const n = 300 // more than one INSERT
+	for i := range n {
+		if err := s.LogCall(ctx, &gate.CallRecord{Source: "ari", GateID: "g", Outcome: gate.OutcomePassed, Attempts: i}); err != nil {
+			t.Fatalf("log call %d: %v", i, err)
+		}
+	}
+	if _, _, err := s.ListCalls(ctx, gate.CallFilter{}); !errors.Is(err, gate.ErrUnavailable) {
+		t.Fatalf("list calls while another process holds the write lock = %v, want unavailable", err)
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, err := s.ListCalls(ctx, gate.CallFilter{GateID: "g"}); err != nil || total != n {
+		t.Fatalf("after the lock was released: %d rows, %v; want %d", total, err, n)
+	}
+
+	// Rows queued while the lock is held are written by Close once it is
+	// released.
+	lock, err = other.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LogCall(ctx, &gate.CallRecord{Source: "ari", GateID: "h", Outcome: gate.OutcomePassed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ListCalls(ctx, gate.CallFilter{}); !errors.Is(err, gate.ErrUnavailable) {
+		t.Fatalf("list calls while the lock is held again = %v, want unavailable", err)
+	}
+	lock.Rollback()
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if _, total, err := other.ListCalls(ctx, gate.CallFilter{GateID: "h"}); err != nil || total != 1 {
+		t.Errorf("row queued while locked: %d rows, %v; want 1", total, err)
+	}
+}
