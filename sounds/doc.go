@@ -13,8 +13,9 @@
 // and Name gives the sound name the call flow plays ("vipgate/ask-pin" or
 // "vipgate/gates/hotline/ask-pin"); the language picks the directory.
 // Resolver.Prompt (for gate.FlowConfig.Prompt) applies these rules by
-// looking at the installed files, so a call never asks for a missing one. Handler serves the same tree over HTTP. Playing prompts over
-// HTTP (res_http_media_cache) is not proven to work with Asterisk 22; the
+// looking at the installed files, so a call never asks for a missing one.
+// Handler serves the same tree over HTTP. Playing prompts over HTTP
+// (res_http_media_cache) is not proven to work with Asterisk 22; the
 // dependable way is Install on the Asterisk host or into a shared volume.
 //
 // ParseWAV and Normalize check and convert uploaded WAV files; uploads must

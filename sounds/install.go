@@ -27,9 +27,8 @@ import (
 //
 // Each file is written atomically (a temporary file in the same directory,
 // then a rename), mode 0644; directories are created with mode 0755,
-// whatever the umask. A file
-// whose content is already right is left alone. written lists the files
-// Install wrote, sorted. Install does not delete files of uploads that no
+// whatever the umask. A file whose content (and mode) is already right is
+// left alone. written lists the files Install wrote, sorted. Install does not delete files of uploads that no
 // longer exist: the call flow plays a gate's file only while the store has
 // the upload (see Name).
 func Install(ctx context.Context, dir string, uploaded []*gate.PromptFile) (written []string, err error) {

@@ -11,7 +11,8 @@ import (
 // Resolver chooses the sound the call flow plays for a prompt by looking
 // at the files Install wrote into an Asterisk sounds directory, so that a
 // call never asks Asterisk for a file that is not there (a missing prompt
-// fails an ARI playback and looks like a hang-up in FastAGI's GET DATA).
+// fails an ARI playback, and in FastAGI it costs a probe and makes
+// Asterisk end the AGI with AGISTATUS=FAILURE).
 // Its Prompt method fits gate.FlowConfig.Prompt. It is safe for concurrent
 // use; every lookup is one or two os.Stat calls.
 type Resolver struct {

@@ -139,7 +139,7 @@ const (
 // Asterisk plays without transcoding (".wav" = slin 8 kHz). It accepts
 // mono 16-bit PCM at 8000 Hz (returned as a clean canonical file: only
 // the fmt and data chunks) or 16000 Hz (low-pass filtered and decimated
-// by averaging sample pairs). Anything else is an error that says what was
+// to every other sample, see decimate). Anything else is an error that says what was
 // found and what is wanted.
 func Normalize(data []byte) ([]byte, error) {
 	info, err := ParseWAV(data)
@@ -202,10 +202,11 @@ func formatName(tag int) string {
 	return fmt.Sprintf("format tag %d (not PCM)", tag)
 }
 
-// decimate halves the rate of 16-bit little-endian mono samples. Each
-// output sample is the mean of a pair of input samples weighted 1/4, 1/2,
-// 1/4 over three neighbours (a short low-pass against aliasing above
-// 4 kHz, then dropping every other sample). An odd last sample is kept.
+// decimate halves the rate of 16-bit little-endian mono samples. Output
+// sample k is input sample 2k and its two neighbours weighted 1/4, 1/2,
+// 1/4 (a short low-pass against aliasing above 4 kHz); the odd samples
+// are dropped. At the edges the first and last sample stand in for the
+// missing neighbour, and an odd last sample is kept.
 func decimate(pcm []byte) []byte {
 	n := len(pcm) / 2
 	at := func(i int) int32 {
