@@ -107,15 +107,25 @@ func (s *Store) ListLockouts(ctx context.Context, gateID string, now time.Time) 
 	return out, nil
 }
 
-// ClearLockout removes a lockout and the caller's failures.
+// ClearLockout removes a lockout and the caller's failures. It returns
+// ErrNotFound if there was no lockout; the failures are forgotten all the
+// same.
 func (s *Store) ClearLockout(ctx context.Context, gateID, caller string) error {
+	var cleared int64
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM lockouts WHERE gate_id = ? AND caller = ?`, gateID, caller); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM lockouts WHERE gate_id = ? AND caller = ?`, gateID, caller)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
+		if cleared, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller)
 		return err
 	})
+	if err == nil && cleared == 0 {
+		err = gate.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: clear lockout: %w", dbErr(err))
 	}

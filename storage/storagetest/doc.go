@@ -33,6 +33,7 @@
 //     the AnyCaller count is the gate-wide count (anonymous callers
 //     included). Failures of one key never count for another.
 //   - SetLockout replaces the lockout of the same gate and caller.
+//     ClearLockout of a gate and caller without a lockout is ErrNotFound.
 //   - LogCall may queue rows and need not set the ID, but ListCalls sees
 //     every row logged before it was called. ImportEntries need not set
 //     the entries' IDs.

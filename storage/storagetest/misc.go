@@ -161,6 +161,7 @@ func testLockouts(t *testing.T, s gate.Store) {
 		if _, err := s.GetLockout(ctx(t), "b", bob, t0); err != nil {
 			t.Errorf("clear removed another lockout: %v", err)
 		}
+		wantErr(t, "clear a lockout that does not exist", s.ClearLockout(ctx(t), "a", anna), gate.ErrNotFound)
 	})
 }
 
