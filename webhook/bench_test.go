@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -37,7 +38,7 @@ func newTimedServer(tb testing.TB, delay time.Duration, answer string) *timedSer
 		ts.times.Store(r.Header.Get("X-Vipgate-Call-ID"), time.Since(start))
 		io.WriteString(w, answer)
 	}))
-	ts.Config.ConnState = func(_ netConn, s http.ConnState) {
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			ts.newConns.Add(1)
 		}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -114,10 +112,3 @@ func authorize(t *testing.T, a *webhook.Authorizer, g *gate.Gate, req gate.AuthR
 	t.Helper()
 	return a.Authorize(context.Background(), g, req)
 }
-
-type netConn = net.Conn
-
-var (
-	queryUnescape = url.QueryUnescape
-	escapePath    = url.PathEscape
-)

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -326,7 +328,7 @@ func TestRequestPlaceholders(t *testing.T) {
 	if q["caller"] != req.Caller || q["to"] != req.Called {
 		t.Errorf("decoded query = %v, want caller %q and to %q", q, req.Caller, req.Called)
 	}
-	wantPrefix := "/v1/" + escapePath(req.Called) + "/check?"
+	wantPrefix := "/v1/" + url.PathEscape(req.Called) + "/check?"
 	if !strings.HasPrefix(s.requestURI, wantPrefix) {
 		t.Errorf("request URI %q, want prefix %q", s.requestURI, wantPrefix)
 	}
@@ -836,7 +838,7 @@ func TestConnectionReuse(t *testing.T) {
 			io.WriteString(w, `{reject:false}`)
 		}
 	}))
-	srv.Config.ConnState = func(_ netConn, s http.ConnState) {
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			newConns.Add(1)
 		}
@@ -861,7 +863,7 @@ func parseQuery(raw string) (map[string]string, error) {
 	out := map[string]string{}
 	for part := range strings.SplitSeq(raw, "&") {
 		k, v, _ := strings.Cut(part, "=")
-		dv, err := queryUnescape(v)
+		dv, err := url.QueryUnescape(v)
 		if err != nil {
 			return nil, err
 		}
