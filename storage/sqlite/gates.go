@@ -252,13 +252,14 @@ func (s *Store) DeleteGate(ctx context.Context, id string) error {
 	return nil
 }
 
-// SetOverride sets or (with nil) clears a gate's override.
+// SetOverride sets or (with nil) clears a gate's override. The gate's
+// UpdatedAt stays as it is: the override carries its own SetAt.
 func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) error {
 	ov, err := overrideDoc(o)
 	if err != nil {
 		return fmt.Errorf("sqlite: set override %s: %w", id, err)
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE gates SET override = ?, updated_at = ? WHERE id = ?`, ov, s.stamp().UnixNano(), id)
+	res, err := s.w.ExecContext(ctx, `UPDATE gates SET override = ? WHERE id = ?`, ov, id)
 	s.invalidate()
 	if err != nil {
 		return fmt.Errorf("sqlite: set override %s: %w", id, dbErr(err))

@@ -136,6 +136,10 @@ func testGateUpdateKeepsOverride(t *testing.T, s gate.Store) {
 func testGateSetOverride(t *testing.T, s gate.Store) {
 	mustCreate(t, s, tableGate("a"))
 	mustCreate(t, s, tableGate("b"))
+	orig, err := s.GetGate(ctx(t), "a")
+	if err != nil {
+		t.Fatalf("get gate: %v", err)
+	}
 	steps := []struct {
 		name string
 		set  *gate.Override
@@ -155,6 +159,9 @@ func testGateSetOverride(t *testing.T, s gate.Store) {
 				t.Fatalf("get gate: %v", err)
 			}
 			checkOverride(t, g.Override, st.set)
+			// The override has its own SetAt; the gate's configuration,
+			// and so its UpdatedAt, did not change.
+			checkTime(t, "updated_at after set override", g.UpdatedAt, orig.UpdatedAt)
 			gates, err := s.ListGates(ctx(t))
 			if err != nil || len(gates) != 2 {
 				t.Fatalf("list gates = %d, %v", len(gates), err)
