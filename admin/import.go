@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-
 	"mime"
 	"net/http"
 	"strconv"
@@ -127,10 +125,7 @@ func (s *server) writeImportProblem(w http.ResponseWriter, rep importReport, det
 	for _, e := range rep.RowErrors {
 		p.Errors = append(p.Errors, FieldProblem{Field: fmt.Sprintf("rows[%d].%s", e.Row, e.Field), Problem: e.Problem})
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	writeDoc(w, p.Status, "application/problem+json", p)
 }
 
 // exportEntries writes the gate's caller table as CSV, without PINs.

@@ -139,11 +139,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, p)
 }
 
+// writeProblem answers with the problem document p.
 func writeProblem(w http.ResponseWriter, p Problem) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	writeDoc(w, p.Status, "application/problem+json", p)
 }
 
 // invalid returns a validation error for one field.
@@ -153,7 +151,12 @@ func invalid(field, format string, args ...any) error {
 
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	writeDoc(w, status, "application/json", v)
+}
+
+// writeDoc answers with v encoded as JSON under the media type ctype.
+func writeDoc(w http.ResponseWriter, status int, ctype string, v any) {
+	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
