@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -283,7 +284,11 @@ func TestRunServes(t *testing.T) {
 		if err == nil {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case rerr := <-done:
+			t.Fatalf("run returned before serving: %v", rerr)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	if err != nil {
 		cancel()
@@ -294,6 +299,18 @@ func TestRunServes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || got["reject"] != true {
 		t.Errorf("status %d, answer %v; want 200 {reject:true}", resp.StatusCode, got)
+	}
+	// A VIP caller, so that a PIN passes through the service before its
+	// log is checked.
+	vip := "http://" + addr + "/decide?caller=%2B4917612345678&called=%2B4940822240"
+	resp, err = http.DefaultClient.Do(signedRequest(t, http.MethodGet, vip, nil, testSecret, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"expectedPIN":"482915"`) {
+		t.Errorf("VIP caller: status %d, answer %s; want 200 with askForPin", resp.StatusCode, body)
 	}
 	cancel()
 	select {
