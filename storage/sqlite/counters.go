@@ -10,14 +10,16 @@ import (
 )
 
 // failureRetention is the least time failures are kept; older ones are
-// pruned when the same caller fails again.
+// pruned when anyone fails at the same gate again.
 const failureRetention = 24 * time.Hour
 
 // AddFailure records a failed PIN dialogue of caller at gate at t and
 // returns the caller's failures in (t-window, t]. gate.AnyCaller is a key
 // like any other: the flow records every failed dialogue under it too, so
-// its count is the gate-wide one. Failures older than a day (or the
-// window, if longer) are pruned as the same caller fails again.
+// its count is the gate-wide one. Failures at the gate older than a day
+// (or the window, if longer) are pruned, whoever made them, so that
+// numbers that fail once and never again (a brute-forcer trying many
+// numbers) do not pile up.
 func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
 	now, from := clampNS(t), clampNS(t.Add(-window))
 	prune := clampNS(t.Add(-max(window, failureRetention)))
@@ -26,7 +28,7 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 		if _, err := tx.ExecContext(ctx, `INSERT INTO failures (gate_id, caller, at) VALUES (?, ?, ?)`, gateID, caller, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ? AND at <= ?`, gateID, caller, prune); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND at <= ?`, gateID, prune); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ? AND caller = ? AND at > ? AND at <= ?`,

@@ -206,3 +206,35 @@ func TestCallLogSurvivesAnotherProcessWriting(t *testing.T) {
 		t.Errorf("row queued while locked: %d rows, %v; want 1", total, err)
 	}
 }
+
+// TestOldFailuresArePrunedForEveryCaller checks that a failure of one
+// number prunes the stale failures of other numbers at the same gate.
+func TestOldFailuresArePrunedForEveryCaller(t *testing.T) {
+	s := openInternal(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i, caller := range []string{"+4971100001", "+4971100002", "+4971100003"} {
+		if _, err := s.AddFailure(ctx, "g", caller, t0.Add(time.Duration(i)*time.Minute), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AddFailure(ctx, "other", "+4971100001", t0, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddFailure(ctx, "g", "+4971100009", t0.Add(failureRetention+time.Hour), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	count := func(gateID string) int {
+		var n int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ?`, gateID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("g"); n != 1 {
+		t.Errorf("gate g keeps %d failures, want 1 (the stale ones of other numbers pruned)", n)
+	}
+	if n := count("other"); n != 1 {
+		t.Errorf("gate other keeps %d failures, want 1 (another gate is left alone)", n)
+	}
+}
