@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -77,6 +78,13 @@ type AppConfig struct {
 	PingInterval time.Duration
 	// FallbackTimeout bounds the fallback routing of one call (default 10s).
 	FallbackTimeout time.Duration
+	// DrainTimeout is how long Run lets calls in progress finish after its
+	// context is done (default 0: none). While draining, the event
+	// connections stay up so those calls keep their events, and every new
+	// call is sent back to the dialplan at once by the fallback
+	// (VIPGATE_RESULT=fallback). When the time is up, the calls still
+	// running are cancelled and routed by the fallback.
+	DrainTimeout time.Duration
 }
 
 // App is vipgate's Stasis application: it keeps one event connection per
@@ -155,17 +163,55 @@ func NewApp(cfg AppConfig) (*App, error) {
 }
 
 // Run connects to every server and serves calls until ctx is done. Lost
-// connections are re-established with backoff. When ctx is done, the calls
-// still running get their contexts cancelled; each call the Handler did not
-// route is routed by Fallback. Run returns after every call goroutine has
-// finished; it returns nil after a shutdown through ctx.
+// connections are re-established with backoff. When ctx is done, Run
+// drains (see AppConfig.DrainTimeout), then the calls still running get
+// their contexts cancelled; each call the Handler did not route is routed
+// by Fallback. Run returns after every call goroutine has finished; it
+// returns nil after a shutdown through ctx.
 func (a *App) Run(ctx context.Context) error {
+	life, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	var wg sync.WaitGroup
 	for _, s := range a.servers {
-		wg.Go(func() { s.run(ctx) })
+		wg.Go(func() { s.run(life) })
 	}
+	<-ctx.Done()
+	for _, s := range a.servers {
+		s.draining.Store(true)
+	}
+	a.log.Info("ari draining: new calls go back to the dialplan; calls in progress may finish", "drain", a.cfg.DrainTimeout)
+	a.drain()
+	stop()
 	wg.Wait()
 	return nil
+}
+
+// drain waits until no call is running or DrainTimeout has passed.
+func (a *App) drain() {
+	if a.cfg.DrainTimeout <= 0 {
+		return
+	}
+	deadline := time.NewTimer(a.cfg.DrainTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := 0
+		for _, s := range a.servers {
+			s.mu.Lock()
+			n += len(s.calls)
+			s.mu.Unlock()
+		}
+		if n == 0 {
+			return
+		}
+		select {
+		case <-deadline.C:
+			a.log.Warn("ari drain time is up; routing the remaining calls by the fallback", "calls", n)
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // server is the connection to one Asterisk and the calls it carries.
@@ -175,7 +221,11 @@ type server struct {
 	client *Client
 	wsURL  string
 	log    *slog.Logger
-	base   context.Context // parent of call contexts (Run's ctx)
+	base   context.Context // parent of call contexts, ended after the drain
+
+	// draining is set when Run's context is done: new calls are routed by
+	// the fallback at once.
+	draining atomic.Bool
 
 	mu    sync.Mutex
 	calls map[string]*call
@@ -341,7 +391,7 @@ func (s *server) start(ch *Channel, args []string, recovered, fallbackOnly bool)
 		s.mu.Unlock()
 		return nil
 	}
-	if s.base.Err() != nil {
+	if s.base.Err() != nil || s.draining.Load() {
 		// Shutting down: do not start a dialogue, but do not leave the
 		// channel parked either.
 		fallbackOnly = true

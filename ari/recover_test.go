@@ -353,3 +353,64 @@ func TestApplicationReplaced(t *testing.T) {
 		t.Error("the replaced instance did not log why it backs off")
 	}
 }
+
+// TestShutdownDrains checks the drain: after Run's context is done, a
+// running call keeps its context (and its events) and finishes by itself,
+// while a new call is sent back to the dialplan at once, marked
+// VIPGATE_RESULT=fallback.
+func TestShutdownDrains(t *testing.T) {
+	f := newFake(t, arifake.Config{})
+	started := make(chan string, 2)
+	release := make(chan struct{})
+	e := startApp(t, func(ctx context.Context, c gate.Call) {
+		started <- c.Info().ID
+		select {
+		case <-release:
+			_ = c.SetVar(ctx, gate.VarResult, "pin_ok")
+			_ = c.Continue(ctx, gate.Continue)
+		case <-ctx.Done():
+		}
+	}, func(c *ari.AppConfig) { c.DrainTimeout = 10 * time.Second }, f)
+	running, err := f.Call(arifake.CallSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := <-started; got != running {
+		t.Fatalf("started %s, want %s", got, running)
+	}
+	e.cancel() // SIGTERM: start draining
+	waitFor(t, "draining", func() bool { return strings.Contains(e.logs.String(), "ari draining") })
+	// A call that arrives while draining is not screened: the fallback
+	// sends it back to the dialplan at once.
+	late, err := f.Call(arifake.CallSpec{})
+	if err != nil {
+		t.Fatalf("call while draining: %v (the application must stay registered)", err)
+	}
+	if r := result(t, f, late); r.Kind != "continue" || r.Vars[gate.VarResult] != ari.FallbackResult {
+		t.Fatalf("call while draining: %+v, want continue marked %q", r, ari.FallbackResult)
+	}
+	select {
+	case id := <-started:
+		t.Fatalf("the handler ran for %s, a call that arrived while draining", id)
+	default:
+	}
+	select {
+	case <-e.done:
+		t.Fatal("Run returned while a call was still running")
+	default:
+	}
+	close(release)
+	r := result(t, f, running)
+	if r.Kind != "continue" || r.Vars[gate.VarResult] != "pin_ok" {
+		t.Fatalf("running call: %+v, want it to finish its own dialogue during the drain", r)
+	}
+	select {
+	case err := <-e.done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		e.done <- nil // for the cleanup's stop
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the last call finished")
+	}
+}

@@ -76,6 +76,9 @@ type Call interface {
 	SetVar(ctx context.Context, name, value string) error
 	// Continue sends the call on to a dialplan target (TargetContinue,
 	// TargetExtension with a context, TargetLocation) and lets go of it.
+	// Continue and Hangup may finish their request after ctx is done
+	// (bounded by the adapter's request timeout): the end of the call that
+	// they cause can cancel ctx before the transport has confirmed them.
 	Continue(ctx context.Context, t Target) error
 	// Hangup hangs the channel up with cause and lets go of it.
 	Hangup(ctx context.Context, cause Cause) error

@@ -55,6 +55,11 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 	case err == nil:
 		// Routed. The call's context may be cancelled right after (the
 		// adapter lets go of the channel); that is no hangup.
+	case ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrHangup):
+		// Cancelled for another reason than a hangup: vipgate is
+		// stopping and the adapter routes the call by its fallback.
+		rec.Outcome = OutcomeFailed
+		rec.ErrorClass = "shutdown"
 	case errors.Is(err, ErrHangup) || ctx.Err() != nil:
 		rec.Outcome = OutcomeAbandoned
 	case err != nil:

@@ -273,3 +273,14 @@ func TestFlowContextCancelledIsAbandoned(t *testing.T) {
 		t.Fatalf("%d call-log rows, want 1 even for a cancelled call", n)
 	}
 }
+
+func TestFlowShutdownIsNoHangup(t *testing.T) {
+	h := mustHasher(t)
+	e := newEnv(t, staticGate(h, "4711"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // vipgate stopping, not the caller hanging up
+	rec := e.flow.Run(ctx, call("+4917612345678", typed("4711")))
+	if rec.Outcome != gate.OutcomeFailed || rec.ErrorClass != "shutdown" {
+		t.Fatalf("outcome %s class %q, want failed/shutdown", rec.Outcome, rec.ErrorClass)
+	}
+}

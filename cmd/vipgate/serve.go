@@ -75,7 +75,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var sources []string
 	var ready sourceState
 	if len(servers) > 0 {
-		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log,
+		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log, DrainTimeout: drainFor,
 			OnState: func(server string, up bool) {
 				metrics.SourceState("ari", server, up)
 				ready.set("ari "+server, up)
