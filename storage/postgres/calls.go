@@ -13,6 +13,9 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
+// errClosed is returned by LogCall after Close.
+var errClosed = fmt.Errorf("%w: store closed", gate.ErrUnavailable)
+
 // idBlock is the increment of the call_ids sequence: one nextval reserves
 // this many call-log IDs for one instance.
 const idBlock = 1000

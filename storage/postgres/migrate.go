@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -149,6 +148,3 @@ func migrate(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
 	}
 	return nil
 }
-
-// errClosed is returned by calls after Close.
-var errClosed = errors.New("store closed")

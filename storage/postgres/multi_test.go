@@ -194,8 +194,8 @@ func TestInstancesShareCounters(t *testing.T) {
 	if _, n, err := a.ListCalls(t.Context(), gate.CallFilter{GateID: "g"}); err != nil || n != workers*each {
 		t.Errorf("calls logged through both stores = %d, %v; want %d", n, err, workers*each)
 	}
-	if err := b.LogCall(t.Context(), &gate.CallRecord{At: t0}); err == nil {
-		t.Error("LogCall after Close: no error")
+	if err := b.LogCall(t.Context(), &gate.CallRecord{At: t0}); !errors.Is(err, gate.ErrUnavailable) {
+		t.Errorf("LogCall after Close = %v, want unavailable", err)
 	}
 }
 
