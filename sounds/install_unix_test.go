@@ -4,6 +4,7 @@ package sounds_test
 
 import (
 	"context"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -20,5 +21,9 @@ func TestInstallUmask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree(t, dir) // fails on any mode other than 0644 / 0755
+	// tree fails on any mode other than 0644 / 0755; the files must be
+	// there for that to mean anything.
+	if got, want := tree(t, dir), defaultTree(); !slices.Equal(got, want) {
+		t.Fatalf("installed %v, want %v", got, want)
+	}
 }
