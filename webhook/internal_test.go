@@ -163,3 +163,25 @@ func TestExpandOnePass(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeoutCapped(t *testing.T) {
+	a := New(Config{})
+	tests := []struct {
+		configured, want time.Duration
+	}{
+		{0, DefaultTimeout},
+		{-time.Second, DefaultTimeout},
+		{2 * time.Second, 2 * time.Second},
+		{MaxTimeout, MaxTimeout},
+		{time.Hour, MaxTimeout},
+	}
+	for _, tt := range tests {
+		st, err := a.newState("hotline", &gate.WebhookConfig{URL: "http://127.0.0.1/x", Timeout: gate.Duration(tt.configured)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.timeout != tt.want {
+			t.Errorf("Timeout %v: effective timeout %v, want %v", tt.configured, st.timeout, tt.want)
+		}
+	}
+}

@@ -153,9 +153,16 @@ func TestAuthorizeNetworkError(t *testing.T) {
 	}
 }
 
-func TestAuthorizeTimeout(t *testing.T) {
+// hangingServer never answers; entered (if not nil) gets a value when a
+// request arrives. The handler returns when the request is cancelled or
+// the test ends.
+func hangingServer(t *testing.T, entered chan<- struct{}) *httptest.Server {
+	t.Helper()
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if entered != nil {
+			entered <- struct{}{}
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -163,7 +170,11 @@ func TestAuthorizeTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) }) // runs before srv.Close
+	return srv
+}
 
+func TestAuthorizeTimeout(t *testing.T) {
+	srv := hangingServer(t, nil)
 	const timeout = 200 * time.Millisecond
 	a := webhook.New(webhook.Config{})
 	g := webhookGate(srv.URL, func(wc *gate.WebhookConfig) { wc.Timeout = gate.Duration(timeout) })
@@ -183,18 +194,10 @@ func TestAuthorizeTimeout(t *testing.T) {
 	}
 }
 
-func TestAuthorizeTimeoutCapped(t *testing.T) {
-	// A configured timeout above the cap is cut to 15s; the caller's earlier
-	// deadline still wins and counts as a timeout.
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+func TestAuthorizeCallerDeadline(t *testing.T) {
+	// The caller's deadline, earlier than the gate's timeout, wins and
+	// counts as a timeout. (The 15s cap is checked in TestTimeoutCapped.)
+	srv := hangingServer(t, nil)
 	a := webhook.New(webhook.Config{})
 	g := webhookGate(srv.URL, func(wc *gate.WebhookConfig) { wc.Timeout = gate.Duration(time.Hour) })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -207,16 +210,7 @@ func TestAuthorizeTimeoutCapped(t *testing.T) {
 
 func TestAuthorizeCanceled(t *testing.T) {
 	entered := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
+	srv := hangingServer(t, entered)
 	a := webhook.New(webhook.Config{})
 	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
