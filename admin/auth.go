@@ -116,12 +116,12 @@ func (s *server) getToken(ctx context.Context, id string) (*gate.Token, error) {
 	if s.tokens == nil {
 		return s.store.GetToken(ctx, id)
 	}
-	if t, ok := s.tokens.get(id, time.Now()); ok {
+	if t, ok := s.tokens.get(id, s.now()); ok {
 		return t, nil
 	}
 	t, err := s.store.GetToken(ctx, id)
 	if err == nil {
-		s.tokens.put(t, time.Now())
+		s.tokens.put(t, s.now())
 	}
 	return t, err
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,5 +234,54 @@ func TestRevokedElsewhere(t *testing.T) {
 	}
 	if c := get(); c != http.StatusUnauthorized {
 		t.Errorf("status %d after revocation, want 401", c)
+	}
+}
+
+// TestRevokedElsewhereCached revokes a token in the store directly with
+// the token cache on: the cached record is used until the TTL has passed
+// on the server's clock, then the token is refused.
+func TestRevokedElsewhereCached(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	ctx := context.Background()
+	clear, tok, err := admin.NewToken(gate.RoleViewer, "cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	clock := now
+	h := admin.NewServer(admin.Deps{Store: st, TokenCacheTTL: time.Minute, Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}})
+	advance := func(d time.Duration) {
+		mu.Lock()
+		clock = clock.Add(d)
+		mu.Unlock()
+	}
+	get := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/v1/gates", nil)
+		req.Header.Set("Authorization", "Bearer "+clear)
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if c := get(); c != http.StatusOK {
+		t.Fatalf("status %d before revocation", c)
+	}
+	if err := st.RevokeToken(ctx, tok.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	advance(59 * time.Second)
+	if c := get(); c != http.StatusOK {
+		t.Errorf("status %d within the cache TTL, want the cached 200", c)
+	}
+	advance(time.Second)
+	if c := get(); c != http.StatusUnauthorized {
+		t.Errorf("status %d after the cache TTL, want 401", c)
 	}
 }
