@@ -57,8 +57,12 @@
 // VIPGATE_TARGET before it lets go; if a handler lets go without setting
 // VIPGATE_RESULT, the session sets it to the target's text form
 // ("continue", "ctx,exten,1", "hangup:busy"). Either way the dialplan can
-// tell "vipgate decided" (set) from "vipgate was not reached" (empty). See
-// deploy/asterisk/extensions-agi.conf.
+// tell "vipgate decided" (set) from "vipgate was not reached" (empty).
+// The variables are set before the decision is carried out, so a call
+// whose connection ends in between (vipgate stopped during the "rejected"
+// announcement) also goes on after AGI() with a result set; a fail-closed
+// dialplan therefore lets a call through only with VIPGATE_TARGET
+// "continue". See deploy/asterisk/extensions-agi.conf.
 //
 // # Secrets
 //
