@@ -154,16 +154,21 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 		e.mu.Unlock()
 	}
 	if info.GateName != "" {
+		name := strings.ToLower(info.GateName)
 		for _, g := range gates {
-			if !g.Enabled {
+			if g.ID != name && !contains(g.Match.Names, info.GateName) {
 				continue
 			}
-			if g.ID == info.GateName || contains(g.Match.Names, info.GateName) {
-				d.trace("gate", "gate %q selected by name %q", g.ID, info.GateName)
-				return g, nil
+			if !g.Enabled {
+				// The dialplan named this gate: another gate must not
+				// screen the call in its place.
+				d.trace("gate", "gate %q (named %q) is disabled", g.ID, info.GateName)
+				return nil, nil
 			}
+			d.trace("gate", "gate %q selected by name %q", g.ID, info.GateName)
+			return g, nil
 		}
-		d.trace("gate", "no enabled gate is named %q; matching by called number", info.GateName)
+		d.trace("gate", "no gate is named %q; matching by called number", info.GateName)
 	}
 	called := cleanNumber(info.Called)
 	var best *Gate
@@ -301,8 +306,8 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 func (e *Engine) lockedOut(ctx context.Context, d *Decision, g *Gate, now time.Time) (bool, error) {
 	lp := g.Lockout
 	keys := []string{}
-	if lp.MaxFailures > 0 && d.Caller != "" {
-		keys = append(keys, d.Caller)
+	if lp.MaxFailures > 0 {
+		keys = append(keys, LockoutKey(d.Caller))
 	}
 	if lp.GateMaxFailures > 0 {
 		keys = append(keys, AnyCaller)
@@ -437,11 +442,14 @@ func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInf
 	d.trace("webhook", "answered %s in %s%s", ans.Kind, ans.Latency.Round(time.Microsecond), cached)
 	switch ans.Kind {
 	case AnswerAskPIN:
-		if ans.PIN == "" {
-			e.fail(ctx, d, g, info, now, errors.New("webhook: askForPin without a PIN"), "answer")
+		if err := ValidatePIN(string(ans.PIN), 0, 0); err != nil {
+			e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: expectedPIN: %w", err), "answer")
 			return
 		}
 		d.ask(g, ans.PIN, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN from the webhook")
+		// The webhook's PIN sets the length, whatever the gate's limits.
+		d.AskPIN.MinDigits = min(d.AskPIN.MinDigits, len(ans.PIN))
+		d.AskPIN.MaxDigits = max(d.AskPIN.MaxDigits, len(ans.PIN))
 	case AnswerReject:
 		d.reject(g, PromptRejected, "webhook answered reject")
 	case AnswerPass:

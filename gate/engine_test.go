@@ -67,6 +67,7 @@ func TestDecideWebhook(t *testing.T) {
 		{name: "error static", err: classErr{"status"}, policy: gate.FailStatic, wantVerdict: gate.VerdictAskPIN, wantCorrect: "continue", wantWrong: "hangup:busy", wantRetries: 3, wantClass: "status"},
 		{name: "error table, unknown caller", err: classErr{"network"}, policy: gate.FailTable, wantVerdict: gate.VerdictReject, wantTarget: "hangup:busy", wantClass: "network"},
 		{name: "askForPin without PIN", ans: gate.AuthAnswer{Kind: gate.AnswerAskPIN}, policy: gate.FailPass, wantVerdict: gate.VerdictPass, wantTarget: "continue", wantClass: "answer"},
+		{name: "askForPin with a PIN that is not digits", ans: gate.AuthAnswer{Kind: gate.AnswerAskPIN, PIN: "12ab"}, policy: gate.FailReject, wantVerdict: gate.VerdictReject, wantTarget: "hangup:busy", wantClass: "answer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +143,8 @@ func TestDecideGateSelection(t *testing.T) {
 		{"longest prefix", "", "+497111234567", "a"},
 		{"national form of prefix", "", "07119999", "b"},
 		{"disabled gate ignored", "", "1000", ""},
+		{"disabled gate named: no other gate steps in", "c", "2000", ""},
+		{"name in upper case", "D", "", "d"},
 		{"no gate", "", "3000", ""},
 	}
 	for _, tt := range tests {

@@ -55,8 +55,9 @@ func NewFlow(e *Engine, cfg FlowConfig) *Flow {
 
 // Run decides and carries out the decision on c: the PIN dialogue, the
 // route, the channel variables, and the call-log row, which it returns. It
-// returns when vipgate has let go of the call (continued or hung up) or the
-// caller has hung up; it never leaves a call without a route.
+// returns when vipgate has let go of the call (continued or hung up), the
+// caller has hung up, or the transport failed; in the last case the
+// adapter routes the call by its fallback, so no call is left parked.
 func (f *Flow) Run(ctx context.Context, c Call) *CallRecord {
 	return f.run(ctx, c)
 }

@@ -63,8 +63,11 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 	case errors.Is(err, ErrHangup) || ctx.Err() != nil:
 		rec.Outcome = OutcomeAbandoned
 	case err != nil:
-		// The transport failed while routing; record it. The adapter
-		// owns the channel from here and must not leave it parked.
+		// The transport failed; record it. The adapter owns the channel
+		// from here and routes it by its fallback.
+		if rec.Outcome == "" {
+			rec.Outcome = OutcomeFailed
+		}
 		rec.ErrorClass = "transport"
 		f.log.Warn("call routing failed", "call", info.ID, "gate", rec.GateID, "err", err)
 	}
@@ -120,9 +123,10 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 		}
 	}
 	opts := CollectOptions{
-		// One digit more than a PIN may have, so that a PIN followed by
-		// extra digits is wrong rather than cut short and accepted.
-		MaxDigits:  a.MaxDigits + 1,
+		// Input ends with '#' or a timeout, not at the PIN's length: a PIN
+		// followed by extra digits is wrong rather than cut short and
+		// accepted, and no leftover digits spill into the next attempt.
+		MaxDigits:  MaxPINLen + 1,
 		FirstDigit: g.Dialogue.FirstDigitTimeout.D(),
 		InterDigit: g.Dialogue.InterDigitTimeout.D(),
 		Terminator: "#",
@@ -213,7 +217,7 @@ func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
 	ctx = context.WithoutCancel(ctx)
 	now := f.cfg.Now()
 	check := func(caller string, limit int) {
-		if limit <= 0 || caller == "" {
+		if limit <= 0 {
 			return
 		}
 		cctx, cancel := context.WithTimeout(ctx, logTimeout)
@@ -233,17 +237,17 @@ func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
 		}
 		f.log.Info("lockout", "gate", g.ID, "caller", caller, "failures", n, "until", l.Until)
 	}
-	check(d.Caller, lp.MaxFailures)
+	check(LockoutKey(d.Caller), lp.MaxFailures)
 	check(AnyCaller, lp.GateMaxFailures)
 }
 
 func (f *Flow) resetFailures(ctx context.Context, d *Decision) {
-	if f.cfg.Counters == nil || d.Gate == nil || d.Gate.Lockout.MaxFailures <= 0 || d.Caller == "" {
+	if f.cfg.Counters == nil || d.Gate == nil || d.Gate.Lockout.MaxFailures <= 0 {
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
 	defer cancel()
-	if err := f.cfg.Counters.ResetFailures(cctx, d.Gate.ID, d.Caller); err != nil {
+	if err := f.cfg.Counters.ResetFailures(cctx, d.Gate.ID, LockoutKey(d.Caller)); err != nil {
 		f.log.Warn("reset PIN failures", "gate", d.Gate.ID, "err", err)
 	}
 }

@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -282,5 +283,92 @@ func TestFlowShutdownIsNoHangup(t *testing.T) {
 	rec := e.flow.Run(ctx, call("+4917612345678", typed("4711")))
 	if rec.Outcome != gate.OutcomeFailed || rec.ErrorClass != "shutdown" {
 		t.Fatalf("outcome %s class %q, want failed/shutdown", rec.Outcome, rec.ErrorClass)
+	}
+}
+
+func TestFlowUnknownCallerRules(t *testing.T) {
+	h := mustHasher(t)
+	tests := []struct {
+		rule  gate.UnknownCaller
+		steps []gatetest.Step
+		want  gate.Outcome
+	}{
+		{gate.UnknownPass, nil, gate.OutcomePassed},
+		{gate.UnknownStatic, []gatetest.Step{typed("4711")}, gate.OutcomePINOK},
+		{gate.UnknownReject, []gatetest.Step{typed("4711")}, gate.OutcomeRejected},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.rule), func(t *testing.T) {
+			g := staticGate(h, "4711")
+			g.Identification.Mode = gate.IdentTable
+			g.Identification.UnknownCaller = tt.rule
+			e := newEnv(t, g)
+			c := call("+4930999999", tt.steps...)
+			if rec := e.flow.Run(context.Background(), c); rec.Outcome != tt.want {
+				t.Fatalf("outcome %s, want %s", rec.Outcome, tt.want)
+			}
+		})
+	}
+}
+
+func TestFlowResultVariables(t *testing.T) {
+	h := mustHasher(t)
+	g := staticGate(h, "4711")
+	g.Routes.OnCorrect = gate.Target{Kind: gate.TargetExtension, Exten: "100"}
+	g.Routes.Connecting = true
+	g.Prompts = gate.Prompts{gate.PromptWelcome: "custom/hotline-welcome"}
+	e := newEnv(t, g)
+	c := call("+4917612345678", typed("4711"))
+	e.flow.Run(context.Background(), c)
+	for name, want := range map[string]string{gate.VarResult: "pin_ok", gate.VarGate: "hotline", gate.VarTarget: "staff,100,1"} {
+		if got := c.Var(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	want := []gate.PromptKey{gate.PromptWelcome, gate.PromptAskPIN, gate.PromptConnecting}
+	if !slices.Equal(c.Played(), want) {
+		t.Errorf("played %v, want %v", c.Played(), want)
+	}
+	if p := c.Prompts()[0]; p.Name != "custom/hotline-welcome" {
+		t.Errorf("welcome played as %q", p.Name)
+	}
+}
+
+func TestFlowLockoutAnonymousAndGateWide(t *testing.T) {
+	h := mustHasher(t)
+	wrong := func(caller string) *gatetest.Call { return call(caller, typed("1"), typed("2"), typed("3")) }
+	t.Run("anonymous callers share one counter", func(t *testing.T) {
+		g := staticGate(h, "4711")
+		g.Lockout = gate.LockoutPolicy{MaxFailures: 2, Window: gate.Duration(time.Hour), Duration: gate.Duration(time.Hour)}
+		e := newEnv(t, g)
+		for range 2 {
+			e.flow.Run(context.Background(), wrong(""))
+		}
+		if rec := e.flow.Run(context.Background(), call("anonymous", typed("4711"))); rec.Outcome != gate.OutcomeLockedOut {
+			t.Fatalf("withheld number after 2 failures: %s, want locked_out", rec.Outcome)
+		}
+	})
+	t.Run("gate-wide limit over many numbers", func(t *testing.T) {
+		g := staticGate(h, "4711")
+		g.Lockout = gate.LockoutPolicy{MaxFailures: 100, GateMaxFailures: 3, Window: gate.Duration(time.Hour), Duration: gate.Duration(time.Hour)}
+		e := newEnv(t, g)
+		for i := range 3 {
+			e.flow.Run(context.Background(), wrong(fmt.Sprintf("+49176000000%d", i)))
+		}
+		c := call("+4917699999999", typed("4711"))
+		if rec := e.flow.Run(context.Background(), c); rec.Outcome != gate.OutcomeLockedOut || c.Answered() != 0 {
+			t.Fatalf("fresh number after 3 failures at the gate: %s (answered %d), want locked_out unanswered", rec.Outcome, c.Answered())
+		}
+	})
+}
+
+func TestFlowTransportFailureIsRecorded(t *testing.T) {
+	h := mustHasher(t)
+	e := newEnv(t, staticGate(h, "4711"))
+	c := call("+4917612345678", typed("4711"))
+	c.FailOn = map[string]error{"answer": errors.New("ari: 500")}
+	rec := e.flow.Run(context.Background(), c)
+	if rec.Outcome != gate.OutcomeFailed || rec.ErrorClass != "transport" {
+		t.Fatalf("outcome %q class %q, want failed/transport", rec.Outcome, rec.ErrorClass)
 	}
 }

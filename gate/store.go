@@ -128,8 +128,9 @@ type CallRecord struct {
 	Duration time.Duration `json:"duration_ns"`
 	// WebhookLatency is the webhook's time, if one was asked.
 	WebhookLatency time.Duration `json:"webhook_latency_ns,omitempty"`
-	// ErrorClass classifies an internal failure (store, webhook_timeout,
-	// webhook_status, webhook_syntax, ...).
+	// ErrorClass classifies an internal failure: store, config, schedule,
+	// transport, shutdown, or a webhook class (timeout, status, syntax,
+	// answer, network, too_large, breaker_open, overload, ...).
 	ErrorClass string `json:"error_class,omitempty"`
 }
 
@@ -166,6 +167,19 @@ type Lockout struct {
 
 // AnyCaller is the Lockout.Caller of a gate-wide lockout.
 const AnyCaller = "*"
+
+// AnonymousCaller is the lockout key of callers whose number is withheld
+// or unreadable: they share one counter, so withholding the number does
+// not escape the lockout.
+const AnonymousCaller = "anonymous"
+
+// LockoutKey returns the lockout key of a normalised caller number.
+func LockoutKey(caller string) string {
+	if caller == "" {
+		return AnonymousCaller
+	}
+	return caller
+}
 
 // Counters keep failed-dialogue counters and lockouts. They live in the
 // store so that several instances share them.

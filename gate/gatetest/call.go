@@ -15,7 +15,9 @@ type Step struct {
 	Digits     string
 	Terminated bool
 	// DuringPrompt marks the digits as typed while the prompt played
-	// (barge-in); the fake records it for assertions.
+	// (barge-in): Collect fails if it was given no prompt to play, which
+	// catches a flow that plays the prompt with Play and only then
+	// collects (digits typed during it would be lost).
 	DuringPrompt bool
 	// Hangup hangs up instead of typing.
 	Hangup bool
@@ -106,6 +108,9 @@ func (c *Call) Collect(ctx context.Context, p gate.Prompt, o gate.CollectOptions
 	if s.Hangup {
 		c.gone = true
 		return gate.Input{}, fmt.Errorf("gatetest collect: %w", gate.ErrHangup)
+	}
+	if s.DuringPrompt && p.Name == "" {
+		return gate.Input{}, fmt.Errorf("gatetest collect: digits typed during the prompt, but Collect was given no prompt (no barge-in)")
 	}
 	d := s.Digits
 	if o.MaxDigits > 0 && len(d) > o.MaxDigits {
