@@ -26,8 +26,9 @@ func (s *server) listLockouts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": ls})
 }
 
-// clearLockout lifts the lockout of one caller (any number format), or
-// with caller "*" the gate-wide lockout, and forgets its failures.
+// clearLockout lifts the lockout of one caller (any number format), with
+// caller "anonymous" the shared one of callers without a number, or with
+// caller "*" the gate-wide lockout, and forgets its failures.
 func (s *server) clearLockout(w http.ResponseWriter, r *http.Request) {
 	g, err := s.gate(r)
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *server) clearLockout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caller = strings.TrimSpace(caller)
-	if caller != gate.AnyCaller {
+	if caller != gate.AnyCaller && caller != gate.AnonymousCaller {
 		n, err := gate.NormalizeNumber(caller, s.regionOf(g))
 		if err != nil {
 			s.writeError(w, r, invalid("caller", "%s", err.Error()))

@@ -255,6 +255,7 @@ func TestLockouts(t *testing.T) {
 	for _, l := range []*gate.Lockout{
 		{GateID: "vip", Caller: "+4917612345678", Until: now.Add(time.Hour), Failures: 5, At: now},
 		{GateID: "vip", Caller: gate.AnyCaller, Until: now.Add(time.Hour), Failures: 50, At: now},
+		{GateID: "vip", Caller: gate.AnonymousCaller, Until: now.Add(time.Hour), Failures: 5, At: now},
 		{GateID: "other", Caller: "+4917612345678", Until: now.Add(time.Hour), Failures: 5, At: now},
 		{GateID: "other", Caller: "+4917600000000", Until: now.Add(-time.Minute), Failures: 5, At: now.Add(-time.Hour)},
 	} {
@@ -269,10 +270,10 @@ func TestLockouts(t *testing.T) {
 		r.json(t, &p)
 		return p.Items
 	}
-	if got := list(""); len(got) != 3 {
+	if got := list(""); len(got) != 4 {
 		t.Errorf("all lockouts: %+v", got)
 	}
-	if got := list("?gate=vip"); len(got) != 2 {
+	if got := list("?gate=vip"); len(got) != 3 {
 		t.Errorf("vip lockouts: %+v", got)
 	}
 	op := e.tokens[gate.RoleOperator]
@@ -280,6 +281,8 @@ func TestLockouts(t *testing.T) {
 	mustStatus(t, e.do(op, "DELETE", "/api/v1/gates/vip/lockouts/0176%2012345678", nil), http.StatusNoContent)
 	mustStatus(t, e.do(op, "DELETE", "/api/v1/gates/vip/lockouts/0176%2012345678", nil), http.StatusNotFound)
 	mustStatus(t, e.do(op, "DELETE", "/api/v1/gates/vip/lockouts/*", nil), http.StatusNoContent)
+	// The shared lockout of callers without a number.
+	mustStatus(t, e.do(op, "DELETE", "/api/v1/gates/vip/lockouts/anonymous", nil), http.StatusNoContent)
 	if got := list("?gate=vip"); len(got) != 0 {
 		t.Errorf("vip lockouts after clearing: %+v", got)
 	}
