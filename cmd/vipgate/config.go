@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -15,13 +16,30 @@ import (
 
 // option is one setting: a flag, its VIPGATE_* variable and its config-file
 // key (the flag name). Precedence: flag, then environment, then config file,
-// then default.
+// then default. Options without a variable are per invocation and come from
+// the command line only.
 type option struct {
-	name  string
-	env   string
-	def   string
-	usage string
-	val   *string
+	name   string
+	env    string
+	def    string
+	usage  string
+	val    *string
+	isBool bool
+	b      *bool
+}
+
+// set stores a value from the environment or the config file.
+func (o *option) set(v string) error {
+	if !o.isBool {
+		*o.val = v
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%s: want true or false, got %q", o.name, v)
+	}
+	*o.b = b
+	return nil
 }
 
 // flags is a command's flag set with vipgate's option handling.
@@ -56,8 +74,18 @@ func (f *flags) str(name, envName, def, usage string) *string {
 	return o.val
 }
 
-func (f *flags) boolean(name, usage string) *bool {
-	return f.fs.Bool(name, false, usage)
+// boolean adds a flag that is off unless given; like every option it can
+// also come from the environment or the config file ("true", "1", ...).
+func (f *flags) boolean(name, envName, usage string) *bool {
+	o := &option{name: name, env: envName, val: new(string), isBool: true}
+	u := usage
+	if envName != "" {
+		u += " (" + envName + ")"
+	}
+	b := f.fs.Bool(name, false, u)
+	o.b = b
+	f.opts = append(f.opts, o)
+	return b
 }
 
 // common adds the options every store-using command shares.
@@ -101,26 +129,44 @@ func (f *flags) parse(args []string) error {
 			return fmt.Errorf("config %s: %w", *f.config, err)
 		}
 	}
+	for k := range f.file {
+		if !globalKeys[k] {
+			return fmt.Errorf("config %s: unknown key %q (keys are flag names)", *f.config, k)
+		}
+	}
 	for _, o := range f.opts {
 		if set[o.name] || o.name == "config" {
 			continue
 		}
 		if v := f.e.getenv(o.env); o.env != "" && v != "" {
-			*o.val = v
+			if err := o.set(v); err != nil {
+				return usagef("%s: %v", o.env, err)
+			}
 			continue
 		}
-		if v, ok := f.file[o.name]; ok {
+		// Options without a variable are per invocation (--gate, --json,
+		// --replace, ...): only the command line sets them.
+		if v, ok := f.file[o.name]; ok && o.env != "" {
 			switch v := v.(type) {
-			case string:
-				*o.val = v
-			case int, float64, bool:
-				*o.val = fmt.Sprint(v)
+			case string, int, float64, bool:
+				if err := o.set(fmt.Sprint(v)); err != nil {
+					return fmt.Errorf("config %s: %v", *f.config, err)
+				}
 			default:
 				return fmt.Errorf("config %s: key %q must be a single value", *f.config, o.name)
 			}
 		}
 	}
 	return nil
+}
+
+// globalKeys are the config-file keys: the settings that have a VIPGATE_*
+// variable. One file serves every command.
+var globalKeys = map[string]bool{
+	"db": true, "key-file": true, "region": true, "log-level": true,
+	"http": true, "metrics": true, "agi": true, "ari-url": true, "ari-user": true,
+	"ari-password-file": true, "ari-app": true, "drain": true, "sounds-dir": true,
+	"serve-sounds": true, "ari_servers": true,
 }
 
 // logger builds the process logger.

@@ -17,7 +17,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	caller := f.str("caller", "", "", "caller number, in any form")
 	called := f.str("called", "", "", "called number / DID")
 	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00) or 'YYYY-MM-DD HH:MM' in the local zone (default now)")
-	asJSON := f.boolean("json", "print JSON")
+	asJSON := f.boolean("json", "", "print JSON")
 	if err := f.parse(args); err != nil {
 		return err
 	}

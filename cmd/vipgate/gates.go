@@ -43,7 +43,7 @@ func cmdGates(ctx context.Context, e *env, args []string) error {
 func gatesImport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "gates import", "FILE... (YAML or JSON; - for standard input)")
 	c := f.common()
-	dry := f.boolean("dry-run", "validate only; change nothing")
+	dry := f.boolean("dry-run", "", "validate only; change nothing")
 	if err := f.parse(args); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -18,11 +17,14 @@ import (
 // identification; it is hashed with h and never kept. Every gate is
 // normalised and validated; errors name the gate and the field.
 func parseGatesFile(data []byte, h *gate.Hasher) ([]*gate.Gate, error) {
-	var doc any
-	if err := yaml.Unmarshal(data, &doc); err != nil { // YAML is a superset of JSON
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil { // YAML is a superset of JSON
 		return nil, fmt.Errorf("parse: %w", err)
 	}
-	doc = plain(doc)
+	doc, err := plain(&root)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
 	var items []any
 	switch v := doc.(type) {
 	case []any:
@@ -100,33 +102,49 @@ func gateFromMap(m map[string]any, h *gate.Hasher) (*gate.Gate, error) {
 	return &g, nil
 }
 
-// plain turns YAML-decoded values into JSON-compatible ones: map keys to
-// strings, timestamps back to their text.
-func plain(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			v[k] = plain(x)
+// plain turns a YAML document into JSON-compatible values. Timestamps keep
+// the text they were written as ("2026-12-24" stays a date,
+// "2026-12-28T08:00:00+01:00" a time), so the gate's own types read them.
+func plain(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
 		}
-		return v
-	case map[any]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[fmt.Sprint(k)] = plain(x)
+		return plain(n.Content[0])
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := plain(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
 		}
-		return m
-	case []any:
-		for i, x := range v {
-			v[i] = plain(x)
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := plain(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
 		}
-		return v
-	case time.Time:
-		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 && v.Nanosecond() == 0 {
-			return v.Format(time.DateOnly)
+		return l, nil
+	case yaml.AliasNode:
+		return plain(n.Alias)
+	case yaml.ScalarNode:
+		if n.Tag == "!!timestamp" {
+			return n.Value, nil
 		}
-		return v.Format(time.RFC3339)
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
 	}
-	return v
+	return nil, fmt.Errorf("line %d: unsupported YAML node", n.Line)
 }
 
 // formatGates writes gates as YAML or JSON (format "yaml" or "json").

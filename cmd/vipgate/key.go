@@ -26,18 +26,32 @@ func loadKey(path string, create bool) (key []byte, created bool, err error) {
 		if _, err := rand.Read(k); err != nil {
 			return nil, false, fmt.Errorf("key file: %w", err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return loadKey(path, false) // another instance was faster
-		}
+		// Write a private temporary file, then link it into place: the
+		// link fails if another instance created the key meanwhile, and a
+		// reader never sees a half-written key.
+		tmp, err := os.CreateTemp(filepath.Dir(path), ".vipgate-key-*")
 		if err != nil {
 			return nil, false, fmt.Errorf("key file: %w", err)
 		}
-		if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
-			f.Close()
+		defer os.Remove(tmp.Name())
+		if err := tmp.Chmod(0o600); err != nil {
+			tmp.Close()
 			return nil, false, fmt.Errorf("key file: %w", err)
 		}
-		if err := f.Close(); err != nil {
+		if _, err := tmp.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+			tmp.Close()
+			return nil, false, fmt.Errorf("key file: %w", err)
+		}
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return nil, false, fmt.Errorf("key file: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, false, fmt.Errorf("key file: %w", err)
+		}
+		if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+			return loadKey(path, false) // another instance was faster
+		} else if err != nil {
 			return nil, false, fmt.Errorf("key file: %w", err)
 		}
 		return k, true, nil

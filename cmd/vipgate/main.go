@@ -102,8 +102,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'vipgate <command> --help' for the flags of a command.")
-	fmt.Fprintln(w, "Every flag can also be set as a VIPGATE_* environment variable (--http → VIPGATE_HTTP_ADDR,")
-	fmt.Fprintln(w, "--db → VIPGATE_DB, ...) or in a config file (--config, YAML).")
+	fmt.Fprintln(w, "Settings can also come from VIPGATE_* environment variables (--http → VIPGATE_HTTP_ADDR,")
+	fmt.Fprintln(w, "--db → VIPGATE_DB, ...; --help shows each) or a YAML config file (--config) keyed by flag name.")
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {

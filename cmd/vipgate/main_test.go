@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // cli runs vipgate in-process with a private state directory.
@@ -216,5 +219,82 @@ func TestUsageAndConfig(t *testing.T) {
 		if *co.region != tt.want {
 			t.Errorf("%v env=%v: region %s, want %s", tt.args, tt.env, *co.region, tt.want)
 		}
+	}
+}
+
+func TestKeyFileConcurrentCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "vipgate.key")
+	keys := make(chan string, 8)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			k, _, err := loadKey(path, true)
+			errs <- err
+			keys <- string(k)
+		}()
+	}
+	first := ""
+	for i := range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+		k := <-keys
+		if i == 0 {
+			first = k
+		} else if k != first {
+			t.Fatal("two instances got different installation keys")
+		}
+	}
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("key directory holds %d files (%v), want only the key", len(entries), err)
+	}
+}
+
+func TestPinsReplaceRefusesBadRows(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	c.must("pins", "import", "--gate", "premium-support", example("premium-support-pins.csv"))
+	before := c.must("pins", "export", "--gate", "premium-support")
+	bad := filepath.Join(c.dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("caller,pin\n+4917612345678,80417\nnot-a-number,55555\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.run("pins", "import", "--gate", "premium-support", "--replace", "--partial", bad); err == nil {
+		t.Fatal("--replace with a bad row was accepted")
+	}
+	if after := c.must("pins", "export", "--gate", "premium-support"); after != before {
+		t.Fatalf("a refused import changed the table:\n%s\nthen\n%s", before, after)
+	}
+}
+
+func TestConfigFileRejectsUnknownKeys(t *testing.T) {
+	c := newCLI(t)
+	cfg := filepath.Join(c.dir, "vipgate.yaml")
+	if err := os.WriteFile(cfg, []byte("dbb: /tmp/x.db\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.run("gates", "list", "--config", cfg); err == nil || !strings.Contains(err.Error(), `"dbb"`) {
+		t.Fatalf("err = %v, want the unknown key named", err)
+	}
+}
+
+func TestGatesFileKeepsTimestampsAsWritten(t *testing.T) {
+	h, err := gate.NewHasher(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := "id: x\nenabled: true\nidentification: {mode: table}\noverride: {active: true, until: 2026-12-28T00:00:00Z}\n" +
+		"activation:\n  mode: schedule\n  schedule: {time_zone: Europe/Berlin, active: outside, windows: [{days: [mon], from: \"08:00\", to: \"18:00\"}], closures: [{date: 2026-12-24, until: 2026-12-26}]}\n"
+	gates, err := parseGatesFile([]byte(doc), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gates[0]
+	if !g.Override.Until.Equal(time.Date(2026, 12, 28, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("override until %v", g.Override.Until)
+	}
+	if c := g.Activation.Schedule.Closures[0]; c.Date != "2026-12-24" || c.Until != "2026-12-26" {
+		t.Errorf("closure %+v", c)
 	}
 }

@@ -33,8 +33,8 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "pins import", "--gate G FILE.csv (- for standard input)")
 	c := f.common()
 	gateID := f.str("gate", "", "", "gate ID (required)")
-	replace := f.boolean("replace", "delete the gate's entries that are not in the file")
-	partial := f.boolean("partial", "import the good rows even when some rows have errors (default: all or nothing)")
+	replace := f.boolean("replace", "", "delete the gate's entries that are not in the file")
+	partial := f.boolean("partial", "", "import the good rows even when some rows have errors (default: all or nothing)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -86,6 +86,9 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 			break
 		}
 		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
+	}
+	if len(rowErrs) > 0 && *replace {
+		return fmt.Errorf("%d row(s) have errors; nothing imported: --replace would delete the entries of those callers, fix the rows first", len(rowErrs))
 	}
 	if len(rowErrs) > 0 && !*partial {
 		return fmt.Errorf("%d row(s) have errors; nothing imported (use --partial to import the good rows)", len(rowErrs))

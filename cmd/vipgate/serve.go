@@ -40,7 +40,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
 	drain := f.str("drain", "VIPGATE_DRAIN", "20s", "on SIGTERM, how long calls in progress may take to finish")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
-	serveSounds := f.boolean("serve-sounds", "serve prompts over HTTP under /sounds/ on the admin listener")
+	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -70,10 +70,55 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// fails, then drain.
 	ctx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
-	var wg sync.WaitGroup
+	var srcWG, httpWG sync.WaitGroup
 	errc := make(chan error, 4)
 	var sources []string
 	var ready sourceState
+	var httpSrvs []*http.Server
+	listen := func(addr string, h http.Handler, what string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s listener: %w", what, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		httpSrvs = append(httpSrvs, srv)
+		log.Info("listening", "what", what, "addr", ln.Addr().String())
+		httpWG.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", what, err)
+			}
+		})
+		return nil
+	}
+	// abort undoes a start that failed half-way: nothing may still use the
+	// store when it closes.
+	abort := func(err error) error {
+		for _, srv := range httpSrvs {
+			_ = srv.Close()
+		}
+		stopSources()
+		srcWG.Wait()
+		httpWG.Wait()
+		d.Close()
+		return err
+	}
+	if *httpAddr != "" && *httpAddr != "off" {
+		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.check, Logger: log})
+		if *serveSounds {
+			mux := http.NewServeMux()
+			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
+			mux.Handle("/", h)
+			h = mux
+		}
+		if err := listen(*httpAddr, h, "admin API"); err != nil {
+			return abort(err)
+		}
+	}
+	if *metricsAddr != "" {
+		if err := listen(*metricsAddr, metrics.Handler(), "metrics"); err != nil {
+			return abort(err)
+		}
+	}
 	if len(servers) > 0 {
 		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log, DrainTimeout: drainFor,
 			OnState: func(server string, up bool) {
@@ -81,14 +126,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 				ready.set("ari "+server, up)
 			}})
 		if err != nil {
-			d.Close()
-			return err
+			return abort(err)
 		}
 		for _, s := range servers {
 			ready.set("ari "+s.Name, false)
 		}
 		sources = append(sources, fmt.Sprintf("ARI (%d server(s), app %q)", len(servers), servers[0].App))
-		wg.Go(func() {
+		srcWG.Go(func() {
 			if err := app.Run(ctx); err != nil {
 				errc <- fmt.Errorf("ari: %w", err)
 			}
@@ -102,7 +146,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}})
 		ready.set("agi", false)
 		sources = append(sources, "FastAGI on "+*agiAddr)
-		wg.Go(func() {
+		srcWG.Go(func() {
 			if err := srv.ListenAndServe(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("agi: %w", err)
 			}
@@ -114,41 +158,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Info("call sources", "sources", strings.Join(sources, ", "))
 	}
 
-	var httpSrvs []*http.Server
-	listen := func(addr string, h http.Handler, what string) error {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("%s listener: %w", what, err)
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-		httpSrvs = append(httpSrvs, srv)
-		log.Info("listening", "what", what, "addr", ln.Addr().String())
-		wg.Go(func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("%s: %w", what, err)
-			}
-		})
-		return nil
-	}
-	if *httpAddr != "" && *httpAddr != "off" {
-		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.check, Logger: log})
-		if *serveSounds {
-			mux := http.NewServeMux()
-			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
-			mux.Handle("/", h)
-			h = mux
-		}
-		if err := listen(*httpAddr, h, "admin API"); err != nil {
-			d.Close()
-			return err
-		}
-	}
-	if *metricsAddr != "" {
-		if err := listen(*metricsAddr, metrics.Handler(), "metrics"); err != nil {
-			d.Close()
-			return err
-		}
-	}
 	log.Info("vipgate started", "version", version, "db", d.dbDesc, "region", d.region)
 
 	var runErr error
@@ -158,13 +167,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	case runErr = <-errc:
 		log.Error("stopping after an error", "err", runErr)
 	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainFor+5*time.Second)
+	// The call sources drain first (the admin API, /readyz and /metrics
+	// stay up meanwhile), then the HTTP listeners stop, then the store
+	// closes.
+	stopSources()
+	srcWG.Wait()
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, s := range httpSrvs {
 		_ = s.Shutdown(shutdown)
 	}
-	stopSources()
-	wg.Wait()
+	httpWG.Wait()
 	// Close flushes buffered call-log rows.
 	if err := d.Close(); err != nil {
 		log.Error("close store", "err", err)

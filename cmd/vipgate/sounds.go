@@ -19,7 +19,7 @@ func cmdSounds(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "sounds install", "--dir DIR")
 	c := f.common()
 	dir := f.str("dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory (required), e.g. /var/lib/asterisk/sounds")
-	noUploads := f.boolean("defaults-only", "write only the built-in prompts; do not open the database")
+	noUploads := f.boolean("defaults-only", "", "write only the built-in prompts; do not open the database")
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
