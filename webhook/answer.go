@@ -41,6 +41,15 @@ const (
 // with class ClassSyntax or ClassAnswer (ClassTooLarge above MaxBody); their
 // text never contains the body or the PIN.
 func ParseAnswer(body []byte) (gate.AuthAnswer, error) {
+	a, err := parseAnswer(body)
+	if err != nil {
+		return gate.AuthAnswer{}, err
+	}
+	return a, nil
+}
+
+// parseAnswer is ParseAnswer with the concrete error type.
+func parseAnswer(body []byte) (gate.AuthAnswer, *Error) {
 	if len(body) > MaxBody {
 		return gate.AuthAnswer{}, newError(ClassTooLarge, "parse answer", errTooLarge)
 	}

@@ -167,7 +167,7 @@ func sameConfig(a, b *gate.WebhookConfig) bool {
 
 // state returns the state of g's current webhook configuration, building
 // it on first use and replacing it when the configuration changed.
-func (a *Authorizer) state(g *gate.Gate) (*gateState, error) {
+func (a *Authorizer) state(g *gate.Gate) (*gateState, *Error) {
 	wc := g.Identification.Webhook
 	a.mu.Lock()
 	old := a.states[g.ID]
@@ -203,7 +203,7 @@ func (a *Authorizer) state(g *gate.Gate) (*gateState, error) {
 	return st, nil
 }
 
-func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, error) {
+func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, *Error) {
 	st := &gateState{id: id, cfg: *wc}
 	st.cfg.Headers = maps.Clone(wc.Headers)
 	switch strings.ToUpper(strings.TrimSpace(wc.Method)) {
@@ -304,10 +304,10 @@ func (a *Authorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthR
 	if g == nil || g.Identification.Webhook == nil {
 		return gate.AuthAnswer{}, errorf(ClassConfig, "configure", "gate has no webhook configuration")
 	}
-	st, err := a.state(g)
-	if err != nil {
-		a.obs.WebhookRequest(g.ID, time.Since(start), err.(*Error).Class)
-		return gate.AuthAnswer{Latency: time.Since(start)}, err
+	st, serr := a.state(g)
+	if serr != nil {
+		a.obs.WebhookRequest(g.ID, time.Since(start), serr.Class)
+		return gate.AuthAnswer{Latency: time.Since(start)}, serr
 	}
 	key := cacheKey{caller: req.Caller, called: req.Called}
 	if st.cache != nil {
@@ -463,11 +463,7 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 	if len(data) > MaxBody {
 		return gate.AuthAnswer{}, newError(ClassTooLarge, "read answer", errTooLarge)
 	}
-	ans, err := ParseAnswer(data)
-	if err != nil {
-		return gate.AuthAnswer{}, err.(*Error)
-	}
-	return ans, nil
+	return parseAnswer(data)
 }
 
 // debug reports whether Debug lines are logged, to skip building them.
