@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -66,8 +67,9 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
 		add("to", "must be after from")
 	}
 	off, lim, err := page(r)
-	if err != nil {
-		errs = append(errs, err.(gate.ValidationErrors)...)
+	var pageErrs gate.ValidationErrors
+	if errors.As(err, &pageErrs) {
+		errs = append(errs, pageErrs...)
 	}
 	f.Offset, f.Limit = off, lim
 	switch q.Get("format") {
