@@ -121,7 +121,7 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 	_ = cw.Write(callCSVHeader)
 	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
 	written := 0
-	for rs := first; len(rs) > 0 && written < maxCSVCalls; {
+	for rs := first; len(rs) > 0; {
 		for _, c := range rs {
 			entry := ""
 			if c.EntryID != 0 {
@@ -134,7 +134,7 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 		}
 		written += len(rs)
 		f.Offset += len(rs)
-		if len(rs) < pageSize || f.Offset >= total {
+		if written >= maxCSVCalls || len(rs) < pageSize || f.Offset >= total {
 			break
 		}
 		rs, _, err = s.store.ListCalls(r.Context(), f)
