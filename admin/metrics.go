@@ -119,10 +119,16 @@ func (m *Metrics) CallFinished(r *gate.CallRecord) {
 }
 
 // failedAttempts is the number of wrong PINs in a call: every attempt,
-// except the last one of a call that passed with a correct PIN.
+// except the last one of a call that passed with a correct PIN and the
+// one a call was abandoned (or cut off) in. Attempts counts the attempt
+// in progress, so a caller who hangs up at the first ask-PIN prompt has
+// typed no wrong PIN. (A call that ends the same way during the
+// "rejected" announcement after the last wrong PIN is recorded alike;
+// its last wrong PIN is not counted.)
 func failedAttempts(r *gate.CallRecord) int {
 	n := r.Attempts
-	if r.Outcome == gate.OutcomePINOK {
+	switch r.Outcome {
+	case gate.OutcomePINOK, gate.OutcomeAbandoned, gate.OutcomeFailed:
 		n--
 	}
 	return max(n, 0)

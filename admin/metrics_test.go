@@ -25,6 +25,9 @@ func TestMetricsCallFinished(t *testing.T) {
 		{"correct at first try", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomePINOK, Attempts: 1}, 0, 0},
 		{"correct at third try", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomePINOK, Attempts: 3}, 2, 0},
 		{"all wrong", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomePINFailed, Attempts: 3}, 3, 0},
+		{"hung up at the first prompt", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomeAbandoned, Attempts: 1}, 0, 0},
+		{"hung up after two wrong PINs", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomeAbandoned, Attempts: 3}, 2, 0},
+		{"cut off in the second attempt", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomeFailed, Attempts: 2, ErrorClass: "shutdown"}, 1, 0},
 		{"locked out", gate.CallRecord{GateID: "hotline", Outcome: gate.OutcomeLockedOut}, 0, 1},
 		{"no gate", gate.CallRecord{Outcome: gate.OutcomePassed}, 0, 0},
 	}
