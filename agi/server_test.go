@@ -262,7 +262,10 @@ func TestServerNoGoroutineLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := NewServer(Config{
-		HeaderTimeout: 200 * time.Millisecond,
+		// Long enough that a client goroutine scheduled late under load
+		// still sends its header in time; the silent connections wait
+		// for it once.
+		HeaderTimeout: time.Second,
 		Handler: func(ctx context.Context, c gate.Call) {
 			if err := c.Answer(ctx); err != nil {
 				return
