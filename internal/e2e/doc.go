@@ -16,6 +16,7 @@
 // linked from VIPGATE_TEST_ASTERISK_SOUNDS (default
 // /usr/share/asterisk/sounds).
 //
-// Package e2e is test support: only tests import it. It imports ari (for
-// the REST client) and gate, never another adapter.
+// Package e2e is test support: only tests import it. Like cmd/vipgate it
+// wires real pieces together (ari, agi, gate, storage/sqlite) to start
+// vipgate beside Asterisk; no production package imports it.
 package e2e
