@@ -415,6 +415,9 @@ func checkWebhookURL(raw string) string {
 	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
 		return "must be an absolute http or https URL"
 	}
+	if u.User != nil {
+		return "must not carry user:password@ (put credentials in a header)"
+	}
 	return ""
 }
 

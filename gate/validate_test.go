@@ -164,6 +164,7 @@ func TestValidateRules(t *testing.T) {
 		{"webhook url empty", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "" }, []string{"identification.webhook.url"}},
 		{"webhook url relative", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "/vip?c=###CALLER_NUMBER###" }, []string{"identification.webhook.url"}},
 		{"webhook url scheme", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "ftp://crm.example.com/vip" }, []string{"identification.webhook.url"}},
+		{"webhook url with user info", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "https://u:secret@crm.example.com/vip" }, []string{"identification.webhook.url"}},
 		{"webhook url unknown placeholder", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "https://crm.example.com/?c=###CALLER###" }, []string{"identification.webhook.url"}},
 		{"webhook url unparsable", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.URL = "http://[::1" }, []string{"identification.webhook.url"}},
 		{"webhook method", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.Method = "PUT" }, []string{"identification.webhook.method"}},
