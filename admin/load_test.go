@@ -185,7 +185,7 @@ func seedLoad(t *testing.T, entries int) (gate.Store, *gate.Hasher, string, []st
 // token to $VIPGATE_BENCH_DIR/token and the callers (national format, one
 // per line) to $VIPGATE_BENCH_DIR/callers, and logs how much CPU this
 // process (the server alone) spent per answered request. Run it with
-// VIPGATE_BENCH_ADMIN_SERVE=1; see docs/fragments/admin-bench.md.
+// VIPGATE_BENCH_ADMIN_SERVE=1; see BENCHMARKS.md.
 func TestServeLoad(t *testing.T) {
 	if os.Getenv("VIPGATE_BENCH_ADMIN_SERVE") != "1" {
 		t.Skip("load server; set VIPGATE_BENCH_ADMIN_SERVE=1 to run it")

@@ -391,7 +391,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // static-PIN dialogue with the right PIN) and checks that every call is
 // routed, that the sessions overlapped, and that vipgate's goroutines go
 // back to the idle count afterwards. It logs the figures quoted in
-// docs/fragments/agi-e2e.md.
+// BENCHMARKS.md.
 func TestE2EAGILoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load check skipped in -short mode")
