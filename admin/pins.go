@@ -149,20 +149,27 @@ func entryID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *server) getEntry(w http.ResponseWriter, r *http.Request) {
+// entry reads the gate and the entry the URL names.
+func (s *server) entry(r *http.Request) (*gate.Gate, *gate.Entry, error) {
 	g, err := s.gate(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, nil, err
 	}
 	id, err := entryID(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, nil, err
 	}
 	e, err := s.store.GetEntry(r.Context(), g.ID, id)
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("entry %d of gate %q: %w", id, g.ID, err))
+		return nil, nil, fmt.Errorf("entry %d of gate %q: %w", id, g.ID, err)
+	}
+	return g, e, nil
+}
+
+func (s *server) getEntry(w http.ResponseWriter, r *http.Request) {
+	_, e, err := s.entry(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, newEntryOut(e))
@@ -194,21 +201,12 @@ func (s *server) createEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) updateEntry(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
+	g, prev, err := s.entry(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	id, err := entryID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	prev, err := s.store.GetEntry(r.Context(), g.ID, id)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("entry %d of gate %q: %w", id, g.ID, err))
-		return
-	}
+	id := prev.ID
 	var in entryIn
 	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
 		s.writeError(w, r, err)
