@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/agi"
-	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
@@ -150,35 +149,7 @@ func (a *Asterisk) OriginateAGI(ctx context.Context, c AGICall) (string, error) 
 	if c.Context == "" {
 		c.Context = AGIContext
 	}
-	if c.Exten == "" {
-		c.Exten = "1000"
-	}
-	if c.PreWait == 0 {
-		c.PreWait = 2 * time.Second
-	}
-	if c.Hold == 0 {
-		c.Hold = 30 * time.Second
-	}
-	ch, err := a.Client.Originate(ctx, ari.OriginateRequest{
-		Endpoint:  "Local/" + c.ID + "@test-caller/n",
-		Context:   c.Context,
-		Extension: c.Exten,
-		Priority:  1,
-		CallerID:  c.Caller,
-		Timeout:   10,
-		Variables: map[string]string{
-			"__TESTID":         c.ID,
-			"__CALLER_DTMF":    c.DTMF,
-			"__CALLER_PREWAIT": seconds(c.PreWait),
-			"__CALLER_HOLD":    seconds(c.Hold),
-			"__VG_AGI":         c.Addr,
-			"__VG_GATE":        c.Gate,
-		},
-	})
-	if err != nil {
-		return "", fmt.Errorf("e2e: originate %s: %w", c.ID, err)
-	}
-	return ch.ID, nil
+	return a.originate(ctx, c.CallSpec, c.Context, map[string]string{"__VG_AGI": c.Addr, "__VG_GATE": c.Gate})
 }
 
 // WaitLog waits until Asterisk's log file (log/messages) has a line that

@@ -361,6 +361,12 @@ type CallSpec struct {
 // [from-external] at Exten with caller ID Caller. It returns the id of the
 // originated channel.
 func (a *Asterisk) Originate(ctx context.Context, c CallSpec) (string, error) {
+	return a.originate(ctx, c, "from-external", nil)
+}
+
+// originate places call c whose other half enters dialplanCtx at c.Exten,
+// with the test variables plus vars (inherited by both halves).
+func (a *Asterisk) originate(ctx context.Context, c CallSpec, dialplanCtx string, vars map[string]string) (string, error) {
 	if c.Exten == "" {
 		c.Exten = "1000"
 	}
@@ -370,19 +376,23 @@ func (a *Asterisk) Originate(ctx context.Context, c CallSpec) (string, error) {
 	if c.Hold == 0 {
 		c.Hold = 30 * time.Second
 	}
+	v := map[string]string{
+		"__TESTID":         c.ID,
+		"__CALLER_DTMF":    c.DTMF,
+		"__CALLER_PREWAIT": seconds(c.PreWait),
+		"__CALLER_HOLD":    seconds(c.Hold),
+	}
+	for k, x := range vars {
+		v[k] = x
+	}
 	ch, err := a.Client.Originate(ctx, ari.OriginateRequest{
 		Endpoint:  "Local/" + c.ID + "@test-caller/n",
-		Context:   "from-external",
+		Context:   dialplanCtx,
 		Extension: c.Exten,
 		Priority:  1,
 		CallerID:  c.Caller,
 		Timeout:   10,
-		Variables: map[string]string{
-			"__TESTID":         c.ID,
-			"__CALLER_DTMF":    c.DTMF,
-			"__CALLER_PREWAIT": seconds(c.PreWait),
-			"__CALLER_HOLD":    seconds(c.Hold),
-		},
+		Variables: v,
 	})
 	if err != nil {
 		return "", fmt.Errorf("e2e: originate %s: %w", c.ID, err)
