@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -129,22 +130,16 @@ func ErrorClass(err error) string {
 	if err == nil {
 		return ""
 	}
-	for e := err; e != nil; {
-		if c, ok := e.(interface{ ErrorClass() string }); ok {
-			return c.ErrorClass()
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			break
-		}
-		e = u.Unwrap()
+	var c interface{ ErrorClass() string }
+	if errors.As(err, &c) {
+		return c.ErrorClass()
 	}
 	switch {
-	case isErr(err, ErrTimeout), isErr(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	case isErr(err, ErrUnavailable):
+	case errors.Is(err, ErrUnavailable):
 		return "unavailable"
-	case isErr(err, ErrInvalid):
+	case errors.Is(err, ErrInvalid):
 		return "invalid"
 	}
 	return "error"

@@ -10,8 +10,6 @@ import (
 	"time"
 )
 
-func isErr(err, target error) bool { return errors.Is(err, target) }
-
 // EngineConfig wires an Engine.
 type EngineConfig struct {
 	// Store is required.

@@ -798,13 +798,6 @@ dialogue: {min_digits: 8, max_digits: 8}
 		len(p.secrets), len(p.surfaces), bytesScanned, dbBytes, lines, wantRows, leaks)
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // rpAttempts sums the PIN attempts of calls.
 func rpAttempts(calls []rpCall) int {
 	n := 0

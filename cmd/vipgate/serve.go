@@ -20,12 +20,12 @@ import (
 
 // ariServer is one Asterisk server in the config file's ari_servers list.
 type ariServer struct {
-	Name         string `yaml:"name"`
-	URL          string `yaml:"url"`
-	User         string `yaml:"user"`
-	PasswordFile string `yaml:"password_file"`
-	PasswordEnv  string `yaml:"password_env"`
-	App          string `yaml:"app"`
+	Name         string
+	URL          string
+	User         string
+	PasswordFile string
+	PasswordEnv  string
+	App          string
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
