@@ -70,19 +70,20 @@ func interpret(v value) (gate.AuthAnswer, error) {
 	if v.kind != kindObject {
 		return gate.AuthAnswer{}, fmt.Errorf("answer is a JSON %s, want an object", v.kind)
 	}
-	known, err := pick(v, keyAskForPIN, keyReject, keyForward)
+	var buf [3]*member
+	known, err := pick(buf[:0], v, keyAskForPIN, keyReject, keyForward)
 	if err != nil {
 		return gate.AuthAnswer{}, err
 	}
-	var found []string
-	for _, m := range known {
-		found = append(found, m.key)
-	}
-	switch len(found) {
+	switch len(known) {
 	case 0:
 		return gate.AuthAnswer{}, errors.New("answer has none of askForPin, reject, forward")
 	case 1:
 	default:
+		found := make([]string, len(known))
+		for i, m := range known {
+			found[i] = m.key
+		}
 		return gate.AuthAnswer{}, fmt.Errorf("answer has conflicting keys %s", strings.Join(found, ", "))
 	}
 	m := known[0]
@@ -113,7 +114,8 @@ func askForPIN(v value) (gate.AuthAnswer, error) {
 	if v.kind != kindObject {
 		return gate.AuthAnswer{}, fmt.Errorf("askForPin is a JSON %s, want an object", v.kind)
 	}
-	ms, err := pick(v, keyExpectedPIN, keyOnCorrect, keyOnIncorrect, keyMaxRetries)
+	var buf [4]*member
+	ms, err := pick(buf[:0], v, keyExpectedPIN, keyOnCorrect, keyOnIncorrect, keyMaxRetries)
 	if err != nil {
 		return gate.AuthAnswer{}, fmt.Errorf("askForPin: %w", err)
 	}
@@ -147,11 +149,11 @@ func askForPIN(v value) (gate.AuthAnswer, error) {
 	return a, nil
 }
 
-// pick returns the members of object v whose keys are among keys (lower
-// case), in order. A key given twice is an error.
-func pick(v value, keys ...string) ([]member, error) {
-	var out []member
-	for _, m := range v.members {
+// pick appends to out the members of object v whose keys are among keys
+// (lower case), in order. A key given twice is an error.
+func pick(out []*member, v value, keys ...string) ([]*member, error) {
+	for i := range v.members {
+		m := &v.members[i]
 		for _, k := range keys {
 			if !strings.EqualFold(m.key, k) {
 				continue

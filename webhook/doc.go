@@ -18,8 +18,17 @@
 // request slots (default 32); a wait that reaches the deadline fails with
 // class "overload". Server certificates are always verified; a CAFile adds
 // PEM roots to the system pool for that gate. Redirects are not followed (a
-// 3xx answer is a "status" error). Connections are kept alive and reused;
-// bodies are always drained and closed.
+// 3xx answer is a "status" error).
+//
+// Requests go out over vipgate's own small HTTP/1.1 client transport
+// (transport.go): keep-alive connections per scheme, host and port, the
+// request written and the answer read on the calling goroutine, no
+// goroutines per connection. A connection is reused when its answer was
+// read to the end (answers up to 5*64 KiB are drained for that); a reused
+// connection the server closed while idle is dropped and the request sent
+// once more on a new one. No HTTP/2, no proxy, no compression. The
+// standard net/http/httptrace hooks GotConn, WroteRequest (after the
+// request left for the kernel) and GotFirstResponseByte fire.
 //
 // # Answers
 //

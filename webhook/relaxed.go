@@ -204,6 +204,9 @@ func (r *reader) object(depth int) (value, error) {
 		if err != nil {
 			return value{}, err
 		}
+		if v.members == nil {
+			v.members = make([]member, 0, 4) // answers have up to four keys
+		}
 		v.members = append(v.members, member{key: key, val: val})
 		if err := r.skip(); err != nil {
 			return value{}, err

@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,16 +58,58 @@ func (Secret) MarshalText() ([]byte, error) { return []byte("[secret]"), nil }
 // "POST") and url is the absolute request URL as sent:
 // scheme://host[:port]/path?query, without user info or fragment.
 func Sign(secret []byte, timestamp int64, method, url string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	var ts [20]byte
-	m.Write(strconv.AppendInt(ts[:0], timestamp, 10))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(method))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(url))
-	m.Write([]byte{'\n'})
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	st := &hmacState{h: hmac.New(sha256.New, secret)}
+	return st.sign(timestamp, method, url, body)
+}
+
+// hmacState is a keyed HMAC-SHA-256 with a scratch buffer.
+type hmacState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// sign returns the hex signature and leaves st ready for the next one.
+func (st *hmacState) sign(timestamp int64, method, url string, body []byte) string {
+	b := strconv.AppendInt(st.buf[:0], timestamp, 10)
+	b = append(b, '\n')
+	b = append(b, method...)
+	b = append(b, '\n')
+	b = append(b, url...)
+	b = append(b, '\n')
+	st.h.Write(b)
+	st.h.Write(body)
+	sum := st.h.Sum(b[:0])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum)
+	st.h.Reset()
+	clear(sum)
+	st.buf = sum[:0]
+	return string(out[:])
+}
+
+// signer signs with pooled HMAC states, so a request does not rebuild the
+// keyed state. The pool follows the key: a new key replaces it.
+type signer struct {
+	cur atomic.Pointer[keyedPool]
+}
+
+type keyedPool struct {
+	key  []byte // a copy of the key
+	pool sync.Pool
+}
+
+// sign is Sign with a pooled HMAC state for key.
+func (s *signer) sign(key []byte, timestamp int64, method, url string, body []byte) string {
+	kp := s.cur.Load()
+	if kp == nil || !hmac.Equal(kp.key, key) {
+		k := bytes.Clone(key)
+		kp = &keyedPool{key: k}
+		kp.pool.New = func() any { return &hmacState{h: hmac.New(sha256.New, k), buf: make([]byte, 0, 256)} }
+		s.cur.Store(kp)
+	}
+	st := kp.pool.Get().(*hmacState)
+	defer kp.pool.Put(st)
+	return st.sign(timestamp, method, url, body)
 }
 
 // Verify checks the signature of a request that a vipgate webhook receives.

@@ -10,10 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,10 +44,12 @@ type Observer interface {
 
 // Config wires an Authorizer. Every field is optional.
 type Config struct {
-	// Client sends the requests. Nil means a client on a shared transport
-	// tuned for keep-alive reuse, without proxy. Redirects are never
-	// followed, whatever the client says. A gate with a CAFile gets a clone
-	// of the client's *http.Transport with the extra roots.
+	// Client's Transport sends the requests; the rest of the client (its
+	// Timeout, redirect policy and cookie jar) is not used: requests go
+	// straight to the transport, so redirects are never followed and the
+	// gate's timeout applies. Nil means a shared transport tuned for
+	// keep-alive reuse, without proxy. A gate with a CAFile gets a clone of
+	// the client's *http.Transport with the extra roots.
 	Client *http.Client
 	// Logger receives breaker changes (Info), a missing-secret warning and
 	// per-request lines (Debug); nil discards.
@@ -103,21 +105,6 @@ func New(cfg Config) *Authorizer {
 	return a
 }
 
-// newTransport returns the shared transport: keep-alive reuse with enough
-// idle connections per host for the default concurrency, no proxy.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		DialContext:            (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    2 * DefaultMaxConcurrent,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    5 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
-}
-
 // CloseIdleConnections closes idle connections of every transport the
 // Authorizer uses.
 func (a *Authorizer) CloseIdleConnections() {
@@ -150,9 +137,17 @@ type gateState struct {
 	sem          chan struct{}
 	breaker      *breaker
 	cache        *cache // nil without CacheTTL
-	client       *http.Client
-	ownTransport *http.Transport // set with a CAFile
+	rt           http.RoundTripper
+	ownTransport idleCloserRoundTripper // set with a CAFile
+	headers      []header               // configured headers, keys canonical
+	signer       signer
 	warnUnsigned sync.Once
+}
+
+// header is one configured header with its canonical key.
+type header struct {
+	key, value string
+	host       bool // the Host header: sets the request's Host
 }
 
 // sameConfig reports whether two webhook configurations are equal, field
@@ -243,22 +238,29 @@ func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, *E
 		}
 		st.ownTransport, rt = t, t
 	}
-	st.client = &http.Client{
-		Transport:     rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	if a.cfg.Client != nil {
-		st.client.Jar = a.cfg.Client.Jar
+	st.rt = rt
+	for _, k := range slices.Sorted(maps.Keys(wc.Headers)) {
+		ck := http.CanonicalHeaderKey(k)
+		st.headers = append(st.headers, header{key: ck, value: wc.Headers[k], host: ck == "Host"})
 	}
 	return st, nil
 }
 
-// caTransport clones the base transport with the system roots plus the
-// certificates in file.
-func (a *Authorizer) caTransport(file string) (*http.Transport, error) {
-	base, ok := a.base.(*http.Transport)
-	if !ok {
-		return nil, errors.New("a CA file needs an *http.Transport in Config.Client")
+// caTransport returns a transport like the base one, with its own
+// connections, that trusts the system roots plus the certificates in file.
+func (a *Authorizer) caTransport(file string) (idleCloserRoundTripper, error) {
+	var (
+		own  *transport
+		std  *http.Transport
+		base *tls.Config
+	)
+	switch t := a.base.(type) {
+	case *transport:
+		own, base = t, t.tls
+	case *http.Transport:
+		std, base = t, t.TLSClientConfig
+	default:
+		return nil, errors.New("a CA file needs the default transport or an *http.Transport in Config.Client")
 	}
 	pem, err := os.ReadFile(file)
 	if err != nil {
@@ -271,13 +273,25 @@ func (a *Authorizer) caTransport(file string) (*http.Transport, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("CA file %s holds no PEM certificate", file)
 	}
-	t := base.Clone()
-	if t.TLSClientConfig == nil {
-		t.TLSClientConfig = &tls.Config{}
+	cfg := &tls.Config{}
+	if base != nil {
+		cfg = base.Clone()
 	}
-	t.TLSClientConfig.RootCAs = pool
-	t.TLSClientConfig.MinVersion = max(t.TLSClientConfig.MinVersion, tls.VersionTLS12)
-	return t, nil
+	cfg.RootCAs = pool
+	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
+	if own != nil {
+		return own.withRoots(cfg), nil
+	}
+	c := std.Clone()
+	c.TLSClientConfig = cfg
+	return c, nil
+}
+
+// idleCloserRoundTripper is a transport whose idle connections can be
+// closed.
+type idleCloserRoundTripper interface {
+	http.RoundTripper
+	CloseIdleConnections()
 }
 
 // secret returns the signing key of g, nil for unsigned requests.
@@ -408,37 +422,47 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 		}
 		body = []byte(expand(tmpl, req.Caller, req.Called, jsonEscape))
 	}
-	hreq, err := http.NewRequestWithContext(ctx, st.method, u.String(), bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, st.method, "", nil)
 	if err != nil {
 		return gate.AuthAnswer{}, errorf(ClassConfig, "build request", "cannot build the request")
 	}
-	if body == nil {
-		hreq.Body, hreq.GetBody, hreq.ContentLength = http.NoBody, nil, 0
-	} else {
-		hreq.Header.Set("Content-Type", "application/json")
+	hreq.URL, hreq.Host = u, u.Host
+	if body != nil {
+		hreq.Body = io.NopCloser(bytes.NewReader(body))
+		hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		hreq.ContentLength = int64(len(body))
 	}
-	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("User-Agent", "vipgate-webhook")
-	hreq.Header.Set("X-Vipgate-Gate", st.id)
+	// One backing array for every header value; keys are canonical.
+	vals := make([]string, 0, 8+len(st.headers))
+	set := func(k, v string) {
+		vals = append(vals, v)
+		hreq.Header[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	if body != nil {
+		set("Content-Type", "application/json")
+	}
+	set("Accept", "application/json")
+	set("User-Agent", "vipgate-webhook")
+	set("X-Vipgate-Gate", st.id)
 	if req.CallID != "" && checkNumber("call ID", req.CallID) == nil {
-		hreq.Header.Set("X-Vipgate-Call-ID", req.CallID)
+		set("X-Vipgate-Call-Id", req.CallID)
 	}
-	for k, v := range st.cfg.Headers {
-		v = expand(v, req.Caller, req.Called, plain)
-		if strings.EqualFold(k, "Host") {
+	for _, h := range st.headers {
+		v := expand(h.value, req.Caller, req.Called, plain)
+		if h.host {
 			hreq.Host = v
 			continue
 		}
-		hreq.Header.Set(k, v)
+		set(h.key, v)
 	}
 	if key != nil {
 		ts := a.now().Unix()
-		hreq.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-		hreq.Header.Set(HeaderSignature, Sign(key, ts, st.method, signedURL(u, hreq.Host), body))
+		set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+		set(HeaderSignature, st.signer.sign(key, ts, st.method, signedURL(u, hreq.Host), body))
 	}
 
 	t0 := time.Now()
-	resp, err := st.client.Do(hreq)
+	resp, err := st.rt.RoundTrip(hreq)
 	if err != nil {
 		e := a.transportError(ctx, err)
 		if a.debug(ctx) {
@@ -446,10 +470,9 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 		}
 		return gate.AuthAnswer{}, e
 	}
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
-	// Drain a little more so the connection can be reused, then close.
-	io.CopyN(io.Discard, resp.Body, 4*MaxBody)
-	resp.Body.Close()
+	buf := getBody()
+	defer putBody(buf)
+	data, rerr := readBody(buf, resp)
 	if a.debug(ctx) {
 		a.log.Debug("webhook answered", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
 	}
@@ -464,6 +487,50 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 		return gate.AuthAnswer{}, newError(ClassTooLarge, "read answer", errTooLarge)
 	}
 	return parseAnswer(data)
+}
+
+// bodies holds answer buffers; parseAnswer copies what it keeps.
+var bodies = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBody() *[]byte { return bodies.Get().(*[]byte) }
+
+// putBody clears a buffer, which may hold a PIN, and pools it unless it
+// grew past 4 KiB.
+func putBody(b *[]byte) {
+	if cap(*b) > 4<<10 {
+		return
+	}
+	clear((*b)[:cap(*b)])
+	*b = (*b)[:0]
+	bodies.Put(b)
+}
+
+// readBody reads at most MaxBody+1 bytes of resp's body into buf, drains
+// up to 4*MaxBody more so the connection can be reused, and closes the
+// body.
+func readBody(buf *[]byte, resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b := *buf
+	var err error
+	for len(b) <= MaxBody {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(cap(b), MaxBody+1-len(b)))
+		}
+		var n int
+		n, err = resp.Body.Read(b[len(b):min(cap(b), MaxBody+1)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	*buf = b
+	if err == io.EOF {
+		err = nil
+	}
+	if len(b) > MaxBody {
+		io.CopyN(io.Discard, resp.Body, 4*MaxBody)
+	}
+	return b, err
 }
 
 // debug reports whether Debug lines are logged, to skip building them.

@@ -1,0 +1,435 @@
+package webhook
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// transport is the webhook client's http.RoundTripper: HTTP/1.1 with
+// keep-alive connections per scheme, host and port, plain or TLS.
+//
+// It writes the request and reads the answer on the calling goroutine; a
+// connection has no goroutines of its own. net/http's Transport runs a
+// reader and a writer goroutine per connection and hands every request and
+// answer between them, which on a small machine costs more than the rest of
+// a webhook call together (see BENCHMARKS.md). What it leaves out, because
+// a webhook call does not need it: HTTP/2, proxies, compression, redirects
+// (the Authorizer never follows them), Expect: 100-continue, trailers.
+//
+// A connection is reused only when its answer was read to the end, the
+// server did not ask to close, and nothing followed the answer. A reused
+// connection that fails before a byte of the answer arrived (the server
+// closed it while idle) is dropped and the request sent once more on a new
+// connection; webhook requests are queries, so sending one twice is safe.
+type transport struct {
+	dialer         net.Dialer
+	tls            *tls.Config // nil: the system roots
+	maxIdlePerHost int
+	idleTimeout    time.Duration
+	maxHeaderBytes int64
+	now            func() time.Time
+
+	mu   sync.Mutex
+	idle map[string][]*pconn // by connection key, most recent last
+}
+
+// Transport defaults.
+const (
+	transportIdleTimeout    = 90 * time.Second
+	transportDialTimeout    = 5 * time.Second
+	transportMaxHeaderBytes = 64 << 10
+)
+
+func newTransport() *transport {
+	return &transport{
+		dialer:         net.Dialer{Timeout: transportDialTimeout, KeepAlive: 30 * time.Second},
+		maxIdlePerHost: 2 * DefaultMaxConcurrent,
+		idleTimeout:    transportIdleTimeout,
+		maxHeaderBytes: transportMaxHeaderBytes,
+		now:            time.Now,
+		idle:           make(map[string][]*pconn),
+	}
+}
+
+// withRoots returns a transport like t, with its own connections, that
+// verifies servers against roots.
+func (t *transport) withRoots(cfg *tls.Config) *transport {
+	c := newTransport()
+	c.dialer, c.maxIdlePerHost, c.idleTimeout, c.maxHeaderBytes, c.now = t.dialer, t.maxIdlePerHost, t.idleTimeout, t.maxHeaderBytes, t.now
+	c.tls = cfg
+	return c
+}
+
+// pconn is one connection. Reads go through it so that the header size
+// can be bounded and a reused connection can tell "closed before any
+// answer" from a broken answer.
+type pconn struct {
+	key       string
+	conn      net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	read      int64 // bytes read since the request was written
+	limit     int64 // reads fail beyond this many bytes; 0: no limit
+	idleSince time.Time
+	trace     *httptrace.ClientTrace // of the current request, while its header is read
+}
+
+var errHeaderTooLarge = errors.New("answer headers too large")
+
+func (pc *pconn) Read(p []byte) (int, error) {
+	if pc.limit > 0 {
+		if pc.read >= pc.limit {
+			return 0, errHeaderTooLarge
+		}
+		p = p[:min(int64(len(p)), pc.limit-pc.read)]
+	}
+	n, err := pc.conn.Read(p)
+	if pc.read == 0 && n > 0 && pc.trace != nil && pc.trace.GotFirstResponseByte != nil {
+		pc.trace.GotFirstResponseByte()
+	}
+	pc.read += int64(n)
+	return n, err
+}
+
+// connKey is scheme://host:port of u.
+func connKey(u *urlParts) string { return u.scheme + "://" + u.hostPort }
+
+type urlParts struct{ scheme, host, hostPort string }
+
+func splitURL(r *http.Request) (*urlParts, error) {
+	u := r.URL
+	if u == nil {
+		return nil, errors.New("request has no URL")
+	}
+	p := &urlParts{scheme: strings.ToLower(u.Scheme), host: u.Hostname()}
+	port := u.Port()
+	switch p.scheme {
+	case "http":
+		if port == "" {
+			port = "80"
+		}
+	case "https":
+		if port == "" {
+			port = "443"
+		}
+	default:
+		return nil, fmt.Errorf("unsupported URL scheme %q", u.Scheme)
+	}
+	if p.host == "" {
+		return nil, errors.New("URL has no host")
+	}
+	p.hostPort = net.JoinHostPort(p.host, port)
+	return p, nil
+}
+
+// RoundTrip sends r and returns the answer; its Body must be read to the
+// end and closed for the connection to be reused. The request's context
+// bounds dialing, writing and reading, the body included.
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	u, err := splitURL(r)
+	if err != nil {
+		closeBody(r)
+		return nil, err
+	}
+	ctx := r.Context()
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 && r.Body != nil {
+			if r.GetBody == nil {
+				return nil, errors.New("connection closed by the server; the request body cannot be sent again")
+			}
+			b, err := r.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r = r.Clone(ctx)
+			r.Body = b
+		}
+		pc, reused := t.idleConn(connKey(u))
+		if pc == nil {
+			if pc, err = t.dial(ctx, u); err != nil {
+				closeBody(r)
+				return nil, err
+			}
+		}
+		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.GotConn != nil {
+			trace.GotConn(httptrace.GotConnInfo{Conn: pc.conn, Reused: reused})
+		}
+		resp, err := t.exchange(ctx, pc, r)
+		if err == nil {
+			return resp, nil
+		}
+		pc.conn.Close()
+		if !reused || pc.read > 0 || ctx.Err() != nil || attempt > 0 {
+			return nil, err
+		}
+		// The server closed an idle connection: send again on a new one.
+	}
+}
+
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// exchange writes r on pc and reads the answer's header.
+func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request) (*http.Response, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		pc.conn.SetDeadline(dl)
+	} else {
+		pc.conn.SetDeadline(time.Time{})
+	}
+	// Cancellation interrupts blocked reads and writes.
+	stop := context.AfterFunc(ctx, func() { pc.conn.SetDeadline(time.Unix(1, 0)) })
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, err
+	}
+	pc.read, pc.limit = 0, 0
+	if err := writeRequest(pc.bw, r); err != nil {
+		return fail(err)
+	}
+	if err := pc.bw.Flush(); err != nil {
+		return fail(err)
+	}
+	// The standard hooks a caller may measure with (WroteRequest,
+	// GotFirstResponseByte; GotConn in RoundTrip).
+	pc.trace = httptrace.ContextClientTrace(ctx)
+	defer func() { pc.trace = nil }()
+	if pc.trace != nil && pc.trace.WroteRequest != nil {
+		pc.trace.WroteRequest(httptrace.WroteRequestInfo{})
+	}
+	pc.limit = t.maxHeaderBytes
+	var resp *http.Response
+	for {
+		var err error
+		resp, err = http.ReadResponse(pc.br, r)
+		if err != nil {
+			return fail(err)
+		}
+		// Skip informational answers (103 Early Hints and the like).
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		pc.limit = pc.read + t.maxHeaderBytes
+	}
+	pc.limit = 0
+	resp.Body = &body{rc: resp.Body, t: t, pc: pc, stop: stop, reuse: !resp.Close && !r.Close && resp.StatusCode != http.StatusSwitchingProtocols}
+	return resp, nil
+}
+
+// writeRequest writes r in HTTP/1.1 wire form: request line, Host, r's
+// headers, Content-Length and the body. Header names must be tokens and
+// no value may hold a line break or NUL, so nothing a template expands to
+// can add a header.
+func writeRequest(w *bufio.Writer, r *http.Request) (err error) {
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	if !validValue(host) || strings.ContainsAny(host, " /") || !validToken(r.Method) {
+		return errors.New("invalid request method or host")
+	}
+	w.WriteString(r.Method)
+	w.WriteByte(' ')
+	w.WriteString(r.URL.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	for k, vs := range r.Header {
+		if !validToken(k) {
+			return fmt.Errorf("invalid header name %q", k)
+		}
+		switch k {
+		case "Host", "Content-Length", "Connection", "Transfer-Encoding":
+			continue // written from the request's fields
+		}
+		for _, v := range vs {
+			if !validValue(v) {
+				return fmt.Errorf("header %s: value holds a line break or NUL", k)
+			}
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(v)
+			w.WriteString("\r\n")
+		}
+	}
+	if r.Close {
+		w.WriteString("Connection: close\r\n")
+	}
+	if r.Body != nil || r.ContentLength > 0 {
+		if r.Body == nil || r.ContentLength < 0 {
+			return errors.New("a request body needs its length")
+		}
+		w.WriteString("Content-Length: ")
+		w.WriteString(strconv.FormatInt(r.ContentLength, 10))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	if r.Body != nil {
+		n, err := io.Copy(w, io.LimitReader(r.Body, r.ContentLength+1))
+		if err != nil {
+			return err
+		}
+		if n != r.ContentLength {
+			return fmt.Errorf("request body of %d bytes, declared %d", n, r.ContentLength)
+		}
+	}
+	return nil
+}
+
+// validToken reports whether s is a non-empty RFC 9110 token.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validValue reports whether s can be sent as a header value.
+func validValue(s string) bool {
+	return !strings.ContainsAny(s, "\r\n\x00")
+}
+
+// body is an answer body; at its end the connection goes back to the pool.
+type body struct {
+	rc    io.ReadCloser
+	t     *transport
+	pc    *pconn
+	stop  func() bool
+	reuse bool
+	eof   bool
+	done  bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, errors.New("read on a closed answer body")
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *body) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	if b.rc == http.NoBody {
+		b.eof = true
+	}
+	// stop reports false when the context already fired: the deadline is
+	// poisoned and the connection is not reused.
+	stopped := b.stop()
+	if !b.eof || !b.reuse || !stopped || b.pc.br.Buffered() > 0 {
+		// An unread rest is not drained (net/http's body would read it
+		// all): the connection is closed instead.
+		b.pc.conn.Close()
+		return nil
+	}
+	b.rc.Close()
+	b.pc.conn.SetDeadline(time.Time{})
+	b.t.putIdle(b.pc)
+	return nil
+}
+
+// idleConn takes the most recently used idle connection for key, closing
+// those idle longer than the idle timeout.
+func (t *transport) idleConn(key string) (*pconn, bool) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	list := t.idle[key]
+	for len(list) > 0 {
+		pc := list[len(list)-1]
+		list[len(list)-1] = nil
+		list = list[:len(list)-1]
+		if now.Sub(pc.idleSince) < t.idleTimeout {
+			t.idle[key] = list
+			return pc, true
+		}
+		pc.conn.Close()
+	}
+	delete(t.idle, key)
+	return nil, false
+}
+
+func (t *transport) putIdle(pc *pconn) {
+	pc.idleSince = t.now()
+	t.mu.Lock()
+	list := t.idle[pc.key]
+	if len(list) >= t.maxIdlePerHost {
+		t.mu.Unlock()
+		pc.conn.Close()
+		return
+	}
+	t.idle[pc.key] = append(list, pc)
+	t.mu.Unlock()
+}
+
+// CloseIdleConnections closes every idle connection.
+func (t *transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = make(map[string][]*pconn)
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, pc := range list {
+			pc.conn.Close()
+		}
+	}
+}
+
+// dial opens a connection, with TLS for https.
+func (t *transport) dial(ctx context.Context, u *urlParts) (*pconn, error) {
+	conn, err := t.dialer.DialContext(ctx, "tcp", u.hostPort)
+	if err != nil {
+		return nil, err
+	}
+	if u.scheme == "https" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if t.tls != nil {
+			cfg = t.tls.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.host
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	pc := &pconn{key: connKey(u), conn: conn}
+	pc.br = bufio.NewReaderSize(pc, 4<<10)
+	pc.bw = bufio.NewWriterSize(conn, 4<<10)
+	return pc, nil
+}

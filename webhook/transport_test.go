@@ -1,0 +1,428 @@
+package webhook
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingServer is an httptest server that counts the connections it
+// accepted.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+// roundTrip sends one request through tr and reads the whole answer.
+func roundTrip(t *testing.T, tr http.RoundTripper, method, url, body string) (int, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func TestTransportReusesConnections(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("chunked") != "" {
+			w.Write([]byte(`{reject:`))
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+			w.Write([]byte(`true}`))
+			return
+		}
+		io.WriteString(w, `{reject:false}`)
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for i := range 20 {
+		url := srv.URL + "/x"
+		want := `{reject:false}`
+		if i%2 == 1 {
+			url, want = srv.URL+"/x?chunked=1", `{reject:true}`
+		}
+		code, body, err := roundTrip(t, tr, http.MethodGet, url, "")
+		if err != nil || code != 200 || body != want {
+			t.Fatalf("request %d: %d %q %v", i, code, body, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 20 sequential requests, want 1", n)
+	}
+}
+
+func TestTransportHTTPSReusesConnections(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{forward:"200"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	tr := newTransport().withRoots(srv.Client().Transport.(*http.Transport).TLSClientConfig)
+	defer tr.CloseIdleConnections()
+	for i := range 5 {
+		if code, body, err := roundTrip(t, tr, http.MethodGet, srv.URL, ""); err != nil || code != 200 || body != `{forward:"200"}` {
+			t.Fatalf("request %d: %d %q %v", i, code, body, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d TLS connections for 5 sequential requests, want 1", n)
+	}
+}
+
+// scriptedServer accepts connections and runs serve on each; serve gets
+// the connection's index and a reader positioned at the first request.
+func scriptedServer(t *testing.T, serve func(i int, c net.Conn, br *bufio.Reader)) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			i := int(conns.Add(1)) - 1
+			wg.Go(func() {
+				defer c.Close()
+				serve(i, c, bufio.NewReader(c))
+			})
+		}
+	})
+	return "http://" + ln.Addr().String(), &conns
+}
+
+// readRequest reads one request and its body.
+func readRequest(t *testing.T, br *bufio.Reader) (*http.Request, string) {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, ""
+	}
+	b, _ := io.ReadAll(req.Body)
+	return req, string(b)
+}
+
+func TestTransportRetriesAConnectionClosedWhileIdle(t *testing.T) {
+	var bodies []string
+	var mu sync.Mutex
+	// Every connection answers one request with keep-alive, then closes
+	// silently, as a server does when its idle timeout strikes.
+	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		req, body := readRequest(t, br)
+		if req == nil {
+			return
+		}
+		mu.Lock()
+		bodies = append(bodies, req.Method+" "+body)
+		mu.Unlock()
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	const post = `{"caller":"+4917612345678"}`
+	reqs := []struct{ method, body string }{{http.MethodGet, ""}, {http.MethodPost, post}, {http.MethodPost, post}}
+	for i, r := range reqs {
+		time.Sleep(20 * time.Millisecond) // let the server's close arrive
+		if code, _, err := roundTrip(t, tr, r.method, url, r.body); err != nil || code != 200 {
+			t.Fatalf("request %d (%s): %d %v", i, r.method, code, err)
+		}
+	}
+	// The first request dials; each later one finds the idle connection
+	// closed, drops it and dials again.
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"GET ", "POST " + post, "POST " + post}
+	if strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("server saw %q, want %q (each request once, POST bodies sent again in full)", bodies, want)
+	}
+}
+
+func TestTransportDoesNotRetryAfterAPartialAnswer(t *testing.T) {
+	var requests atomic.Int64
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		for n := 0; ; n++ {
+			if req, _ := readRequest(t, br); req == nil {
+				return
+			}
+			requests.Add(1)
+			if n == 0 {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le") // then close
+			return
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err == nil {
+		t.Fatal("a truncated answer was accepted")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("server saw %d requests, want 2: an answer that had begun must not be asked again", n)
+	}
+}
+
+func TestTransportConnectionNotReused(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer string
+		read   bool // read the body to the end
+	}{
+		{"Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 14\r\n\r\n{reject:false}", true},
+		{"bytes after the answer", "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}JUNK", true},
+		{"body not read", "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}", false},
+		{"HTTP/1.0 answer", "HTTP/1.0 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}", true},
+		{"body ends with the connection", "HTTP/1.1 200 OK\r\n\r\n{reject:false}", true}, // the server closes
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+				for {
+					if req, _ := readRequest(t, br); req == nil {
+						return
+					}
+					io.WriteString(c, tt.answer)
+					if !strings.Contains(tt.answer, "Content-Length") {
+						return
+					}
+				}
+			})
+			tr := newTransport()
+			defer tr.CloseIdleConnections()
+			for range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.read {
+					io.ReadAll(resp.Body)
+				}
+				resp.Body.Close()
+			}
+			if n := conns.Load(); n != 2 {
+				t.Errorf("%d connections for 2 requests, want 2 (the first must not be reused)", n)
+			}
+		})
+	}
+}
+
+func TestTransportSkipsInformationalAnswers(t *testing.T) {
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{reject:true}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	code, body, err := roundTrip(t, tr, http.MethodGet, url, "")
+	if err != nil || code != 200 || body != "{reject:true}" {
+		t.Fatalf("got %d %q %v, want 200 {reject:true}", code, body, err)
+	}
+}
+
+func TestTransportBoundsAnswerHeaders(t *testing.T) {
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 200 { // 200 KB of headers
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+		io.WriteString(c, "Content-Length: 2\r\n\r\n{}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	_, _, err := roundTrip(t, tr, http.MethodGet, url, "")
+	if !errors.Is(err, errHeaderTooLarge) {
+		t.Fatalf("err = %v, want %v", err, errHeaderTooLarge)
+	}
+}
+
+func TestTransportCancel(t *testing.T) {
+	release := make(chan struct{})
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		<-release // never answers before the cancel
+	})
+	defer close(release)
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := tr.RoundTrip(req)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("RoundTrip returned %v after the cancel", d)
+	}
+
+	// A deadline in the middle of the body ends the read too.
+	url2, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{rej")
+		<-release
+	})
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	req2, _ := http.NewRequestWithContext(ctx2, http.MethodGet, url2, nil)
+	resp, err := tr.RoundTrip(req2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("body read err = %v, want a timeout", err)
+	}
+}
+
+func TestTransportIdleTimeout(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	var now atomic.Int64
+	now.Store(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC).UnixNano())
+	tr.now = func() time.Time { return time.Unix(0, now.Load()) }
+	steps := []struct {
+		after time.Duration
+		conns int64
+	}{
+		{0, 1},
+		{transportIdleTimeout - time.Second, 1},
+		{transportIdleTimeout + time.Second, 2},
+	}
+	for _, st := range steps {
+		now.Add(int64(st.after))
+		if _, _, err := roundTrip(t, tr, http.MethodGet, srv.URL, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := conns.Load(); n != st.conns {
+			t.Errorf("after %v idle: %d connections, want %d", st.after, n, st.conns)
+		}
+	}
+}
+
+func TestTransportRefusesOtherSchemes(t *testing.T) {
+	tr := newTransport()
+	req, _ := http.NewRequest(http.MethodGet, "ftp://example.com/x", nil)
+	if _, err := tr.RoundTrip(req); err == nil {
+		t.Fatal("ftp URL accepted")
+	}
+}
+
+func TestTransportTraceHooks(t *testing.T) {
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(10 * time.Millisecond)
+		io.WriteString(w, "{}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for i, wantReused := range []bool{false, true} {
+		var got []string
+		var wrote, first time.Time
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			GotConn:              func(ci httptrace.GotConnInfo) { got = append(got, fmt.Sprintf("conn reused=%v", ci.Reused)) },
+			WroteRequest:         func(httptrace.WroteRequestInfo) { got = append(got, "wrote"); wrote = time.Now() },
+			GotFirstResponseByte: func() { got = append(got, "first byte"); first = time.Now() },
+		})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := []string{fmt.Sprintf("conn reused=%v", wantReused), "wrote", "first byte"}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("request %d: hooks %q, want %q", i, got, want)
+		}
+		if d := first.Sub(wrote); d < 10*time.Millisecond {
+			t.Errorf("request %d: wire time %v, shorter than the server's 10ms", i, d)
+		}
+	}
+}
+
+func TestTransportRefusesHeaderInjection(t *testing.T) {
+	var seen atomic.Int64
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) { seen.Add(1) })
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for _, h := range []struct{ k, v string }{
+		{"X-Token", "abc\r\nX-Evil: 1"},
+		{"X-Token", "abc\nX-Evil: 1"},
+		{"X-Token", "abc\x00"},
+		{"X Token", "abc"},
+		{"X-Token:", "abc"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header[h.k] = []string{h.v}
+		if _, err := tr.RoundTrip(req); err == nil {
+			t.Errorf("header %q: %q sent", h.k, h.v)
+		} else if strings.Contains(err.Error(), "abc") {
+			t.Errorf("error %q quotes the header value", err)
+		}
+	}
+	if n := seen.Load(); n != 0 {
+		t.Errorf("the server received %d requests", n)
+	}
+}
