@@ -81,6 +81,11 @@ func newTimedServer(tb testing.TB, delay time.Duration, answer string) *timedSer
 //
 // VIPGATE_BENCH_RATE (requests/s, default 1000), VIPGATE_BENCH_SECONDS
 // (default 5) and VIPGATE_BENCH_DELAY (default 5ms) adjust the run.
+// VIPGATE_BENCH_WEBHOOK_CPUS (a taskset CPU list) runs the webhook on those
+// CPUs only; start the test itself on the others to keep the two apart:
+//
+//	go test -c -o /tmp/webhook.test ./webhook/
+//	VIPGATE_BENCH_WEBHOOK=1 VIPGATE_BENCH_WEBHOOK_CPUS=1 taskset -c 0 /tmp/webhook.test -test.run TestLoadPaced -test.v
 func TestLoadPaced(t *testing.T) {
 	if os.Getenv("VIPGATE_BENCH_WEBHOOK") == "" {
 		t.Skip("load test; set VIPGATE_BENCH_WEBHOOK=1 to run it")
@@ -310,6 +315,14 @@ const childServerEnv = "VIPGATE_BENCH_WEBHOOK_CHILD"
 // closes).
 func startChildServer(t *testing.T, delay time.Duration) childServer {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadWebhookServer$")
+	if cpus := os.Getenv("VIPGATE_BENCH_WEBHOOK_CPUS"); cpus != "" {
+		// The webhook on CPUs of its own, as on another machine.
+		taskset, err := exec.LookPath("taskset")
+		if err != nil {
+			t.Fatalf("VIPGATE_BENCH_WEBHOOK_CPUS needs taskset: %v", err)
+		}
+		cmd = exec.Command(taskset, "-c", cpus, os.Args[0], "-test.run=^TestLoadWebhookServer$")
+	}
 	cmd.Env = append(os.Environ(), childServerEnv+"=1", "VIPGATE_BENCH_DELAY="+delay.String())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
