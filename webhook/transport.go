@@ -143,6 +143,11 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := r.Context()
+	if ctx.Err() != nil {
+		// Not a byte for a call that is already over.
+		closeBody(r)
+		return nil, context.Cause(ctx)
+	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 && r.Body != nil {
 			if r.GetBody == nil {
@@ -198,6 +203,10 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request) (*
 			return nil, context.Cause(ctx)
 		}
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		closeBody(r)
+		return fail(context.Cause(ctx))
 	}
 	pc.read, pc.limit = 0, 0
 	if err := writeRequest(pc.bw, r); err != nil {

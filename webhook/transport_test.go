@@ -426,3 +426,61 @@ func TestTransportRefusesHeaderInjection(t *testing.T) {
 		t.Errorf("the server received %d requests", n)
 	}
 }
+
+// headerLines reads one request's header lines, raw, without the request
+// line; nil when the connection ends first.
+func headerLines(br *bufio.Reader) []string {
+	if _, err := br.ReadString('\n'); err != nil {
+		return nil
+	}
+	var lines []string
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return nil
+		}
+		if l == "\r\n" {
+			return lines
+		}
+		lines = append(lines, strings.TrimRight(l, "\r\n"))
+	}
+}
+
+// pooledConn sends one request through tr to url so that its connection
+// is pooled.
+func pooledConn(t *testing.T, tr *transport, url string) {
+	t.Helper()
+	if code, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil || code != 200 {
+		t.Fatalf("first request: %d %v", code, err)
+	}
+	if len(tr.idle) != 1 {
+		t.Fatalf("%d idle connection lists after the first request, want 1", len(tr.idle))
+	}
+}
+
+func TestTransportSendsNothingOnADoneContext(t *testing.T) {
+	served := make(chan int, 1) // requests on the connection, at its end
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		n := 0
+		defer func() { served <- n }()
+		for {
+			if req, _ := readRequest(t, br); req == nil {
+				return
+			}
+			n++
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+		}
+	})
+	tr := newTransport()
+	pooledConn(t, tr, url)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if _, err := tr.RoundTrip(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	tr.CloseIdleConnections()
+	if n := <-served; n != 1 {
+		t.Errorf("server saw %d requests, want 1: a canceled request was sent", n)
+	}
+}
