@@ -142,6 +142,11 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		closeBody(r)
 		return nil, err
 	}
+	target, err := checkRequest(r)
+	if err != nil {
+		closeBody(r)
+		return nil, err
+	}
 	ctx := r.Context()
 	if ctx.Err() != nil {
 		// Not a byte for a call that is already over.
@@ -170,7 +175,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.GotConn != nil {
 			trace.GotConn(httptrace.GotConnInfo{Conn: pc.conn, Reused: reused})
 		}
-		resp, err := t.exchange(ctx, pc, r)
+		resp, err := t.exchange(ctx, pc, r, target)
 		if err == nil {
 			return resp, nil
 		}
@@ -188,8 +193,9 @@ func closeBody(r *http.Request) {
 	}
 }
 
-// exchange writes r on pc and reads the answer's header.
-func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request) (*http.Response, error) {
+// exchange writes r, with its request target, on pc and reads the
+// answer's header.
+func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request, target string) (*http.Response, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		pc.conn.SetDeadline(dl)
 	} else {
@@ -209,7 +215,7 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request) (*
 		return fail(context.Cause(ctx))
 	}
 	pc.read, pc.limit = 0, 0
-	if err := writeRequest(pc.bw, r); err != nil {
+	if err := writeRequest(pc.bw, r, target); err != nil {
 		return fail(err)
 	}
 	if err := pc.bw.Flush(); err != nil {
@@ -241,39 +247,68 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request) (*
 	return resp, nil
 }
 
-// writeRequest writes r in HTTP/1.1 wire form: request line, Host, r's
-// headers, Content-Length and the body. Header names must be tokens and
-// no value may hold a line break or NUL, so nothing a template expands to
-// can add a header.
-func writeRequest(w *bufio.Writer, r *http.Request) (err error) {
-	if r.Body != nil {
-		defer r.Body.Close()
+// checkRequest refuses, before a connection is taken, a request that
+// cannot be written safely, and returns its request target. Header names
+// must be tokens and no value may hold a line break or NUL, so nothing a
+// template expands to can add a header; the target holds no space or
+// control byte, so it cannot end the request line early.
+func checkRequest(r *http.Request) (target string, err error) {
+	if !validToken(r.Method) {
+		return "", errors.New("invalid request method")
 	}
-	host := r.Host
-	if host == "" {
-		host = r.URL.Host
+	if host := requestHost(r); !validValue(host) || strings.ContainsAny(host, " /") {
+		return "", errors.New("invalid request host")
 	}
-	if !validValue(host) || strings.ContainsAny(host, " /") || !validToken(r.Method) {
-		return errors.New("invalid request method or host")
+	target = r.URL.RequestURI()
+	for i := 0; i < len(target); i++ {
+		if c := target[i]; c <= ' ' || c == 0x7f {
+			return "", errors.New("request URL holds a space or control byte")
+		}
 	}
-	w.WriteString(r.Method)
-	w.WriteByte(' ')
-	w.WriteString(r.URL.RequestURI())
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(host)
-	w.WriteString("\r\n")
 	for k, vs := range r.Header {
 		if !validToken(k) {
-			return fmt.Errorf("invalid header name %q", k)
-		}
-		switch k {
-		case "Host", "Content-Length", "Connection", "Transfer-Encoding":
-			continue // written from the request's fields
+			return "", fmt.Errorf("invalid header name %q", k)
 		}
 		for _, v := range vs {
 			if !validValue(v) {
-				return fmt.Errorf("header %s: value holds a line break or NUL", k)
+				return "", fmt.Errorf("header %s: value holds a line break or NUL", k)
 			}
+		}
+	}
+	if (r.Body != nil || r.ContentLength > 0) && (r.Body == nil || r.ContentLength < 0) {
+		return "", errors.New("a request body needs its length")
+	}
+	return target, nil
+}
+
+// requestHost is the Host header of r.
+func requestHost(r *http.Request) string {
+	if r.Host != "" {
+		return r.Host
+	}
+	return r.URL.Host
+}
+
+// writeRequest writes r, which passed checkRequest, in HTTP/1.1 wire form:
+// request line, Host, r's headers, Content-Length and the body. Framing
+// headers in r.Header, in any spelling, are left out: they come from r's
+// fields.
+func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
+	if r.Body != nil {
+		defer r.Body.Close()
+	}
+	w.WriteString(r.Method)
+	w.WriteByte(' ')
+	w.WriteString(target)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(requestHost(r))
+	w.WriteString("\r\n")
+	for k, vs := range r.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "Content-Length", "Connection", "Transfer-Encoding":
+			continue
+		}
+		for _, v := range vs {
 			w.WriteString(k)
 			w.WriteString(": ")
 			w.WriteString(v)
@@ -283,10 +318,7 @@ func writeRequest(w *bufio.Writer, r *http.Request) (err error) {
 	if r.Close {
 		w.WriteString("Connection: close\r\n")
 	}
-	if r.Body != nil || r.ContentLength > 0 {
-		if r.Body == nil || r.ContentLength < 0 {
-			return errors.New("a request body needs its length")
-		}
+	if r.Body != nil {
 		w.WriteString("Content-Length: ")
 		w.WriteString(strconv.FormatInt(r.ContentLength, 10))
 		w.WriteString("\r\n")

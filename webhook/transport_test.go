@@ -484,3 +484,69 @@ func TestTransportSendsNothingOnADoneContext(t *testing.T) {
 		t.Errorf("server saw %d requests, want 1: a canceled request was sent", n)
 	}
 }
+
+func TestTransportRefusedRequestKeepsThePooledConnection(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	pooledConn(t, tr, srv.URL)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header["X-Token"] = []string{"abc\r\nX-Evil: 1"}
+	if _, err := tr.RoundTrip(req); err == nil {
+		t.Fatal("a header value with a line break was sent")
+	}
+	pooledConn(t, tr, srv.URL)
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: a refused request must neither drop the pooled connection nor dial", n)
+	}
+}
+
+func TestTransportRefusesControlBytesInTheTarget(t *testing.T) {
+	var seen atomic.Int64
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) { seen.Add(1) })
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for _, q := range []string{"a=1 HTTP/1.1\r\nX-Evil: 1\r\n", "a=1\nX-Evil: 1", "a=b c", "a=\x00"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+		req.URL.RawQuery = q
+		if _, err := tr.RoundTrip(req); err == nil {
+			t.Errorf("query %q sent", q)
+		} else if strings.Contains(err.Error(), "a=") {
+			t.Errorf("error %q quotes the query", err)
+		}
+	}
+	if n := seen.Load(); n != 0 {
+		t.Errorf("the server received %d requests", n)
+	}
+}
+
+func TestTransportFramingHeadersOnlyFromTheRequest(t *testing.T) {
+	lines := make(chan []string, 1)
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		lines <- headerLines(br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("{}"))
+	// Keys set on the map directly need not be canonical.
+	req.Header["transfer-encoding"] = []string{"chunked"}
+	req.Header["content-length"] = []string{"99"}
+	req.Header["host"] = []string{"evil.example"}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var framing []string
+	for _, l := range <-lines {
+		k, _, _ := strings.Cut(l, ":")
+		switch strings.ToLower(k) {
+		case "transfer-encoding", "content-length", "host":
+			framing = append(framing, l)
+		}
+	}
+	if want := []string{"Host: " + strings.TrimPrefix(url, "http://"), "Content-Length: 2"}; strings.Join(framing, "|") != strings.Join(want, "|") {
+		t.Errorf("framing headers %q, want %q", framing, want)
+	}
+}
