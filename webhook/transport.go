@@ -228,6 +228,8 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request, ta
 	if pc.trace != nil && pc.trace.WroteRequest != nil {
 		pc.trace.WroteRequest(httptrace.WroteRequestInfo{})
 	}
+	// One bound for the headers of the answer and of any informational
+	// answers before it, so that endless 1xx answers end too.
 	pc.limit = t.maxHeaderBytes
 	var resp *http.Response
 	for {
@@ -240,7 +242,6 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request, ta
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
-		pc.limit = pc.read + t.maxHeaderBytes
 	}
 	pc.limit = 0
 	resp.Body = &body{rc: resp.Body, t: t, pc: pc, stop: stop, reuse: !resp.Close && !r.Close && resp.StatusCode != http.StatusSwitchingProtocols}

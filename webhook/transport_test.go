@@ -550,3 +550,22 @@ func TestTransportFramingHeadersOnlyFromTheRequest(t *testing.T) {
 		t.Errorf("framing headers %q, want %q", framing, want)
 	}
 }
+
+func TestTransportBoundsInformationalAnswers(t *testing.T) {
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		for { // 1xx answers without end
+			if _, err := io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"); err != nil {
+				return
+			}
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if _, err := tr.RoundTrip(req); !errors.Is(err, errHeaderTooLarge) {
+		t.Fatalf("err = %v, want %v: the headers of all answers to a request share one bound", err, errHeaderTooLarge)
+	}
+}
