@@ -180,11 +180,18 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		pc.conn.Close()
-		if !reused || pc.read > 0 || ctx.Err() != nil || attempt > 0 {
+		if !reused || pc.read > 0 || ctx.Err() != nil || isTimeout(err) || attempt > 0 {
 			return nil, err
 		}
 		// The server closed an idle connection: send again on a new one.
 	}
+}
+
+// isTimeout reports whether err is a timeout: the connection's deadline,
+// which is the context's, can strike before the context reports it.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func closeBody(r *http.Request) {

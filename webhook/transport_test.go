@@ -569,3 +569,58 @@ func TestTransportBoundsInformationalAnswers(t *testing.T) {
 		t.Fatalf("err = %v, want %v: the headers of all answers to a request share one bound", err, errHeaderTooLarge)
 	}
 }
+
+// lateContext has a deadline but reports it only later, as a context
+// whose timer has not run yet when the connection's deadline strikes.
+type lateContext struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c lateContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func TestTransportDoesNotRetryATimeout(t *testing.T) {
+	// The second connection answers its first request only.
+	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		for n := 0; ; n++ {
+			if req, _ := readRequest(t, br); req == nil {
+				return
+			}
+			if i == 1 && n == 1 {
+				io.Copy(io.Discard, br) // until the client closes
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	// Two pooled connections: the second request is sent while the first
+	// answer is still open.
+	var open []io.Closer
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		open = append(open, resp.Body)
+	}
+	for _, b := range open {
+		b.Close()
+	}
+	// The request goes to the second connection, pooled last.
+	ctx := lateContext{context.Background(), time.Now().Add(50 * time.Millisecond)}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	_, err := tr.RoundTrip(req)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	// The other pooled connection is still there.
+	pooledConn(t, tr, url)
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2: a timeout must not be retried on the other pooled connection", n)
+	}
+}
