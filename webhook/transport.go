@@ -154,7 +154,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, context.Cause(ctx)
 	}
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 && r.Body != nil {
+		if attempt > 0 && hasBody(r) {
 			if r.GetBody == nil {
 				return nil, errors.New("connection closed by the server; the request body cannot be sent again")
 			}
@@ -283,11 +283,14 @@ func checkRequest(r *http.Request) (target string, err error) {
 			}
 		}
 	}
-	if (r.Body != nil || r.ContentLength > 0) && (r.Body == nil || r.ContentLength < 0) {
+	if (hasBody(r) || r.ContentLength > 0) && (!hasBody(r) || r.ContentLength < 0) {
 		return "", errors.New("a request body needs its length")
 	}
 	return target, nil
 }
+
+// hasBody reports whether r has a body to send; http.NoBody is none.
+func hasBody(r *http.Request) bool { return r.Body != nil && r.Body != http.NoBody }
 
 // requestHost is the Host header of r.
 func requestHost(r *http.Request) string {
@@ -300,7 +303,8 @@ func requestHost(r *http.Request) string {
 // writeRequest writes r, which passed checkRequest, in HTTP/1.1 wire form:
 // request line, Host, r's headers, Content-Length and the body. Framing
 // headers in r.Header, in any spelling, are left out: they come from r's
-// fields.
+// fields. A POST, PUT or PATCH without a body says Content-Length: 0, as
+// some servers refuse one without a length.
 func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
 	if r.Body != nil {
 		defer r.Body.Close()
@@ -326,13 +330,16 @@ func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
 	if r.Close {
 		w.WriteString("Connection: close\r\n")
 	}
-	if r.Body != nil {
+	switch {
+	case hasBody(r):
 		w.WriteString("Content-Length: ")
 		w.WriteString(strconv.FormatInt(r.ContentLength, 10))
 		w.WriteString("\r\n")
+	case r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch:
+		w.WriteString("Content-Length: 0\r\n")
 	}
 	w.WriteString("\r\n")
-	if r.Body != nil {
+	if hasBody(r) {
 		n, err := io.Copy(w, io.LimitReader(r.Body, r.ContentLength+1))
 		if err != nil {
 			return err

@@ -624,3 +624,46 @@ func TestTransportDoesNotRetryATimeout(t *testing.T) {
 		t.Errorf("%d connections, want 2: a timeout must not be retried on the other pooled connection", n)
 	}
 }
+
+func TestTransportEmptyBodies(t *testing.T) {
+	// Every connection answers one request with keep-alive, then closes
+	// silently; it reports the request's Content-Length lines.
+	lengths := make(chan string, 4)
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		var cl []string
+		for _, l := range headerLines(br) {
+			if strings.HasPrefix(l, "Content-Length:") {
+				cl = append(cl, l)
+			}
+		}
+		lengths <- strings.Join(cl, ",")
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for i, tt := range []struct {
+		method string
+		body   io.ReadCloser
+		want   string
+	}{
+		{http.MethodGet, nil, ""},
+		// http.NoBody is no body: nothing to send again on a new
+		// connection.
+		{http.MethodGet, http.NoBody, ""},
+		// A POST states that it has no body, as net/http's does.
+		{http.MethodPost, nil, "Content-Length: 0"},
+		{http.MethodPost, http.NoBody, "Content-Length: 0"},
+	} {
+		req, _ := http.NewRequest(tt.method, url, nil)
+		req.Body = tt.body
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := <-lengths; got != tt.want {
+			t.Errorf("request %d, %s: sent %q, want %q", i, tt.method, got, tt.want)
+		}
+	}
+}
