@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,8 +41,9 @@ type transport struct {
 	maxHeaderBytes int64
 	now            func() time.Time
 
-	mu   sync.Mutex
-	idle map[string][]*pconn // by connection key, most recent last
+	mu      sync.Mutex
+	idle    map[string][]*pconn // by connection key, most recent last
+	sweeper *time.Timer         // closes expired idle connections; nil: none pooled
 }
 
 // Transport defaults.
@@ -446,7 +448,42 @@ func (t *transport) putIdle(pc *pconn) {
 		return
 	}
 	t.idle[pc.key] = append(list, pc)
+	if t.sweeper == nil {
+		t.sweeper = time.AfterFunc(t.idleTimeout, t.sweep)
+	}
 	t.mu.Unlock()
+}
+
+// sweep closes the connections idle longer than the idle timeout, also of
+// hosts no request goes to any more, which would otherwise stay open (the
+// server's end long closed) for good. It runs again while any are left.
+func (t *transport) sweep() {
+	now := t.now()
+	var expired []*pconn
+	t.mu.Lock()
+	next := t.idleTimeout
+	for key, list := range t.idle {
+		n := 0 // the oldest come first
+		for n < len(list) && now.Sub(list[n].idleSince) >= t.idleTimeout {
+			n++
+		}
+		expired = append(expired, list[:n]...)
+		if list = slices.Delete(list, 0, n); len(list) == 0 {
+			delete(t.idle, key)
+			continue
+		}
+		t.idle[key] = list
+		next = min(next, t.idleTimeout-now.Sub(list[0].idleSince))
+	}
+	if len(t.idle) == 0 {
+		t.sweeper = nil
+	} else if t.sweeper != nil {
+		t.sweeper.Reset(next)
+	}
+	t.mu.Unlock()
+	for _, pc := range expired {
+		pc.conn.Close()
+	}
 }
 
 // CloseIdleConnections closes every idle connection.
@@ -454,6 +491,10 @@ func (t *transport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
 	t.idle = make(map[string][]*pconn)
+	if t.sweeper != nil {
+		t.sweeper.Stop()
+		t.sweeper = nil
+	}
 	t.mu.Unlock()
 	for _, list := range idle {
 		for _, pc := range list {

@@ -667,3 +667,28 @@ func TestTransportEmptyBodies(t *testing.T) {
 		}
 	}
 }
+
+func TestTransportClosesIdleConnectionsWithoutTraffic(t *testing.T) {
+	closed := make(chan struct{})
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+		io.Copy(io.Discard, br) // until the client closes
+		close(closed)
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	tr.idleTimeout = 20 * time.Millisecond
+	pooledConn(t, tr, url)
+	// No further request comes for this host.
+	select {
+	case <-closed:
+	case <-time.After(time.Second):
+		t.Fatal("an idle connection outlived the idle timeout by a second")
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.idle) != 0 {
+		t.Errorf("%d idle connection lists left, want 0", len(tr.idle))
+	}
+}
