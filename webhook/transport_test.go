@@ -453,6 +453,8 @@ func pooledConn(t *testing.T, tr *transport, url string) {
 	if code, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil || code != 200 {
 		t.Fatalf("first request: %d %v", code, err)
 	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
 	if len(tr.idle) != 1 {
 		t.Fatalf("%d idle connection lists after the first request, want 1", len(tr.idle))
 	}
@@ -679,7 +681,9 @@ func TestTransportClosesIdleConnectionsWithoutTraffic(t *testing.T) {
 	tr := newTransport()
 	defer tr.CloseIdleConnections()
 	tr.idleTimeout = 20 * time.Millisecond
-	pooledConn(t, tr, url)
+	if code, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil || code != 200 {
+		t.Fatalf("%d %v", code, err)
+	}
 	// No further request comes for this host.
 	select {
 	case <-closed:
