@@ -167,7 +167,13 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			r = r.Clone(ctx)
 			r.Body = b
 		}
-		pc, reused := t.idleConn(connKey(u))
+		// A retry dials: a server that closed one idle connection has
+		// likely closed the others too.
+		var pc *pconn
+		reused := false
+		if attempt == 0 {
+			pc, reused = t.idleConn(connKey(u))
+		}
 		if pc == nil {
 			if pc, err = t.dial(ctx, u); err != nil {
 				closeBody(r)

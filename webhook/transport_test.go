@@ -696,3 +696,36 @@ func TestTransportClosesIdleConnectionsWithoutTraffic(t *testing.T) {
 		t.Errorf("%d idle connection lists left, want 0", len(tr.idle))
 	}
 }
+
+func TestTransportRetriesOnANewConnection(t *testing.T) {
+	// Every connection answers one request with keep-alive, then closes
+	// silently: after a lull, all pooled connections are closed.
+	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		if req, _ := readRequest(t, br); req != nil {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	// Three pooled connections: each request is sent while the answers
+	// before it are still open.
+	var open []io.Closer
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		open = append(open, resp.Body)
+	}
+	for _, b := range open {
+		b.Close()
+	}
+	if code, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil || code != 200 {
+		t.Fatalf("request after the server closed its idle connections: %d %v", code, err)
+	}
+	if n := conns.Load(); n != 4 {
+		t.Errorf("%d connections, want 4 (the retry dials)", n)
+	}
+}
