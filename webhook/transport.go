@@ -379,28 +379,39 @@ func validValue(s string) bool {
 }
 
 // body is an answer body; at its end the connection goes back to the pool.
+// Close may come from another goroutine while a Read blocks: it closes the
+// connection, which ends the Read.
 type body struct {
 	rc    io.ReadCloser
 	t     *transport
 	pc    *pconn
 	stop  func() bool
 	reuse bool
-	eof   bool
-	done  bool
+
+	mu   sync.Mutex // guards eof and done, not held while reading
+	eof  bool
+	done bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if b.done {
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
+	if done {
 		return 0, errors.New("read on a closed answer body")
 	}
 	n, err := b.rc.Read(p)
 	if err == io.EOF {
+		b.mu.Lock()
 		b.eof = true
+		b.mu.Unlock()
 	}
 	return n, err
 }
 
 func (b *body) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.done {
 		return nil
 	}

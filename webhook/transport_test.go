@@ -729,3 +729,42 @@ func TestTransportRetriesOnANewConnection(t *testing.T) {
 		t.Errorf("%d connections, want 4 (the retry dials)", n)
 	}
 }
+
+func TestTransportBodyCloseDuringRead(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	url, _ := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		readRequest(t, br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{rej")
+		<-release
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(resp.Body)
+		read <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // let the reader block
+	// Closing from another goroutine ends the read, as with net/http.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { resp.Body.Close() })
+	}
+	wg.Wait()
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Error("a read of a closed body ended without error")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not end a blocked read")
+	}
+}
