@@ -259,7 +259,7 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request, ta
 		}
 	}
 	pc.limit = 0
-	resp.Body = &body{rc: resp.Body, t: t, pc: pc, stop: stop, reuse: !resp.Close && !r.Close && resp.StatusCode != http.StatusSwitchingProtocols}
+	resp.Body = &body{rc: resp.Body, t: t, pc: pc, stop: stop, reuse: !resp.Close && !wantsClose(r) && resp.StatusCode != http.StatusSwitchingProtocols}
 	return resp, nil
 }
 
@@ -297,6 +297,24 @@ func checkRequest(r *http.Request) (target string, err error) {
 	return target, nil
 }
 
+// wantsClose reports whether r asks for its connection to be closed after
+// it: r.Close or a close token in its Connection header.
+func wantsClose(r *http.Request) bool {
+	if r.Close {
+		return true
+	}
+	for _, v := range r.Header["Connection"] {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(tok), "close") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // hasBody reports whether r has a body to send; http.NoBody is none.
 func hasBody(r *http.Request) bool { return r.Body != nil && r.Body != http.NoBody }
 
@@ -311,7 +329,7 @@ func requestHost(r *http.Request) string {
 // writeRequest writes r, which passed checkRequest, in HTTP/1.1 wire form:
 // request line, Host, r's headers, Content-Length and the body. Framing
 // headers in r.Header, in any spelling, are left out: they come from r's
-// fields. A POST, PUT or PATCH without a body says Content-Length: 0, as
+// fields; of Connection only a close goes out. A POST, PUT or PATCH without a body says Content-Length: 0, as
 // some servers refuse one without a length.
 func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
 	if r.Body != nil {
@@ -335,7 +353,7 @@ func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
 			w.WriteString("\r\n")
 		}
 	}
-	if r.Close {
+	if wantsClose(r) {
 		w.WriteString("Connection: close\r\n")
 	}
 	switch {

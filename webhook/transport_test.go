@@ -768,3 +768,41 @@ func TestTransportBodyCloseDuringRead(t *testing.T) {
 		t.Fatal("Close did not end a blocked read")
 	}
 }
+
+func TestTransportConnectionCloseHeader(t *testing.T) {
+	lines := make(chan []string, 2)
+	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		for {
+			l := headerLines(br)
+			if l == nil {
+				return
+			}
+			lines <- l
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Connection", "keep-alive, Close") // as a gate may configure
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var conn []string
+		for _, l := range <-lines {
+			if strings.HasPrefix(strings.ToLower(l), "connection:") {
+				conn = append(conn, l)
+			}
+		}
+		if strings.Join(conn, "|") != "Connection: close" {
+			t.Errorf("sent %q, want Connection: close", conn)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections for 2 requests asking to close, want 2", n)
+	}
+}
