@@ -33,6 +33,8 @@ import (
 // connection that fails before a byte of the answer arrived (the server
 // closed it while idle) is dropped and the request sent once more on a new
 // connection; webhook requests are queries, so sending one twice is safe.
+// Connections idle longer than the idle timeout are closed, whether or not
+// another request comes.
 type transport struct {
 	dialer         net.Dialer
 	tls            *tls.Config // nil: the system roots
