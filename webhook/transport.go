@@ -186,6 +186,15 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			trace.GotConn(httptrace.GotConnInfo{Conn: pc.conn, Reused: reused})
 		}
 		resp, err := t.exchange(ctx, pc, r, target)
+		if err == nil && reused && attempt == 0 && resp.StatusCode == http.StatusRequestTimeout {
+			// Some servers write a 408 on a keep-alive connection
+			// before they close it for idleness; it answers no request
+			// of ours. Drop the connection and send on a new one, as
+			// net/http does.
+			resp.Body.Close()
+			pc.conn.Close()
+			continue
+		}
 		if err == nil {
 			return resp, nil
 		}
@@ -331,8 +340,9 @@ func requestHost(r *http.Request) string {
 // writeRequest writes r, which passed checkRequest, in HTTP/1.1 wire form:
 // request line, Host, r's headers, Content-Length and the body. Framing
 // headers in r.Header, in any spelling, are left out: they come from r's
-// fields; of Connection only a close goes out. A POST, PUT or PATCH without a body says Content-Length: 0, as
-// some servers refuse one without a length.
+// fields; of Connection only a close goes out. A POST, PUT or PATCH
+// without a body says Content-Length: 0, as some servers refuse one
+// without a length.
 func writeRequest(w *bufio.Writer, r *http.Request, target string) (err error) {
 	if r.Body != nil {
 		defer r.Body.Close()

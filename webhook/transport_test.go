@@ -806,3 +806,33 @@ func TestTransportConnectionCloseHeader(t *testing.T) {
 		t.Errorf("%d connections for 2 requests asking to close, want 2", n)
 	}
 }
+
+func TestTransportRetriesAfterAnIdle408(t *testing.T) {
+	var answered atomic.Int64
+	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+		if req, _ := readRequest(t, br); req == nil {
+			return
+		}
+		answered.Add(1)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
+		if i == 0 {
+			// Idle timeout: a 408 that answers nothing, then silence.
+			time.Sleep(10 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			io.Copy(io.Discard, br)
+		}
+	})
+	tr := newTransport()
+	defer tr.CloseIdleConnections()
+	if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // the 408 arrives on the idle connection
+	code, body, err := roundTrip(t, tr, http.MethodGet, url, "")
+	if err != nil || code != 200 || body != "{reject:false}" {
+		t.Fatalf("after an idle 408: %d %q %v, want 200 {reject:false}", code, body, err)
+	}
+	if n, a := conns.Load(), answered.Load(); n != 2 || a != 2 {
+		t.Errorf("%d connections, %d answered requests; want 2 and 2", n, a)
+	}
+}
