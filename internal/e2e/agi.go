@@ -53,9 +53,8 @@ const shippedAGIURL = "agi://127.0.0.1:4573/hotline"
 // snippet no longer has what the tests rely on.
 //
 // These contexts write their result lines with FILE() rather than
-// System(echo ...) as the base dialplan does: every System() forks the
-// whole Asterisk process, and with 100 calls ending at once the forks
-// stalled every channel for seconds (in one run SET VARIABLE replies came
+// System(echo ...): every System() forks the whole Asterisk process, and
+// with 100 calls ending at once the forks stalled every channel for seconds (in one run SET VARIABLE replies came
 // 1.5-7.7 s late and 5 of 100 PIN dialogues failed).
 func AGIDialplan(snippet string) (string, error) {
 	sections, order := splitContexts(snippet)
