@@ -391,8 +391,8 @@ func validateWebhook(es *ValidationErrors, f string, w *WebhookConfig) {
 		switch {
 		case !headerNameRE.MatchString(name):
 			es.add(f+"headers."+name, "is not a valid header name")
-		case strings.ContainsAny(w.Headers[name], "\r\n\x00"):
-			es.add(f+"headers."+name, "must not contain line breaks")
+		case strings.ContainsFunc(w.Headers[name], func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }):
+			es.add(f+"headers."+name, "must not contain line breaks or other control characters")
 		}
 	}
 }

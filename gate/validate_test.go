@@ -177,6 +177,7 @@ func TestValidateRules(t *testing.T) {
 		{"webhook breaker cooldown", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.BreakerCooldown = -1 }, []string{"identification.webhook.breaker_cooldown"}},
 		{"webhook header name", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.Headers["Bad Header"] = "x" }, []string{"identification.webhook.headers.Bad Header"}},
 		{"webhook header value", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.Headers["X-Evil"] = "a\r\nHost: x" }, []string{"identification.webhook.headers.X-Evil"}},
+		{"webhook header value with a control byte", validWebhookGate, func(g *gate.Gate) { g.Identification.Webhook.Headers["X-Evil"] = "a\x7fb" }, []string{"identification.webhook.headers.X-Evil"}},
 		{"max retries zero", validStaticGate, func(g *gate.Gate) { g.Dialogue.MaxRetries = 0 }, []string{"dialogue.max_retries"}},
 		{"max retries too many", validStaticGate, func(g *gate.Gate) { g.Dialogue.MaxRetries = 11 }, []string{"dialogue.max_retries"}},
 		{"min digits zero", validStaticGate, func(g *gate.Gate) { g.Dialogue.MinDigits = 0 }, []string{"dialogue.min_digits"}},

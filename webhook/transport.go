@@ -276,7 +276,7 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, r *http.Request, ta
 
 // checkRequest refuses, before a connection is taken, a request that
 // cannot be written safely, and returns its request target. Header names
-// must be tokens and no value may hold a line break or NUL, so nothing a
+// must be tokens and no value may hold a control byte but a tab, so nothing a
 // template expands to can add a header; the target holds no space or
 // control byte, so it cannot end the request line early.
 func checkRequest(r *http.Request) (target string, err error) {
@@ -298,7 +298,7 @@ func checkRequest(r *http.Request) (target string, err error) {
 		}
 		for _, v := range vs {
 			if !validValue(v) {
-				return "", fmt.Errorf("header %s: value holds a line break or NUL", k)
+				return "", fmt.Errorf("header %s: value holds a control character", k)
 			}
 		}
 	}
@@ -403,9 +403,15 @@ func validToken(s string) bool {
 	return true
 }
 
-// validValue reports whether s can be sent as a header value.
+// validValue reports whether s can be sent as a header value (RFC 9110
+// field-value): no control byte but the horizontal tab.
 func validValue(s string) bool {
-	return !strings.ContainsAny(s, "\r\n\x00")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // body is an answer body; at its end the connection goes back to the pool.

@@ -836,3 +836,69 @@ func TestTransportRetriesAfterAnIdle408(t *testing.T) {
 		t.Errorf("%d connections, %d answered requests; want 2 and 2", n, a)
 	}
 }
+
+// FuzzWriteRequest checks that a request checkRequest lets through is
+// written so that an HTTP server reads back exactly the header and URL that
+// were set, with nothing added: no header value or URL can inject a header
+// or a second request.
+func FuzzWriteRequest(f *testing.F) {
+	f.Add("X-Token", "Bearer abc", "/check", "caller=%2B4917612345678", "")
+	f.Add("X-Token", "abc\r\nX-Evil: 1", "/check", "a=b", "")
+	f.Add("X-Token", "abc", "/check", "a=b\r\nX-Evil: 1", "")
+	f.Add("transfer-encoding", "chunked", "/", "", `{"caller":"+49"}`)
+	f.Add("Content-Length", "0", "/x y", "", "body")
+	f.Add("X-Tab", "a\tb", "/%0d%0a", "q=%0D%0A", "")
+	f.Fuzz(func(t *testing.T, key, value, path, query, body string) {
+		method := http.MethodGet
+		if body != "" {
+			method = http.MethodPost
+		}
+		r, err := http.NewRequest(method, "http://hooks.example.com/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body == "" {
+			r.Body, r.ContentLength = nil, 0
+		}
+		r.URL.Path, r.URL.RawQuery = "/"+strings.TrimPrefix(path, "/"), query
+		r.Header[key] = []string{value}
+		target, err := checkRequest(r)
+		if err != nil {
+			return // refused before a connection is taken
+		}
+		var buf strings.Builder
+		w := bufio.NewWriter(&buf)
+		if err := writeRequest(w, r, target); err != nil {
+			return
+		}
+		w.Flush()
+		br := bufio.NewReader(strings.NewReader(buf.String()))
+		got, err := http.ReadRequest(br)
+		if err != nil {
+			t.Fatalf("written request does not parse: %v\n%q", err, buf.String())
+		}
+		gotBody, err := io.ReadAll(got.Body)
+		if err != nil || string(gotBody) != body {
+			t.Fatalf("body %q (%v), want %q", gotBody, err, body)
+		}
+		if br.Buffered() > 0 {
+			t.Fatalf("%d bytes after the request: a second request was smuggled in\n%q", br.Buffered(), buf.String())
+		}
+		if got.RequestURI != target {
+			t.Fatalf("request target %q, want %q", got.RequestURI, target)
+		}
+		ck := http.CanonicalHeaderKey(key)
+		for k := range got.Header {
+			if k != ck && k != "Content-Length" {
+				t.Fatalf("header %q appeared (set: %q)\n%q", k, key, buf.String())
+			}
+		}
+		switch ck {
+		case "Host", "Content-Length", "Connection", "Transfer-Encoding":
+			return // framing headers come from the request's fields
+		}
+		if g := got.Header.Get(key); g != strings.Trim(value, " \t") {
+			t.Fatalf("header %s = %q, want %q", key, g, value)
+		}
+	})
+}
