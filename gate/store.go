@@ -153,6 +153,16 @@ type CallLog interface {
 	// ListCalls returns a page of rows, newest first, and the total number
 	// that match.
 	ListCalls(ctx context.Context, f CallFilter) ([]*CallRecord, int, error)
+	// PruneCalls deletes the rows whose At is before before, keeps the rows
+	// at or after it, and returns how many it deleted; a second call with
+	// the same time deletes nothing. Rows that LogCall has buffered are
+	// written first, so they are pruned like the others. It deletes in
+	// bounded batches, each its own transaction, so that it holds up
+	// neither call-log writes nor other writers for long; a prune of many
+	// rows may take a while, and it stops between batches when ctx is
+	// done, returning what it deleted so far with the error. It is meant
+	// for a periodic retention job, not for the call path.
+	PruneCalls(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Lockout is a caller (or, with Caller "*", a whole gate) that is refused

@@ -21,6 +21,7 @@ type Store struct {
 	entries  map[string]map[string]*gate.Entry // gate → pattern → entry
 	nextID   int64
 	calls    []*gate.CallRecord
+	callID   int64 // the last call-log ID handed out
 	failures map[string][]time.Time
 	lockouts map[string]*gate.Lockout
 	prompts  map[string]*gate.PromptFile
@@ -346,7 +347,8 @@ func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	r.ID = int64(len(s.calls) + 1)
+	s.callID++
+	r.ID = s.callID
 	c := *r
 	s.calls = append(s.calls, &c)
 	return nil
@@ -376,6 +378,24 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		return int(b.ID - a.ID)
 	})
 	return page(all, f.Offset, f.Limit), len(all), nil
+}
+
+// PruneCalls implements gate.Store.
+func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	keep := s.calls[:0]
+	for _, r := range s.calls {
+		if !r.At.Before(before) {
+			keep = append(keep, r)
+		}
+	}
+	n := int64(len(s.calls) - len(keep))
+	clear(s.calls[len(keep):])
+	s.calls = keep
+	return n, nil
 }
 
 // Calls returns every call-log row, oldest first.

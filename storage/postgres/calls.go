@@ -392,3 +392,46 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 	}
 	return out, total, nil
 }
+
+// pruneBatch is how many call-log rows one PruneCalls statement deletes:
+// a short transaction that stays well within StoreTimeout.
+const pruneBatch = 5000
+
+// pruneCallsSQL deletes at most $2 of the oldest call-log rows before $1,
+// found through the calls_at index; rows another transaction holds (an
+// instance pruning at the same time) are skipped, not waited for.
+const pruneCallsSQL = `DELETE FROM calls WHERE id IN (
+	SELECT id FROM calls WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`
+
+// PruneCalls deletes the call-log rows from before before and returns how
+// many it deleted. It writes this instance's buffered rows first (and
+// fails if that fails), then deletes the oldest rows in statements of at
+// most pruneBatch rows, each its own transaction within StoreTimeout; it
+// stops between statements when ctx is done. Rows another instance is
+// deleting at the same moment are skipped, not waited for, so instances
+// that prune at once share the work instead of queueing on row locks.
+func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	fctx, cancel := s.bound(ctx)
+	err := s.calls.flush(fctx)
+	cancel()
+	if err != nil {
+		return 0, wrap("prune calls: flush", err)
+	}
+	var total int64
+	for {
+		bctx, cancel := s.bound(ctx)
+		tag, err := s.pool.Exec(bctx, pruneCallsSQL, before, s.pruneBatch)
+		cancel()
+		if err != nil {
+			return total, wrap(fmt.Sprintf("prune calls: %d deleted, then", total), err)
+		}
+		n := tag.RowsAffected()
+		total += n
+		if n < int64(s.pruneBatch) {
+			return total, nil
+		}
+		if err := context.Cause(ctx); err != nil {
+			return total, fmt.Errorf("postgres: prune calls: %d deleted, then: %w", total, err)
+		}
+	}
+}

@@ -41,7 +41,10 @@
 // that each instance reserves from a sequence, so LogCall sets r.ID without
 // a query. If the database is unreachable, rows wait in memory; once the
 // buffer is full, LogCall waits at most StoreTimeout and then fails with
-// gate.ErrUnavailable (that row is lost; the call goes on).
+// gate.ErrUnavailable (that row is lost; the call goes on). PruneCalls
+// writes the buffer, then deletes old rows through the calls_at index in
+// statements of at most 5000 rows, each its own short transaction;
+// instances pruning at once skip each other's rows.
 //
 // # Failure behaviour
 //

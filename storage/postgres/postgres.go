@@ -97,6 +97,9 @@ type Store struct {
 	listenerPID atomic.Uint32
 
 	calls *callWriter
+	// pruneBatch is the most call-log rows one PruneCalls statement
+	// deletes (tests lower it).
+	pruneBatch int
 
 	cancel context.CancelFunc // stops the background goroutines
 	wg     sync.WaitGroup
@@ -127,7 +130,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", classify(err))
 	}
-	s := &Store{opts: opts, log: opts.Logger, pool: pool}
+	s := &Store{opts: opts, log: opts.Logger, pool: pool, pruneBatch: pruneBatch}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return nil, err

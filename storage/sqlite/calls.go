@@ -106,6 +106,46 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 	return out, total, nil
 }
 
+// pruneBatch is how many call-log rows one PruneCalls transaction
+// deletes: a few milliseconds of the single writer, so that queued
+// call-log rows, counters and imports get their turn between batches.
+const pruneBatch = 1000
+
+// pruneCallsSQL deletes the oldest call-log rows before a time, at most a
+// number of them; the calls_at index finds them.
+const pruneCallsSQL = `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE at < ? ORDER BY at LIMIT ?)`
+
+// PruneCalls deletes the call-log rows from before before and returns how
+// many it deleted. It writes the queued rows first (and fails, like
+// ListCalls, if that fails), then deletes the oldest rows in batches of
+// pruneBatch, each its own write transaction, so that the single writer is
+// never held for long; it stops between batches when ctx is done. The
+// file does not shrink: SQLite reuses the freed pages.
+func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.calls.flush(ctx); err != nil {
+		return 0, fmt.Errorf("sqlite: prune calls: %w", err)
+	}
+	cut := clampNS(before)
+	var total int64
+	for {
+		res, err := s.w.ExecContext(ctx, pruneCallsSQL, cut, s.pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune calls: %d deleted, then: %w", total, dbErr(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune calls: %d deleted, then: %w", total, dbErr(err))
+		}
+		total += n
+		if n < int64(s.pruneBatch) {
+			return total, nil
+		}
+		if err := context.Cause(ctx); err != nil {
+			return total, fmt.Errorf("sqlite: prune calls: %d deleted, then: %w", total, err)
+		}
+	}
+}
+
 // callWriter writes queued call-log rows in batches on its own goroutine,
 // which Close stops and waits for.
 type callWriter struct {

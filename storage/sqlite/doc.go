@@ -22,7 +22,11 @@
 // the write lock past the busy timeout) are kept and written later, not
 // dropped. ListCalls writes the queue before it reads and Close before it
 // closes; rows that could not be written are reported by the next
-// ListCalls, Ping or Close.
+// ListCalls, Ping or Close. PruneCalls writes the queue too, then deletes
+// old rows through the calls_at index in transactions of at most 1000
+// rows, so other writers get the single writer connection in between.
+// AddFailure deletes the gate's failures older than a day (or the window,
+// if longer) as it records a new one.
 //
 // Caller-table entries live in their own table with a unique index on
 // (gate_id, pattern); LookupEntry is one indexed query over the number and

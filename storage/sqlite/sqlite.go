@@ -39,6 +39,9 @@ type Store struct {
 	recheck time.Duration
 
 	calls *callWriter
+	// pruneBatch is the most call-log rows one PruneCalls transaction
+	// deletes (tests lower it).
+	pruneBatch int
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -145,7 +148,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
 	}
-	s := &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck}
+	s := &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck, pruneBatch: pruneBatch}
 	s.startCallWriter()
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -219,4 +220,106 @@ func testNoClearPIN(t *testing.T, s gate.Store) {
 	if !h.Check(*gg.Identification.StaticPIN, static) || !h.Check(ge.PIN, personal) || !h.Check(le.PIN, imported) {
 		t.Error("stored hashes do not check their PINs")
 	}
+}
+
+// testCallPrune checks PruneCalls: rows before the cut go, rows at and
+// after it stay, the count is right, a second prune deletes nothing, rows
+// just handed to LogCall (possibly still buffered) are pruned too, and
+// the call log goes on working afterwards.
+func testCallPrune(t *testing.T, s gate.Store) {
+	cut := t0
+	log := func(t *testing.T, at time.Time, gateID string) {
+		t.Helper()
+		if err := s.LogCall(ctx(t), &gate.CallRecord{At: at, Source: "agi", GateID: gateID, Caller: "+4971112345", Outcome: gate.OutcomePassed}); err != nil {
+			t.Fatalf("log call at %v: %v", at, err)
+		}
+	}
+	before := []time.Duration{-400 * 24 * time.Hour, -91 * 24 * time.Hour, -time.Hour, -time.Millisecond}
+	after := []time.Duration{0, time.Millisecond, time.Hour, 24 * time.Hour}
+	for i, d := range before {
+		log(t, cut.Add(d), []string{"a", "b", ""}[i%3])
+	}
+	for i, d := range after {
+		log(t, cut.Add(d), []string{"a", "b", ""}[i%3])
+	}
+	// remaining lists every row, oldest first, and checks the count.
+	remaining := func(t *testing.T, want int) []*gate.CallRecord {
+		t.Helper()
+		got, total, err := s.ListCalls(ctx(t), gate.CallFilter{Limit: 1000})
+		if err != nil {
+			t.Fatalf("list calls: %v", err)
+		}
+		if total != want || len(got) != want {
+			t.Fatalf("list calls: %d rows (total %d), want %d", len(got), total, want)
+		}
+		slices.Reverse(got)
+		return got
+	}
+
+	t.Run("cancelled context", func(t *testing.T) {
+		c, cancel := context.WithCancel(ctx(t))
+		cancel()
+		if _, err := s.PruneCalls(c, cut); err == nil {
+			t.Error("prune with a cancelled context: no error")
+		}
+		remaining(t, len(before)+len(after))
+	})
+	t.Run("zero time prunes nothing", func(t *testing.T) {
+		n, err := s.PruneCalls(ctx(t), time.Time{})
+		if err != nil || n != 0 {
+			t.Fatalf("prune before the zero time = %d, %v; want 0, nil", n, err)
+		}
+		remaining(t, len(before)+len(after))
+	})
+	t.Run("before the cut", func(t *testing.T) {
+		n, err := s.PruneCalls(ctx(t), cut)
+		if err != nil {
+			t.Fatalf("prune: %v", err)
+		}
+		if n != int64(len(before)) {
+			t.Errorf("prune deleted %d rows, want %d", n, len(before))
+		}
+		got := remaining(t, len(after))
+		for i, r := range got {
+			checkTime(t, fmt.Sprintf("kept row %d", i), r.At, cut.Add(after[i]))
+		}
+	})
+	t.Run("again deletes nothing", func(t *testing.T) {
+		n, err := s.PruneCalls(ctx(t), cut)
+		if err != nil || n != 0 {
+			t.Fatalf("second prune = %d, %v; want 0, nil", n, err)
+		}
+		remaining(t, len(after))
+	})
+	t.Run("rows just logged", func(t *testing.T) {
+		log(t, cut.Add(-2*time.Hour), "a")
+		log(t, cut.Add(-3*time.Hour), "b")
+		log(t, cut.Add(2*time.Hour), "a")
+		n, err := s.PruneCalls(ctx(t), cut)
+		if err != nil || n != 2 {
+			t.Fatalf("prune right after LogCall = %d, %v; want 2, nil", n, err)
+		}
+		remaining(t, len(after)+1)
+	})
+	t.Run("later cut", func(t *testing.T) {
+		n, err := s.PruneCalls(ctx(t), cut.Add(time.Hour+time.Millisecond))
+		if err != nil || n != 3 {
+			t.Fatalf("prune to +1h = %d, %v; want 3 (at, +1ms, +1h), nil", n, err)
+		}
+		got := remaining(t, 2)
+		checkTime(t, "first kept row", got[0].At, cut.Add(2*time.Hour))
+		checkTime(t, "second kept row", got[1].At, cut.Add(24*time.Hour))
+	})
+	t.Run("log after prune", func(t *testing.T) {
+		log(t, cut.Add(48*time.Hour), "b")
+		got := remaining(t, 3)
+		seen := map[int64]bool{}
+		for _, r := range got {
+			if r.ID == 0 || seen[r.ID] {
+				t.Errorf("row at %v has ID %d, zero or taken", r.At, r.ID)
+			}
+			seen[r.ID] = true
+		}
+		checkTime(t, "new row", got[2].At, cut.Add(48*time.Hour))
+	})
 }

@@ -37,6 +37,9 @@
 //   - LogCall may queue rows and need not set the ID, but ListCalls sees
 //     every row logged before it was called. ImportEntries need not set
 //     the entries' IDs.
+//   - PruneCalls deletes exactly the rows with At before its time, rows
+//     logged just before it included, and counts them; a row logged after
+//     a prune gets an ID no remaining row has.
 //   - Gates returned by GetGate and ListGates are the caller's to modify:
 //     changing them does not change the store (stores that cache must copy).
 //   - No stored or returned field holds a PIN in clear.

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Entries/ImportAllOrNothing", testEntryImportAllOrNothing},
 		{"Calls/RoundTrip", testCallRoundTrip},
 		{"Calls/List", testCallList},
+		{"Calls/Prune", testCallPrune},
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
