@@ -10,24 +10,55 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
+// failureRetention is the least time failures are kept: AddFailure
+// deletes the rows of a gate whose newest failure is older than that (or
+// the window, if longer), so that numbers that fail once and never again
+// (a brute-forcer trying many numbers) do not pile up.
+const failureRetention = 24 * time.Hour
+
+// failurePruneBatch bounds the stale rows one AddFailure deletes; a
+// backlog shrinks by as many with every further failure at the gate.
+const failurePruneBatch = 1000
+
+// addFailureSQL appends a failure to the (gate, caller) row, drops the
+// ones older than the window and keeps the rest in ascending order (the
+// failures_gate_newest index relies on it), and returns the count in the
+// window.
+const addFailureSQL = `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
+	ON CONFLICT (gate_id, caller) DO UPDATE
+		SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
+	RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`
+
+// pruneFailuresSQL deletes at most $3 rows of gate $1 whose newest
+// failure is at or before $2, found through the failures_gate_newest
+// index. Rows locked by another transaction (a failure being added on
+// another instance) are skipped, never waited for.
+const pruneFailuresSQL = `DELETE FROM failures WHERE (gate_id, caller) IN (
+	SELECT gate_id, caller FROM failures WHERE gate_id = $1 AND times[array_upper(times, 1)] <= $2
+	LIMIT $3 FOR UPDATE SKIP LOCKED)`
+
 // AddFailure records a failed PIN dialogue and returns the failures of
 // (gate, caller) in (t-window, t]. One upsert takes the row lock of the
 // pair, so concurrent failures on several instances are all counted and
 // each call sees a distinct count. Failures older than the window are
-// dropped from the row as it is written. gate.AnyCaller is a key like any
-// other: the flow records every failed dialogue of a gate under it too. It
-// runs within StoreTimeout.
+// dropped from the row as it is written. In the same transaction (and the
+// same round trip) it deletes the gate's rows whose newest failure is
+// older than failureRetention or the window, whichever is longer, at most
+// failurePruneBatch of them; it skips rows other transactions hold, so it
+// never waits and cannot deadlock with a concurrent AddFailure.
+// gate.AnyCaller is a key like any other: the flow records every failed
+// dialogue of a gate under it too. It runs within StoreTimeout.
 func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	cutoff := t.Add(-window)
 	var n int
-	err := s.pool.QueryRow(ctx, `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
-		ON CONFLICT (gate_id, caller) DO UPDATE
-			SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
-		RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`,
-		gateID, caller, t, cutoff).Scan(&n)
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue(addFailureSQL, gateID, caller, t, t.Add(-window)).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	b.Queue(pruneFailuresSQL, gateID, t.Add(-max(window, failureRetention)), failurePruneBatch)
+	// The queries of a batch run in one implicit transaction: the upsert
+	// (which may wait for the pair's row lock while holding no other)
+	// comes first, the prune, which never waits, second.
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return 0, wrap("add failure", err)
 	}
 	return n, nil

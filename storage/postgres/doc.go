@@ -28,7 +28,10 @@
 // every gate after subscribing again; in between, gate reads go to the
 // database. Failure counters and lockouts are rows in the database;
 // AddFailure is one upsert under a row lock, so a caller cannot spread
-// attempts over instances.
+// attempts over instances. In the same transaction it deletes up to 1000
+// rows of the gate whose newest failure is older than a day (or the
+// gate's window, if longer), skipping rows other instances hold, so the
+// failures of numbers that never fail again do not pile up.
 //
 // # Call log
 //
