@@ -28,6 +28,7 @@ type Metrics struct {
 	lockouts      *prometheus.CounterVec
 	inFlight      prometheus.Gauge
 	sourceUp      *prometheus.GaugeVec
+	callsPruned   prometheus.Counter
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -72,9 +73,12 @@ func NewMetrics() *Metrics {
 		sourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vipgate_source_up", Help: "1 while a call source (ari, agi) is connected to its server.",
 		}, []string{"source", "server"}),
+		callsPruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vipgate_calls_pruned_total", Help: "Call-log rows deleted because they were older than the retention.",
+		}),
 	}
 	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
-		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp,
+		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -162,6 +166,9 @@ func (m *Metrics) WebhookCache(gateID string, hit bool) {
 func (m *Metrics) SourceState(source, server string, up bool) {
 	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
 }
+
+// CallsPruned counts n call-log rows deleted by the retention job.
+func (m *Metrics) CallsPruned(n int64) { m.callsPruned.Add(float64(n)) }
 
 // ForgetGate drops every series of a deleted gate, so that label sets do
 // not pile up as gates come and go.
