@@ -166,7 +166,7 @@ var globalKeys = map[string]bool{
 	"db": true, "key-file": true, "region": true, "log-level": true,
 	"http": true, "metrics": true, "agi": true, "ari-url": true, "ari-user": true,
 	"ari-password-file": true, "ari-app": true, "drain": true, "sounds-dir": true,
-	"serve-sounds": true, "ari_servers": true,
+	"serve-sounds": true, "ari_servers": true, "call-log-retention": true,
 }
 
 // logger builds the process logger.

@@ -41,12 +41,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	drain := f.str("drain", "VIPGATE_DRAIN", "20s", "on SIGTERM, how long calls in progress may take to finish")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
+	callLogRetention := retentionFlag(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	drainFor, err := time.ParseDuration(*drain)
 	if err != nil || drainFor < 0 {
 		return usagef("--drain: want a duration such as 20s")
+	}
+	retention, err := callLogRetention()
+	if err != nil {
+		return err
 	}
 	servers, err := ariServers(f, e, *ariURL, *ariUser, *ariPassFile, *ariApp)
 	if err != nil {
@@ -158,7 +163,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Info("call sources", "sources", strings.Join(sources, ", "))
 	}
 
-	log.Info("vipgate started", "version", version, "db", d.dbDesc, "region", d.region)
+	// The call-log pruner runs beside the call sources and stops with
+	// them; the store closes only after it has returned.
+	var pruneWG sync.WaitGroup
+	if retention > 0 {
+		p := &callPruner{store: d.store, retention: retention, delay: firstPrune, interval: pruneEvery, log: log, pruned: metrics.CallsPruned}
+		pruneWG.Go(func() { p.run(ctx) })
+	} else {
+		log.Info("call-log pruning is off (--call-log-retention 0): the call log keeps every row")
+	}
+
+	log.Info("vipgate started", "version", version, "db", d.dbDesc, "region", d.region, "call_log_retention", retention)
 
 	var runErr error
 	select {
@@ -172,6 +187,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// closes.
 	stopSources()
 	srcWG.Wait()
+	pruneWG.Wait()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, s := range httpSrvs {
