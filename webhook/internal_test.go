@@ -2,7 +2,10 @@ package webhook
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,4 +187,45 @@ func TestTimeoutCapped(t *testing.T) {
 			t.Errorf("Timeout %v: effective timeout %v, want %v", tt.configured, st.timeout, tt.want)
 		}
 	}
+}
+
+// TestAnswerBuffersCleared checks that no copy of an answer, which may
+// hold a PIN, is left behind in memory vipgate drops: neither the small
+// buffer an answer outgrew nor, after putBody, the buffer it was read
+// into, also when that one is too large to be pooled.
+func TestAnswerBuffersCleared(t *testing.T) {
+	for _, size := range []int{100, 600, 6 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			answer := `{askForPin:{expectedPIN:"4711"}}` + strings.Repeat(" ", size)
+			b := make([]byte, 0, 512)
+			first := b[:cap(b)] // the pooled buffer as it was handed out
+			buf := &b
+			resp := &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(answer))}
+			data, err := readBody(buf, resp)
+			if err != nil || string(data) != answer {
+				t.Fatalf("readBody = %d bytes, %v; want the %d-byte answer", len(data), err, len(answer))
+			}
+			if _, perr := parseAnswer(data); perr != nil {
+				t.Fatalf("parseAnswer: %v", perr)
+			}
+			kept := (*buf)[:cap(*buf)]
+			grew := cap(kept) != cap(first)
+			putBody(buf)
+			if grew && !zeroed(first) {
+				t.Error("the buffer the answer outgrew still holds answer bytes")
+			}
+			if !zeroed(kept) {
+				t.Errorf("a %d-byte buffer still holds answer bytes after putBody", cap(kept))
+			}
+		})
+	}
+}
+
+func zeroed(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

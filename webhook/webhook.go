@@ -497,24 +497,26 @@ func getBody() *[]byte { return bodies.Get().(*[]byte) }
 // putBody clears a buffer, which may hold a PIN, and pools it unless it
 // grew past 4 KiB.
 func putBody(b *[]byte) {
+	clear((*b)[:cap(*b)])
 	if cap(*b) > 4<<10 {
 		return
 	}
-	clear((*b)[:cap(*b)])
 	*b = (*b)[:0]
 	bodies.Put(b)
 }
 
 // readBody reads at most MaxBody+1 bytes of resp's body into buf, drains
 // up to 4*MaxBody more so the connection can be reused, and closes the
-// body.
+// body. A buffer it outgrows is cleared, as putBody clears the last one.
 func readBody(buf *[]byte, resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	b := *buf
 	var err error
 	for len(b) <= MaxBody {
 		if len(b) == cap(b) {
+			old := b
 			b = slices.Grow(b, min(cap(b), MaxBody+1-len(b)))
+			clear(old)
 		}
 		var n int
 		n, err = resp.Body.Read(b[len(b):min(cap(b), MaxBody+1)])
