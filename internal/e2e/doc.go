@@ -5,8 +5,11 @@
 // start), starts `asterisk -f`, waits for ARI and stops Asterisk when the
 // test ends. Calls are Local channels originated over ARI; their ;2 half
 // runs the [test-caller] context, which answers, waits and sends the DTMF
-// under test. The dialplan writes one line per event into a results file
-// that WaitResult reads.
+// under test; the screened ;1 half enters Stasis already answered.
+// OriginateARI instead leaves the screened channel ringing, as a real
+// inbound call arrives (the tests of the shipped ARI dialplan use it, so
+// that "never answered" can be checked). The dialplan writes one line per
+// event into a results file that WaitResult reads.
 //
 // The tests that use it are skipped unless VIPGATE_TEST_ASTERISK names the
 // asterisk binary (e.g. /opt/asterisk/sbin/asterisk). The module and data
