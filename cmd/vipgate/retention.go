@@ -22,7 +22,7 @@ var (
 // returned function reads its value.
 func retentionFlag(f *flags) func() (time.Duration, error) {
 	v := f.str("call-log-retention", "VIPGATE_CALL_LOG_RETENTION", "90d",
-		"delete call-log rows older than this, checked hourly: days (90d) or a duration (36h); 0 keeps every row")
+		"delete call-log rows older than this, checked hourly: days (90d) or a duration of at least 24h (36h); 0 keeps every row")
 	return func() (time.Duration, error) {
 		d, err := parseRetention(*v)
 		if err != nil {
@@ -51,8 +51,16 @@ func parseRetention(s string) (time.Duration, error) {
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("want days such as 90d or a duration such as 36h (0 keeps every row), got %q", s)
 	}
+	if d > 0 && d < minRetention {
+		// 90m or 90s is more likely a slip for 90 days (or months) than
+		// a wish to keep an hour and a half of calls.
+		return 0, fmt.Errorf("%q is less than %v; give days such as 90d (0 keeps every row)", s, minRetention)
+	}
 	return d, nil
 }
+
+// minRetention is the shortest retention accepted other than 0.
+const minRetention = 24 * time.Hour
 
 // callPruner deletes call-log rows older than retention: once delay after
 // run starts, then every interval (measured from the end of the previous

@@ -33,7 +33,11 @@ func TestParseRetention(t *testing.T) {
 		{"0", 0, true},
 		{"36h", 36 * time.Hour, true},
 		{"2160h", 90 * day, true},
-		{"90m", 90 * time.Minute, true},
+		{"90m", 0, false}, // a slip for 90 days, most likely
+		{"90s", 0, false},
+		{"24h", day, true},
+		{"23h", 0, false},
+		{"59m59s", 0, false},
 		{" 7d ", 7 * day, true},
 		{"106751d", 106751 * day, true},
 		{"106752d", 0, false}, // more than a time.Duration holds
