@@ -41,26 +41,23 @@ const pruneFailuresSQL = `DELETE FROM failures WHERE (gate_id, caller) IN (
 // (gate, caller) in (t-window, t]. One upsert takes the row lock of the
 // pair, so concurrent failures on several instances are all counted and
 // each call sees a distinct count. Failures older than the window are
-// dropped from the row as it is written. In the same transaction (and the
-// same round trip) it deletes the gate's rows whose newest failure is
+// dropped from the row as it is written. After the failure is counted, a
+// statement of its own deletes the gate's rows whose newest failure is
 // older than failureRetention or the window, whichever is longer, at most
 // failurePruneBatch of them; it skips rows other transactions hold, so it
-// never waits and cannot deadlock with a concurrent AddFailure.
-// gate.AnyCaller is a key like any other: the flow records every failed
-// dialogue of a gate under it too. It runs within StoreTimeout.
+// never waits and cannot deadlock with a concurrent AddFailure. A failed
+// prune is not an error of AddFailure (the failure is counted; the next
+// one prunes again). gate.AnyCaller is a key like any other: the flow
+// records every failed dialogue of a gate under it too. It runs within
+// StoreTimeout.
 func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int
-	b := &pgx.Batch{}
-	b.Queue(addFailureSQL, gateID, caller, t, t.Add(-window)).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
-	b.Queue(pruneFailuresSQL, gateID, t.Add(-max(window, failureRetention)), failurePruneBatch)
-	// The queries of a batch run in one implicit transaction: the upsert
-	// (which may wait for the pair's row lock while holding no other)
-	// comes first, the prune, which never waits, second.
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.pool.QueryRow(ctx, addFailureSQL, gateID, caller, t, t.Add(-window)).Scan(&n); err != nil {
 		return 0, wrap("add failure", err)
 	}
+	_, _ = s.pool.Exec(ctx, pruneFailuresSQL, gateID, t.Add(-max(window, failureRetention)), failurePruneBatch)
 	return n, nil
 }
 
