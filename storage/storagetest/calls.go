@@ -322,4 +322,20 @@ func testCallPrune(t *testing.T, s gate.Store) {
 		}
 		checkTime(t, "new row", got[2].At, cut.Add(48*time.Hour))
 	})
+	t.Run("IDs are never reused", func(t *testing.T) {
+		// Even when a prune empties the call log, a new row gets an ID
+		// no row had before (exports of pruned months stay unambiguous).
+		var maxID int64
+		for _, r := range remaining(t, 3) {
+			maxID = max(maxID, r.ID)
+		}
+		if _, err := s.PruneCalls(ctx(t), cut.Add(1000*24*time.Hour)); err != nil {
+			t.Fatalf("prune all: %v", err)
+		}
+		remaining(t, 0)
+		log(t, cut.Add(72*time.Hour), "a")
+		if got := remaining(t, 1); got[0].ID <= maxID {
+			t.Errorf("row logged after emptying the call log has ID %d, not above the earlier %d", got[0].ID, maxID)
+		}
+	})
 }

@@ -39,7 +39,8 @@
 //     the entries' IDs.
 //   - PruneCalls deletes exactly the rows with At before its time, rows
 //     logged just before it included, and counts them; a row logged after
-//     a prune gets an ID no remaining row has.
+//     a prune gets an ID no row has had, even when the prune emptied the
+//     call log.
 //   - Gates returned by GetGate and ListGates are the caller's to modify:
 //     changing them does not change the store (stores that cache must copy).
 //   - No stored or returned field holds a PIN in clear.
