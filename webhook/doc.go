@@ -24,9 +24,10 @@
 // (transport.go): keep-alive connections per scheme, host and port, the
 // request written and the answer read on the calling goroutine, no
 // goroutines per connection. A connection is reused when its answer was
-// read to the end (answers up to 5*64 KiB are drained for that); a reused
-// connection the server closed while idle is dropped and the request sent
-// once more on a new one. No HTTP/2, no proxy, no compression. The
+// read to the end (answers up to 5*64 KiB are drained for that); an idle
+// connection the server wrote to or closed is dropped before use (a
+// non-blocking peek, on Unix), and a reused connection that fails before
+// any answer byte is dropped and the request sent once more on a new one. No HTTP/2, no proxy, no compression. The
 // standard net/http/httptrace hooks GotConn, WroteRequest (after the
 // request left for the kernel) and GotFirstResponseByte fire.
 //

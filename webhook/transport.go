@@ -29,9 +29,11 @@ import (
 // (the Authorizer never follows them), Expect: 100-continue, trailers.
 //
 // A connection is reused only when its answer was read to the end, the
-// server did not ask to close, and nothing followed the answer. A reused
-// connection that fails before a byte of the answer arrived (the server
-// closed it while idle) is dropped and the request sent once more on a new
+// server did not ask to close, and nothing followed the answer. Before an
+// idle connection is taken, a non-blocking peek at its socket (Unix) drops
+// it if the server wrote to it or closed it meanwhile. A reused connection
+// that still fails before a byte of the answer arrived (the server closed
+// it after the peek) is dropped and the request sent once more on a new
 // connection; webhook requests are queries, so sending one twice is safe.
 // Connections idle longer than the idle timeout are closed, whether or not
 // another request comes.
@@ -42,6 +44,7 @@ type transport struct {
 	idleTimeout    time.Duration
 	maxHeaderBytes int64
 	now            func() time.Time
+	peek           bool // check idle connections before use (stale); off in tests of the retry
 
 	mu      sync.Mutex
 	idle    map[string][]*pconn // by connection key, most recent last
@@ -62,6 +65,7 @@ func newTransport() *transport {
 		idleTimeout:    transportIdleTimeout,
 		maxHeaderBytes: transportMaxHeaderBytes,
 		now:            time.Now,
+		peek:           true,
 		idle:           make(map[string][]*pconn),
 	}
 }
@@ -81,6 +85,7 @@ func (t *transport) withRoots(cfg *tls.Config) *transport {
 type pconn struct {
 	key       string
 	conn      net.Conn
+	raw       net.Conn // the TCP connection under conn (conn itself without TLS)
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	read      int64 // bytes read since the request was written
@@ -470,9 +475,26 @@ func (b *body) Close() error {
 	return nil
 }
 
-// idleConn takes the most recently used idle connection for key, closing
-// those idle longer than the idle timeout.
+// idleConn takes the most recently used idle connection for key that is
+// fit for a request: connections idle longer than the idle timeout are
+// closed, and so are those the server has written to or closed while they
+// were idle (see stale).
 func (t *transport) idleConn(key string) (*pconn, bool) {
+	for {
+		pc := t.popIdle(key)
+		if pc == nil {
+			return nil, false
+		}
+		if !t.peek || !pc.stale() {
+			return pc, true
+		}
+		pc.conn.Close()
+	}
+}
+
+// popIdle takes the most recently used idle connection for key that has
+// not outlived the idle timeout, closing those that have.
+func (t *transport) popIdle(key string) *pconn {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -483,12 +505,12 @@ func (t *transport) idleConn(key string) (*pconn, bool) {
 		list = list[:len(list)-1]
 		if now.Sub(pc.idleSince) < t.idleTimeout {
 			t.idle[key] = list
-			return pc, true
+			return pc
 		}
 		pc.conn.Close()
 	}
 	delete(t.idle, key)
-	return nil, false
+	return nil
 }
 
 func (t *transport) putIdle(pc *pconn) {
@@ -562,6 +584,7 @@ func (t *transport) dial(ctx context.Context, u *urlParts) (*pconn, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw := conn
 	if u.scheme == "https" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if t.tls != nil {
@@ -578,7 +601,7 @@ func (t *transport) dial(ctx context.Context, u *urlParts) (*pconn, error) {
 		}
 		conn = tc
 	}
-	pc := &pconn{key: connKey(u), conn: conn}
+	pc := &pconn{key: connKey(u), conn: conn, raw: raw}
 	pc.br = bufio.NewReaderSize(pc, 4<<10)
 	pc.bw = bufio.NewWriterSize(conn, 4<<10)
 	return pc, nil

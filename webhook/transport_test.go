@@ -163,6 +163,7 @@ func TestTransportRetriesAConnectionClosedWhileIdle(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
 	})
 	tr := newTransport()
+	tr.peek = false // the request itself must find out
 	defer tr.CloseIdleConnections()
 	const post = `{"caller":"+4917612345678"}`
 	reqs := []struct{ method, body string }{{http.MethodGet, ""}, {http.MethodPost, post}, {http.MethodPost, post}}
@@ -706,6 +707,7 @@ func TestTransportRetriesOnANewConnection(t *testing.T) {
 		}
 	})
 	tr := newTransport()
+	tr.peek = false // the request itself must find out
 	defer tr.CloseIdleConnections()
 	// Three pooled connections: each request is sent while the answers
 	// before it are still open.
@@ -823,6 +825,7 @@ func TestTransportRetriesAfterAnIdle408(t *testing.T) {
 		}
 	})
 	tr := newTransport()
+	tr.peek = false // the request itself must find out
 	defer tr.CloseIdleConnections()
 	if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
 		t.Fatal(err)
@@ -901,4 +904,62 @@ func FuzzWriteRequest(f *testing.F) {
 			t.Fatalf("header %s = %q, want %q", key, g, value)
 		}
 	})
+}
+
+func TestTransportDropsIdleConnectionsTheServerWroteToOrClosed(t *testing.T) {
+	if !peekSupported {
+		t.Skip("no socket peek on this platform")
+	}
+	for _, tt := range []struct {
+		name  string
+		after func(c net.Conn) // what the server does once the first answer is out
+	}{
+		{"stray bytes", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{reject:true}") }},
+		{"closed", func(c net.Conn) { c.Close() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var answered atomic.Int64
+			url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
+				for n := 0; ; n++ {
+					if req, _ := readRequest(t, br); req == nil {
+						return
+					}
+					answered.Add(1)
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
+					if i == 0 {
+						time.Sleep(10 * time.Millisecond)
+						tt.after(c)
+						io.Copy(io.Discard, br)
+						return
+					}
+				}
+			})
+			tr := newTransport()
+			defer tr.CloseIdleConnections()
+			if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(40 * time.Millisecond) // the server acts on the idle connection
+			var reused []bool
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				GotConn: func(ci httptrace.GotConnInfo) { reused = append(reused, ci.Reused) },
+			})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "{reject:false}" {
+				t.Errorf("answer %q, want {reject:false} (the stray bytes were taken for it)", b)
+			}
+			if len(reused) != 1 || reused[0] {
+				t.Errorf("connections taken (reused?): %v, want one new connection and no retry", reused)
+			}
+			if n, a := conns.Load(), answered.Load(); n != 2 || a != 2 {
+				t.Errorf("%d connections, %d answered; want 2 and 2", n, a)
+			}
+		})
+	}
 }
