@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/storage/storagetest"
 )
 
 func openInternal(t *testing.T) *Store {
@@ -243,31 +244,7 @@ func TestOldFailuresArePrunedForEveryCaller(t *testing.T) {
 // than one batch in several transactions and counts every row.
 func TestPruneCallsInBatches(t *testing.T) {
 	s := openInternal(t)
-	s.pruneBatch = 3
-	ctx := context.Background()
-	cut := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	for i := range 12 {
-		at := cut.Add(time.Duration(i-10) * time.Hour) // 10 before the cut, 2 at or after it
-		if err := s.LogCall(ctx, &gate.CallRecord{At: at, Source: "agi", Outcome: gate.OutcomePassed}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := s.PruneCalls(ctx, cut)
-	if err != nil || n != 10 {
-		t.Fatalf("prune = %d, %v; want 10 (in batches of 3), nil", n, err)
-	}
-	got, total, err := s.ListCalls(ctx, gate.CallFilter{})
-	if err != nil || total != 2 {
-		t.Fatalf("after prune: %d rows, %v; want 2", total, err)
-	}
-	if !got[1].At.Equal(cut) {
-		t.Errorf("oldest kept row at %v, want %v", got[1].At, cut)
-	}
-	// Exactly a multiple of the batch: the last, empty batch ends it.
-	s.pruneBatch = 1
-	if n, err := s.PruneCalls(ctx, cut.Add(2*time.Hour)); err != nil || n != 2 {
-		t.Fatalf("prune the rest = %d, %v; want 2, nil", n, err)
-	}
+	storagetest.PruneInBatches(t, s, func(n int) { s.pruneBatch = n })
 }
 
 // TestPruneCallsUsesIndex checks that the prune finds old rows through

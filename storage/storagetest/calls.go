@@ -339,3 +339,34 @@ func testCallPrune(t *testing.T, s gate.Store) {
 		}
 	})
 }
+
+// PruneInBatches checks, for a store that prunes the call log in batches,
+// that a backlog larger than one batch is deleted in several and every row
+// counted, and that a backlog of exactly a multiple of the batch ends. s
+// must be empty; setBatch sets the store's batch size.
+func PruneInBatches(t *testing.T, s gate.Store, setBatch func(n int)) {
+	setBatch(3)
+	cut := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for i := range 12 {
+		at := cut.Add(time.Duration(i-10) * time.Hour) // 10 before the cut, 2 at or after it
+		if err := s.LogCall(ctx(t), &gate.CallRecord{At: at, Source: "agi", Outcome: gate.OutcomePassed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.PruneCalls(ctx(t), cut)
+	if err != nil || n != 10 {
+		t.Fatalf("prune = %d, %v; want 10 (in batches of 3), nil", n, err)
+	}
+	got, total, err := s.ListCalls(ctx(t), gate.CallFilter{})
+	if err != nil || total != 2 {
+		t.Fatalf("after prune: %d rows, %v; want 2", total, err)
+	}
+	if !got[1].At.Equal(cut) {
+		t.Errorf("oldest kept row at %v, want %v", got[1].At, cut)
+	}
+	// Exactly a multiple of the batch: the last, empty batch ends it.
+	setBatch(1)
+	if n, err := s.PruneCalls(ctx(t), cut.Add(2*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("prune the rest = %d, %v; want 2, nil", n, err)
+	}
+}
