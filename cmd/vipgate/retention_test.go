@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -339,24 +338,6 @@ func grepLines(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-// lockedBuffer is a bytes.Buffer for one writer and a concurrent reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestServePrunesCallLog runs serve on an SQLite database with old and
 // recent call-log rows: the first prune (here right after start) deletes
 // the old rows, says so in the log, and keeps the recent one.
@@ -384,25 +365,25 @@ func TestServePrunesCallLog(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	errc := make(chan error, 1)
 	go func() {
 		errc <- run(ctx, []string{"vipgate", "serve", "--http", "off", "--agi", "off", "--call-log-retention", "30d"},
 			func(k string) string { return c.env[k] }, io.Discard, &stderr)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(stderr.String(), "call log pruned") {
+	for !strings.Contains(string(stderr.Bytes()), "call log pruned") {
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("no prune within 10s; log:\n%s", stderr.String())
+			t.Fatalf("no prune within 10s; log:\n%s", string(stderr.Bytes()))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-errc; err != nil {
-		t.Fatalf("serve: %v\n%s", err, stderr.String())
+		t.Fatalf("serve: %v\n%s", err, string(stderr.Bytes()))
 	}
-	if log := stderr.String(); !strings.Contains(log, "rows=3") || strings.Contains(log, "level=WARN msg=\"call log prune") {
+	if log := string(stderr.Bytes()); !strings.Contains(log, "rows=3") || strings.Contains(log, "level=WARN msg=\"call log prune") {
 		t.Errorf("log does not report 3 pruned rows without a warning:\n%s", log)
 	}
 	st, err = sqlite.Open(t.Context(), db)
