@@ -74,7 +74,7 @@ func newTransport() *transport {
 // verifies servers against roots.
 func (t *transport) withRoots(cfg *tls.Config) *transport {
 	c := newTransport()
-	c.dialer, c.maxIdlePerHost, c.idleTimeout, c.maxHeaderBytes, c.now = t.dialer, t.maxIdlePerHost, t.idleTimeout, t.maxHeaderBytes, t.now
+	c.dialer, c.maxIdlePerHost, c.idleTimeout, c.maxHeaderBytes, c.now, c.peek = t.dialer, t.maxIdlePerHost, t.idleTimeout, t.maxHeaderBytes, t.now, t.peek
 	c.tls = cfg
 	return c
 }

@@ -107,6 +107,26 @@ func TestTransportHTTPSReusesConnections(t *testing.T) {
 	}
 }
 
+// fillPool leaves n idle connections to url in tr's pool: each request is
+// sent while the answers before it are still open, so each takes a
+// connection of its own.
+func fillPool(t *testing.T, tr *transport, url string, n int) {
+	t.Helper()
+	var open []io.Closer
+	for range n {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		open = append(open, resp.Body)
+	}
+	for _, b := range open {
+		b.Close()
+	}
+}
+
 // scriptedServer accepts connections and runs serve on each; serve gets
 // the connection's index and a reader positioned at the first request.
 func scriptedServer(t *testing.T, serve func(i int, c net.Conn, br *bufio.Reader)) (string, *atomic.Int64) {
@@ -598,21 +618,7 @@ func TestTransportDoesNotRetryATimeout(t *testing.T) {
 	})
 	tr := newTransport()
 	defer tr.CloseIdleConnections()
-	// Two pooled connections: the second request is sent while the first
-	// answer is still open.
-	var open []io.Closer
-	for range 2 {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.ReadAll(resp.Body)
-		open = append(open, resp.Body)
-	}
-	for _, b := range open {
-		b.Close()
-	}
+	fillPool(t, tr, url, 2)
 	// The request goes to the second connection, pooled last.
 	ctx := lateContext{context.Background(), time.Now().Add(50 * time.Millisecond)}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -709,21 +715,7 @@ func TestTransportRetriesOnANewConnection(t *testing.T) {
 	tr := newTransport()
 	tr.peek = false // the request itself must find out
 	defer tr.CloseIdleConnections()
-	// Three pooled connections: each request is sent while the answers
-	// before it are still open.
-	var open []io.Closer
-	for range 3 {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.ReadAll(resp.Body)
-		open = append(open, resp.Body)
-	}
-	for _, b := range open {
-		b.Close()
-	}
+	fillPool(t, tr, url, 3)
 	if code, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil || code != 200 {
 		t.Fatalf("request after the server closed its idle connections: %d %v", code, err)
 	}
