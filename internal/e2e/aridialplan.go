@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vipgate/vipgate/ari"
 )
@@ -149,15 +148,7 @@ func (a *Asterisk) OriginateARI(ctx context.Context, c ARICall) (string, error) 
 	if c.Context == "" {
 		c.Context = ARIContext
 	}
-	if c.Exten == "" {
-		c.Exten = "1000"
-	}
-	if c.PreWait == 0 {
-		c.PreWait = 2 * time.Second
-	}
-	if c.Hold == 0 {
-		c.Hold = 30 * time.Second
-	}
+	c.CallSpec = c.CallSpec.withDefaults()
 	_, err := a.Client.Originate(ctx, ari.OriginateRequest{
 		Endpoint:       "Local/" + c.Exten + "@" + c.Context + "/n",
 		Context:        "test-caller",
@@ -167,12 +158,7 @@ func (a *Asterisk) OriginateARI(ctx context.Context, c ARICall) (string, error) 
 		Timeout:        10,
 		ChannelID:      "e2e-" + c.ID + "-caller",
 		OtherChannelID: ScreenedID(c.ID),
-		Variables: map[string]string{
-			"__TESTID":         c.ID,
-			"__CALLER_DTMF":    c.DTMF,
-			"__CALLER_PREWAIT": seconds(c.PreWait),
-			"__CALLER_HOLD":    seconds(c.Hold),
-		},
+		Variables:      c.vars(),
 	})
 	if err != nil {
 		return "", fmt.Errorf("e2e: originate %s into [%s]: %w", c.ID, c.Context, err)

@@ -373,21 +373,8 @@ func (a *Asterisk) Originate(ctx context.Context, c CallSpec) (string, error) {
 // originate places call c whose other half enters dialplanCtx at c.Exten,
 // with the test variables plus vars (inherited by both halves).
 func (a *Asterisk) originate(ctx context.Context, c CallSpec, dialplanCtx string, vars map[string]string) (string, error) {
-	if c.Exten == "" {
-		c.Exten = "1000"
-	}
-	if c.PreWait == 0 {
-		c.PreWait = 2 * time.Second
-	}
-	if c.Hold == 0 {
-		c.Hold = 30 * time.Second
-	}
-	v := map[string]string{
-		"__TESTID":         c.ID,
-		"__CALLER_DTMF":    c.DTMF,
-		"__CALLER_PREWAIT": seconds(c.PreWait),
-		"__CALLER_HOLD":    seconds(c.Hold),
-	}
+	c = c.withDefaults()
+	v := c.vars()
 	for k, x := range vars {
 		v[k] = x
 	}
@@ -407,6 +394,32 @@ func (a *Asterisk) originate(ctx context.Context, c CallSpec, dialplanCtx string
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
+
+// withDefaults returns c with its unset fields filled in: Exten 1000,
+// PreWait 2s, Hold 30s.
+func (c CallSpec) withDefaults() CallSpec {
+	if c.Exten == "" {
+		c.Exten = "1000"
+	}
+	if c.PreWait == 0 {
+		c.PreWait = 2 * time.Second
+	}
+	if c.Hold == 0 {
+		c.Hold = 30 * time.Second
+	}
+	return c
+}
+
+// vars returns the channel variables (inherited by both halves of the
+// Local channel) that the test dialplan reads for c.
+func (c CallSpec) vars() map[string]string {
+	return map[string]string{
+		"__TESTID":         c.ID,
+		"__CALLER_DTMF":    c.DTMF,
+		"__CALLER_PREWAIT": seconds(c.PreWait),
+		"__CALLER_HOLD":    seconds(c.Hold),
+	}
+}
 
 // Result is one line the dialplan wrote for a call.
 type Result struct {
