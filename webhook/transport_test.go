@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -801,37 +802,6 @@ func TestTransportConnectionCloseHeader(t *testing.T) {
 	}
 }
 
-func TestTransportRetriesAfterAnIdle408(t *testing.T) {
-	var answered atomic.Int64
-	url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
-		if req, _ := readRequest(t, br); req == nil {
-			return
-		}
-		answered.Add(1)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{reject:false}")
-		if i == 0 {
-			// Idle timeout: a 408 that answers nothing, then silence.
-			time.Sleep(10 * time.Millisecond)
-			io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-			io.Copy(io.Discard, br)
-		}
-	})
-	tr := newTransport()
-	tr.peek = false // the request itself must find out
-	defer tr.CloseIdleConnections()
-	if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(30 * time.Millisecond) // the 408 arrives on the idle connection
-	code, body, err := roundTrip(t, tr, http.MethodGet, url, "")
-	if err != nil || code != 200 || body != "{reject:false}" {
-		t.Fatalf("after an idle 408: %d %q %v, want 200 {reject:false}", code, body, err)
-	}
-	if n, a := conns.Load(), answered.Load(); n != 2 || a != 2 {
-		t.Errorf("%d connections, %d answered requests; want 2 and 2", n, a)
-	}
-}
-
 // FuzzWriteRequest checks that a request checkRequest lets through is
 // written so that an HTTP server reads back exactly the header and URL that
 // were set, with nothing added: no header value or URL can inject a header
@@ -898,21 +868,30 @@ func FuzzWriteRequest(f *testing.F) {
 	})
 }
 
-func TestTransportDropsIdleConnectionsTheServerWroteToOrClosed(t *testing.T) {
-	if !peekSupported {
-		t.Skip("no socket peek on this platform")
-	}
+// TestTransportIdleConnectionTheServerWroteToOrClosed has the server act
+// on the idle connection after the first answer. With the peek, the next
+// request is sent on a new connection at once; without it (or where a
+// platform cannot peek), a 408 that answers nothing is still taken for the
+// server's idle close and the request sent again on a new connection.
+func TestTransportIdleConnectionTheServerWroteToOrClosed(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		after func(c net.Conn) // what the server does once the first answer is out
+		name       string
+		peek       bool
+		after      func(c net.Conn) // what the server does once the first answer is out
+		wantReused []bool           // GotConn's Reused, per connection taken
 	}{
-		{"stray bytes", func(c net.Conn) { io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{reject:true}") }},
-		{"closed", func(c net.Conn) { c.Close() }},
+		{"stray bytes", true, func(c net.Conn) { io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{reject:true}") }, []bool{false}},
+		{"closed", true, func(c net.Conn) { c.Close() }, []bool{false}},
+		{"408, peek", true, write408, []bool{false}},
+		{"408, no peek", false, write408, []bool{true, false}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.peek && !peekSupported {
+				t.Skip("no socket peek on this platform")
+			}
 			var answered atomic.Int64
 			url, conns := scriptedServer(t, func(i int, c net.Conn, br *bufio.Reader) {
-				for n := 0; ; n++ {
+				for {
 					if req, _ := readRequest(t, br); req == nil {
 						return
 					}
@@ -927,6 +906,7 @@ func TestTransportDropsIdleConnectionsTheServerWroteToOrClosed(t *testing.T) {
 				}
 			})
 			tr := newTransport()
+			tr.peek = tt.peek
 			defer tr.CloseIdleConnections()
 			if _, _, err := roundTrip(t, tr, http.MethodGet, url, ""); err != nil {
 				t.Fatal(err)
@@ -944,14 +924,19 @@ func TestTransportDropsIdleConnectionsTheServerWroteToOrClosed(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if string(b) != "{reject:false}" {
-				t.Errorf("answer %q, want {reject:false} (the stray bytes were taken for it)", b)
+				t.Errorf("answer %q, want {reject:false} (the server's bytes were taken for it)", b)
 			}
-			if len(reused) != 1 || reused[0] {
-				t.Errorf("connections taken (reused?): %v, want one new connection and no retry", reused)
+			if !slices.Equal(reused, tt.wantReused) {
+				t.Errorf("connections taken (reused?): %v, want %v", reused, tt.wantReused)
 			}
 			if n, a := conns.Load(), answered.Load(); n != 2 || a != 2 {
 				t.Errorf("%d connections, %d answered; want 2 and 2", n, a)
 			}
 		})
 	}
+}
+
+// write408 is a server's idle close: a 408 that answers nothing.
+func write408(c net.Conn) {
+	io.WriteString(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 }
