@@ -144,11 +144,9 @@ type gateState struct {
 	warnUnsigned sync.Once
 }
 
-// header is one configured header with its canonical key.
-type header struct {
-	key, value string
-	host       bool // the Host header: sets the request's Host
-}
+// header is one configured header with its canonical key; "Host" sets
+// the request's Host.
+type header struct{ key, value string }
 
 // sameConfig reports whether two webhook configurations are equal, field
 // by field; it is the per-call fingerprint check and does not allocate.
@@ -240,8 +238,7 @@ func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, *E
 	}
 	st.rt = rt
 	for _, k := range slices.Sorted(maps.Keys(wc.Headers)) {
-		ck := http.CanonicalHeaderKey(k)
-		st.headers = append(st.headers, header{key: ck, value: wc.Headers[k], host: ck == "Host"})
+		st.headers = append(st.headers, header{key: http.CanonicalHeaderKey(k), value: wc.Headers[k]})
 	}
 	return st, nil
 }
@@ -449,7 +446,7 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 	}
 	for _, h := range st.headers {
 		v := expand(h.value, req.Caller, req.Called, plain)
-		if h.host {
+		if h.key == "Host" {
 			hreq.Host = v
 			continue
 		}
