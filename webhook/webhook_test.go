@@ -865,3 +865,26 @@ func parseQuery(raw string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// TestConfiguredHostHeader checks that a gate's Host header, in any
+// spelling, sets the request's Host (not a second header) and that the
+// signature covers that host.
+func TestConfiguredHostHeader(t *testing.T) {
+	srv, ch := recordingServer(t, `{reject:false}`)
+	key := []byte("host-test-secret")
+	a := webhook.New(webhook.Config{Secret: func(*gate.Gate) ([]byte, error) { return key, nil }})
+	g := webhookGate(srv.URL+"/check", func(wc *gate.WebhookConfig) { wc.Headers = map[string]string{"host": "hooks.example"} })
+	if _, err := authorize(t, a, g, callReq); err != nil {
+		t.Fatalf("Authorize: %v", err)
+	}
+	s := <-ch
+	if s.host != "hooks.example" {
+		t.Errorf("Host %q, want hooks.example", s.host)
+	}
+	if v := s.header.Values("Host"); len(v) != 0 {
+		t.Errorf("Host sent as a header too: %q", v)
+	}
+	if err := verifyIndependently(key, s); err != nil {
+		t.Errorf("signature over the configured host: %v", err)
+	}
+}
