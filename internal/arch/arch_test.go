@@ -1,0 +1,188 @@
+package arch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const module = "github.com/vipgate/vipgate/"
+
+// pkg is the part of `go list -json` the rules read.
+type pkg struct {
+	ImportPath   string
+	Standard     bool
+	Imports      []string // non-test imports
+	Deps         []string // transitive non-test dependencies
+	TestImports  []string
+	XTestImports []string
+}
+
+// rel returns a package path relative to the module ("gate",
+// "storage/sqlite"), or "" for a package outside it.
+func rel(path string) string {
+	if r, ok := strings.CutPrefix(path, module); ok {
+		return r
+	}
+	return ""
+}
+
+// goList runs go list over the whole module, once per test binary.
+var goList = sync.OnceValues(func() ([]byte, error) {
+	out, err := exec.Command("go", "list", "-json", "github.com/vipgate/vipgate/...").Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		err = fmt.Errorf("%w\n%s", err, ee.Stderr)
+	}
+	return out, err
+})
+
+// listPackages returns every package of the module by its relative path.
+func listPackages(t *testing.T) map[string]*pkg {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not on PATH; the architecture check needs `go list`")
+	}
+	out, err := goList()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]*pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs[rel(p.ImportPath)] = &p
+	}
+	for _, want := range []string{"gate", "ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres", "cmd/vipgate"} {
+		if pkgs[want] == nil {
+			t.Fatalf("go list did not report package %s; the rules below would check nothing", want)
+		}
+	}
+	return pkgs
+}
+
+// adapters are the packages at the edge: each talks to one outside thing
+// (Asterisk over ARI or FastAGI, a webhook, HTTP clients of the admin API,
+// a database) and knows the domain, never another adapter.
+var adapters = []string{"ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres"}
+
+// stdDrivers are the standard-library packages that speak to a network
+// peer, a database or another program; drivers are the modules that do, or
+// route HTTP. The domain must not reach them, even indirectly (net/url and
+// net/netip are plain data and allowed).
+var (
+	stdDrivers = []string{"net", "net/http", "database/sql", "os/exec"}
+	drivers    = []string{
+		"github.com/go-chi/chi/v5", "github.com/jackc/pgx/v5", "modernc.org/sqlite",
+		"github.com/coder/websocket", "github.com/prometheus/client_golang",
+	}
+	// dbDrivers are what the admin API must not reach: it sees the
+	// database only through gate.Store. (database/sql itself comes in
+	// through Prometheus' collectors and is no driver.)
+	dbDrivers = []string{"github.com/jackc/pgx/v5", "modernc.org/sqlite"}
+)
+
+// domainLibraries are the pure libraries the domain may import besides
+// the standard library.
+var domainLibraries = []string{"github.com/nyaruka/phonenumbers"}
+
+// under reports whether path is one of mods or a package inside one.
+func under(path string, mods []string) bool {
+	for _, m := range mods {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func isDriver(path string) bool {
+	return slices.Contains(stdDrivers, path) || strings.HasPrefix(path, "net/http/") || under(path, drivers)
+}
+
+func TestDomainImportsNoTransportDriverOrRouter(t *testing.T) {
+	pkgs := listPackages(t)
+	std := map[string]bool{}
+	for _, name := range []string{"gate"} {
+		p := pkgs[name]
+		for _, imp := range p.Imports {
+			switch {
+			case rel(imp) != "":
+				t.Errorf("%s imports %s: the domain imports no other vipgate package", name, imp)
+			case isDriver(imp):
+				t.Errorf("%s imports %s: the domain imports no transport, driver or router", name, imp)
+			case strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
+				if !slices.Contains(domainLibraries, imp) {
+					t.Errorf("%s imports %s: only the standard library and %v (pure libraries) are allowed in the domain", name, imp, domainLibraries)
+				}
+			default:
+				std[imp] = true
+			}
+		}
+		for _, dep := range p.Deps {
+			if isDriver(dep) {
+				t.Errorf("%s depends on %s (indirectly): the domain reaches no transport, driver or router", name, dep)
+			}
+		}
+	}
+	if len(std) == 0 {
+		t.Fatal("gate imports nothing from the standard library according to go list; the check read no imports")
+	}
+}
+
+func TestAdaptersDoNotImportEachOther(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, a := range adapters {
+		for _, dep := range pkgs[a].Deps {
+			if r := rel(dep); r != "" && r != a && slices.Contains(adapters, r) {
+				t.Errorf("%s depends on %s: adapters never import each other (only cmd/vipgate wires them)", a, r)
+			}
+		}
+	}
+}
+
+func TestAdminReachesNoDriver(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, dep := range pkgs["admin"].Deps {
+		if r := rel(dep); strings.HasPrefix(r, "storage/") {
+			t.Errorf("admin depends on %s: the admin API reaches the database only through gate.Store", r)
+		}
+		if under(dep, dbDrivers) {
+			t.Errorf("admin depends on %s: the admin API reaches no database driver", dep)
+		}
+	}
+}
+
+func TestOnlyWiringImportsEverything(t *testing.T) {
+	pkgs := listPackages(t)
+	// Test support and the binary may wire adapters together; nothing else
+	// may import them.
+	wiring := func(r string) bool {
+		return strings.HasPrefix(r, "cmd/") || r == "internal/e2e" || strings.HasPrefix(r, "deploy/")
+	}
+	for name, p := range pkgs {
+		if name == "" || wiring(name) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			r := rel(imp)
+			if wiring(r) {
+				t.Errorf("%s imports %s: only tests import the binary, the e2e support or deploy/", name, r)
+			}
+			if strings.HasSuffix(r, "test") || strings.HasSuffix(r, "fake") {
+				t.Errorf("%s imports %s in non-test code: test support is for tests", name, r)
+			}
+		}
+	}
+}
