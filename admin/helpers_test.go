@@ -59,7 +59,7 @@ func (b *lockedBuffer) String() string {
 // on a fresh file.
 func openStore(t testing.TB) gate.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

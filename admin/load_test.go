@@ -142,7 +142,7 @@ func TestLoadPinLookup(t *testing.T) {
 func seedLoad(t *testing.T, entries int) (gate.Store, *gate.Hasher, string, []string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bench.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bench.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

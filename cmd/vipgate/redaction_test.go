@@ -297,7 +297,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 	}
 
 	// The service, wired as serve.go wires it.
-	st, err := sqlite.Open(ctx, dbPath)
+	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -349,7 +349,7 @@ func TestServePrunesCallLog(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), db)
+	st, err := sqlite.Open(t.Context(), db, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +386,7 @@ func TestServePrunesCallLog(t *testing.T) {
 	if log := string(stderr.Bytes()); !strings.Contains(log, "rows=3") || strings.Contains(log, "level=WARN msg=\"call log prune") {
 		t.Errorf("log does not report 3 pruned rows without a warning:\n%s", log)
 	}
-	st, err = sqlite.Open(t.Context(), db)
+	st, err = sqlite.Open(t.Context(), db, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

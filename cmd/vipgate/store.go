@@ -57,7 +57,7 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
 			return nil, fmt.Errorf("database directory: %w", err)
 		}
-		st, err = sqlite.Open(ctx, db)
+		st, err = sqlite.Open(ctx, db, sqlite.Options{Logger: log})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -80,7 +80,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	} else {
-		st, err := sqlite.Open(ctx, db)
+		st, err := sqlite.Open(ctx, db, sqlite.Options{})
 		if err != nil {
 			return err
 		}

@@ -195,7 +195,7 @@ func StartVipgateAGI(t testing.TB, gates []*gate.Gate, entries []*gate.Entry, tw
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vipgate.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/storage/calllog"
 )
-
-// errClosed is returned by LogCall after Close.
-var errClosed = fmt.Errorf("%w: store closed", gate.ErrUnavailable)
 
 // idBlock is the increment of the call_ids sequence: one nextval reserves
 // this many call-log IDs for one instance.
@@ -67,200 +65,60 @@ func (a *idAllocator) reserve(ctx context.Context, q querier) error {
 	return nil
 }
 
-// callWriter owns the call-log buffer and the goroutine that writes it.
-type callWriter struct {
-	s        *Store
-	q        chan gate.CallRecord
-	flushReq chan chan error
-	closing  chan struct{}
-	done     chan struct{}
-	result   error // of the final flush, read after done
-	ids      idAllocator
-
-	closeOnce sync.Once
-	mu        sync.RWMutex // held for reading while enqueueing; Close takes it to stop enqueueing
-	closed    bool
+// newCallWriter returns the store's call-log writer (see package calllog):
+// rows are gathered for LogInterval (or until LogBatch of them wait) and
+// written in one INSERT; while the database is unreachable the writer
+// holds up to LogBuffer rows beside the queue and tries again every
+// LogInterval.
+func (s *Store) newCallWriter() *calllog.Writer {
+	return calllog.New(calllog.Config{
+		Name:         "postgres",
+		Write:        s.insertCalls,
+		Queue:        s.opts.LogBuffer,
+		Keep:         s.opts.LogBuffer,
+		Batch:        s.opts.LogBatch,
+		Interval:     s.opts.LogInterval,
+		Retry:        s.opts.LogInterval,
+		WriteTimeout: s.opts.StoreTimeout,
+		AddTimeout:   s.opts.StoreTimeout,
+		CloseTimeout: s.opts.FlushTimeout,
+		Logger:       s.log,
+	})
 }
 
-func newCallWriter(s *Store) *callWriter {
-	return &callWriter{
-		s:        s,
-		q:        make(chan gate.CallRecord, s.opts.LogBuffer),
-		flushReq: make(chan chan error),
-		closing:  make(chan struct{}),
-		done:     make(chan struct{}),
-		ids:      idAllocator{refill: make(chan struct{}, 1)},
-	}
-}
-
-// LogCall copies r into the call-log buffer and returns at once; a
-// background writer stores buffered rows every LogInterval (or LogBatch
-// rows) in one INSERT. r.ID is set from a block of IDs this instance has
-// reserved; if none is left (the database was unreachable for long), it
-// stays 0 and the row gets its ID when it is written. If the buffer is
-// full, LogCall waits at most StoreTimeout for room and then fails with
-// ErrUnavailable: the row is lost, the call is not held up. Close writes
-// every buffered row.
+// LogCall copies r into the call-log queue and returns at once; the
+// writer stores queued rows every LogInterval (or LogBatch rows) in one
+// INSERT. r.ID is set from a block of IDs this instance has reserved; if
+// none is left (the database was unreachable for long), it stays 0 and
+// the row gets its ID when it is written. If the queue is full, LogCall
+// waits at most StoreTimeout for room and then fails with ErrUnavailable:
+// the row is lost, the call is not held up. Close writes every queued row.
 func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
-	w := s.calls
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if w.closed {
-		return fmt.Errorf("postgres: log call: %w", errClosed)
-	}
 	if r.At.IsZero() {
 		r.At = s.now()
 	}
 	if r.ID == 0 {
-		r.ID = w.ids.take()
+		r.ID = s.ids.take()
 	}
-	rec := *r
-	select {
-	case w.q <- rec:
-		return nil
-	default:
-	}
-	t := time.NewTimer(s.opts.StoreTimeout)
-	defer t.Stop()
-	select {
-	case w.q <- rec:
-		return nil
-	case <-t.C:
-		return fmt.Errorf("postgres: log call: buffer full: %w", gate.ErrUnavailable)
-	case <-ctx.Done():
-		return fmt.Errorf("postgres: log call: buffer full: %w: %w", gate.ErrUnavailable, ctx.Err())
-	}
+	return s.calls.Add(ctx, r)
 }
 
-// flush asks the writer to store every row buffered so far.
-func (w *callWriter) flush(ctx context.Context) error {
-	reply := make(chan error, 1)
-	select {
-	case w.flushReq <- reply:
-	case <-w.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// close stops enqueueing, and waits until the writer has stored the
-// buffer (or given up after FlushTimeout).
-func (w *callWriter) close() error {
-	w.closeOnce.Do(func() {
-		w.mu.Lock()
-		w.closed = true
-		w.mu.Unlock()
-		close(w.closing)
-	})
-	<-w.done
-	return w.result
-}
-
-// run is the writer goroutine.
-func (w *callWriter) run(ctx context.Context) {
-	defer close(w.done)
-	s := w.s
-	// Reserve the first block before the first call needs it.
-	rctx, cancel := s.bound(ctx)
-	if err := w.ids.reserve(rctx, s.pool); err != nil {
-		s.log.Warn("postgres: reserve call-log IDs", "err", classify(err))
-	}
-	cancel()
-	tick := time.NewTicker(s.opts.LogInterval)
-	defer tick.Stop()
-	var (
-		pending []gate.CallRecord
-		failing bool // the last write failed (logged once per outage)
-	)
-	write := func(ctx context.Context) error {
-		err := w.write(ctx, &pending)
-		switch {
-		case err != nil && !failing:
-			failing = true
-			s.log.Warn("postgres: call log not written; rows kept in memory", "rows", len(pending), "err", err)
-		case err == nil && failing:
-			failing = false
-			s.log.Info("postgres: call log written again")
-		}
-		return err
-	}
-	drain := func() {
-		for {
-			select {
-			case r := <-w.q:
-				pending = append(pending, r)
-			default:
-				return
-			}
-		}
-	}
+// refillIDs reserves the first block of call-log IDs, and another each
+// time the allocator runs low, until ctx is done.
+func (s *Store) refillIDs(ctx context.Context) {
+	failing := false
 	for {
-		q := w.q
-		if len(pending) >= s.opts.LogBuffer {
-			q = nil // full: LogCall blocks until the database takes rows again
-		}
-		select {
-		case r := <-q:
-			pending = append(pending, r)
-			if len(pending) >= s.opts.LogBatch {
-				wctx, cancel := s.bound(ctx)
-				_ = write(wctx)
-				cancel()
-			}
-		case <-tick.C:
-			if len(pending) > 0 {
-				wctx, cancel := s.bound(ctx)
-				_ = write(wctx)
-				cancel()
-			}
-		case <-w.ids.refill:
-			rctx, cancel := s.bound(ctx)
-			if err := w.ids.reserve(rctx, s.pool); err != nil && !failing {
-				s.log.Warn("postgres: reserve call-log IDs", "err", classify(err))
-			}
-			cancel()
-		case reply := <-w.flushReq:
-			drain()
-			wctx, cancel := s.bound(ctx)
-			reply <- write(wctx)
-			cancel()
-		case <-w.closing:
-			w.result = w.final(ctx, &pending, drain, write)
-			return
-		}
-	}
-}
-
-// final writes everything left, retrying for at most FlushTimeout.
-func (w *callWriter) final(ctx context.Context, pending *[]gate.CallRecord, drain func(), write func(context.Context) error) error {
-	s := w.s
-	deadline := time.Now().Add(s.opts.FlushTimeout)
-	for {
-		drain()
-		if len(*pending) == 0 {
-			return nil
-		}
-		wctx, cancel := context.WithDeadline(ctx, deadline)
-		err := write(wctx)
+		rctx, cancel := s.bound(ctx)
+		err := s.ids.reserve(rctx, s.pool)
 		cancel()
-		if err == nil {
-			continue
+		if err != nil && !failing {
+			s.log.Warn("postgres: reserve call-log IDs", "err", classify(err))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("postgres: close: %d call-log rows not written: %w", len(*pending), classify(err))
-		}
-		t := time.NewTimer(100 * time.Millisecond)
+		failing = err != nil
 		select {
-		case <-t.C:
 		case <-ctx.Done():
-			t.Stop()
+			return
+		case <-s.ids.refill:
 		}
 	}
 }
@@ -269,62 +127,54 @@ var callColumns = []string{"id", "at", "source", "channel_id", "gate_id", "calle
 	"active", "mode", "verdict", "attempts", "outcome", "target", "entry_id",
 	"decision_latency_ns", "duration_ns", "webhook_latency_ns", "error_class"}
 
-// write stores pending rows in batches of LogBatch and removes what it
-// stored. It uses a multi-row INSERT … ON CONFLICT DO NOTHING rather than
-// COPY so that a batch whose commit was not confirmed (a timeout) can be
-// written again without duplicating or blocking on its rows.
-func (w *callWriter) write(ctx context.Context, pending *[]gate.CallRecord) error {
-	for len(*pending) > 0 {
-		batch := (*pending)[:min(len(*pending), w.s.opts.LogBatch)]
-		// QueryExecModeExec: batches differ in size; do not cache a
-		// prepared statement per size.
-		args := make([]any, 1, 1+len(batch)*len(callColumns))
-		args[0] = pgx.QueryExecModeExec
-		var sql strings.Builder
-		sql.WriteString("INSERT INTO calls (" + strings.Join(callColumns, ", ") + ") VALUES ")
-		for i := range batch {
-			r := &batch[i]
-			if r.ID == 0 {
-				id := w.ids.take()
-				if id == 0 {
-					if err := w.ids.reserve(ctx, w.s.pool); err != nil {
-						return err
-					}
-					id = w.ids.take()
+// insertCalls stores one batch in a multi-row INSERT … ON CONFLICT DO
+// NOTHING rather than COPY, so that a batch whose commit was not confirmed
+// (a timeout) can be written again without duplicating or blocking on its
+// rows: each row gets its ID here, in place, before the first try.
+func (s *Store) insertCalls(ctx context.Context, batch []gate.CallRecord) error {
+	// QueryExecModeExec: batches differ in size; do not cache a prepared
+	// statement per size.
+	args := make([]any, 1, 1+len(batch)*len(callColumns))
+	args[0] = pgx.QueryExecModeExec
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO calls (" + strings.Join(callColumns, ", ") + ") VALUES ")
+	for i := range batch {
+		r := &batch[i]
+		if r.ID == 0 {
+			id := s.ids.take()
+			if id == 0 {
+				if err := s.ids.reserve(ctx, s.pool); err != nil {
+					return classify(err)
 				}
-				r.ID = id
+				id = s.ids.take()
 			}
-			if i > 0 {
+			r.ID = id
+		}
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteByte('(')
+		for j := range callColumns {
+			if j > 0 {
 				sql.WriteString(", ")
 			}
-			sql.WriteByte('(')
-			for j := range callColumns {
-				if j > 0 {
-					sql.WriteString(", ")
-				}
-				fmt.Fprintf(&sql, "$%d", len(args)+j) // args[0] is the mode
-			}
-			sql.WriteByte(')')
-			args = append(args, r.ID, r.At, r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called,
-				r.Active, string(r.Mode), string(r.Verdict), r.Attempts, string(r.Outcome), r.Target, r.EntryID,
-				int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass)
+			fmt.Fprintf(&sql, "$%d", len(args)+j) // args[0] is the mode
 		}
-		sql.WriteString(" ON CONFLICT (id) DO NOTHING")
-		if _, err := w.s.pool.Exec(ctx, sql.String(), args...); err != nil {
-			return err
-		}
-		clear(batch) // drop the references before reslicing
-		*pending = (*pending)[len(batch):]
+		sql.WriteByte(')')
+		args = append(args, r.ID, r.At, r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called,
+			r.Active, string(r.Mode), string(r.Verdict), r.Attempts, string(r.Outcome), r.Target, r.EntryID,
+			int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass)
 	}
-	*pending = nil
-	return nil
+	sql.WriteString(" ON CONFLICT (id) DO NOTHING")
+	_, err := s.pool.Exec(ctx, sql.String(), args...)
+	return classify(err)
 }
 
 // ListCalls first writes the rows buffered so far (so a caller sees its own
 // LogCall), then returns a page of rows, newest first, and how many match.
 func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallRecord, int, error) {
 	fctx, cancel := s.bound(ctx)
-	err := s.calls.flush(fctx)
+	err := s.calls.Flush(fctx)
 	cancel()
 	if err != nil && !errors.Is(classify(err), gate.ErrUnavailable) {
 		return nil, 0, wrap("list calls: flush", err)
@@ -412,7 +262,7 @@ const pruneCallsSQL = `DELETE FROM calls WHERE id IN (
 // that prune at once share the work instead of queueing on row locks.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
 	fctx, cancel := s.bound(ctx)
-	err := s.calls.flush(fctx)
+	err := s.calls.Flush(fctx)
 	cancel()
 	if err != nil {
 		return 0, wrap("prune calls: flush", err)

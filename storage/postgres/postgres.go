@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/storage/calllog"
 )
 
 // Channel is the LISTEN/NOTIFY channel on which instances announce gate
@@ -96,7 +97,8 @@ type Store struct {
 	// while it is away); tests terminate it.
 	listenerPID atomic.Uint32
 
-	calls *callWriter
+	calls *calllog.Writer
+	ids   idAllocator // call-log IDs reserved by this instance
 	// pruneBatch is the most call-log rows one PruneCalls statement
 	// deletes (tests lower it).
 	pruneBatch int
@@ -143,10 +145,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: load gates: %w", err)
 	}
-	s.calls = newCallWriter(s)
+	s.ids.refill = make(chan struct{}, 1)
+	s.calls = s.newCallWriter()
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.listen(bg) }()
-	go func() { defer s.wg.Done(); s.calls.run(bg) }()
+	go func() { defer s.wg.Done(); s.refillIDs(bg) }()
 	s.log.Info("postgres: store open", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port,
 		"database", cfg.ConnConfig.Database, "user", cfg.ConnConfig.User, "schema", s.schema)
 	return s, nil
@@ -184,7 +187,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
-		err = s.calls.close()
+		err = s.calls.Close()
 		s.cancel()
 		s.wg.Wait()
 		s.pool.Close()

@@ -112,7 +112,7 @@ func lookupDB(b *testing.B, n int) (*sqlite.Store, *table) {
 	once.Do(func() {
 		start := time.Now()
 		t := makeTable(b, n, 42)
-		s, err := sqlite.Open(context.Background(), path)
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func lookupDB(b *testing.B, n int) (*sqlite.Store, *table) {
 	if t == nil {
 		b.Fatal("lookup table was not built")
 	}
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func BenchmarkImportCSV1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		s, err := sqlite.Open(ctx, benchPath(b, fmt.Sprintf("import-%d-%d.db", time.Now().UnixNano(), i)))
+		s, err := sqlite.Open(ctx, benchPath(b, fmt.Sprintf("import-%d-%d.db", time.Now().UnixNano(), i)), sqlite.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -335,7 +335,7 @@ func benchImport(b *testing.B, n int) {
 	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		s, err := sqlite.Open(ctx, benchPath(b, fmt.Sprintf("import%d-%d-%d.db", n, time.Now().UnixNano(), i)))
+		s, err := sqlite.Open(ctx, benchPath(b, fmt.Sprintf("import%d-%d-%d.db", n, time.Now().UnixNano(), i)), sqlite.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

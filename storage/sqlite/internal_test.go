@@ -15,7 +15,7 @@ import (
 
 func openInternal(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"))
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestLogCallDoesNotWaitForTheWriter(t *testing.T) {
 func TestCloseWritesQueuedCalls(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vipgate.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCloseWritesQueuedCalls(t *testing.T) {
 	if err := s.LogCall(ctx, &gate.CallRecord{Source: "agi"}); !errors.Is(err, gate.ErrUnavailable) {
 		t.Errorf("log call after close = %v, want unavailable", err)
 	}
-	s, err = Open(ctx, path)
+	s, err = Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,12 +155,12 @@ func TestCloseWritesQueuedCalls(t *testing.T) {
 func TestCallLogSurvivesAnotherProcessWriting(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vipgate.db")
-	s, err := Open(ctx, path, WithBusyTimeout(50*time.Millisecond))
+	s, err := Open(ctx, path, Options{BusyTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	other, err := Open(ctx, path)
+	other, err := Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

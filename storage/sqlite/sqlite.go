@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"sort"
@@ -20,6 +21,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/storage/calllog"
 )
 
 //go:embed migrations/*.sql
@@ -38,7 +40,7 @@ type Store struct {
 	cache   gateCache
 	recheck time.Duration
 
-	calls *callWriter
+	calls *calllog.Writer
 	// pruneBatch is the most call-log rows one PruneCalls transaction
 	// deletes (tests lower it).
 	pruneBatch int
@@ -46,75 +48,94 @@ type Store struct {
 
 var _ gate.Store = (*Store)(nil)
 
-type config struct {
-	now         func() time.Time
-	readConns   int
-	busyTimeout time.Duration
-	synchronous string
-	// mmapSize is PRAGMA mmap_size: reads through a memory map instead of
-	// read calls.
-	mmapSize int64
-	// writeCacheKiB is the page cache of the write connection.
-	writeCacheKiB int
-	recheck       time.Duration
+// Defaults for Options.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultGateRecheck = time.Second
+)
+
+// Options tune a Store. The zero value uses the defaults.
+type Options struct {
+	// Logger receives the call-log writer's outage and recovery lines;
+	// nil discards them.
+	Logger *slog.Logger
+	// Now is the clock that stamps created_at, updated_at and other
+	// store-set times; default time.Now.
+	Now func() time.Time
+	// ReadConns is the size of the read pool (default GOMAXPROCS, at
+	// least 4).
+	ReadConns int
+	// BusyTimeout is how long a connection waits for a lock held by
+	// another process before failing (default 5s).
+	BusyTimeout time.Duration
+	// GateRecheck is how often the gate cache asks the database whether
+	// another process changed a gate (default 1s; negative asks on every
+	// read). Changes made through this Store are seen at once.
+	GateRecheck time.Duration
+	// Synchronous is PRAGMA synchronous: "NORMAL" (the default; safe with
+	// WAL, a power loss may lose the last commits) or "FULL".
+	Synchronous string
 }
 
-// Option configures Open.
-type Option func(*config)
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	switch {
+	case o.GateRecheck == 0:
+		o.GateRecheck = DefaultGateRecheck
+	case o.GateRecheck < 0:
+		o.GateRecheck = 0
+	}
+	if o.Synchronous == "" {
+		o.Synchronous = "NORMAL"
+	}
+}
 
-// WithClock sets the clock that stamps created_at, updated_at and other
-// store-set times; the default is time.Now.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
-// WithReadConns sets the size of the read pool (default: GOMAXPROCS, at
-// least 4).
-func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
-
-// WithBusyTimeout sets how long a connection waits for a lock held by
-// another process before failing (default 5s).
-func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
-
-// WithGateRecheck sets how often the gate cache asks the database whether
-// another process changed a gate (default 1s; 0 asks on every read).
-// Changes made through this Store are seen at once.
-func WithGateRecheck(d time.Duration) Option { return func(c *config) { c.recheck = d } }
-
-// WithSynchronous sets PRAGMA synchronous: "NORMAL" (the default; safe
-// with WAL, a power loss may lose the last commits) or "FULL".
-func WithSynchronous(mode string) Option { return func(c *config) { c.synchronous = mode } }
+const (
+	// mmapSize is PRAGMA mmap_size: reads through a memory map instead of
+	// read calls.
+	mmapSize = 256 << 20
+	// writeCacheKiB is the page cache of the write connection.
+	writeCacheKiB = 64 << 10
+)
 
 // Open opens (creating if needed) the database at path and brings its
 // schema up to date. path is a file name; in-memory databases are not
 // supported because the read and write pools must share one database.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	cfg := config{now: time.Now, readConns: max(4, runtime.GOMAXPROCS(0)), busyTimeout: 5 * time.Second, synchronous: "NORMAL",
-		mmapSize: 256 << 20, writeCacheKiB: 64 << 10, recheck: time.Second}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	cfg.readConns = max(cfg.readConns, 1)
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts.setDefaults()
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: open: want a file name without '?', got %q", path)
 	}
-	switch strings.ToUpper(cfg.synchronous) {
+	switch strings.ToUpper(opts.Synchronous) {
 	case "NORMAL", "FULL":
 	default:
-		return nil, fmt.Errorf("sqlite: open: synchronous must be NORMAL or FULL, not %q", cfg.synchronous)
+		return nil, fmt.Errorf("sqlite: open: synchronous must be NORMAL or FULL, not %q", opts.Synchronous)
 	}
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
-		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10)+")")
+		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.synchronous)+")")
+		q.Add("_pragma", "synchronous("+strings.ToUpper(opts.Synchronous)+")")
 		q.Add("_pragma", "temp_store(MEMORY)")
-		q.Add("_pragma", "mmap_size("+strconv.FormatInt(cfg.mmapSize, 10)+")")
+		q.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapSize, 10)+")")
 		if readOnly {
 			q.Add("_pragma", "query_only(1)")
 		} else {
 			// A large page cache keeps a big import from spilling dirty
 			// pages to the WAL before it commits; it grows only as used.
-			q.Add("_pragma", "cache_size(-"+strconv.Itoa(cfg.writeCacheKiB)+")")
+			q.Add("_pragma", "cache_size(-"+strconv.Itoa(writeCacheKiB)+")")
 			q.Set("_txlock", "immediate")
 		}
 		// Without a "file:" prefix the driver cuts the parameters off at
@@ -130,7 +151,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, w, cfg.now); err != nil {
+	if err := migrate(ctx, w, opts.Now); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -139,8 +160,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	r.SetMaxOpenConns(cfg.readConns)
-	r.SetMaxIdleConns(cfg.readConns)
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
 	r.SetConnMaxIdleTime(0)
 	r.SetConnMaxLifetime(0)
 	if err := r.PingContext(ctx); err != nil {
@@ -148,8 +169,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
 	}
-	s := &Store{w: w, r: r, now: cfg.now, lookup: map[int]*sql.Stmt{}, recheck: cfg.recheck, pruneBatch: pruneBatch}
-	s.startCallWriter()
+	s := &Store{w: w, r: r, now: opts.Now, lookup: map[int]*sql.Stmt{}, recheck: opts.GateRecheck, pruneBatch: pruneBatch}
+	s.calls = calllog.New(calllog.Config{Name: "sqlite", Write: s.insertCalls, Batch: callBatch, Logger: opts.Logger})
 	return s, nil
 }
 
@@ -224,7 +245,7 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 // Ping checks that the database can be read and written, and reports a
 // failed background write of call-log rows.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.calls.take(); err != nil {
+	if err := s.calls.Err(); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
 	if err := s.r.PingContext(ctx); err != nil {
@@ -239,7 +260,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close writes the queued call-log rows and closes both pools.
 func (s *Store) Close() error {
-	callErr := s.calls.close()
+	callErr := s.calls.Close()
 	s.lookupMu.Lock()
 	for _, st := range s.lookup {
 		st.Close()

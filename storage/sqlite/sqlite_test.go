@@ -19,9 +19,9 @@ import (
 
 // MustOpen opens a store in a fresh temporary directory and closes it when
 // the test ends.
-func MustOpen(tb testing.TB, opts ...sqlite.Option) *sqlite.Store {
+func MustOpen(tb testing.TB, opts sqlite.Options) *sqlite.Store {
 	tb.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "vipgate.db"), opts...)
+	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "vipgate.db"), opts)
 	if err != nil {
 		tb.Fatalf("open: %v", err)
 	}
@@ -30,17 +30,17 @@ func MustOpen(tb testing.TB, opts ...sqlite.Option) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) gate.Store { return MustOpen(t) })
+	storagetest.Run(t, func(t *testing.T) gate.Store { return MustOpen(t, sqlite.Options{}) })
 }
 
 func TestOpenRejects(t *testing.T) {
 	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory", filepath.Join(t.TempDir(), "what?.db")} {
-		if s, err := sqlite.Open(context.Background(), path); err == nil {
+		if s, err := sqlite.Open(context.Background(), path, sqlite.Options{}); err == nil {
 			s.Close()
 			t.Errorf("open %q: no error", path)
 		}
 	}
-	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlite.WithSynchronous("OFF")); err == nil {
+	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlite.Options{Synchronous: "OFF"}); err == nil {
 		t.Error("open with synchronous OFF: no error")
 	}
 }
@@ -52,7 +52,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "vipgate.db")
-	s, err := sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	}
 	s.Close()
 	for i := range 2 {
-		s, err = sqlite.Open(ctx, path)
+		s, err = sqlite.Open(ctx, path, sqlite.Options{})
 		if err != nil {
 			t.Fatalf("reopen %d: %v", i, err)
 		}
@@ -94,7 +94,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := sqlite.Open(ctx, path); err == nil {
+	if s, err := sqlite.Open(ctx, path, sqlite.Options{}); err == nil {
 		s.Close()
 		t.Fatal("open of a newer schema: no error")
 	} else if !strings.Contains(err.Error(), "newer") {
@@ -104,7 +104,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 
 func TestPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vipgate.db")
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestErrorsNameTheOperation(t *testing.T) {
-	s := MustOpen(t)
+	s := MustOpen(t, sqlite.Options{})
 	ctx := context.Background()
 	h, _ := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
 	if err := s.CreateGate(ctx, &gate.Gate{ID: "a"}); err != nil {
@@ -159,7 +159,7 @@ func TestErrorsNameTheOperation(t *testing.T) {
 
 func TestClockStampsTimes(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)
-	s := MustOpen(t, sqlite.WithClock(func() time.Time { return now }))
+	s := MustOpen(t, sqlite.Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	g := &gate.Gate{ID: "a"}
 	if err := s.CreateGate(ctx, g); err != nil {
@@ -173,7 +173,7 @@ func TestClockStampsTimes(t *testing.T) {
 
 // TestGateCacheConcurrent reads gates while they change; run with -race.
 func TestGateCacheConcurrent(t *testing.T) {
-	s := MustOpen(t)
+	s := MustOpen(t, sqlite.Options{})
 	ctx := context.Background()
 	if err := s.CreateGate(ctx, &gate.Gate{ID: "a", Name: "v0"}); err != nil {
 		t.Fatal(err)
@@ -210,14 +210,14 @@ func TestGateCacheSeesOtherProcess(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vipgate.db")
 	open := func(recheck time.Duration) *sqlite.Store {
-		s, err := sqlite.Open(ctx, path, sqlite.WithGateRecheck(recheck))
+		s, err := sqlite.Open(ctx, path, sqlite.Options{GateRecheck: recheck})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	daemon, cli := open(0), open(time.Hour)
+	daemon, cli := open(-1), open(time.Hour) // -1: the daemon asks on every read
 	if err := cli.CreateGate(ctx, &gate.Gate{ID: "a", Name: "v1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		storagetest.Run(t, func(t *testing.T) gate.Store {
-//			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vipgate.db"))
+//			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
 //			if err != nil {
 //				t.Fatal(err)
 //			}
