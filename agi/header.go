@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,56 +178,29 @@ func readLine(r *bufio.Reader, max int) (string, error) {
 //   - ID is agi_uniqueid; Source is "agi"; Language is agi_language.
 //   - Caller is agi_callerid and CallerName agi_calleridname; Asterisk's
 //     "unknown" (no caller ID) becomes "".
-//   - GateName is the script path of the URL: agi://host:4573/hotline?v=1
-//     gives "hotline". With no script path, the first argument that does not
-//     look like a number is the gate name.
-//   - Called is the first argument that looks like a number ("+" and digits,
-//     '*' and '#' allowed), as in AGI(agi://host/hotline,${EXTEN}); without
-//     one, agi_extension; when the extension is "s" (the call arrived
-//     without a number), agi_dnid, unless that is "unknown".
-//   - The arguments gate=NAME and called=NUMBER set either explicitly and
-//     win over the rules above (as in the ARI adapter's Stasis() args).
-func (h Header) CallInfo() gate.CallInfo {
+//   - GateName and Called follow gate.Dialplan's rule, the same as over
+//     ARI, with the AGI() arguments after the URL (agi_arg_N), the script
+//     path of the URL as the gate name given by the address
+//     (agi://host:4573/hotline?v=1 gives "hotline"), agi_extension as the
+//     extension and agi_dnid ("unknown" is none) as the dialed number.
+func (h Header) CallInfo() gate.CallInfo { return h.callInfo(nil) }
+
+// callInfo is CallInfo; ignored arguments are logged on log.
+func (h Header) callInfo(log *slog.Logger) gate.CallInfo {
 	info := gate.CallInfo{
 		ID:         h.Vars["agi_uniqueid"],
 		Source:     "agi",
 		Caller:     known(h.Vars["agi_callerid"]),
 		CallerName: known(h.Vars["agi_calleridname"]),
 		Language:   h.Vars["agi_language"],
-		GateName:   h.Script,
 	}
-	var named, called string
-	for _, a := range h.Args {
-		a = strings.TrimSpace(a)
-		switch {
-		case strings.HasPrefix(a, "gate="):
-			if named == "" {
-				named = strings.TrimPrefix(a, "gate=")
-			}
-		case strings.HasPrefix(a, "called="):
-			if called == "" {
-				called = strings.TrimPrefix(a, "called=")
-			}
-		case info.Called == "" && looksLikeNumber(a):
-			info.Called = a
-		case info.GateName == "" && a != "" && !looksLikeNumber(a) && !strings.Contains(a, "="):
-			info.GateName = a
-		}
+	d := gate.Dialplan{
+		Path:  h.Script,
+		Args:  h.Args,
+		Exten: h.Vars["agi_extension"],
+		DNID:  func() string { return known(h.Vars["agi_dnid"]) },
 	}
-	if named != "" {
-		info.GateName = named
-	}
-	if called != "" {
-		info.Called = called
-	}
-	if info.Called == "" {
-		if ext := h.Vars["agi_extension"]; ext != "s" {
-			info.Called = ext
-		} else {
-			info.Called = known(h.Vars["agi_dnid"])
-		}
-	}
-	return info
+	return d.CallInfo(info, log)
 }
 
 // known returns s, or "" for Asterisk's "unknown".
@@ -235,20 +209,4 @@ func known(s string) string {
 		return ""
 	}
 	return s
-}
-
-// looksLikeNumber reports whether s is an optional '+' followed by 1..32
-// digits, '*' or '#'.
-func looksLikeNumber(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '*' || c == '#') {
-			return false
-		}
-	}
-	return true
 }

@@ -69,7 +69,7 @@ type session struct {
 var _ gate.Call = (*session)(nil)
 
 func newSession(conn net.Conn, r *bufio.Reader, hdr Header, maxLine int, readTimeout time.Duration, log *slog.Logger, hangup func()) *session {
-	info := hdr.CallInfo()
+	info := hdr.callInfo(log)
 	return &session{
 		conn:        conn,
 		r:           r,

@@ -418,6 +418,9 @@ func (s *server) runCall(c *call, fallbackOnly bool) {
 		c.cancel(context.Canceled)
 	}()
 	if !fallbackOnly {
+		// The full call info, with the dialed number if the rule needs it
+		// (one GET, in this goroutine, never on the event reader).
+		c.info = callInfo(c.ch, c.args, c.dnid(c.ctx), c.log)
 		func() {
 			defer func() {
 				if r := recover(); r != nil {

@@ -1,26 +1,26 @@
 package ari
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strings"
 
 	"github.com/vipgate/vipgate/gate"
 )
 
+// dnidVar is the channel function that holds the dialed number.
+const dnidVar = "CALLERID(dnid)"
+
 // callInfo builds what vipgate knows about a call from its channel and the
-// Stasis arguments. The rule for the arguments after the application name:
-//
-//   - "gate=NAME" and "called=NUMBER" say explicitly what they are;
-//   - an argument that is a number (digits, optionally a leading "+") is the
-//     called number;
-//   - any other non-empty argument is the gate name;
-//   - the first argument of each kind wins; empty arguments are skipped.
-//
-// Without a called number in the arguments, the called number is the
-// channel's dialplan extension (where Stasis() ran), unless that is "s".
-// So Stasis(vipgate), Stasis(vipgate,${EXTEN}), Stasis(vipgate,hotline) and
-// Stasis(vipgate,hotline,${EXTEN}) all work. The caller is the channel's
-// caller ID number, the language the channel's language.
-func callInfo(ch *Channel, args []string) gate.CallInfo {
+// Stasis arguments, by gate.Dialplan's rule (the same as FastAGI's): the
+// arguments after the application name, the channel's dialplan extension
+// (where Stasis() ran) and, for extension "s", the dialed number that dnid
+// returns. So Stasis(vipgate), Stasis(vipgate,${EXTEN}),
+// Stasis(vipgate,hotline) and Stasis(vipgate,gate=hotline,called=${EXTEN})
+// all work. The caller is the channel's caller ID number, the language the
+// channel's language. Ignored arguments are logged on log.
+func callInfo(ch *Channel, args []string, dnid func() string, log *slog.Logger) gate.CallInfo {
 	info := gate.CallInfo{
 		ID:         ch.ID,
 		Source:     "ari",
@@ -28,49 +28,20 @@ func callInfo(ch *Channel, args []string) gate.CallInfo {
 		CallerName: ch.Caller.Name,
 		Language:   ch.Language,
 	}
-	var called, name string
-	for _, a := range args {
-		a = strings.TrimSpace(a)
-		switch {
-		case a == "":
-		case strings.HasPrefix(a, "gate="):
-			if v := strings.TrimPrefix(a, "gate="); v != "" && name == "" {
-				name = v
-			}
-		case strings.HasPrefix(a, "called="):
-			if v := strings.TrimPrefix(a, "called="); v != "" && called == "" {
-				called = v
-			}
-		case isNumber(a):
-			if called == "" {
-				called = a
-			}
-		default:
-			if name == "" {
-				name = a
-			}
-		}
-	}
-	if called == "" && ch.Dialplan.Exten != "s" {
-		called = ch.Dialplan.Exten
-	}
-	info.Called = called
-	info.GateName = name
-	return info
+	return gate.Dialplan{Args: args, Exten: ch.Dialplan.Exten, DNID: dnid}.CallInfo(info, log)
 }
 
-// isNumber reports whether s is digits with an optional leading "+".
-func isNumber(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
+// dnid returns a function that reads CALLERID(dnid) of the channel, for
+// callInfo: one GET, made only when the dialplan gave no number. An unset
+// DNID is ""; a failure to read it is logged and is "" too.
+func (c *call) dnid(ctx context.Context) func() string {
+	return func() string {
+		v, err := c.cl.GetVar(ctx, c.id, dnidVar)
+		if err != nil && !errors.Is(err, gate.ErrNotFound) {
+			c.log.Debug("ari: read dialed number failed", "err", err)
 		}
+		return strings.TrimSpace(v)
 	}
-	return true
 }
 
 // stasisArgs recovers the Stasis arguments of a channel that is parked in

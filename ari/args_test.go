@@ -1,36 +1,22 @@
 package ari
 
-import "testing"
+import (
+	"testing"
 
+	"github.com/vipgate/vipgate/gate/gatetest"
+)
+
+// TestCallInfo runs the dialplan table of gatetest (the one gate and the
+// FastAGI adapter run too) through the ARI adapter's callInfo.
 func TestCallInfo(t *testing.T) {
 	ch := func(exten string) *Channel {
 		return &Channel{ID: "c1", Caller: CallerID{Number: "0176 1234", Name: "Bob"}, Language: "de", Dialplan: DialplanCEP{Context: "from-external", Exten: exten, Priority: 2}}
 	}
-	tests := []struct {
-		name   string
-		exten  string
-		args   []string
-		called string
-		gate   string
-	}{
-		{"no args uses exten", "4930123", nil, "4930123", ""},
-		{"number arg", "s", []string{"4930999"}, "4930999", ""},
-		{"plus number arg", "1000", []string{"+4930999"}, "+4930999", ""},
-		{"gate name", "1000", []string{"hotline"}, "1000", "hotline"},
-		{"gate and number", "1000", []string{"hotline", "4930999"}, "4930999", "hotline"},
-		{"number then gate", "1000", []string{"4930999", "hotline"}, "4930999", "hotline"},
-		{"explicit keys", "1000", []string{"called=555", "gate=night"}, "555", "night"},
-		{"explicit gate with digits", "1000", []string{"gate=2024"}, "1000", "2024"},
-		{"empty args skipped", "1000", []string{"", " ", "hotline"}, "1000", "hotline"},
-		{"first of a kind wins", "1000", []string{"a", "b", "1", "2"}, "1", "a"},
-		{"s exten is not a number", "s", nil, "", ""},
-		{"lone plus is a name", "1000", []string{"+"}, "1000", "+"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			info := callInfo(ch(tt.exten), tt.args)
-			if info.Called != tt.called || info.GateName != tt.gate {
-				t.Errorf("called %q gate %q, want %q %q", info.Called, info.GateName, tt.called, tt.gate)
+	for _, tt := range gatetest.DialplanCases {
+		t.Run(tt.Name, func(t *testing.T) {
+			info := callInfo(ch(tt.Exten), tt.Args, func() string { return tt.DNID }, nil)
+			if info.Called != tt.Called || info.GateName != tt.Gate {
+				t.Errorf("called %q gate %q, want %q %q", info.Called, info.GateName, tt.Called, tt.Gate)
 			}
 			if info.ID != "c1" || info.Source != "ari" || info.Caller != "0176 1234" || info.CallerName != "Bob" || info.Language != "de" {
 				t.Errorf("info = %+v", info)

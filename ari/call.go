@@ -29,6 +29,8 @@ type call struct {
 	srv       *server
 	cl        *Client
 	id        string
+	ch        *Channel
+	args      []string
 	info      gate.CallInfo
 	recovered bool
 	started   time.Time // when StasisStart was dispatched (or recovery began)
@@ -67,7 +69,9 @@ func newCall(s *server, ch *Channel, args []string, recovered bool) *call {
 		srv:       s,
 		cl:        s.client,
 		id:        ch.ID,
-		info:      callInfo(ch, args),
+		ch:        ch,
+		args:      args,
+		info:      callInfo(ch, args, nil, nil),
 		recovered: recovered,
 		started:   time.Now(),
 		ctx:       ctx,

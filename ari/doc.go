@@ -13,12 +13,12 @@
 // with a context that is cancelled, with gate.ErrHangup as its cause, on
 // StasisEnd or ChannelHangupRequest.
 //
-// The called number and the gate name come from the Stasis arguments (see
-// callInfo): "gate=NAME" and "called=NUMBER" are explicit; an argument made
-// of digits (with an optional leading "+") is the called number; any other
-// argument is the gate name; without a number argument the called number is
-// the extension where Stasis() ran. The caller is the channel's caller ID
-// number and the language the channel's language.
+// The called number and the gate name come from the Stasis arguments and
+// the extension where Stasis() ran, by gate.Dialplan's rule, the same as
+// FastAGI's (see callInfo). For extension "s" without a number argument the
+// dialed number is read once with GET variable CALLERID(dnid). The caller
+// is the channel's caller ID number and the language the channel's
+// language.
 //
 // Prompts are played under playback ids vipgate chooses, registered before
 // the play request so that no PlaybackFinished is missed. Asterisk does not

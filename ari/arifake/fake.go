@@ -87,6 +87,7 @@ type CallSpec struct {
 	Args     []string
 	State    string // "Ring" (default) or "Up"
 	Language string // default "en"
+	DNID     string // CALLERID(dnid), readable with GET variable; default unset
 }
 
 // Server is the fake Asterisk.
@@ -268,6 +269,9 @@ func (s *Server) Call(spec CallSpec) (string, error) {
 		caller: [2]string{spec.Caller, spec.Name}, context: spec.Context, exten: spec.Exten, priority: spec.Priority,
 		language: spec.Language, created: time.Now(), state: spec.State, inStasis: true, answered: spec.State == "Up",
 		vars: map[string]string{}, cmds: make(chan func(), 64), hangup: make(chan struct{}), done: make(chan struct{}),
+	}
+	if spec.DNID != "" {
+		ch.vars["CALLERID(dnid)"] = spec.DNID
 	}
 	s.channels[id] = ch
 	s.all[id] = ch

@@ -1,0 +1,40 @@
+package agi
+
+import (
+	"bufio"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vipgate/vipgate/gate/gatetest"
+)
+
+// TestDialplanTableOverAGI runs every row of gatetest's dialplan table as
+// the header of AGI(agi://host,<args>) at its extension, with its DNID in
+// agi_dnid ("unknown" when unset, as Asterisk sends it): the same rows give
+// the same answers over ARI (ari's TestDialplanTableOverARI) and in gate.
+func TestDialplanTableOverAGI(t *testing.T) {
+	for _, tt := range gatetest.DialplanCases {
+		t.Run(tt.Name, func(t *testing.T) {
+			dnid := tt.DNID
+			if dnid == "" {
+				dnid = "unknown"
+			}
+			var b strings.Builder
+			b.WriteString("agi_network: yes\nagi_request: agi://127.0.0.1:4573\nagi_uniqueid: 1.2\n")
+			b.WriteString("agi_dnid: " + dnid + "\nagi_extension: " + tt.Exten + "\n")
+			for i, a := range tt.Args {
+				b.WriteString("agi_arg_" + strconv.Itoa(i+1) + ": " + a + "\n")
+			}
+			b.WriteString("\n")
+			h, err := ReadHeader(bufio.NewReader(strings.NewReader(b.String())), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := h.CallInfo()
+			if info.Called != tt.Called || info.GateName != tt.Gate {
+				t.Errorf("called %q gate %q, want %q %q", info.Called, info.GateName, tt.Called, tt.Gate)
+			}
+		})
+	}
+}

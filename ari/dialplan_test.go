@@ -1,0 +1,55 @@
+package ari_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vipgate/vipgate/ari/arifake"
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
+)
+
+// TestDialplanTableOverARI sends every row of gatetest's dialplan table
+// through the fake Asterisk as Stasis(vipgate,<args>) at its extension,
+// with its DNID in CALLERID(dnid), and checks what the Handler is told:
+// the same rows give the same answers over FastAGI (agi's
+// TestDialplanTableOverAGI) and in gate.
+func TestDialplanTableOverARI(t *testing.T) {
+	f := newFake(t, arifake.Config{})
+	var mu sync.Mutex
+	seen := map[string]gate.CallInfo{}
+	startApp(t, func(ctx context.Context, c gate.Call) {
+		mu.Lock()
+		seen[c.Info().ID] = c.Info()
+		mu.Unlock()
+		_ = c.SetVar(ctx, gate.VarResult, "passed")
+		_ = c.Continue(ctx, gate.Continue)
+	}, nil, f)
+	for _, tt := range gatetest.DialplanCases {
+		t.Run(tt.Name, func(t *testing.T) {
+			id, err := f.Call(arifake.CallSpec{Exten: tt.Exten, Args: tt.Args, DNID: tt.DNID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			result(t, f, id)
+			mu.Lock()
+			info := seen[id]
+			mu.Unlock()
+			if info.Called != tt.Called || info.GateName != tt.Gate {
+				t.Errorf("called %q gate %q, want %q %q", info.Called, info.GateName, tt.Called, tt.Gate)
+			}
+			// CALLERID(dnid) is asked for only when the rule needs it.
+			asked := false
+			for _, r := range f.Requests() {
+				if strings.Contains(r.Path, id+"/variable") && r.Method == "GET" {
+					asked = true
+				}
+			}
+			if want := tt.Exten == "s" && (tt.Called == tt.DNID); asked != want {
+				t.Errorf("GET CALLERID(dnid) sent: %v, want %v", asked, want)
+			}
+		})
+	}
+}
