@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
 
 	"github.com/vipgate/vipgate/gate/gatetest"
 )
@@ -36,5 +39,24 @@ func TestDialplanTableOverAGI(t *testing.T) {
 				t.Errorf("called %q gate %q, want %q %q", info.Called, info.GateName, tt.Called, tt.Gate)
 			}
 		})
+	}
+}
+
+// TestCollectUsesGateDefaults checks that a Collect without timeouts waits
+// gate's default first-digit timeout, as over ARI.
+func TestCollectUsesGateDefaults(t *testing.T) {
+	s, peer, ctx := pipeSession(t, time.Minute)
+	cmd := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(peer)
+		line, _ := r.ReadString('\n')
+		cmd <- strings.TrimSpace(line)
+		_, _ = peer.Write([]byte("200 result=0\n"))
+	}()
+	if _, err := s.Collect(ctx, gate.Prompt{}, gate.CollectOptions{MaxDigits: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := <-cmd, "WAIT FOR DIGIT "+strconv.FormatInt(gate.DefaultFirstDigitTimeout.Milliseconds(), 10); got != want {
+		t.Errorf("sent %q, want %q", got, want)
 	}
 }

@@ -26,10 +26,6 @@ const (
 	escapeDigits = "0123456789*#"
 	// maxCollectDigits caps one Collect, whatever MaxDigits says.
 	maxCollectDigits = 64
-	// defaultFirstDigit and defaultInterDigit apply when CollectOptions
-	// leave them zero (the gate's defaults).
-	defaultFirstDigit = 10 * time.Second
-	defaultInterDigit = 5 * time.Second
 	// writeTimeout bounds writing one command.
 	writeTimeout = 10 * time.Second
 	// maxHangupLines and maxUsageLines bound what is read in front of a
@@ -138,15 +134,7 @@ func (s *session) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Col
 	if opts.MaxDigits <= 0 || opts.MaxDigits > maxCollectDigits {
 		opts.MaxDigits = maxCollectDigits
 	}
-	if opts.FirstDigit <= 0 {
-		opts.FirstDigit = defaultFirstDigit
-	}
-	if opts.InterDigit <= 0 {
-		opts.InterDigit = defaultInterDigit
-	}
-	if opts.Terminator == "" {
-		opts.Terminator = "#"
-	}
+	opts = opts.WithDefaults()
 	var in gate.Input
 	digits := make([]byte, 0, opts.MaxDigits)
 	// add takes one typed key and reports whether input is complete.

@@ -13,11 +13,7 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
-// Collect defaults, used where CollectOptions leave a field zero.
 const (
-	DefaultFirstDigit = 5 * time.Second
-	DefaultInterDigit = 3 * time.Second
-	DefaultTerminator = "#"
 	// maxBufferedDigits bounds the digits kept during one Collect.
 	maxBufferedDigits = 64
 )
@@ -88,6 +84,10 @@ func newCall(s *server, ch *Channel, args []string, recovered bool) *call {
 // testHookFirstCommand, if set (by tests), is told when the first command
 // of a call is about to be sent: the latency vipgate adds to a call.
 var testHookFirstCommand func(channelID string, started, sent time.Time)
+
+// testHookCollect, if set (by tests), is told the options each Collect
+// runs with, after the defaults are filled in.
+var testHookCollect func(opts gate.CollectOptions)
 
 // command is called at the start of every method that sends a command.
 func (c *call) command() {
@@ -431,14 +431,9 @@ func (c *call) waitPlayback(ctx context.Context, id string, p gate.Prompt) error
 // input (a PIN that ended at MaxDigits, followed by "#").
 func (c *call) Collect(ctx context.Context, prompt gate.Prompt, opts gate.CollectOptions) (gate.Input, error) {
 	cfg := &c.srv.app.cfg
-	if opts.FirstDigit <= 0 {
-		opts.FirstDigit = DefaultFirstDigit
-	}
-	if opts.InterDigit <= 0 {
-		opts.InterDigit = DefaultInterDigit
-	}
-	if opts.Terminator == "" {
-		opts.Terminator = DefaultTerminator
+	opts = opts.WithDefaults()
+	if h := testHookCollect; h != nil {
+		h(opts)
 	}
 	c.mu.Lock()
 	if c.ended {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/ari/arifake"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
@@ -51,5 +52,29 @@ func TestDialplanTableOverARI(t *testing.T) {
 				t.Errorf("GET CALLERID(dnid) sent: %v, want %v", asked, want)
 			}
 		})
+	}
+}
+
+// TestCollectUsesGateDefaults checks that a Collect without timeouts waits
+// as long as over FastAGI: gate's one pair of digit timeouts.
+func TestCollectUsesGateDefaults(t *testing.T) {
+	got := make(chan gate.CollectOptions, 1)
+	defer ari.SetCollectHook(func(o gate.CollectOptions) { got <- o })()
+	f := newFake(t, arifake.Config{})
+	startApp(t, func(ctx context.Context, c gate.Call) {
+		_ = c.Answer(ctx)
+		_, _ = c.Collect(ctx, gate.Prompt{}, gate.CollectOptions{MaxDigits: 4})
+		_ = c.Continue(ctx, gate.Continue)
+	}, nil, f)
+	id, err := f.Call(arifake.CallSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := <-got
+	if o.FirstDigit != gate.DefaultFirstDigitTimeout || o.InterDigit != gate.DefaultInterDigitTimeout || o.Terminator != "#" {
+		t.Errorf("Collect ran with %+v, want gate's defaults %v/%v and #", o, gate.DefaultFirstDigitTimeout, gate.DefaultInterDigitTimeout)
+	}
+	if err := f.CallerHangup(id); err != nil {
+		t.Fatal(err)
 	}
 }

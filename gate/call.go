@@ -26,6 +26,14 @@ type CallInfo struct {
 	Language string
 }
 
+// Digit timeouts of the PIN dialogue: a gate's dialogue.first_digit_timeout
+// and dialogue.inter_digit_timeout default to them, and every adapter uses
+// them where CollectOptions leave FirstDigit or InterDigit zero.
+const (
+	DefaultFirstDigitTimeout = 10 * time.Second
+	DefaultInterDigitTimeout = 5 * time.Second
+)
+
 // CollectOptions bound one digit collection.
 type CollectOptions struct {
 	// MaxDigits ends input when reached.
@@ -36,6 +44,22 @@ type CollectOptions struct {
 	InterDigit time.Duration
 	// Terminator ends input and is not returned; "#" by default.
 	Terminator string
+}
+
+// WithDefaults returns o with the zero timeouts set to
+// DefaultFirstDigitTimeout and DefaultInterDigitTimeout and an empty
+// Terminator set to "#". Every adapter's Collect starts with it.
+func (o CollectOptions) WithDefaults() CollectOptions {
+	if o.FirstDigit <= 0 {
+		o.FirstDigit = DefaultFirstDigitTimeout
+	}
+	if o.InterDigit <= 0 {
+		o.InterDigit = DefaultInterDigitTimeout
+	}
+	if o.Terminator == "" {
+		o.Terminator = "#"
+	}
+	return o
 }
 
 // Input is what a caller typed. Its digits are never logged or stored.

@@ -131,12 +131,7 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 		InterDigit: g.Dialogue.InterDigitTimeout.D(),
 		Terminator: "#",
 	}
-	if opts.FirstDigit <= 0 {
-		opts.FirstDigit = 10 * time.Second
-	}
-	if opts.InterDigit <= 0 {
-		opts.InterDigit = 5 * time.Second
-	}
+	opts = opts.WithDefaults()
 	prompt := f.cfg.Prompt(g, PromptAskPIN, lang)
 	for attempt := 1; attempt <= a.MaxRetries; attempt++ {
 		rec.Attempts = attempt

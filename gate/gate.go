@@ -196,7 +196,8 @@ type Dialogue struct {
 	MinDigits int `json:"min_digits,omitempty"`
 	MaxDigits int `json:"max_digits,omitempty"`
 	// FirstDigitTimeout waits for the first digit after the prompt ends
-	// (default 10s); InterDigitTimeout between digits (default 5s).
+	// (default DefaultFirstDigitTimeout, 10s); InterDigitTimeout between
+	// digits (default DefaultInterDigitTimeout, 5s).
 	FirstDigitTimeout Duration `json:"first_digit_timeout,omitempty"`
 	InterDigitTimeout Duration `json:"inter_digit_timeout,omitempty"`
 	// RejectWeak refuses weak PINs (0000, 1234, repeated or sequential

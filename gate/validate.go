@@ -20,8 +20,6 @@ const (
 	defaultMaxRetries        = 3
 	defaultMinDigits         = 4
 	defaultMaxDigits         = 12
-	defaultFirstDigitTimeout = 10 * time.Second
-	defaultInterDigitTimeout = 5 * time.Second
 	defaultWebhookTimeout    = 3 * time.Second
 	defaultWebhookConcurrent = 32
 	defaultBreakerFailures   = 5
@@ -121,8 +119,8 @@ func (g *Gate) Normalize() {
 	if d.MaxDigits == 0 {
 		d.MaxDigits = max(defaultMaxDigits, d.MinDigits)
 	}
-	setDuration(&d.FirstDigitTimeout, defaultFirstDigitTimeout)
-	setDuration(&d.InterDigitTimeout, defaultInterDigitTimeout)
+	setDuration(&d.FirstDigitTimeout, DefaultFirstDigitTimeout)
+	setDuration(&d.InterDigitTimeout, DefaultInterDigitTimeout)
 
 	for k, v := range g.Prompts {
 		g.Prompts[k] = strings.TrimSpace(v)
