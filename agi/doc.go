@@ -54,10 +54,14 @@
 // without it Asterisk resumes at the current priority + 1). Hangup runs
 // EXEC Hangup "<Q.850 cause>", which hangs the channel up with that cause.
 // gate.Flow sets VIPGATE_RESULT (the outcome), VIPGATE_GATE and
-// VIPGATE_TARGET before it lets go; if a handler lets go without setting
-// VIPGATE_RESULT, the session sets it to the target's text form
-// ("continue", "ctx,exten,1", "hangup:busy"). Either way the dialplan can
-// tell "vipgate decided" (set) from "vipgate was not reached" (empty).
+// VIPGATE_TARGET before it lets go. A call without a decision gets
+// VIPGATE_RESULT=fallback (gate.ResultFallback), as over ARI: one a
+// handler lets go of without setting VIPGATE_RESULT, and one the handler
+// returns from (or panics in) without letting go of it, which the session
+// sends back to the dialplan with gate.RouteUndecided while the channel and
+// the connection are up. So the dialplan can tell "vipgate decided" (an
+// outcome), "vipgate did not decide" (fallback) and "vipgate was not
+// reached" (empty).
 // The variables are set before the decision is carried out, so a call
 // whose connection ends in between (vipgate stopped during the "rejected"
 // announcement) also goes on after AGI() with a result set; a fail-closed

@@ -148,7 +148,7 @@ func TestServerHandlerSeesCall(t *testing.T) {
 	}
 	r := bufio.NewReader(c)
 	line, err := r.ReadString('\n')
-	if err != nil || line != "SET VARIABLE VIPGATE_RESULT \"continue\"\n" {
+	if err != nil || line != "SET VARIABLE VIPGATE_RESULT \"fallback\"\n" {
 		t.Fatalf("got %q, %v", line, err)
 	}
 	if _, err := io.WriteString(c, "200 result=1\n"); err != nil {

@@ -17,15 +17,14 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
-// ResultVar is the channel variable the session sets before it lets go of
-// a call, unless the handler has set it: the target's text form.
-const ResultVar = "VIPGATE_RESULT"
-
 const (
 	// escapeDigits interrupt a Collect prompt (barge-in).
 	escapeDigits = "0123456789*#"
 	// maxCollectDigits caps one Collect, whatever MaxDigits says.
 	maxCollectDigits = 64
+	// undecidedTimeout bounds sending a call the handler did not route
+	// back to the dialplan.
+	undecidedTimeout = 5 * time.Second
 	// writeTimeout bounds writing one command.
 	writeTimeout = 10 * time.Second
 	// maxHangupLines and maxUsageLines bound what is read in front of a
@@ -54,7 +53,7 @@ type session struct {
 
 	mu        sync.Mutex
 	lang      string // channel language as last known
-	resultSet bool   // ResultVar has been set
+	resultSet bool   // gate.VarResult has been set
 	hungUp    bool   // Asterisk reported the hangup (HANGUP, 511, EOF)
 	released  bool   // vipgate let go of the call (Continue, Hangup)
 	broken    error  // the connection is out of sync or failed
@@ -218,7 +217,7 @@ func (s *session) Continue(ctx context.Context, t gate.Target) error {
 	case gate.TargetHangup:
 		return s.hangupLocked(ctx, t.Cause)
 	case gate.TargetContinue:
-		if err := s.setResult(ctx, "continue", t); err != nil {
+		if err := s.setResult(ctx, "continue"); err != nil {
 			return err
 		}
 		return s.release()
@@ -235,7 +234,7 @@ func (s *session) Continue(ctx context.Context, t gate.Target) error {
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("agi: continue: target %q: %w", t.String(), err)
 		}
-		if err := s.setResult(ctx, "continue", t); err != nil {
+		if err := s.setResult(ctx, "continue"); err != nil {
 			return err
 		}
 		for _, cmd := range []string{"SET CONTEXT " + cx, "SET EXTENSION " + ex, "SET PRIORITY " + strconv.Itoa(t.Priority)} {
@@ -264,7 +263,7 @@ func (s *session) hangupLocked(ctx context.Context, cause gate.Cause) error {
 	if cause == "" {
 		cause = gate.CauseNormal
 	}
-	if err := s.setResult(ctx, "hangup", gate.Hangup(cause)); err != nil {
+	if err := s.setResult(ctx, "hangup"); err != nil {
 		return err
 	}
 	// The Hangup application returns -1, so the reply is "200 result=-1"
@@ -275,12 +274,13 @@ func (s *session) hangupLocked(ctx context.Context, cause gate.Cause) error {
 	return s.release()
 }
 
-// setResult sets ResultVar to t's text form unless the handler set it.
-func (s *session) setResult(ctx context.Context, op string, t gate.Target) error {
+// setResult marks a call that the handler lets go of without having set
+// gate.VarResult with gate.ResultFallback, as the ARI adapter does.
+func (s *session) setResult(ctx context.Context, op string) error {
 	if s.resultSet {
 		return nil
 	}
-	return s.setVar(ctx, op, ResultVar, t.String())
+	return s.setVar(ctx, op, gate.VarResult, gate.ResultFallback)
 }
 
 func (s *session) setVar(ctx context.Context, op, name, value string) error {
@@ -293,7 +293,7 @@ func (s *session) setVar(ctx context.Context, op, name, value string) error {
 	if _, err := s.roundTrip(ctx, op, "SET VARIABLE "+name+" "+quote(value), 0, false); err != nil {
 		return err
 	}
-	if name == ResultVar {
+	if name == gate.VarResult {
 		s.resultSet = true
 	}
 	return nil
@@ -484,8 +484,22 @@ func (s *session) release() error {
 	return nil
 }
 
-// close closes the connection if the handler has not let go of the call.
+// close lets go of a call the handler returned from without letting go
+// of it: while the channel and the connection are up, it is sent back to
+// the dialplan by gate.RouteUndecided (VIPGATE_RESULT=fallback), like over
+// ARI; else the connection is closed.
 func (s *session) close() {
+	s.mu.Lock()
+	undecided := !s.released && !s.hungUp && s.broken == nil
+	s.mu.Unlock()
+	if undecided {
+		ctx, cancel := context.WithTimeout(context.Background(), undecidedTimeout)
+		err := gate.RouteUndecided(ctx, s)
+		cancel()
+		if err != nil {
+			s.log.Debug("agi: route undecided call", "err", err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.released {

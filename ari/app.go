@@ -48,7 +48,9 @@ type AppConfig struct {
 	// shutdown). It gets a fresh context bounded by FallbackTimeout. nil
 	// means continue in the dialplan. If the channel is still parked
 	// afterwards it is continued with VIPGATE_RESULT=fallback
-	// (FallbackResult), which a fail-closed dialplan refuses.
+	// (gate.ResultFallback), which a fail-closed dialplan refuses. A call
+	// the Handler or Fallback lets go of without setting VIPGATE_RESULT
+	// gets the same mark.
 	Fallback func(ctx context.Context, c gate.Call)
 	// Logger, nil discards.
 	Logger *slog.Logger
@@ -231,12 +233,6 @@ type server struct {
 	calls map[string]*call
 	wg    sync.WaitGroup // call goroutines
 }
-
-// FallbackResult is the value of VIPGATE_RESULT on a call that vipgate
-// continued without deciding it (shutdown, a Handler that did not route, a
-// recovered channel whose details could not be read), so that a
-// fail-closed dialplan can refuse it.
-const FallbackResult = "fallback"
 
 // errReplaced ends a connection that received ApplicationReplaced.
 var errReplaced = errors.New("application replaced by another connection")
@@ -449,12 +445,9 @@ func (s *server) fallback(c *call) {
 			return
 		}
 	}
-	// Mark the call, so that a fail-closed dialplan can tell that vipgate
-	// did not decide it (see deploy/asterisk/extensions-ari.conf).
-	if err := c.SetVar(ctx, gate.VarResult, FallbackResult); err != nil {
-		c.log.Debug("ari fallback: set result variable failed", "err", err)
-	}
-	err := c.Continue(ctx, gate.Continue)
+	// Marked, so that a fail-closed dialplan can tell that vipgate did not
+	// decide it (see deploy/asterisk/extensions-ari.conf).
+	err := gate.RouteUndecided(ctx, c)
 	if err == nil || errors.Is(err, gate.ErrHangup) || errors.Is(err, ErrNotInStasis) {
 		c.log.Info("ari call routed by fallback", "err", err)
 		return

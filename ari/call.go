@@ -43,6 +43,7 @@ type call struct {
 	ended      bool
 	leaving    string // "continue" or "hangup" while vipgate lets go of the channel
 	released   bool   // Continue or Hangup succeeded
+	resultSet  bool   // gate.VarResult has been set
 	collecting bool
 	digits     []byte
 	pbs        map[string]*pbState
@@ -253,7 +254,30 @@ func (c *call) SetVar(ctx context.Context, name, value string) error {
 	if c.isEnded() {
 		return c.hangupErr("set variable")
 	}
-	return c.fail("set variable", c.cl.SetVar(ctx, c.id, name, value))
+	if err := c.cl.SetVar(ctx, c.id, name, value); err != nil {
+		return c.fail("set variable", err)
+	}
+	if name == gate.VarResult {
+		c.mu.Lock()
+		c.resultSet = true
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// markUndecided sets gate.VarResult to gate.ResultFallback before vipgate
+// lets go of a call whose result nobody set, as the FastAGI session does. A
+// failure is logged; the call is let go all the same.
+func (c *call) markUndecided(ctx context.Context) {
+	c.mu.Lock()
+	set := c.resultSet
+	c.mu.Unlock()
+	if set || c.isEnded() {
+		return
+	}
+	if err := c.SetVar(ctx, gate.VarResult, gate.ResultFallback); err != nil {
+		c.log.Debug("ari: set result variable failed", "err", err)
+	}
 }
 
 // mediaURI turns a prompt name into an ARI media URI: names that carry a
@@ -568,6 +592,7 @@ func (c *call) Continue(ctx context.Context, t gate.Target) error {
 	// It stays bounded by the request timeout.
 	ctx = context.WithoutCancel(ctx)
 	c.stopPlaybacks(ctx)
+	c.markUndecided(ctx)
 	var err error
 	c.leave("continue")
 	switch t.Kind {
@@ -600,6 +625,7 @@ func (c *call) Hangup(ctx context.Context, cause gate.Cause) error {
 	ctx = context.WithoutCancel(ctx) // see Continue
 	if !c.isEnded() {
 		c.stopPlaybacks(ctx)
+		c.markUndecided(ctx)
 	}
 	c.leave("hangup")
 	err := c.cl.Hangup(ctx, c.id, string(cause))

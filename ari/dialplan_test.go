@@ -78,3 +78,36 @@ func TestCollectUsesGateDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLetGoWithoutResult checks that a call the Handler lets go of without
+// setting VIPGATE_RESULT is marked fallback, as over FastAGI, and that a
+// result the Handler set is kept.
+func TestLetGoWithoutResult(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler func(ctx context.Context, c gate.Call)
+		kind    string
+		want    string
+	}{
+		{"continue", func(ctx context.Context, c gate.Call) { _ = c.Continue(ctx, gate.Continue) }, "continue", gate.ResultFallback},
+		{"hangup", func(ctx context.Context, c gate.Call) { _ = c.Hangup(ctx, gate.CauseBusy) }, "hangup", gate.ResultFallback},
+		{"result kept", func(ctx context.Context, c gate.Call) {
+			_ = c.SetVar(ctx, gate.VarResult, "pin_ok")
+			_ = c.Continue(ctx, gate.Continue)
+		}, "continue", "pin_ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, arifake.Config{})
+			startApp(t, tt.handler, nil, f)
+			id, err := f.Call(arifake.CallSpec{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := result(t, f, id)
+			if r.Kind != tt.kind || r.Vars[gate.VarResult] != tt.want {
+				t.Errorf("result %s %s=%q, want %s %q", r.Kind, gate.VarResult, r.Vars[gate.VarResult], tt.kind, tt.want)
+			}
+		})
+	}
+}

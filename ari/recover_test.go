@@ -140,8 +140,8 @@ func TestUnroutedCalls(t *testing.T) {
 			if r.Kind != tt.kind || r.Reason != tt.reason {
 				t.Errorf("result %s/%s, want %s/%s", r.Kind, r.Reason, tt.kind, tt.reason)
 			}
-			if r.Kind == "continue" && r.Vars[gate.VarResult] != ari.FallbackResult {
-				t.Errorf("%s = %q, want %q on a call vipgate did not decide", gate.VarResult, r.Vars[gate.VarResult], ari.FallbackResult)
+			if r.Kind == "continue" && r.Vars[gate.VarResult] != gate.ResultFallback {
+				t.Errorf("%s = %q, want %q on a call vipgate did not decide", gate.VarResult, r.Vars[gate.VarResult], gate.ResultFallback)
 			}
 			if r := result(t, f, id); r.Answered {
 				t.Error("an unrouted call was answered")
@@ -171,8 +171,8 @@ func TestShutdownRoutesRunningCalls(t *testing.T) {
 	}
 	e.stop()
 	for _, id := range ids {
-		if r := result(t, f, id); r.Kind != "continue" || r.Vars[gate.VarResult] != ari.FallbackResult {
-			t.Errorf("%s: %+v, want continue marked %q at shutdown", id, r, ari.FallbackResult)
+		if r := result(t, f, id); r.Kind != "continue" || r.Vars[gate.VarResult] != gate.ResultFallback {
+			t.Errorf("%s: %+v, want continue marked %q at shutdown", id, r, gate.ResultFallback)
 		}
 	}
 	for range 3 {
@@ -386,8 +386,8 @@ func TestShutdownDrains(t *testing.T) {
 	if err != nil {
 		t.Fatalf("call while draining: %v (the application must stay registered)", err)
 	}
-	if r := result(t, f, late); r.Kind != "continue" || r.Vars[gate.VarResult] != ari.FallbackResult {
-		t.Fatalf("call while draining: %+v, want continue marked %q", r, ari.FallbackResult)
+	if r := result(t, f, late); r.Kind != "continue" || r.Vars[gate.VarResult] != gate.ResultFallback {
+		t.Fatalf("call while draining: %+v, want continue marked %q", r, gate.ResultFallback)
 	}
 	select {
 	case id := <-started:

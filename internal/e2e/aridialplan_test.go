@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/internal/e2e"
 )
@@ -273,9 +272,9 @@ func TestE2EShippedARIDialplan(t *testing.T) {
 	// is stopped (after every call of the connected phase has ended).
 	stopping := []shippedCall{
 		{"fail open: through with fallback", e2e.ARICall{CallSpec: e2e.CallSpec{ID: "531", Caller: "5550531", Exten: "5000", DTMF: "4711#", PreWait: 25 * time.Second}, Context: e2e.ARIContext},
-			"continue", "5000", map[string]string{"status": "SUCCESS", "result": ari.FallbackResult, "state": "Up"}, "long", gate.OutcomeFailed, true},
+			"continue", "5000", map[string]string{"status": "SUCCESS", "result": gate.ResultFallback, "state": "Up"}, "long", gate.OutcomeFailed, true},
 		{"fail closed: refused busy", e2e.ARICall{CallSpec: e2e.CallSpec{ID: "532", Caller: "5550532", Exten: "5000", DTMF: "4711#", PreWait: 25 * time.Second}, Context: e2e.ARIContextClosed},
-			"hangup", "", map[string]string{"cause": "17", "status": "SUCCESS", "result": ari.FallbackResult, "playback": "*"}, "long", gate.OutcomeFailed, true},
+			"hangup", "", map[string]string{"cause": "17", "status": "SUCCESS", "result": gate.ResultFallback, "playback": "*"}, "long", gate.OutcomeFailed, true},
 	}
 	connected := []shippedCall{
 		{"inactive gate: passed unanswered", e2e.ARICall{CallSpec: e2e.CallSpec{ID: "511", Caller: "5550511", Exten: "3000"}, Context: e2e.ARIContext},
