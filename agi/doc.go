@@ -86,8 +86,9 @@
 // read synchronously) and a 512-byte read buffer.
 //
 // When the context given to Serve is done, the server stops accepting,
-// lets running calls finish for up to DrainTimeout, then cancels their
-// contexts.
+// lets running calls finish for up to DrainTimeout (gate.DefaultDrainTimeout
+// unless set; the wait is a gate.CallGroup, as in the ARI adapter), then
+// cancels their contexts.
 //
 // Package agi imports only the standard library and gate (its tests also
 // gate/gatetest). It must not import the ari package, a store or an HTTP

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,7 +20,6 @@ const (
 	DefaultMaxSessions   = 1000
 	DefaultReadTimeout   = 2 * time.Minute
 	DefaultHeaderTimeout = 5 * time.Second
-	DefaultDrainTimeout  = 30 * time.Second
 )
 
 // Config configures a Server. Zero fields take the defaults.
@@ -43,7 +41,8 @@ type Config struct {
 	// HeaderTimeout bounds reading the agi_* header (default 5 s).
 	HeaderTimeout time.Duration
 	// DrainTimeout bounds the wait for running sessions when the context
-	// given to Serve is cancelled (default 30 s); then their contexts are
+	// given to Serve is cancelled (default gate.DefaultDrainTimeout, as
+	// over ARI; negative, gate.NoDrain: none); then their contexts are
 	// cancelled.
 	DrainTimeout time.Duration
 	// MaxLineLen bounds a line (default 8 KiB) and MaxHeaderLines the
@@ -84,9 +83,6 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = DefaultDrainTimeout
 	}
 	lim := Limits{MaxLineLen: cfg.MaxLineLen, MaxHeaderLines: cfg.MaxHeaderLines}.withDefaults()
 	cfg.MaxLineLen, cfg.MaxHeaderLines = lim.MaxLineLen, lim.MaxHeaderLines
@@ -135,7 +131,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.cfg.OnState(true)
 	}
 	var (
-		wg      sync.WaitGroup
+		calls   gate.CallGroup
 		slots   = make(chan struct{}, s.cfg.MaxSessions)
 		acceptE error
 		backoff time.Duration
@@ -176,11 +172,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		s.active.Add(1)
-		wg.Go(func() {
+		calls.Add()
+		go func() {
+			defer calls.Done()
 			defer func() { <-slots }()
 			defer s.active.Add(-1)
 			s.serveConn(sessCtx, conn)
-		})
+		}()
 	}
 
 	// Not accepting any more: report down before the drain.
@@ -188,29 +186,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(false)
 	}
-	drained := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(drained)
-	}()
-	t := time.NewTimer(s.cfg.DrainTimeout)
-	defer t.Stop()
-	select {
-	case <-drained:
+	drain := gate.DrainTimeout(s.cfg.DrainTimeout)
+	n := calls.Drain(drain)
+	if n == 0 {
 		return acceptE
-	case <-t.C:
 	}
-	n := s.Sessions()
 	cancelSessions()
 	// Cancelled sessions end at once unless a handler ignores its
 	// context; do not wait for such a handler forever.
-	t.Reset(cancelGrace)
-	select {
-	case <-drained:
-	case <-t.C:
-		return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s; %d handlers still running", n, s.cfg.DrainTimeout, s.Sessions()))
+	if left := calls.Drain(cancelGrace); left > 0 {
+		return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s; %d handlers still running", n, drain, left))
 	}
-	return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s", n, s.cfg.DrainTimeout))
+	return errors.Join(acceptE, fmt.Errorf("agi: shutdown: %d sessions cancelled after the drain timeout of %s", n, drain))
 }
 
 // cancelGrace bounds the wait for sessions after their contexts have been

@@ -192,6 +192,8 @@ func TestServerShutdown(t *testing.T) {
 		// finishes as soon as the listener is seen closed.
 		{name: "drained", finish: true, drain: time.Minute},
 		{name: "cut off after the drain timeout", drain: 300 * time.Millisecond, wantErr: true, wantCause: context.Canceled},
+		{name: "default drain", finish: true},
+		{name: "no drain", drain: gate.NoDrain, wantErr: true, wantCause: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,6 +221,17 @@ func TestServerShutdown(t *testing.T) {
 			})
 			c := dial(t, addr)
 			_, _ = io.WriteString(c, testHeader)
+			// Asterisk's part: the undecided call is sent back with
+			// VIPGATE_RESULT=fallback.
+			go func() {
+				r := bufio.NewReader(c)
+				for {
+					if _, err := r.ReadString('\n'); err != nil {
+						return
+					}
+					_, _ = io.WriteString(c, "200 result=1\n")
+				}
+			}()
 			<-started
 			cancel()
 			// The listener is closed at once: new calls are refused.

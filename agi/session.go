@@ -24,7 +24,7 @@ const (
 	maxCollectDigits = 64
 	// undecidedTimeout bounds sending a call the handler did not route
 	// back to the dialplan.
-	undecidedTimeout = 5 * time.Second
+	undecidedTimeout = 2 * time.Second
 	// writeTimeout bounds writing one command.
 	writeTimeout = 10 * time.Second
 	// maxHangupLines and maxUsageLines bound what is read in front of a

@@ -81,7 +81,8 @@ type AppConfig struct {
 	// FallbackTimeout bounds the fallback routing of one call (default 10s).
 	FallbackTimeout time.Duration
 	// DrainTimeout is how long Run lets calls in progress finish after its
-	// context is done (default 0: none). While draining, the event
+	// context is done (default gate.DefaultDrainTimeout, as over FastAGI;
+	// negative, gate.NoDrain: none). While draining, the event
 	// connections stay up so those calls keep their events, and every new
 	// call is sent back to the dialplan at once by the fallback
 	// (VIPGATE_RESULT=fallback). When the time is up, the calls still
@@ -97,6 +98,7 @@ type App struct {
 	log      *slog.Logger
 	servers  []*server
 	pbPrefix string
+	calls    gate.CallGroup // call goroutines of every server, for the drain
 }
 
 // NewApp checks cfg and returns an App; nothing connects before Run.
@@ -181,39 +183,14 @@ func (a *App) Run(ctx context.Context) error {
 	for _, s := range a.servers {
 		s.draining.Store(true)
 	}
-	a.log.Info("ari draining: new calls go back to the dialplan; calls in progress may finish", "drain", a.cfg.DrainTimeout)
-	a.drain()
+	drain := gate.DrainTimeout(a.cfg.DrainTimeout)
+	a.log.Info("ari draining: new calls go back to the dialplan; calls in progress may finish", "drain", drain)
+	if n := a.calls.Drain(drain); n > 0 {
+		a.log.Warn("ari drain time is up; routing the remaining calls by the fallback", "calls", n)
+	}
 	stop()
 	wg.Wait()
 	return nil
-}
-
-// drain waits until no call is running or DrainTimeout has passed.
-func (a *App) drain() {
-	if a.cfg.DrainTimeout <= 0 {
-		return
-	}
-	deadline := time.NewTimer(a.cfg.DrainTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		n := 0
-		for _, s := range a.servers {
-			s.mu.Lock()
-			n += len(s.calls)
-			s.mu.Unlock()
-		}
-		if n == 0 {
-			return
-		}
-		select {
-		case <-deadline.C:
-			a.log.Warn("ari drain time is up; routing the remaining calls by the fallback", "calls", n)
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // server is the connection to one Asterisk and the calls it carries.
@@ -395,6 +372,7 @@ func (s *server) start(ch *Channel, args []string, recovered, fallbackOnly bool)
 	c := newCall(s, ch, args, recovered)
 	s.calls[ch.ID] = c
 	s.wg.Add(1)
+	s.app.calls.Add()
 	s.mu.Unlock()
 	c.log.Debug("ari call started", "state", ch.State, "recovered", recovered)
 	go s.runCall(c, fallbackOnly)
@@ -405,6 +383,7 @@ func (s *server) start(ch *Channel, args []string, recovered, fallbackOnly bool)
 // and makes sure the channel is routed afterwards.
 func (s *server) runCall(c *call, fallbackOnly bool) {
 	defer s.wg.Done()
+	defer s.app.calls.Done()
 	defer func() {
 		s.mu.Lock()
 		if s.calls[c.id] == c {

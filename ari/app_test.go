@@ -130,6 +130,8 @@ func fastConfig(cfg *ari.AppConfig) {
 	cfg.MinBackoff = 20 * time.Millisecond
 	cfg.MaxBackoff = 200 * time.Millisecond
 	cfg.RequestTimeout = 2 * time.Second
+	// Tests that want the drain set it; the others stop at once.
+	cfg.DrainTimeout = gate.NoDrain
 }
 
 func newFake(t *testing.T, cfg arifake.Config) *arifake.Server {

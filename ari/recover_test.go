@@ -357,8 +357,14 @@ func TestApplicationReplaced(t *testing.T) {
 // TestShutdownDrains checks the drain: after Run's context is done, a
 // running call keeps its context (and its events) and finishes by itself,
 // while a new call is sent back to the dialplan at once, marked
-// VIPGATE_RESULT=fallback.
+// VIPGATE_RESULT=fallback. Without a DrainTimeout the default drain
+// applies (gate.DefaultDrainTimeout, as over FastAGI).
 func TestShutdownDrains(t *testing.T) {
+	t.Run("10s", func(t *testing.T) { shutdownDrains(t, 10*time.Second) })
+	t.Run("default", func(t *testing.T) { shutdownDrains(t, 0) })
+}
+
+func shutdownDrains(t *testing.T, drain time.Duration) {
 	f := newFake(t, arifake.Config{})
 	started := make(chan string, 2)
 	release := make(chan struct{})
@@ -370,7 +376,7 @@ func TestShutdownDrains(t *testing.T) {
 			_ = c.Continue(ctx, gate.Continue)
 		case <-ctx.Done():
 		}
-	}, func(c *ari.AppConfig) { c.DrainTimeout = 10 * time.Second }, f)
+	}, func(c *ari.AppConfig) { c.DrainTimeout = drain }, f)
 	running, err := f.Call(arifake.CallSpec{})
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ariUser := f.str("ari-user", "VIPGATE_ARI_USER", "vipgate", "ARI user")
 	ariPassFile := f.str("ari-password-file", "VIPGATE_ARI_PASSWORD_FILE", "", "file holding the ARI password (or set VIPGATE_ARI_PASSWORD); never a flag value")
 	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
-	drain := f.str("drain", "VIPGATE_DRAIN", "20s", "on SIGTERM, how long calls in progress may take to finish")
+	drain := f.str("drain", "VIPGATE_DRAIN", gate.DefaultDrainTimeout.String(), "on SIGTERM, how long calls in progress may take to finish, over ARI and FastAGI alike; 0 does not wait")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
 	callLogRetention := retentionFlag(f)
@@ -48,6 +48,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	drainFor, err := time.ParseDuration(*drain)
 	if err != nil || drainFor < 0 {
 		return usagef("--drain: want a duration such as 20s")
+	}
+	if drainFor == 0 {
+		drainFor = gate.NoDrain
 	}
 	retention, err := callLogRetention()
 	if err != nil {
@@ -178,7 +181,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-		log.Info("stopping: no new calls; calls in progress may finish", "drain", drainFor)
+		log.Info("stopping: no new calls; calls in progress may finish", "drain", gate.DrainTimeout(drainFor))
 	case runErr = <-errc:
 		log.Error("stopping after an error", "err", runErr)
 	}

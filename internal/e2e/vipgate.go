@@ -63,6 +63,8 @@ func StartVipgate(t testing.TB, a *Asterisk, gates []*gate.Gate, entries []*gate
 		Handler:    func(ctx context.Context, c gate.Call) { flow.Run(ctx, c) },
 		Logger:     logger,
 		HTTPClient: &http.Client{Transport: reqs.wrap(http.DefaultTransport)},
+		// Stop routes the calls in progress by the fallback at once.
+		DrainTimeout: gate.NoDrain,
 	}
 	up := make(chan struct{}, 1)
 	cfg.OnState = func(_ string, isUp bool) {
