@@ -26,10 +26,11 @@ const (
 type Config struct {
 	// Addr is the TCP address to listen on (default ":4573").
 	Addr string
-	// Handler runs one call; the cmd wires it to gate.Flow.Run. The
-	// session closes the connection when Handler returns. ctx is cancelled
-	// with gate.ErrHangup as its cause when Asterisk reports the hangup.
-	Handler func(ctx context.Context, c gate.Call)
+	// Handler runs one call; the cmd wires it to gate.Flow.Handler. The
+	// session lets go of the call when Handler returns (see
+	// gate.RouteUndecided). ctx is cancelled with gate.ErrHangup as its
+	// cause when Asterisk reports the hangup.
+	Handler gate.Handler
 	// MaxSessions bounds the concurrent sessions (default 1000). A
 	// connection over the limit is accepted and closed at once: Asterisk
 	// goes on with the dialplan with VIPGATE_RESULT unset.
@@ -52,9 +53,10 @@ type Config struct {
 	// Logger receives Warn lines for refused connections and missing
 	// prompts and protocol traffic at Debug; nil discards.
 	Logger *slog.Logger
-	// OnState, if set, is called with true when the server starts
-	// accepting and with false when it stops accepting (before the drain).
-	OnState func(up bool)
+	// OnState, if set, is called with the listener's address and true when
+	// the server starts accepting, and with false when it stops accepting
+	// (before the drain). It must not block.
+	OnState gate.StateFunc
 }
 
 // Server is a FastAGI server. It is safe for concurrent use; Serve may be
@@ -127,8 +129,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopClose := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stopClose()
 
+	name := ln.Addr().String()
 	if s.cfg.OnState != nil {
-		s.cfg.OnState(true)
+		s.cfg.OnState(name, true)
 	}
 	var (
 		calls   gate.CallGroup
@@ -184,7 +187,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Not accepting any more: report down before the drain.
 	_ = ln.Close()
 	if s.cfg.OnState != nil {
-		s.cfg.OnState(false)
+		s.cfg.OnState(name, false)
 	}
 	drain := gate.DrainTimeout(s.cfg.DrainTimeout)
 	n := calls.Drain(drain)

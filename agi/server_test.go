@@ -201,12 +201,14 @@ func TestServerShutdown(t *testing.T) {
 			finish := make(chan struct{})
 			cause := make(chan error, 1)
 			var states []bool
+			var names []string
 			var mu sync.Mutex
 			_, addr, cancel, wait := startServer(t, Config{
 				DrainTimeout: tt.drain,
-				OnState: func(up bool) {
+				OnState: func(name string, up bool) {
 					mu.Lock()
 					states = append(states, up)
+					names = append(names, name)
 					mu.Unlock()
 				},
 				Handler: func(ctx context.Context, c gate.Call) {
@@ -261,6 +263,12 @@ func TestServerShutdown(t *testing.T) {
 			defer mu.Unlock()
 			if len(states) != 2 || !states[0] || states[1] {
 				t.Fatalf("OnState calls = %v, want [true false]", states)
+			}
+			// Named like an ARI server: by the listener's address.
+			for _, n := range names {
+				if n != addr {
+					t.Errorf("OnState named %q, want the listener address %q", n, addr)
+				}
 			}
 		})
 	}

@@ -40,8 +40,9 @@ type AppConfig struct {
 	// Servers are the Asterisk servers to serve; at least one.
 	Servers []ServerConfig
 	// Handler runs one call; it must route the call (Continue or Hangup)
-	// before it returns. cmd/vipgate wires it to gate.Flow.Run. Required.
-	Handler func(ctx context.Context, c gate.Call)
+	// before it returns. cmd/vipgate wires it to gate.Flow.Handler.
+	// Required.
+	Handler gate.Handler
 	// Fallback routes a call vipgate cannot drive: a channel found parked
 	// in the application whose details cannot be read, and any call the
 	// Handler returned from without routing it (also after a panic or at
@@ -51,12 +52,12 @@ type AppConfig struct {
 	// (gate.ResultFallback), which a fail-closed dialplan refuses. A call
 	// the Handler or Fallback lets go of without setting VIPGATE_RESULT
 	// gets the same mark.
-	Fallback func(ctx context.Context, c gate.Call)
+	Fallback gate.Handler
 	// Logger, nil discards.
 	Logger *slog.Logger
-	// OnState is told when a server's event connection comes up or goes
-	// down. It must not block. nil is allowed.
-	OnState func(server string, up bool)
+	// OnState is told, with the server's Name, when a server's event
+	// connection comes up or goes down. It must not block. nil is allowed.
+	OnState gate.StateFunc
 
 	// HTTPClient is used for REST and the websocket; nil means a default
 	// client with keep-alive.

@@ -72,7 +72,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Uploaded prompts are played once "vipgate sounds install" has put
 	// them into the sounds directory that the resolver can see.
 	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
-	handler := func(ctx context.Context, c gate.Call) { flow.Run(ctx, c) }
+	handler := flow.Handler()
 
 	// Call sources run until ctx is done (SIGTERM/SIGINT) or one of them
 	// fails, then drain.
@@ -148,7 +148,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *agiAddr != "" && *agiAddr != "off" {
 		srv := agi.NewServer(agi.Config{Addr: *agiAddr, Handler: handler, Logger: log, DrainTimeout: drainFor,
-			OnState: func(up bool) {
+			OnState: func(_ string, up bool) {
 				metrics.SourceState("agi", *agiAddr, up)
 				ready.set("agi", up)
 			}})

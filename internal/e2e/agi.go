@@ -233,12 +233,12 @@ func StartVipgateAGI(t testing.TB, gates []*gate.Gate, entries []*gate.Entry, tw
 	}
 	up := make(chan struct{})
 	onState := cfg.OnState
-	cfg.OnState = func(isUp bool) {
+	cfg.OnState = func(name string, isUp bool) {
 		if isUp {
 			close(up)
 		}
 		if onState != nil {
-			onState(isUp)
+			onState(name, isUp)
 		}
 	}
 	srv := agi.NewServer(cfg)
