@@ -243,11 +243,11 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	callCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(errSessionEnded)
 	sess := newSession(conn, r, hdr, s.lim.MaxLineLen, s.cfg.ReadTimeout, s.log, func() { cancel(gate.ErrHangup) })
-	s.log.Debug("agi session start", "call_id", sess.info.ID, "gate", sess.info.GateName, "called", sess.info.Called, "remote", conn.RemoteAddr().String())
+	sess.log.Debug("agi session start", "gate_name", sess.info.GateName, "called", sess.info.Called, "remote", conn.RemoteAddr().String())
 	s.runHandler(callCtx, sess)
 	sess.close()
 	commands, hungUp := sess.stats()
-	s.log.Debug("agi session end", "call_id", sess.info.ID, "commands", commands, "hangup", hungUp, "duration", time.Since(start))
+	sess.log.Debug("agi session end", "commands", commands, "hangup", hungUp, "duration", time.Since(start))
 }
 
 // runHandler runs the handler and turns a panic into an Error line, so one
@@ -255,7 +255,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 func (s *Server) runHandler(ctx context.Context, sess *session) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("agi: handler panicked", "call_id", sess.info.ID, "panic", fmt.Sprint(v))
+			sess.log.Error("agi: handler panicked", "panic", fmt.Sprint(v))
 		}
 	}()
 	s.cfg.Handler(ctx, sess)

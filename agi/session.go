@@ -72,7 +72,7 @@ func newSession(conn net.Conn, r *bufio.Reader, hdr Header, maxLine int, readTim
 		readTimeout: readTimeout,
 		hdr:         hdr,
 		info:        info,
-		log:         log,
+		log:         gate.CallLogger(log, info),
 		hangup:      hangup,
 		lang:        info.Language,
 	}
@@ -327,7 +327,7 @@ func (s *session) promptFailed(ctx context.Context, op string, p gate.Prompt) er
 		return err
 	}
 	s.log.Warn("agi: prompt could not be played (missing sound file?)",
-		"prompt", p.Name, "key", p.Key, "lang", s.lang, "call_id", s.info.ID)
+		"prompt", p.Name, "key", p.Key, "lang", s.lang)
 	return nil
 }
 
@@ -358,7 +358,7 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 	}()
 	debug := s.log.Enabled(ctx, slog.LevelDebug)
 	if debug {
-		s.log.Debug("agi send", "call_id", s.info.ID, "cmd", cmd)
+		s.log.Debug("agi send", "cmd", cmd)
 	}
 	s.wbuf = append(append(s.wbuf[:0], cmd...), '\n')
 	if err := s.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
@@ -395,7 +395,7 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 		}
 		if r.Hangup {
 			if debug {
-				s.log.Debug("agi recv", "call_id", s.info.ID, "reply", hangupLine)
+				s.log.Debug("agi recv", "reply", hangupLine)
 			}
 			s.hungUp = true
 			continue
@@ -420,9 +420,9 @@ func (s *session) roundTrip(ctx context.Context, op, cmd string, extra time.Dura
 	switch {
 	case !debug:
 	case redact && r.Code == CodeOK:
-		s.log.Debug("agi recv", "call_id", s.info.ID, "code", r.Code, "result", "[redacted]", "endpos", r.EndPos)
+		s.log.Debug("agi recv", "code", r.Code, "result", "[redacted]", "endpos", r.EndPos)
 	default:
-		s.log.Debug("agi recv", "call_id", s.info.ID, "reply", r.String())
+		s.log.Debug("agi recv", "reply", r.String())
 	}
 	switch r.Code {
 	case CodeDeadChannel:

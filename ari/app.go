@@ -337,7 +337,7 @@ func (s *server) ping(ctx context.Context, conn *websocket.Conn) {
 func (s *server) dispatch(ev Event) {
 	if e, ok := ev.(*StasisStart); ok {
 		if e.ReplaceChannel != nil {
-			s.log.Debug("ari channel replaced", "channel", e.Channel.ID, "replaced", e.ReplaceChannel.ID)
+			s.log.Debug("ari channel replaced", gate.LogCall, e.Channel.ID, "replaced", e.ReplaceChannel.ID)
 		}
 		s.start(&e.Channel, e.Args, false, false)
 		return
@@ -515,7 +515,7 @@ func (s *server) recoverOnce(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			s.log.Warn("ari recovery: channel details unavailable; using the fallback", "channel", id, "err", err)
+			s.log.Warn("ari recovery: channel details unavailable; using the fallback", gate.LogCall, id, "err", err)
 			s.start(&Channel{ID: id}, nil, true, true)
 		default:
 			s.start(ch, stasisArgs(ch), true, false)

@@ -78,7 +78,7 @@ func newCall(s *server, ch *Channel, args []string, recovered bool) *call {
 		state:     ch.State,
 		pbs:       make(map[string]*pbState),
 	}
-	c.log = s.log.With("channel", ch.ID)
+	c.log = gate.CallLogger(s.log, c.info)
 	return c
 }
 

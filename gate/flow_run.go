@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -26,6 +27,10 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 		f.cfg.Observer.CallStarted(info.Source)
 	}
 	d := f.engine.Decide(ctx, info, startWall)
+	log := CallLogger(f.log, info)
+	if d.Gate != nil {
+		log = log.With(LogGate, d.Gate.ID)
+	}
 	rec := &CallRecord{
 		At:              startWall,
 		Source:          info.Source,
@@ -50,7 +55,7 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 		rec.Mode = ""
 	}
 
-	err := f.carry(ctx, c, d, rec)
+	err := f.carry(ctx, log, c, d, rec)
 	switch {
 	case err == nil:
 		// Routed. The call's context may be cancelled right after (the
@@ -69,16 +74,16 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 			rec.Outcome = OutcomeFailed
 		}
 		rec.ErrorClass = "transport"
-		f.log.Warn("call routing failed", "call", info.ID, "gate", rec.GateID, "err", err)
+		log.Warn("call routing failed", "err", err)
 	}
 	rec.Duration = time.Since(start)
-	f.finish(ctx, d, rec)
+	f.finish(ctx, log, d, rec)
 	return rec
 }
 
 // carry carries decision d out on c and fills rec.Outcome, Target and
 // Attempts.
-func (f *Flow) carry(ctx context.Context, c Call, d *Decision, rec *CallRecord) error {
+func (f *Flow) carry(ctx context.Context, log *slog.Logger, c Call, d *Decision, rec *CallRecord) error {
 	g := d.Gate
 	if g == nil {
 		g = &Gate{}
@@ -95,24 +100,24 @@ func (f *Flow) carry(ctx context.Context, c Call, d *Decision, rec *CallRecord) 
 	}
 	switch d.Verdict {
 	case VerdictAskPIN:
-		return f.dialogue(ctx, c, d, g, lang, rec)
+		return f.dialogue(ctx, log, c, d, g, lang, rec)
 	case VerdictReject:
 		rec.Outcome = failed(OutcomeRejected)
 		if d.LockedOut {
 			rec.Outcome = OutcomeLockedOut
 		}
-		return f.route(ctx, c, g, lang, d.Target, d.Announce, rec)
+		return f.route(ctx, log, c, g, lang, d.Target, d.Announce, rec)
 	case VerdictForward:
 		rec.Outcome = failed(OutcomeForwarded)
-		return f.route(ctx, c, g, lang, d.Target, "", rec)
+		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
 	default:
 		rec.Outcome = failed(OutcomePassed)
-		return f.route(ctx, c, g, lang, d.Target, "", rec)
+		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
 	}
 }
 
 // dialogue runs the PIN dialogue and routes the call.
-func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang string, rec *CallRecord) error {
+func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decision, g *Gate, lang string, rec *CallRecord) error {
 	a := d.AskPIN
 	if err := c.Answer(ctx); err != nil {
 		return fmt.Errorf("answer: %w", err)
@@ -137,43 +142,43 @@ func (f *Flow) dialogue(ctx context.Context, c Call, d *Decision, g *Gate, lang 
 		rec.Attempts = attempt
 		in, err := c.Collect(ctx, prompt, opts)
 		if err != nil {
-			f.countFailure(ctx, d, rec)
+			f.countFailure(ctx, log, d, rec)
 			return fmt.Errorf("collect: %w", err)
 		}
 		ok := len(in.Digits) >= a.MinDigits && len(in.Digits) <= a.MaxDigits
 		// Always compare, so the time taken does not depend on the length.
 		match := a.Expected.Match(in.Digits)
-		f.log.Debug("pin attempt", "call", rec.ChannelID, "gate", g.ID, "attempt", attempt, "input", in, "correct", ok && match)
+		log.Debug("pin attempt", "attempt", attempt, "input", in, "correct", ok && match)
 		if ok && match {
 			rec.Outcome = OutcomePINOK
-			f.resetFailures(ctx, d)
+			f.resetFailures(ctx, log, d)
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
 				announce = PromptConnecting
 			}
-			return f.route(ctx, c, g, lang, a.OnCorrect, announce, rec)
+			return f.route(ctx, log, c, g, lang, a.OnCorrect, announce, rec)
 		}
 		prompt = f.cfg.Prompt(g, PromptWrongPIN, lang)
 	}
 	rec.Outcome = OutcomePINFailed
-	f.countFailure(ctx, d, rec)
+	f.countFailure(ctx, log, d, rec)
 	var announce PromptKey
 	if a.OnIncorrect.Kind == TargetHangup && g.Routes.Reject.Announce {
 		announce = PromptRejected
 	}
-	return f.route(ctx, c, g, lang, a.OnIncorrect, announce, rec)
+	return f.route(ctx, log, c, g, lang, a.OnIncorrect, announce, rec)
 }
 
 // route sets the result variables, plays announce if set, and sends the
 // call to t.
-func (f *Flow) route(ctx context.Context, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord) error {
+func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord) error {
 	rec.Target = t.String()
 	for _, v := range [][2]string{{VarResult, string(rec.Outcome)}, {VarGate, g.ID}, {VarTarget, rec.Target}} {
 		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
 			if errors.Is(err, ErrHangup) {
 				return fmt.Errorf("set %s: %w", v[0], err)
 			}
-			f.log.Warn("set variable failed", "call", rec.ChannelID, "var", v[0], "err", err)
+			log.Warn("set variable failed", "var", v[0], "err", err)
 		}
 	}
 	if announce != "" {
@@ -199,7 +204,7 @@ func (f *Flow) route(ctx context.Context, c Call, g *Gate, lang string, t Target
 // countFailure records a failed (or abandoned after a wrong try) PIN
 // dialogue for the lockout and locks the caller or gate out when a limit
 // is reached.
-func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
+func (f *Flow) countFailure(ctx context.Context, log *slog.Logger, d *Decision, rec *CallRecord) {
 	g := d.Gate
 	if f.cfg.Counters == nil || g == nil {
 		return
@@ -219,7 +224,7 @@ func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
 		defer cancel()
 		n, err := f.cfg.Counters.AddFailure(cctx, g.ID, caller, now, lp.Window.D())
 		if err != nil {
-			f.log.Warn("count PIN failure", "gate", g.ID, "err", err)
+			log.Warn("count PIN failure", "err", err)
 			return
 		}
 		if n < limit {
@@ -227,32 +232,32 @@ func (f *Flow) countFailure(ctx context.Context, d *Decision, rec *CallRecord) {
 		}
 		l := &Lockout{GateID: g.ID, Caller: caller, Until: now.Add(lp.Duration.D()), Failures: n, At: now}
 		if err := f.cfg.Counters.SetLockout(cctx, l); err != nil {
-			f.log.Warn("set lockout", "gate", g.ID, "err", err)
+			log.Warn("set lockout", "err", err)
 			return
 		}
-		f.log.Info("lockout", "gate", g.ID, "caller", caller, "failures", n, "until", l.Until)
+		log.Info("lockout", "caller", caller, "failures", n, "until", l.Until)
 	}
 	check(LockoutKey(d.Caller), lp.MaxFailures)
 	check(AnyCaller, lp.GateMaxFailures)
 }
 
-func (f *Flow) resetFailures(ctx context.Context, d *Decision) {
+func (f *Flow) resetFailures(ctx context.Context, log *slog.Logger, d *Decision) {
 	if f.cfg.Counters == nil || d.Gate == nil || d.Gate.Lockout.MaxFailures <= 0 {
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
 	defer cancel()
 	if err := f.cfg.Counters.ResetFailures(cctx, d.Gate.ID, LockoutKey(d.Caller)); err != nil {
-		f.log.Warn("reset PIN failures", "gate", d.Gate.ID, "err", err)
+		log.Warn("reset PIN failures", "err", err)
 	}
 }
 
 // finish writes the call-log row, tells the observer and logs one line.
-func (f *Flow) finish(ctx context.Context, d *Decision, rec *CallRecord) {
+func (f *Flow) finish(ctx context.Context, log *slog.Logger, d *Decision, rec *CallRecord) {
 	if f.cfg.Log != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
 		if err := f.cfg.Log.LogCall(cctx, rec); err != nil {
-			f.log.Error("write call log", "call", rec.ChannelID, "err", err)
+			log.Error("write call log", "err", err)
 		}
 		cancel()
 	}
@@ -260,7 +265,6 @@ func (f *Flow) finish(ctx context.Context, d *Decision, rec *CallRecord) {
 		f.cfg.Observer.CallFinished(rec)
 	}
 	attrs := []any{
-		"call", rec.ChannelID, "source", rec.Source, "gate", rec.GateID,
 		"caller", rec.Caller, "called", rec.Called, "active", rec.Active,
 		"verdict", rec.Verdict, "outcome", rec.Outcome, "attempts", rec.Attempts,
 		"target", rec.Target, "decision", rec.DecisionLatency, "duration", rec.Duration,
@@ -268,5 +272,5 @@ func (f *Flow) finish(ctx context.Context, d *Decision, rec *CallRecord) {
 	if d.Err != nil {
 		attrs = append(attrs, "error_class", d.ErrClass, "err", d.Err)
 	}
-	f.log.Info("call", attrs...)
+	log.Info("call", attrs...)
 }

@@ -191,7 +191,7 @@ func (a *Authorizer) state(g *gate.Gate) (*gateState, *Error) {
 		if old.ownTransport != nil {
 			old.ownTransport.CloseIdleConnections()
 		}
-		a.log.Debug("webhook configuration changed", "gate", g.ID)
+		a.log.Debug("webhook configuration changed", gate.LogGate, g.ID)
 	}
 	return st, nil
 }
@@ -327,7 +327,7 @@ func (a *Authorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthR
 		if ok {
 			ans.Cached = true
 			ans.Latency = time.Since(start)
-			a.log.Debug("webhook answer from cache", "gate", g.ID, "call", req.CallID, "kind", ans.Kind)
+			a.log.Debug("webhook answer from cache", gate.LogGate, g.ID, gate.LogCall, req.CallID, "kind", ans.Kind)
 			return ans, nil
 		}
 	}
@@ -361,7 +361,7 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 	}
 	if key == nil {
 		st.warnUnsigned.Do(func() {
-			a.log.Warn("webhook requests are sent unsigned: the gate has no secret file", "gate", g.ID)
+			a.log.Warn("webhook requests are sent unsigned: the gate has no secret file", gate.LogGate, g.ID)
 		})
 	}
 
@@ -391,14 +391,14 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 	switch {
 	case e == nil:
 		if st.breaker.success(trial) {
-			a.log.Info("webhook circuit breaker closed", "gate", g.ID)
+			a.log.Info("webhook circuit breaker closed", gate.LogGate, g.ID)
 			a.obs.WebhookBreaker(g.ID, false)
 		}
 	case e.Class == ClassCanceled:
 		st.breaker.release(trial)
 	default:
 		if st.breaker.failure(a.now(), trial) {
-			a.log.Info("webhook circuit breaker open", "gate", g.ID, "cooldown", st.breaker.cooldown, "class", e.Class)
+			a.log.Info("webhook circuit breaker open", gate.LogGate, g.ID, "cooldown", st.breaker.cooldown, "class", e.Class)
 			a.obs.WebhookBreaker(g.ID, true)
 		}
 	}
@@ -463,7 +463,7 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 	if err != nil {
 		e := a.transportError(ctx, err)
 		if a.debug(ctx) {
-			a.log.Debug("webhook request failed", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "class", e.Class, "latency", time.Since(t0))
+			a.log.Debug("webhook request failed", gate.LogGate, st.id, gate.LogCall, req.CallID, "method", st.method, "url", redactURL(u), "class", e.Class, "latency", time.Since(t0))
 		}
 		return gate.AuthAnswer{}, e
 	}
@@ -471,7 +471,7 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 	defer putBody(buf)
 	data, rerr := readBody(buf, resp)
 	if a.debug(ctx) {
-		a.log.Debug("webhook answered", "gate", st.id, "call", req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
+		a.log.Debug("webhook answered", gate.LogGate, st.id, gate.LogCall, req.CallID, "method", st.method, "url", redactURL(u), "status", resp.StatusCode, "bytes", len(data), "latency", time.Since(t0))
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -1,0 +1,66 @@
+package agi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
+)
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLogKeys checks that the FastAGI adapter logs a call's id under
+// gate.LogCall, with gate.LogSource, as the ARI adapter and the Flow do,
+// and never under another key.
+func TestLogKeys(t *testing.T) {
+	logs := &logBuffer{}
+	_, addr, _, _ := startServer(t, Config{
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Handler: func(ctx context.Context, c gate.Call) {
+			_ = c.Answer(ctx)
+			_ = c.Continue(ctx, gate.Continue)
+		},
+	})
+	c := dial(t, addr)
+	if _, err := io.WriteString(c, testHeader); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	for {
+		if _, err := r.ReadString('\n'); err != nil {
+			break
+		}
+		_, _ = io.WriteString(c, "200 result=0\n")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "agi session end") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no session end logged:\n%s", logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	gatetest.CheckCallLogKeys(t, logs.String(), "1.1", "agi", 3)
+}
