@@ -47,9 +47,12 @@
 // silence. ApplicationReplaced (another connection took the application
 // name) closes the connection and backs off for MaxBackoff.
 //
-// When Run's context ends, the calls still running get their contexts
-// cancelled and are routed by the fallback (by default: continued in the
-// dialplan, fail open); the websocket is closed with a close handshake and
+// When Run's context ends, the App drains: new calls are routed by the
+// fallback at once, the calls in progress may finish for up to
+// AppConfig.DrainTimeout (gate.DefaultDrainTimeout unless set; the wait is
+// a gate.CallGroup, as in the FastAGI server). Then the calls still running
+// get their contexts cancelled and are routed by the fallback (by default:
+// continued in the dialplan with VIPGATE_RESULT=fallback); the websocket is closed with a close handshake and
 // Run returns once every call goroutine has finished. Continue and Hangup
 // finish their request even when the call's context ends meanwhile (the
 // StasisEnd that a continue causes can overtake Asterisk's answer); each
