@@ -2,6 +2,7 @@ package ari_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -14,19 +15,19 @@ import (
 
 // TestDialplanTableOverARI sends every row of gatetest's dialplan table
 // through the fake Asterisk as Stasis(vipgate,<args>) at its extension,
-// with its DNID in CALLERID(dnid), and checks what the Handler is told:
-// the same rows give the same answers over FastAGI (agi's
-// TestDialplanTableOverAGI) and in gate.
+// with its DNID in CALLERID(dnid), and checks what the Handler is told and
+// the variables gate.Flow sets on the channel: the same rows give the same
+// answers over FastAGI (agi's TestDialplanTableOverAGI) and in gate.
 func TestDialplanTableOverARI(t *testing.T) {
 	f := newFake(t, arifake.Config{})
 	var mu sync.Mutex
 	seen := map[string]gate.CallInfo{}
+	flow := gatetest.DialplanFlow()
 	startApp(t, func(ctx context.Context, c gate.Call) {
 		mu.Lock()
 		seen[c.Info().ID] = c.Info()
 		mu.Unlock()
-		_ = c.SetVar(ctx, gate.VarResult, "passed")
-		_ = c.Continue(ctx, gate.Continue)
+		flow.Run(ctx, c)
 	}, nil, f)
 	for _, tt := range gatetest.DialplanCases {
 		t.Run(tt.Name, func(t *testing.T) {
@@ -34,7 +35,11 @@ func TestDialplanTableOverARI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			result(t, f, id)
+			r := result(t, f, id)
+			vars := gatetest.ResultVars(func(name string) string { return r.Vars[name] })
+			if want := gatetest.DialplanVars(flow, tt); !maps.Equal(vars, want) {
+				t.Errorf("channel variables %v, want %v", vars, want)
+			}
 			mu.Lock()
 			info := seen[id]
 			mu.Unlock()

@@ -70,3 +70,23 @@ func TestDialplanCallInfoLogsUnknownKeys(t *testing.T) {
 		t.Errorf("log %q for arguments without unknown keys", buf.String())
 	}
 }
+
+// TestDialplanGates checks that the table's rows end at different gates
+// with DialplanFlow, so that the adapters' runs of it (which compare their
+// channel variables with DialplanVars) can tell a wrong gate.
+func TestDialplanGates(t *testing.T) {
+	f := gatetest.DialplanFlow()
+	seen := map[string]bool{}
+	for _, tt := range gatetest.DialplanCases {
+		v := gatetest.DialplanVars(f, tt)
+		if v[gate.VarResult] != string(gate.OutcomePassed) || v[gate.VarTarget] != "continue" {
+			t.Errorf("%s: vars %v, want passed and continue", tt.Name, v)
+		}
+		seen[v[gate.VarGate]] = true
+	}
+	for _, id := range []string{"", "hotline", "night", "vip", "dnid"} {
+		if !seen[id] {
+			t.Errorf("no row ends at gate %q (got %v)", id, seen)
+		}
+	}
+}

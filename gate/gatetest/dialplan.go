@@ -1,5 +1,11 @@
 package gatetest
 
+import (
+	"context"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
 // DialplanCase is one row of the dialplan-argument table that gate's own
 // test and each adapter's test run, so that the same dialplan gives the
 // same gate and called number over ARI and FastAGI.
@@ -41,4 +47,39 @@ var DialplanCases = []DialplanCase{
 	{Name: "too long for a number", Exten: "1000", Args: []string{"123456789012345678901234567890123"}, Called: "1000", Gate: "123456789012345678901234567890123"},
 	{Name: "unknown key is ignored", Exten: "s", DNID: "0711555", Args: []string{"foo=bar"}, Called: "0711555", Unknown: []string{"foo"}},
 	{Name: "misspelt key is no gate", Exten: "1000", Args: []string{"gaet=vip", "x=y", "hotline"}, Called: "1000", Gate: "hotline", Unknown: []string{"gaet", "x"}},
+}
+
+// DialplanFlow returns a Flow over an in-memory store with inactive gates
+// that the rows of DialplanCases select by name or called number, so that
+// different rows end at different gates.
+func DialplanFlow() *gate.Flow {
+	st := NewStore()
+	for id, numbers := range map[string][]string{
+		"hotline": {"1000"},
+		"night":   {"555"},
+		"vip":     {"+4930999", "4930999"},
+		"dnid":    {"0711555"},
+		"code":    {"*123"},
+	} {
+		g := &gate.Gate{ID: id, Enabled: true, Match: gate.Match{Numbers: numbers}, Activation: gate.Activation{Mode: gate.ActiveNever}}
+		g.Normalize()
+		if err := st.CreateGate(context.Background(), g); err != nil {
+			panic(err)
+		}
+	}
+	return gate.NewFlow(gate.NewEngine(gate.EngineConfig{Store: st, Region: "DE"}), gate.FlowConfig{})
+}
+
+// DialplanVars runs f on a call with what gate.Dialplan's rule takes from
+// row tt and returns the channel variables the Flow sets: what every
+// adapter must set for the same dialplan.
+func DialplanVars(f *gate.Flow, tt DialplanCase) map[string]string {
+	c := &Call{CallInfo: gate.CallInfo{ID: "dialplan", Source: "test", Called: tt.Called, GateName: tt.Gate}}
+	f.Run(context.Background(), c)
+	return ResultVars(c.Var)
+}
+
+// ResultVars returns the Flow's result variables as get reports them.
+func ResultVars(get func(name string) string) map[string]string {
+	return map[string]string{gate.VarResult: get(gate.VarResult), gate.VarGate: get(gate.VarGate), gate.VarTarget: get(gate.VarTarget)}
 }
