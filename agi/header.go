@@ -14,6 +14,9 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
+// source is gate.CallInfo.Source of a FastAGI call.
+const source = "agi"
+
 // Default limits of the protocol reader.
 const (
 	DefaultMaxLineLen     = 8 << 10
@@ -189,7 +192,7 @@ func (h Header) CallInfo() gate.CallInfo { return h.callInfo(nil) }
 func (h Header) callInfo(log *slog.Logger) gate.CallInfo {
 	info := gate.CallInfo{
 		ID:         h.Vars["agi_uniqueid"],
-		Source:     "agi",
+		Source:     source,
 		Caller:     known(h.Vars["agi_callerid"]),
 		CallerName: known(h.Vars["agi_calleridname"]),
 		Language:   h.Vars["agi_language"],

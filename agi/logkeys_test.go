@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -63,4 +64,23 @@ func TestLogKeys(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	gatetest.CheckCallLogKeys(t, logs.String(), "1.1", "agi", 3)
+}
+
+// TestIgnoredArgumentLogged checks that an ignored dialplan argument is
+// logged at Warn on the call's logger (with its id), by key only.
+func TestIgnoredArgumentLogged(t *testing.T) {
+	logs := &logBuffer{}
+	hdr := Header{Vars: map[string]string{"agi_uniqueid": "1.7", "agi_extension": "1000"}, Args: []string{"gaet=hotline"}}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	s := newSession(b, bufio.NewReader(b), hdr, 1000, time.Second, slog.New(slog.NewJSONHandler(logs, nil)), func() {})
+	if s.info.GateName != "" || s.info.Called != "1000" {
+		t.Errorf("info %+v", s.info)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"level":"WARN"`) || !strings.Contains(out, `"keys":["gaet"]`) || strings.Contains(out, "hotline") {
+		t.Errorf("log %s: want a Warn line with the key gaet and not its value", out)
+	}
+	gatetest.CheckCallLogKeys(t, out, "1.7", "agi", 1)
 }

@@ -64,6 +64,8 @@ type session struct {
 var _ gate.Call = (*session)(nil)
 
 func newSession(conn net.Conn, r *bufio.Reader, hdr Header, maxLine int, readTimeout time.Duration, log *slog.Logger, hangup func()) *session {
+	// The call's logger, also for the ignored-arguments line of callInfo.
+	log = gate.CallLogger(log, gate.CallInfo{ID: hdr.Vars["agi_uniqueid"], Source: source})
 	info := hdr.callInfo(log)
 	return &session{
 		conn:        conn,
@@ -72,7 +74,7 @@ func newSession(conn net.Conn, r *bufio.Reader, hdr Header, maxLine int, readTim
 		readTimeout: readTimeout,
 		hdr:         hdr,
 		info:        info,
-		log:         gate.CallLogger(log, info),
+		log:         log,
 		hangup:      hangup,
 		lang:        info.Language,
 	}
