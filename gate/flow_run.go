@@ -29,7 +29,7 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 	d := f.engine.Decide(ctx, info, startWall)
 	log := CallLogger(f.log, info)
 	if d.Gate != nil {
-		log = log.With(LogGate, d.Gate.ID)
+		log = with(log, LogGate, d.Gate.ID)
 	}
 	rec := &CallRecord{
 		At:              startWall,

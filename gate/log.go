@@ -1,6 +1,9 @@
 package gate
 
-import "log/slog"
+import (
+	"context"
+	"log/slog"
+)
 
 // Log keys shared by the Flow and the adapters, so that one call can be
 // followed through every log line whatever the transport.
@@ -20,5 +23,15 @@ const (
 // call: with the call's id (LogCall) and transport (LogSource). The
 // adapters log through it and so does the Flow, which adds LogGate.
 func CallLogger(base *slog.Logger, info CallInfo) *slog.Logger {
-	return base.With(LogCall, info.ID, LogSource, info.Source)
+	return with(base, LogCall, info.ID, LogSource, info.Source)
+}
+
+// with is base.With(args...), except for a logger that logs nothing (it
+// is not enabled even at Error), which is returned as it is: a call costs
+// no allocations for a log nobody writes.
+func with(base *slog.Logger, args ...any) *slog.Logger {
+	if !base.Enabled(context.Background(), slog.LevelError) {
+		return base
+	}
+	return base.With(args...)
 }

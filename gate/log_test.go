@@ -39,3 +39,17 @@ func TestFlowLogKeys(t *testing.T) {
 		t.Errorf("%d log lines, want at least 3:\n%s", n, buf.String())
 	}
 }
+
+// TestCallLoggerDiscard checks that a logger that writes nothing is not
+// wrapped: a call costs no allocation for a log nobody writes.
+func TestCallLoggerDiscard(t *testing.T) {
+	base := slog.New(slog.DiscardHandler)
+	if got := gate.CallLogger(base, gate.CallInfo{ID: "c1", Source: "ari"}); got != base {
+		t.Error("CallLogger wrapped a discarding logger")
+	}
+	var buf bytes.Buffer
+	gate.CallLogger(slog.New(slog.NewTextHandler(&buf, nil)), gate.CallInfo{ID: "c1", Source: "ari"}).Info("x")
+	if got := buf.String(); !bytes.Contains([]byte(got), []byte("call=c1 source=ari")) {
+		t.Errorf("log %q, want call=c1 source=ari", got)
+	}
+}
