@@ -44,12 +44,12 @@ func (g *CallGroup) Add() {
 	g.mu.Unlock()
 }
 
-// Done counts one call as finished.
+// Done counts one call as finished. A Done without an Add is ignored.
 func (g *CallGroup) Done() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.n <= 0 {
-		panic("gate: CallGroup.Done without Add")
+		return
 	}
 	g.n--
 	if g.n == 0 && g.idle != nil {
