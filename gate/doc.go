@@ -8,6 +8,13 @@
 // live channel that the ari and agi adapters implement, and records one call-log
 // row through the Store.
 //
+// What the ari and agi adapters share is written here once: the rule that
+// reads the dialplan arguments (Dialplan), the digit-timeout defaults
+// (CollectOptions.WithDefaults), the channel variables and the mark of a
+// call without a decision (VarResult, ResultFallback, RouteUndecided), the
+// drain (CallGroup, DefaultDrainTimeout), the Handler and StateFunc types,
+// and the log keys with the per-call logger (LogCall, CallLogger).
+//
 // Package gate imports only the standard library and small pure libraries
 // (phone-number parsing). It must not import a database driver, an HTTP router,
 // or any adapter package; adapters depend on gate, never the reverse.
