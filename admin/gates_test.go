@@ -176,3 +176,44 @@ func TestWebhookSecretsRedacted(t *testing.T) {
 		t.Errorf("secrets lost on write-back: %+v", wh)
 	}
 }
+
+// TestDuplicateKeysRefused sends bodies in which one key appears twice in
+// an object: encoding/json would keep the last value, so a reviewer who
+// reads the first one is misled. Every JSON handler refuses them, naming
+// the key, and changes nothing.
+func TestDuplicateKeysRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	tests := []struct {
+		name, method, path, body, field string
+	}{
+		{"gate id twice", "POST", "/api/v1/gates",
+			`{"id":"g1","id":"g2","name":"x","enabled":true,"match":{"numbers":["+4971112345"]},"activation":{"mode":"always"},"identification":{"mode":"static","static_pin":"4711"},"dialogue":{},"routes":{},"failure":{},"lockout":{}}`, "id"},
+		{"nested key twice", "PUT", "/api/v1/gates/vip",
+			`{"id":"vip","name":"x","enabled":true,"match":{"numbers":["+4971112345"]},"activation":{"mode":"always"},"identification":{"mode":"table","mode":"static","static_pin":"4711"},"dialogue":{},"routes":{},"failure":{},"lockout":{}}`, "identification.mode"},
+		{"key twice in a list element", "PUT", "/api/v1/gates/vip",
+			`{"id":"vip","name":"x","enabled":true,"match":{"numbers":["+4971112345"]},"activation":{"mode":"schedule","schedule":{"time_zone":"Europe/Berlin","active":"outside","windows":[{"days":["mon"],"days":["sun"],"from":"08:00","to":"17:00"}]}},"identification":{"mode":"table"},"dialogue":{},"routes":{},"failure":{},"lockout":{}}`, "activation.schedule.windows[0].days"},
+		{"PIN entry", "POST", "/api/v1/gates/vip/pins", `{"caller":"+4917612345678","pin":"8642","pin":"9753"}`, "pin"},
+		{"override", "PUT", "/api/v1/gates/vip/override", `{"active":false,"active":true}`, "active"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.admin(tt.method, tt.path, tt.body)
+			mustStatus(t, r, http.StatusBadRequest)
+			if got := r.fields(t); !slices.Contains(got, tt.field) {
+				t.Errorf("fields %v lack %q; body %s", got, tt.field, r.body)
+			}
+		})
+	}
+	r := e.admin("GET", "/api/v1/gates/vip", nil)
+	mustStatus(t, r, http.StatusOK)
+	var g struct {
+		Identification struct{ Mode string } `json:"identification"`
+		Override       any                   `json:"override"`
+	}
+	r.json(t, &g)
+	if g.Identification.Mode != "table" || g.Override != nil {
+		t.Errorf("a refused body changed the gate: %s", r.body)
+	}
+}

@@ -163,7 +163,8 @@ func writeDoc(w http.ResponseWriter, status int, ctype string, v any) {
 }
 
 // decodeJSON reads one JSON object from r's body (at most limit bytes) into
-// v, rejecting unknown fields and trailing data.
+// v, rejecting unknown fields, duplicate keys and trailing data. Every
+// handler that reads a JSON body uses it.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -180,10 +181,59 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, body)
 	}
+	if key, ok := duplicateKey(body); ok {
+		return &badRequest{detail: "duplicate key " + key, fields: []FieldProblem{{Field: key, Problem: "appears more than once in its object"}}}
+	}
 	if _, err := dec.Token(); err != io.EOF {
 		return &badRequest{detail: "request body has data after the JSON object", fields: []FieldProblem{{Field: "body", Problem: "must hold exactly one JSON object"}}}
 	}
 	return nil
+}
+
+// duplicateKey reports the dotted path of the first key that appears
+// twice in one object of the JSON document doc ("routes.on_correct");
+// encoding/json would silently keep the last one. doc must be valid JSON.
+func duplicateKey(doc []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var walk func(prefix string) (string, bool, error)
+	walk = func(prefix string) (string, bool, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false, err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return "", false, err
+				}
+				k, _ := kt.(string)
+				if seen[k] {
+					return prefix + k, true, nil
+				}
+				seen[k] = true
+				if p, dup, err := walk(prefix + k + "."); dup || err != nil {
+					return p, dup, err
+				}
+			}
+			_, err = dec.Token() // '}'
+			return "", false, err
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if p, dup, err := walk(fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); dup || err != nil {
+					return p, dup, err
+				}
+			}
+			_, err = dec.Token() // ']'
+			return "", false, err
+		}
+		return "", false, nil
+	}
+	p, dup, err := walk("")
+	return p, dup && err == nil
 }
 
 // jsonError turns a decoding error into a bad request naming the field.
