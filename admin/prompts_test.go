@@ -35,6 +35,7 @@ func TestPrompts(t *testing.T) {
 		{"44.1 kHz stereo", "/api/v1/prompts/hotline/en/ask-pin", wav(44100, 2, 16, 4410), "audio/wav", 422, "body",
 			"WAV must be mono 16-bit PCM at 8000 or 16000 Hz; got 44100 Hz, 2 channels", 0},
 		{"8-bit", "/api/v1/prompts/hotline/en/ask-pin", wav(8000, 1, 8, 800), "audio/wav", 422, "body", "8-bit", 0},
+		{"no samples", "/api/v1/prompts/hotline/en/ask-pin", wav(8000, 1, 16, 0), "audio/wav", 422, "body", "WAV must hold at least one sample", 0},
 		{"not a WAV", "/api/v1/prompts/hotline/en/ask-pin", []byte("ID3 mp3 data here"), "audio/wav", 422, "body", "not a valid WAV file", 0},
 		{"unknown key", "/api/v1/prompts/hotline/en/hello", wav(8000, 1, 16, 800), "audio/wav", 422, "key", "ask-pin", 0},
 		{"bad language", "/api/v1/prompts/hotline/english/ask-pin", wav(8000, 1, 16, 800), "audio/wav", 422, "lang", "", 0},

@@ -41,6 +41,10 @@ type WAVInfo struct {
 // format.
 var errBadFormat = errors.New("WAV must be mono 16-bit PCM at 8000 or 16000 Hz")
 
+// errNoSamples is wrapped by Normalize's error for a WAV file whose data
+// chunk holds no whole sample: Asterisk would play silence of no length.
+var errNoSamples = errors.New("WAV must hold at least one sample; its data chunk is empty")
+
 // ErrNotWAV is returned (wrapped) by ParseWAV for data that is not a
 // RIFF/WAVE file or is damaged.
 var ErrNotWAV = errors.New("not a valid WAV file")
@@ -139,8 +143,9 @@ const (
 // Asterisk plays without transcoding (".wav" = slin 8 kHz). It accepts
 // mono 16-bit PCM at 8000 Hz (returned as a clean canonical file: only
 // the fmt and data chunks) or 16000 Hz (low-pass filtered and decimated
-// to every other sample, see decimate). Anything else is an error that says what was
-// found and what is wanted.
+// to every other sample, see decimate). Anything else, and a file without
+// a single whole sample, is an error that says what was found and what is
+// wanted.
 func Normalize(data []byte) ([]byte, error) {
 	info, err := ParseWAV(data)
 	if err != nil {
@@ -151,6 +156,9 @@ func Normalize(data []byte) ([]byte, error) {
 	}
 	pcm := data[info.dataOff : info.dataOff+info.DataLen]
 	pcm = pcm[:len(pcm)&^1] // whole samples only
+	if len(pcm) == 0 {
+		return nil, fmt.Errorf("sounds: normalize wav: %w", errNoSamples)
+	}
 	if info.SampleRate == Rate16k {
 		pcm = decimate(pcm)
 	}

@@ -173,6 +173,12 @@ func TestNormalize(t *testing.T) {
 		{name: "mu-law", in: wavSpec{format: 7, channels: 1, rate: 8000, bits: 8, samples: 100}.build(),
 			wantErr: "got µ-law samples, 8-bit"},
 		{name: "not a wav", in: []byte("ID3\x03mp3 data here"), wantErr: "not a valid WAV file"},
+		{name: "no samples", in: pcm16(8000, 0).build(), wantErr: "WAV must hold at least one sample"},
+		{name: "16k without samples", in: pcm16(16000, 0).build(), wantErr: "WAV must hold at least one sample"},
+		{name: "half a sample", in: func() []byte {
+			b := wavSpec{format: 1, channels: 1, rate: 8000, bits: 16, samples: 1, dataLen: u32(0)}.build()
+			return b[:len(b)-1] // a data chunk "to the end of the file" of one byte
+		}(), wantErr: "WAV must hold at least one sample"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
