@@ -93,8 +93,8 @@ func (s *Store) CreateToken(ctx context.Context, t *gate.Token) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		t.ID, t.Name, string(t.Role), notNil(t.Hash), t.CreatedAt, nullTime(t.RevokedAt))
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (id, name, role, hash, created_at, revoked_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Name, string(t.Role), notNil(t.Hash), t.CreatedAt, nullTime(t.RevokedAt), nullTime(t.ExpiresAt))
 	if err != nil {
 		return wrap(fmt.Sprintf("create token %q", t.ID), err)
 	}
@@ -106,11 +106,15 @@ func scanToken(row pgx.CollectableRow) (*gate.Token, error) {
 		t       gate.Token
 		role    string
 		revoked *time.Time
+		expires *time.Time
 	)
-	err := row.Scan(&t.ID, &t.Name, &role, &t.Hash, &t.CreatedAt, &revoked)
+	err := row.Scan(&t.ID, &t.Name, &role, &t.Hash, &t.CreatedAt, &revoked, &expires)
 	t.Role, t.CreatedAt = gate.Role(role), t.CreatedAt.UTC()
 	if revoked != nil {
 		t.RevokedAt = revoked.UTC()
+	}
+	if expires != nil {
+		t.ExpiresAt = expires.UTC()
 	}
 	return &t, err
 }
@@ -120,7 +124,7 @@ func scanToken(row pgx.CollectableRow) (*gate.Token, error) {
 func (s *Store) GetToken(ctx context.Context, id string) (*gate.Token, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM tokens WHERE id = $1`, id)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, role, hash, created_at, revoked_at, expires_at FROM tokens WHERE id = $1`, id)
 	if err != nil {
 		return nil, wrap("get token", err)
 	}
@@ -133,7 +137,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (*gate.Token, error) {
 
 // ListTokens returns every token, ordered by creation.
 func (s *Store) ListTokens(ctx context.Context) ([]*gate.Token, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, role, hash, created_at, revoked_at, expires_at FROM tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}

@@ -93,8 +93,8 @@ func (s *Store) CreateToken(ctx context.Context, t *gate.Token) error {
 	if hash == nil {
 		hash = []byte{}
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, string(t.Role), hash, clampNS(t.CreatedAt), ns(t.RevokedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, string(t.Role), hash, clampNS(t.CreatedAt), ns(t.RevokedAt), ns(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create token %s: %w", t.ID, dbErr(err))
 	}
@@ -107,17 +107,18 @@ func scanToken(sc scanner) (*gate.Token, error) {
 		role    string
 		created int64
 		revoked sql.NullInt64
+		expires sql.NullInt64
 	)
-	if err := sc.Scan(&t.ID, &t.Name, &role, &t.Hash, &created, &revoked); err != nil {
+	if err := sc.Scan(&t.ID, &t.Name, &role, &t.Hash, &created, &revoked, &expires); err != nil {
 		return nil, err
 	}
-	t.Role, t.CreatedAt, t.RevokedAt = gate.Role(role), timeNS(created), fromNS(revoked)
+	t.Role, t.CreatedAt, t.RevokedAt, t.ExpiresAt = gate.Role(role), timeNS(created), fromNS(revoked), fromNS(expires)
 	return &t, nil
 }
 
 // GetToken returns a token, revoked or not, or ErrNotFound.
 func (s *Store) GetToken(ctx context.Context, id string) (*gate.Token, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM tokens WHERE id = ?`, id))
+	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at, expires_at FROM tokens WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get token %s: %w", id, dbErr(err))
 	}
@@ -126,7 +127,7 @@ func (s *Store) GetToken(ctx context.Context, id string) (*gate.Token, error) {
 
 // ListTokens returns every token, ordered by creation.
 func (s *Store) ListTokens(ctx context.Context) ([]*gate.Token, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM tokens ORDER BY created_at, id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at, expires_at FROM tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list tokens: %w", dbErr(err))
 	}

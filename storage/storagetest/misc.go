@@ -273,6 +273,7 @@ func testTokens(t *testing.T, s gate.Store) {
 		mk("tok2", gate.RoleOperator, t0.Add(time.Minute)),
 		mk("tok0", gate.RoleViewer, t0.Add(-time.Minute)),
 	}
+	toks[1].ExpiresAt = t0.Add(30 * 24 * time.Hour) // an expiry is kept; the others have none
 	for _, tk := range toks {
 		if err := s.CreateToken(ctx(t), tk); err != nil {
 			t.Fatalf("create token: %v", err)
@@ -323,6 +324,7 @@ func checkToken(t testing.TB, got, want *gate.Token) {
 	}
 	checkTime(t, "token created_at", got.CreatedAt, want.CreatedAt)
 	checkTime(t, "token revoked_at", got.RevokedAt, want.RevokedAt)
+	checkTime(t, "token expires_at", got.ExpiresAt, want.ExpiresAt)
 }
 
 func testConcurrentWriters(t *testing.T, s gate.Store) {

@@ -1,0 +1,2 @@
+-- 0004: API tokens may expire; NULL means never.
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
