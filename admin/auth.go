@@ -9,7 +9,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -85,10 +87,13 @@ func parseToken(tok string) (id string, ok bool) {
 var dummyHash = sha256.Sum256([]byte("vg_dummytoken_vipgate"))
 
 // errUnauthenticated means no valid token was presented.
-var errUnauthenticated = errors.New("missing, malformed, unknown or revoked bearer token")
+var errUnauthenticated = errors.New("missing, malformed, unknown, revoked or expired bearer token")
 
 // checkToken returns the token presented as clear, or errUnauthenticated.
-// Store failures other than ErrNotFound are returned as they are.
+// Store failures other than ErrNotFound are returned as they are. It
+// takes the same time whether the token's id exists or not: both are
+// answered from the same token snapshot (or both from the store when the
+// cache is off), and an unknown id is compared against a dummy hash.
 func (s *server) checkToken(ctx context.Context, clear string) (*gate.Token, error) {
 	sum := sha256.Sum256([]byte(clear))
 	id, ok := parseToken(clear)
@@ -108,6 +113,9 @@ func (s *server) checkToken(ctx context.Context, clear string) (*gate.Token, err
 	if t == nil || !match || !t.RevokedAt.IsZero() {
 		return nil, errUnauthenticated
 	}
+	if t.Expired(s.now()) {
+		return nil, fmt.Errorf("%w: token %s expired at %s", errUnauthenticated, t.ID, t.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	return t, nil
 }
 
@@ -116,64 +124,57 @@ func (s *server) getToken(ctx context.Context, id string) (*gate.Token, error) {
 	if s.tokens == nil {
 		return s.store.GetToken(ctx, id)
 	}
-	if t, ok := s.tokens.get(id, s.now()); ok {
-		return t, nil
-	}
-	t, err := s.store.GetToken(ctx, id)
-	if err == nil {
-		s.tokens.put(t, s.now())
-	}
-	return t, err
+	return s.tokens.get(ctx, s.store, id, s.now())
 }
 
-// tokenCache keeps token records that were read from the store for a
-// short time. It holds only records (hashes, roles, revocation times),
-// never a clear token, and only records that exist, so unknown ids cannot
-// fill it.
+// tokenCache is a snapshot of every token record (hashes, roles,
+// revocation and expiry times, never a clear token), read from the store
+// at most once per TTL. Known and unknown ids are answered from the same
+// map, so the time of an answer does not tell whether an id exists, and
+// guessed ids cause no store reads.
 type tokenCache struct {
 	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]cachedToken
-}
 
-type cachedToken struct {
-	t  *gate.Token
+	mu sync.Mutex // held while the snapshot loads: one load at a time
+	m  map[string]*gate.Token
 	at time.Time
+	ok bool
 }
-
-// maxCachedTokens bounds the cache; it is cleared when full.
-const maxCachedTokens = 4096
 
 func newTokenCache(ttl time.Duration) *tokenCache {
-	return &tokenCache{ttl: ttl, m: map[string]cachedToken{}}
+	return &tokenCache{ttl: ttl}
 }
 
-func (c *tokenCache) get(id string, now time.Time) (*gate.Token, bool) {
+func (c *tokenCache) get(ctx context.Context, st gate.TokenStore, id string, now time.Time) (*gate.Token, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[id]
-	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
-		return nil, false
+	if !c.ok || now.Sub(c.at) >= c.ttl || now.Before(c.at) {
+		list, err := st.ListTokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]*gate.Token, len(list))
+		for _, t := range list {
+			m[t.ID] = t
+		}
+		c.m, c.at, c.ok = m, now, true
 	}
-	return e.t, true
+	t, found := c.m[id]
+	if !found {
+		return nil, gate.ErrNotFound
+	}
+	return t, nil
 }
 
-func (c *tokenCache) put(t *gate.Token, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedTokens {
-		clear(c.m)
-	}
-	c.m[t.ID] = cachedToken{t: t, at: now}
-}
-
+// forget drops the snapshot, so that a token revoked through this server
+// is refused at once.
 func (c *tokenCache) forget(id string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, id)
+	c.ok, c.m = false, nil
 }
 
 type ctxKey int
@@ -186,18 +187,36 @@ func tokenFrom(ctx context.Context) *gate.Token {
 	return t
 }
 
-// authenticate requires a valid bearer token.
+// authenticate requires a valid bearer token. A client address that has
+// failed too often is answered 429 until its bucket refills (see
+// authLimiter), whatever token it sends.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := clientKey(r.RemoteAddr)
+		if d := s.authLimit.wait(client, s.now()); d > 0 {
+			s.metrics.authFailures.WithLabelValues("rate_limited").Inc()
+			secs := int64(math.Ceil(d.Seconds()))
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusTooManyRequests), Status: http.StatusTooManyRequests,
+				Detail: fmt.Sprintf("too many failed authentications from this address; retry in %d s", secs)})
+			return
+		}
+		fail := func(detail string) {
+			s.metrics.authFailures.WithLabelValues("unauthorized").Inc()
+			if s.authLimit.fail(client, s.now()) {
+				s.log.Warn("admin: authentication rate-limited: too many failed attempts", "client", client)
+			}
+			unauthorized(w, detail)
+		}
 		h := r.Header.Get("Authorization")
 		scheme, clear, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || clear == "" {
-			unauthorized(w, "send Authorization: Bearer <token>")
+			fail("send Authorization: Bearer <token>")
 			return
 		}
 		t, err := s.checkToken(r.Context(), strings.TrimSpace(clear))
 		if errors.Is(err, errUnauthenticated) {
-			unauthorized(w, err.Error())
+			fail(err.Error())
 			return
 		}
 		if err != nil {
@@ -239,6 +258,7 @@ type tokenOut struct {
 	Role      gate.Role `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 func (s *server) listTokens(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +269,7 @@ func (s *server) listTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]tokenOut, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, tokenOut{ID: t.ID, Name: t.Name, Role: t.Role, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt})
+		out = append(out, tokenOut{ID: t.ID, Name: t.Name, Role: t.Role, CreatedAt: t.CreatedAt, RevokedAt: t.RevokedAt, ExpiresAt: t.ExpiresAt})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }

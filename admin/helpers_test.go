@@ -89,7 +89,10 @@ func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    func() time.Time { return now }, MaxBody: 64 << 10, MaxImport: 1 << 20})
+		Now:    func() time.Time { return now }, MaxBody: 64 << 10, MaxImport: 1 << 20,
+		// The tests send many wrong tokens from one address on a clock
+		// that stands still; TestAuthRateLimit checks the limit.
+		AuthFailureBurst: -1})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
 	ctx := context.Background()

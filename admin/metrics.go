@@ -29,6 +29,7 @@ type Metrics struct {
 	inFlight      prometheus.Gauge
 	sourceUp      *prometheus.GaugeVec
 	callsPruned   prometheus.Counter
+	authFailures  *prometheus.CounterVec
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -76,9 +77,12 @@ func NewMetrics() *Metrics {
 		callsPruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vipgate_calls_pruned_total", Help: "Call-log rows deleted because they were older than the retention.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_admin_auth_failures_total", Help: "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).",
+		}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
-		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned,
+		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

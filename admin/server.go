@@ -49,12 +49,18 @@ type Deps struct {
 	// MaxImport bounds bulk imports of PIN entries in bytes; 0 means
 	// MaxImportBytes.
 	MaxImport int64
-	// TokenCacheTTL is how long a verified token record is reused before
-	// it is read from the store again; 0 means DefaultTokenCacheTTL, a
+	// TokenCacheTTL is how long the snapshot of token records is used
+	// before it is read from the store again; 0 means DefaultTokenCacheTTL, a
 	// negative value disables the cache. A token revoked through this
 	// server is refused at once; one revoked elsewhere (the CLI, another
 	// instance) within the TTL.
 	TokenCacheTTL time.Duration
+	// AuthFailureBurst is how many failed authentications one client
+	// address may make in a row; 0 means DefaultAuthFailureBurst, a
+	// negative value disables the limit. AuthFailureRefill is the time
+	// after which one more is allowed; 0 means DefaultAuthFailureRefill.
+	AuthFailureBurst  int
+	AuthFailureRefill time.Duration
 }
 
 // DefaultTokenCacheTTL is the default Deps.TokenCacheTTL.
@@ -72,6 +78,8 @@ type server struct {
 	maxBody int64
 	maxImp  int64
 	tokens  *tokenCache
+
+	authLimit *authLimiter
 }
 
 // NewServer returns the admin API handler. See routes.go for the API.
@@ -96,6 +104,16 @@ func NewServer(d Deps) http.Handler {
 		s.tokens = newTokenCache(DefaultTokenCacheTTL)
 	case d.TokenCacheTTL > 0:
 		s.tokens = newTokenCache(d.TokenCacheTTL)
+	}
+	if d.AuthFailureBurst >= 0 {
+		burst, refill := d.AuthFailureBurst, d.AuthFailureRefill
+		if burst == 0 {
+			burst = DefaultAuthFailureBurst
+		}
+		if refill <= 0 {
+			refill = DefaultAuthFailureRefill
+		}
+		s.authLimit = newAuthLimiter(burst, refill)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -180,6 +180,34 @@ func TestTokens(t *testing.T) {
 	}
 }
 
+// TestTokenExpires creates a token with --expires and sees the expiry in
+// the list; a lifetime that is not positive is a usage error.
+func TestTokenExpires(t *testing.T) {
+	c := newCLI(t)
+	before := time.Now().UTC().Truncate(time.Second)
+	_, errOut, err := c.run("tokens", "create", "--role", "viewer", "--name", "temp", "--expires", "30d")
+	if err != nil {
+		t.Fatalf("tokens create --expires 30d: %v\n%s", err, errOut)
+	}
+	list := c.must("tokens", "list")
+	i := strings.Index(list, "active, expires ")
+	if i < 0 {
+		t.Fatalf("list lacks the expiry:\n%s", list)
+	}
+	at, err := time.Parse(time.RFC3339, strings.Fields(list[i+len("active, expires "):])[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := at.Sub(before); d < 30*24*time.Hour || d > 30*24*time.Hour+time.Minute {
+		t.Errorf("expires %v, want 30 days after %v", at, before)
+	}
+	for _, bad := range []string{"0d", "-1h", "soon", "1y"} {
+		if _, _, err := c.run("tokens", "create", "--role", "viewer", "--expires", bad); exitCode(err) != 2 {
+			t.Errorf("--expires %s: %v, want a usage error", bad, err)
+		}
+	}
+}
+
 func TestUsageAndConfig(t *testing.T) {
 	c := newCLI(t)
 	if _, _, err := c.run("frobnicate"); exitCode(err) != 2 {
