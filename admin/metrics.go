@@ -30,6 +30,7 @@ type Metrics struct {
 	sourceUp      *prometheus.GaugeVec
 	callsPruned   prometheus.Counter
 	authFailures  *prometheus.CounterVec
+	agiRefused    *prometheus.CounterVec
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -80,9 +81,12 @@ func NewMetrics() *Metrics {
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vipgate_admin_auth_failures_total", Help: "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).",
 		}, []string{"result"}),
+		agiRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipgate_agi_refused_total", Help: "FastAGI connections closed without a call, by reason (sessions, peer, header_pending, header_timeout).",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
-		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures,
+		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures, m.agiRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -170,6 +174,9 @@ func (m *Metrics) WebhookCache(gateID string, hit bool) {
 func (m *Metrics) SourceState(source, server string, up bool) {
 	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
 }
+
+// AGIRefused counts a FastAGI connection closed without a call, by reason.
+func (m *Metrics) AGIRefused(reason string) { m.agiRefused.WithLabelValues(reason).Inc() }
 
 // CallsPruned counts n call-log rows deleted by the retention job.
 func (m *Metrics) CallsPruned(n int64) { m.callsPruned.Add(float64(n)) }

@@ -77,9 +77,13 @@
 // # Limits
 //
 // The server bounds the number of sessions (over the limit a connection is
-// accepted and closed at once, so Asterisk goes on with the dialplan right
-// away instead of waiting in the listen backlog), the time to read the
-// header, the time to wait for each reply, the length of a line and the
+// closed as soon as its header has arrived, so Asterisk goes on with the
+// dialplan right away instead of waiting in the listen backlog) and, if
+// configured, the sessions per remote IP. Connections that have not sent
+// their whole header do not count as sessions: they are bounded apart (in
+// all and per IP), and a new one over the bound closes the oldest, so idle
+// connections cannot hold the places of calls. It also bounds the time to
+// read the header, the time to wait for each reply, the length of a line and the
 // number of header lines. Junk (a line that is not an agi_* header line,
 // binary garbage, an over-long line, an unparsable reply) closes the
 // connection. Each session costs one goroutine (the handler's; replies are

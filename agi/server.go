@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +21,27 @@ const (
 	DefaultAddr          = ":4573"
 	DefaultMaxSessions   = 1000
 	DefaultReadTimeout   = 2 * time.Minute
-	DefaultHeaderTimeout = 5 * time.Second
+	DefaultHeaderTimeout = 2 * time.Second
+	// DefaultMaxPendingHeaders bounds the connections that have not sent
+	// their whole header yet; DefaultMaxPendingPerPeer bounds them per
+	// remote IP.
+	DefaultMaxPendingHeaders = 256
+	DefaultMaxPendingPerPeer = 32
+)
+
+// Reasons a connection is closed without a call, as passed to
+// Config.OnRefused.
+const (
+	// RefusedSessions: the header was read but MaxSessions sessions run.
+	RefusedSessions = "sessions"
+	// RefusedPeer: the peer already runs MaxSessionsPerPeer sessions.
+	RefusedPeer = "peer"
+	// RefusedHeaderPending: the connection was still waiting for its
+	// header when a newer connection needed its place (MaxPendingHeaders,
+	// MaxPendingPerPeer).
+	RefusedHeaderPending = "header_pending"
+	// RefusedHeaderTimeout: the header did not arrive within HeaderTimeout.
+	RefusedHeaderTimeout = "header_timeout"
 )
 
 // Config configures a Server. Zero fields take the defaults.
@@ -32,14 +54,29 @@ type Config struct {
 	// cause when Asterisk reports the hangup.
 	Handler gate.Handler
 	// MaxSessions bounds the concurrent sessions (default 1000). A
-	// connection over the limit is accepted and closed at once: Asterisk
-	// goes on with the dialplan with VIPGATE_RESULT unset.
+	// connection whose header arrives while MaxSessions sessions run is
+	// closed at once: Asterisk goes on with the dialplan with
+	// VIPGATE_RESULT unset. Connections that have not sent their whole
+	// header yet do not count: they are bounded by MaxPendingHeaders.
 	MaxSessions int
+	// MaxSessionsPerPeer bounds the sessions of one remote IP; 0 means no
+	// bound besides MaxSessions. Asterisk opens every connection of a
+	// PBX from one address, so set it only when several PBXs (or other
+	// hosts) reach the listener, to at least the calls one PBX may have.
+	MaxSessionsPerPeer int
+	// MaxPendingHeaders bounds the connections still reading their header
+	// (default 256), MaxPendingPerPeer those of one remote IP (default
+	// 32). A new connection over either bound closes the oldest pending
+	// connection (of that peer, else of all): Asterisk sends the header at
+	// once, so idle connections are pushed out and cannot hold the places
+	// that calls need.
+	MaxPendingHeaders int
+	MaxPendingPerPeer int
 	// ReadTimeout bounds the wait for each reply (default 2 min: STREAM
 	// FILE replies only when the prompt has finished). WAIT FOR DIGIT adds
 	// its own timeout to it.
 	ReadTimeout time.Duration
-	// HeaderTimeout bounds reading the agi_* header (default 5 s).
+	// HeaderTimeout bounds reading the agi_* header (default 2 s).
 	HeaderTimeout time.Duration
 	// DrainTimeout bounds the wait for running sessions when the context
 	// given to Serve is cancelled (default gate.DefaultDrainTimeout, as
@@ -57,6 +94,9 @@ type Config struct {
 	// the server starts accepting, and with false when it stops accepting
 	// (before the drain). It must not block.
 	OnState gate.StateFunc
+	// OnRefused, if set, is called with a Refused* reason for each
+	// connection closed without a call. It must not block.
+	OnRefused func(reason string)
 }
 
 // Server is a FastAGI server. It is safe for concurrent use; Serve may be
@@ -70,6 +110,26 @@ type Server struct {
 	refused atomic.Int64
 	// refusedLog is when a refusal was last logged (Unix ns).
 	refusedLog atomic.Int64
+
+	adm admission
+}
+
+// admission tracks the connections in the header phase (oldest first)
+// and the sessions per peer.
+type admission struct {
+	mu          sync.Mutex
+	pending     []*pendingConn
+	peerPending map[string]int
+	peerSess    map[string]int
+	sessions    int
+}
+
+// pendingConn is a connection that has not sent its whole header.
+type pendingConn struct {
+	conn    net.Conn
+	peer    string
+	evicted atomic.Bool
+	done    bool // left the pending list (under admission.mu)
 }
 
 // NewServer returns a Server for cfg.
@@ -86,20 +146,136 @@ func NewServer(cfg Config) *Server {
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
+	if cfg.MaxPendingHeaders <= 0 {
+		cfg.MaxPendingHeaders = DefaultMaxPendingHeaders
+	}
+	if cfg.MaxPendingPerPeer <= 0 {
+		cfg.MaxPendingPerPeer = DefaultMaxPendingPerPeer
+	}
 	lim := Limits{MaxLineLen: cfg.MaxLineLen, MaxHeaderLines: cfg.MaxHeaderLines}.withDefaults()
 	cfg.MaxLineLen, cfg.MaxHeaderLines = lim.MaxLineLen, lim.MaxHeaderLines
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, lim: lim, log: log}
+	return &Server{cfg: cfg, lim: lim, log: log, adm: admission{peerPending: map[string]int{}, peerSess: map[string]int{}}}
 }
 
-// Sessions returns the number of connections being served.
+// peerOf is the remote IP of conn, the key of the per-peer limits.
+func peerOf(conn net.Conn) string {
+	a := conn.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(a); err == nil {
+		return host
+	}
+	return a
+}
+
+// addPending registers a new connection in the header phase; over
+// MaxPendingPerPeer it evicts the peer's oldest pending connection, else
+// over MaxPendingHeaders the oldest of all. Eviction unblocks the
+// evicted connection's header read.
+func (s *Server) addPending(conn net.Conn) *pendingConn {
+	pc := &pendingConn{conn: conn, peer: peerOf(conn)}
+	a := &s.adm
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	evict := -1
+	if a.peerPending[pc.peer] >= s.cfg.MaxPendingPerPeer {
+		for i, p := range a.pending {
+			if p.peer == pc.peer {
+				evict = i
+				break
+			}
+		}
+	} else if len(a.pending) >= s.cfg.MaxPendingHeaders {
+		evict = 0
+	}
+	if evict >= 0 {
+		old := a.pending[evict]
+		a.removePendingAt(evict)
+		old.evicted.Store(true)
+		_ = old.conn.SetReadDeadline(aLongTimeAgo)
+	}
+	a.pending = append(a.pending, pc)
+	a.peerPending[pc.peer]++
+	return pc
+}
+
+func (a *admission) removePendingAt(i int) {
+	p := a.pending[i]
+	a.pending = append(a.pending[:i], a.pending[i+1:]...)
+	p.done = true
+	if a.peerPending[p.peer]--; a.peerPending[p.peer] <= 0 {
+		delete(a.peerPending, p.peer)
+	}
+}
+
+// endPending takes pc out of the header phase; it reports false when pc
+// was evicted meanwhile.
+func (s *Server) endPending(pc *pendingConn) bool {
+	a := &s.adm
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !pc.done {
+		for i, p := range a.pending {
+			if p == pc {
+				a.removePendingAt(i)
+				break
+			}
+		}
+	}
+	return !pc.evicted.Load()
+}
+
+// startSession takes a session place for peer, or returns the reason it
+// cannot.
+func (s *Server) startSession(peer string) string {
+	a := &s.adm
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sessions >= s.cfg.MaxSessions {
+		return RefusedSessions
+	}
+	if s.cfg.MaxSessionsPerPeer > 0 && a.peerSess[peer] >= s.cfg.MaxSessionsPerPeer {
+		return RefusedPeer
+	}
+	a.sessions++
+	a.peerSess[peer]++
+	return ""
+}
+
+func (s *Server) endSession(peer string) {
+	a := &s.adm
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sessions--
+	if a.peerSess[peer]--; a.peerSess[peer] <= 0 {
+		delete(a.peerSess, peer)
+	}
+}
+
+// refuse counts and reports a connection closed without a call; it logs
+// at most one line a second, so an attack does not flood the log.
+func (s *Server) refuse(reason string, conn net.Conn) {
+	if reason == RefusedSessions {
+		s.refused.Add(1)
+	}
+	if s.cfg.OnRefused != nil {
+		s.cfg.OnRefused(reason)
+	}
+	if now := time.Now().UnixNano(); now-s.refusedLog.Load() >= int64(time.Second) {
+		s.refusedLog.Store(now)
+		s.log.Warn("agi: connection closed without a call", "reason", reason, "max_sessions", s.cfg.MaxSessions,
+			"refused_total", s.refused.Load(), "remote", conn.RemoteAddr().String())
+	}
+}
+
+// Sessions returns the number of connections being served (header phase
+// included).
 func (s *Server) Sessions() int { return int(s.active.Load()) }
 
 // Refused returns the number of connections closed because the server was
-// at MaxSessions.
+// at MaxSessions (OnRefused reports every reason).
 func (s *Server) Refused() int64 { return s.refused.Load() }
 
 // ListenAndServe listens on cfg.Addr and serves until ctx is done; see
@@ -135,7 +311,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	var (
 		calls   gate.CallGroup
-		slots   = make(chan struct{}, s.cfg.MaxSessions)
 		acceptE error
 		backoff time.Duration
 	)
@@ -162,25 +337,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		select {
-		case slots <- struct{}{}:
-		default:
-			n := s.refused.Add(1)
-			// At most one line a second, so an overload does not flood the log.
-			if now := time.Now().UnixNano(); now-s.refusedLog.Load() >= int64(time.Second) {
-				s.refusedLog.Store(now)
-				s.log.Warn("agi: session limit reached, connection closed", "max_sessions", s.cfg.MaxSessions, "refused_total", n, "remote", conn.RemoteAddr().String())
-			}
+		// The header deadline is set before the connection is pending,
+		// so that an eviction (a deadline in the past) is not undone.
+		if err := conn.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout)); err != nil {
 			_ = conn.Close()
 			continue
 		}
+		pc := s.addPending(conn)
 		s.active.Add(1)
 		calls.Add()
 		go func() {
 			defer calls.Done()
-			defer func() { <-slots }()
 			defer s.active.Add(-1)
-			s.serveConn(sessCtx, conn)
+			s.serveConn(sessCtx, pc)
 		}()
 	}
 
@@ -215,19 +384,25 @@ const readBufSize = 512
 // handler returned.
 var errSessionEnded = errors.New("agi: session ended")
 
-// serveConn runs one connection: header, handler, close.
-func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
+// serveConn runs one connection: header, session place, handler, close.
+func (s *Server) serveConn(ctx context.Context, pc *pendingConn) {
 	start := time.Now()
+	conn := pc.conn
 	defer conn.Close()
 	// A hard stop unblocks whatever the connection is waiting for.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 
 	r := bufio.NewReaderSize(conn, readBufSize)
-	if err := conn.SetReadDeadline(time.Now().Add(s.cfg.HeaderTimeout)); err != nil {
+	hdr, err := ReadHeader(r, s.lim)
+	if !s.endPending(pc) {
+		s.refuse(RefusedHeaderPending, conn)
 		return
 	}
-	hdr, err := ReadHeader(r, s.lim)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+		s.refuse(RefusedHeaderTimeout, conn)
+		return
+	}
 	if err != nil {
 		lvl := slog.LevelWarn
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
@@ -237,6 +412,11 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		s.log.Log(ctx, lvl, "agi: bad connection closed", "remote", conn.RemoteAddr().String(), "err", err)
 		return
 	}
+	if reason := s.startSession(pc.peer); reason != "" {
+		s.refuse(reason, conn)
+		return
+	}
+	defer s.endSession(pc.peer)
 	if err := conn.SetReadDeadline(time.Time{}); err != nil {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -423,5 +424,114 @@ func TestServerShutdownStuckHandler(t *testing.T) {
 	err := wait()
 	if err == nil || !strings.Contains(err.Error(), "1 handlers still running") {
 		t.Fatalf("Serve = %v, want an error naming the stuck handler", err)
+	}
+}
+
+// TestServerIdleConnectionsDoNotStarveCalls holds many more idle
+// connections (no header) than there are sessions: they must not take
+// the places real calls need. The oldest idle ones are closed as new
+// connections arrive, and a call that sends its header is served.
+func TestServerIdleConnectionsDoNotStarveCalls(t *testing.T) {
+	handled := make(chan gate.CallInfo, 1)
+	_, addr, _, _ := startServer(t, Config{
+		MaxSessions:   20,
+		HeaderTimeout: time.Minute, // idle connections are not timed out during the test
+		Handler:       func(ctx context.Context, c gate.Call) { handled <- c.Info() },
+	})
+	idle := make([]net.Conn, 100)
+	for i := range idle {
+		idle[i] = dial(t, addr)
+	}
+	call := dial(t, addr)
+	if _, err := io.WriteString(call, testHeader); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case info := <-handled:
+		if info.GateName != "hotline" {
+			t.Errorf("call info %+v", info)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call behind 100 idle connections was not served")
+	}
+	waitClosed(t, call)
+	// The 32 newest may wait for their header; the older ones were closed.
+	for i, c := range idle[:60] {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("idle connection %d was not closed (err %v)", i, err)
+		}
+	}
+}
+
+// TestServerRefusalReasons checks the per-peer session bound (another
+// peer is still served), the header timeout and eviction, each reported
+// to OnRefused.
+func TestServerRefusalReasons(t *testing.T) {
+	var mu sync.Mutex
+	reasons := map[string]int{}
+	release := make(chan struct{})
+	started := make(chan string, 4)
+	_, addr, _, _ := startServer(t, Config{
+		MaxSessionsPerPeer: 2,
+		MaxPendingPerPeer:  2,
+		HeaderTimeout:      300 * time.Millisecond,
+		Handler: func(ctx context.Context, c gate.Call) {
+			started <- c.Info().ID
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		},
+		OnRefused: func(r string) {
+			mu.Lock()
+			reasons[r]++
+			mu.Unlock()
+		},
+	})
+	defer close(release)
+	count := func(r string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return reasons[r]
+	}
+	for range 2 {
+		c := dial(t, addr)
+		if _, err := io.WriteString(c, testHeader); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+	}
+	third := dial(t, addr)
+	_, _ = io.WriteString(third, testHeader)
+	waitClosed(t, third)
+	if n := count(RefusedPeer); n != 1 {
+		t.Errorf("peer refusals %d, want 1", n)
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	other, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot dial from 127.0.0.2: %v", err)
+	}
+	defer other.Close()
+	if _, err := io.WriteString(other, testHeader); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call from another peer was not served")
+	}
+	// Three idle connections from one peer with MaxPendingPerPeer 2: the
+	// oldest is evicted at once, the other two time out.
+	for range 3 {
+		dial(t, addr)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for (count(RefusedHeaderPending) < 1 || count(RefusedHeaderTimeout) < 2) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if count(RefusedHeaderPending) != 1 || count(RefusedHeaderTimeout) != 2 {
+		t.Errorf("refusals %v, want header_pending 1 and header_timeout 2", reasons)
 	}
 }

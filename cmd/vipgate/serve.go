@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,12 +39,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ariUser := f.str("ari-user", "VIPGATE_ARI_USER", "vipgate", "ARI user")
 	ariPassFile := f.str("ari-password-file", "VIPGATE_ARI_PASSWORD_FILE", "", "file holding the ARI password (or set VIPGATE_ARI_PASSWORD); never a flag value")
 	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
+	agiPerPeer := f.str("agi-max-sessions-per-peer", "VIPGATE_AGI_MAX_SESSIONS_PER_PEER", "0", "most FastAGI sessions one remote IP may hold; 0 = no bound besides the 1000 sessions in all (Asterisk opens every call of a PBX from one address: set it only when several PBXs reach the listener)")
 	drain := f.str("drain", "VIPGATE_DRAIN", gate.DefaultDrainTimeout.String(), "on SIGTERM, how long calls in progress may take to finish, over ARI and FastAGI alike; 0 does not wait")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
 	callLogRetention := retentionFlag(f)
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	perPeer, err := strconv.Atoi(*agiPerPeer)
+	if err != nil || perPeer < 0 {
+		return usagef("--agi-max-sessions-per-peer: want a number >= 0")
 	}
 	drainFor, err := time.ParseDuration(*drain)
 	if err != nil || drainFor < 0 {
@@ -148,6 +154,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *agiAddr != "" && *agiAddr != "off" {
 		srv := agi.NewServer(agi.Config{Addr: *agiAddr, Handler: handler, Logger: log, DrainTimeout: drainFor,
+			MaxSessionsPerPeer: perPeer, OnRefused: metrics.AGIRefused,
 			OnState: func(_ string, up bool) {
 				metrics.SourceState("agi", *agiAddr, up)
 				ready.set("agi", up)
