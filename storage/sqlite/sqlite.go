@@ -40,6 +40,8 @@ type Store struct {
 	cache   gateCache
 	recheck time.Duration
 
+	file dbFile
+
 	calls *calllog.Writer
 	// pruneBatch is the most call-log rows one PruneCalls transaction
 	// deletes (tests lower it).
@@ -143,6 +145,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		// and '#' in the path need no escaping.
 		return path + "?" + q.Encode()
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn(false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -169,7 +174,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", dbErr(err))
 	}
-	s := &Store{w: w, r: r, now: opts.Now, lookup: map[int]*sql.Stmt{}, recheck: opts.GateRecheck, pruneBatch: pruneBatch}
+	file, err := statDB(path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s := &Store{w: w, r: r, file: file, now: opts.Now, lookup: map[int]*sql.Stmt{}, recheck: opts.GateRecheck, pruneBatch: pruneBatch}
 	s.calls = calllog.New(calllog.Config{Name: "sqlite", Write: s.insertCalls, Batch: callBatch, Logger: opts.Logger})
 	return s, nil
 }
@@ -242,9 +253,13 @@ func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// Ping checks that the database can be read and written, and reports a
-// failed background write of call-log rows.
+// Ping checks that the database can be read and written, that the file at
+// the store's path is still the one it opened (not deleted or replaced)
+// and writable, and reports a failed background write of call-log rows.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.file.check(); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
 	if err := s.calls.Err(); err != nil {
 		return fmt.Errorf("sqlite: ping: %w", err)
 	}
