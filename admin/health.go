@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // healthz answers 200 while the process serves HTTP.
@@ -17,7 +20,9 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz answers 200 when the store answers a ping and the call sources
-// are connected, else 503 saying which check failed.
+// are connected, else 503 saying which check failed; a store failure that
+// carries a public reason (gate.StoreFault: "database file deleted") is
+// shown with it, any other as "unreachable".
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -26,6 +31,10 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("admin: readiness: store", "err", err)
 		checks["store"] = "unreachable"
+		var fault *gate.StoreFault
+		if errors.As(err, &fault) {
+			checks["store"] = "unavailable: " + fault.Reason
+		}
 		failed = true
 	}
 	if s.ready != nil {

@@ -31,6 +31,7 @@ type Metrics struct {
 	callsPruned   prometheus.Counter
 	authFailures  *prometheus.CounterVec
 	agiRefused    *prometheus.CounterVec
+	storeOK       prometheus.Gauge
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -81,12 +82,15 @@ func NewMetrics() *Metrics {
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vipgate_admin_auth_failures_total", Help: "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).",
 		}, []string{"result"}),
+		storeOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vipgate_store_ok", Help: "1 while the store passes the periodic check (reachable, writable, still the database file that was opened), else 0.",
+		}),
 		agiRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vipgate_agi_refused_total", Help: "FastAGI connections closed without a call, by reason (sessions, peer, header_pending, header_timeout).",
 		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
-		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures, m.agiRefused,
+		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures, m.agiRefused, m.storeOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -174,6 +178,9 @@ func (m *Metrics) WebhookCache(gateID string, hit bool) {
 func (m *Metrics) SourceState(source, server string, up bool) {
 	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
 }
+
+// StoreState records whether the store passed its last periodic check.
+func (m *Metrics) StoreState(ok bool) { m.storeOK.Set(b2f(ok)) }
 
 // AGIRefused counts a FastAGI connection closed without a call, by reason.
 func (m *Metrics) AGIRefused(reason string) { m.agiRefused.WithLabelValues(reason).Inc() }

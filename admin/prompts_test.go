@@ -159,4 +159,11 @@ func TestStoreDown(t *testing.T) {
 			t.Errorf("%s with the store down: %d %s", path, rec.Code, rec.Body)
 		}
 	}
+	// A fault with a public reason is shown with it, still without the
+	// details.
+	st.SetErr(&gate.StoreFault{Reason: "database file deleted", Err: fmt.Errorf("%w: database file /srv/secret/vg.db was deleted", gate.ErrUnavailable)})
+	rec := get("/readyz")
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"store":"unavailable: database file deleted"`) || strings.Contains(rec.Body.String(), "/srv/secret") {
+		t.Errorf("/readyz with the file deleted: %d %s", rec.Code, rec.Body)
+	}
 }

@@ -80,3 +80,18 @@ func (es ValidationErrors) Err() error {
 func (es *ValidationErrors) add(field, format string, args ...any) {
 	*es = append(*es, &ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)})
 }
+
+// StoreFault is a store failure whose Reason may be shown to anyone, on
+// the unauthenticated readiness check: a short phrase that says what is
+// wrong ("database file deleted") without host names, paths, credentials
+// or driver text, which stay in Err for the log. It matches what Err
+// matches (ErrUnavailable).
+type StoreFault struct {
+	Reason string
+	Err    error
+}
+
+func (e *StoreFault) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *StoreFault) Unwrap() error { return e.Err }

@@ -66,14 +66,16 @@ func loadKey(path string, create bool) (key []byte, created bool, err error) {
 	return k, false, nil
 }
 
-// keyFileMode reports a problem with the key file's permissions, or "".
-func keyFileMode(path string) string {
+// privateFileMode reports a problem with the permissions of a file that
+// only vipgate's user may read (the key file, the database files), or "".
+// what names the file in the message ("key file").
+func privateFileMode(what, path string) string {
 	st, err := os.Stat(path)
 	if err != nil {
 		return ""
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Sprintf("key file %s is readable by others (mode %v); chmod 600 it", path, st.Mode().Perm())
+		return fmt.Sprintf("%s %s is readable by others (mode %v); chmod 600 it", what, path, st.Mode().Perm())
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	drain := f.str("drain", "VIPGATE_DRAIN", gate.DefaultDrainTimeout.String(), "on SIGTERM, how long calls in progress may take to finish, over ARI and FastAGI alike; 0 does not wait")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
+	requireGates := f.boolean("require-gates", "VIPGATE_REQUIRE_GATES", "refuse to serve (exit with an error) while the database holds no gates, at start and when the gates vanish while serving, instead of passing every call unscreened")
 	callLogRetention := retentionFlag(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -73,6 +75,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := d.log
 	metrics := admin.NewMetrics()
+	// The store is checked before the call sources start and then every
+	// few seconds: a deleted or replaced database file, or a database
+	// that has lost its gates, must not go unnoticed.
+	watch := &storeWatch{store: d.store, log: log, state: metrics.StoreState, now: time.Now, requireGates: *requireGates,
+		marker: filepath.Join(filepath.Dir(d.keyPath), gatesMarkerName), dbID: databaseID(d.db)}
+	if err := watch.check(ctx); err != nil {
+		d.Close()
+		return err
+	}
 	auth := newAuthorizer(log, metrics)
 	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, Logger: log})
 	// Uploaded prompts are played once "vipgate sounds install" has put
@@ -85,7 +96,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ctx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
 	var srcWG, httpWG sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	var sources []string
 	var ready sourceState
 	var httpSrvs []*http.Server
@@ -173,9 +184,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		log.Info("call sources", "sources", strings.Join(sources, ", "))
 	}
 
-	// The call-log pruner runs beside the call sources and stops with
-	// them; the store closes only after it has returned.
+	// The call-log pruner and the store check run beside the call
+	// sources and stop with them; the store closes only after they have
+	// returned.
 	var pruneWG sync.WaitGroup
+	pruneWG.Go(func() {
+		if err := watch.run(ctx); err != nil {
+			errc <- err
+		}
+	})
 	if retention > 0 {
 		p := &callPruner{store: d.store, retention: retention, delay: firstPrune, interval: pruneEvery, log: log, pruned: metrics.CallsPruned}
 		pruneWG.Go(func() { p.run(ctx) })

@@ -19,6 +19,10 @@ type deps struct {
 	log    *slog.Logger
 	region string
 	dbDesc string
+	// db is the database as configured (path or URL), keyPath the key
+	// file's path.
+	db      string
+	keyPath string
 }
 
 func (d *deps) Close() error { return d.store.Close() }
@@ -41,7 +45,7 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 	if created {
 		log.Info("created the installation key file; back it up, every instance sharing the database needs it", "path", keyPath)
 	}
-	if msg := keyFileMode(keyPath); msg != "" {
+	if msg := privateFileMode("key file", keyPath); msg != "" {
 		log.Warn(msg)
 	}
 	hasher, err := gate.NewHasher(key)
@@ -62,7 +66,14 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc}, nil
+	if !isPostgres(db) {
+		for _, name := range []string{db, db + "-wal", db + "-shm"} {
+			if msg := privateFileMode("database file", name); msg != "" {
+				log.Warn(msg)
+			}
+		}
+	}
+	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath}, nil
 }
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {

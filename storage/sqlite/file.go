@@ -54,17 +54,18 @@ func statDB(path string) (dbFile, error) {
 // check reports a database file that was deleted, replaced by another
 // file or made unwritable since the store opened it, as ErrUnavailable.
 func (f dbFile) check() error {
+	fault := func(reason string, err error) error { return &gate.StoreFault{Reason: reason, Err: err} }
 	fi, err := os.Stat(f.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w: database file %s was deleted while open: writes go to the deleted file and are lost, and a restart starts on an empty database", gate.ErrUnavailable, f.path)
+		return fault("database file deleted", fmt.Errorf("%w: database file %s was deleted while open: writes go to the deleted file and are lost, and a restart starts on an empty database", gate.ErrUnavailable, f.path))
 	case err != nil:
-		return fmt.Errorf("%w: database file: %w", gate.ErrUnavailable, err)
+		return fault("database file unreadable", fmt.Errorf("%w: database file: %w", gate.ErrUnavailable, err))
 	case !os.SameFile(fi, f.info):
-		return fmt.Errorf("%w: database file %s was replaced by another file while open: vipgate still uses the old one; restart it to use the new one", gate.ErrUnavailable, f.path)
+		return fault("database file replaced", fmt.Errorf("%w: database file %s was replaced by another file while open: vipgate still uses the old one; restart it to use the new one", gate.ErrUnavailable, f.path))
 	}
 	if err := writable(f.path); err != nil {
-		return fmt.Errorf("%w: database file %s is not writable: %w", gate.ErrUnavailable, f.path, err)
+		return fault("database file not writable", fmt.Errorf("%w: database file %s is not writable: %w", gate.ErrUnavailable, f.path, err))
 	}
 	return nil
 }
