@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -68,90 +66,6 @@ type identOut struct {
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
 }
 
-// redacted replaces secret values (webhook credentials) in answers. A
-// gate written back with this value keeps the stored secret.
-const redacted = "[redacted]"
-
-// secretName reports whether a webhook header or URL query parameter
-// likely carries a credential.
-func secretName(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"authorization", "cookie", "token", "secret", "key", "password", "auth"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// redactWebhook returns a copy of wc without credentials: the values of
-// secret-looking headers and query parameters and the password of the
-// URL's user info.
-func redactWebhook(wc *gate.WebhookConfig) *gate.WebhookConfig {
-	if wc == nil {
-		return nil
-	}
-	out := *wc
-	if len(wc.Headers) > 0 {
-		out.Headers = make(map[string]string, len(wc.Headers))
-		for k, v := range wc.Headers {
-			if secretName(k) {
-				v = redacted
-			}
-			out.Headers[k] = v
-		}
-	}
-	if u, err := url.Parse(wc.URL); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			out.URL = strings.Replace(wc.URL, u.User.String()+"@", u.User.Username()+":"+redacted+"@", 1)
-		}
-	}
-	out.URL = redactQuery(out.URL)
-	return &out
-}
-
-// redactQuery replaces the values of secret-looking query parameters
-// (?token=..., &api_key=...) in a webhook URL template. The template is
-// split by hand: its placeholders hold '#', which url.Parse would take
-// for the start of a fragment.
-func redactQuery(tmpl string) string {
-	base, query, ok := strings.Cut(tmpl, "?")
-	if !ok {
-		return tmpl
-	}
-	params := strings.Split(query, "&")
-	changed := false
-	for i, p := range params {
-		k, _, ok := strings.Cut(p, "=")
-		if name, err := url.QueryUnescape(k); ok && err == nil && secretName(name) {
-			params[i] = k + "=" + redacted
-			changed = true
-		}
-	}
-	if !changed {
-		return tmpl
-	}
-	return base + "?" + strings.Join(params, "&")
-}
-
-// keepWebhookSecrets puts the stored credentials back where a client
-// wrote the redacted placeholder.
-func keepWebhookSecrets(wc, prev *gate.WebhookConfig) {
-	if wc == nil || prev == nil {
-		return
-	}
-	for k, v := range wc.Headers {
-		if v == redacted {
-			if old, ok := prev.Headers[k]; ok {
-				wc.Headers[k] = old
-			}
-		}
-	}
-	if strings.Contains(wc.URL, redacted) && redactWebhook(prev).URL == wc.URL {
-		wc.URL = prev.URL
-	}
-}
-
 func newGateOut(g *gate.Gate) gateOut {
 	return gateOut{
 		ID: g.ID, Name: g.Name, Enabled: g.Enabled, Match: g.Match, Language: g.Language,
@@ -161,7 +75,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			StaticPINSet:  g.Identification.StaticPIN != nil,
 			UnknownCaller: g.Identification.UnknownCaller,
 			Region:        g.Identification.Region,
-			Webhook:       redactWebhook(g.Identification.Webhook),
+			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout,
 		Override: g.Override, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
@@ -186,7 +100,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
-		keepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+		gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors
