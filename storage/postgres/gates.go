@@ -116,7 +116,7 @@ func (s *Store) ListGates(ctx context.Context) ([]*gate.Gate, error) {
 	}
 	gen := s.gates.generation()
 	qctx, cancel := s.bound(ctx)
-	all, err := queryGates(qctx, s.pool, "")
+	all, err := s.queryGates(qctx, s.pool, "")
 	cancel()
 	if err != nil {
 		if s.serveStale(err) {
@@ -146,7 +146,7 @@ func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
 	}
 	gen := s.gates.generation()
 	qctx, cancel := s.bound(ctx)
-	all, err := queryGates(qctx, s.pool, id)
+	all, err := s.queryGates(qctx, s.pool, id)
 	cancel()
 	if err != nil {
 		if s.serveStale(err) {
@@ -211,14 +211,70 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// queryGates reads every gate (id "") or one.
-func queryGates(ctx context.Context, q querier, id string) ([]*gate.Gate, error) {
+// queryGates reads every gate (id "") or one, with its secrets opened.
+func (s *Store) queryGates(ctx context.Context, q querier, id string) ([]*gate.Gate, error) {
 	rows, err := q.Query(ctx, `SELECT id, doc, override, created_at, updated_at FROM gates
 		WHERE $1 = '' OR id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, scanGate)
+	all, err := pgx.CollectRows(rows, scanGate)
+	if err != nil {
+		return nil, err
+	}
+	return all, s.openSecrets(all)
+}
+
+// openSecrets opens the sealed secrets of gates read from the database.
+func (s *Store) openSecrets(all []*gate.Gate) error {
+	for _, g := range all {
+		if _, err := gate.OpenSecrets(g, s.opts.Secrets); err != nil {
+			return fmt.Errorf("gate %q: open secrets: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// sealClearSecrets seals the secrets of gates written in clear (before
+// secrets were encrypted, or without Options.Secrets) and returns how
+// many it sealed; each change is announced like any gate change, and
+// updated_at stays as it is.
+func (s *Store) sealClearSecrets(ctx context.Context) (int, error) {
+	if s.opts.Secrets == nil {
+		return 0, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, doc, override, created_at, updated_at FROM gates ORDER BY id`)
+	if err != nil {
+		return 0, wrap("seal secrets", err)
+	}
+	all, err := pgx.CollectRows(rows, scanGate)
+	if err != nil {
+		return 0, wrap("seal secrets", err)
+	}
+	n := 0
+	for _, g := range all {
+		clear, err := gate.OpenSecrets(g, s.opts.Secrets)
+		if err != nil {
+			return n, fmt.Errorf("postgres: seal secrets: gate %q: %w", g.ID, err)
+		}
+		if !clear {
+			continue
+		}
+		doc, err := s.gateDoc(g)
+		if err != nil {
+			return n, fmt.Errorf("postgres: seal secrets: gate %q: %w", g.ID, err)
+		}
+		// Only if the document is still the clear one that was read.
+		err = s.writeGate(ctx, g.ID, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE gates SET doc = $2 WHERE id = $1 AND updated_at = $3`, g.ID, doc, g.UpdatedAt)
+			return err
+		})
+		if err != nil {
+			return n, wrap(fmt.Sprintf("seal secrets of gate %q", g.ID), err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func scanGate(row pgx.CollectableRow) (*gate.Gate, error) {
@@ -245,8 +301,12 @@ func scanGate(row pgx.CollectableRow) (*gate.Gate, error) {
 }
 
 // gateDoc is the JSON kept in gates.doc: the gate without its override and
-// times, which have columns of their own.
-func gateDoc(g *gate.Gate) ([]byte, error) {
+// times, which have columns of their own, and with its secrets sealed.
+func (s *Store) gateDoc(g *gate.Gate) ([]byte, error) {
+	g, err := gate.SealSecrets(g, s.opts.Secrets)
+	if err != nil {
+		return nil, fmt.Errorf("seal secrets: %w", err)
+	}
 	c := *g
 	c.Override, c.CreatedAt, c.UpdatedAt = nil, time.Time{}, time.Time{}
 	return json.Marshal(&c)
@@ -279,7 +339,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 	if !gate.ValidID(g.ID) {
 		return fmt.Errorf("postgres: create gate: %w", gate.Invalid("id", "must be 1 to 63 lower-case letters, digits, '-' or '_'"))
 	}
-	doc, err := gateDoc(g)
+	doc, err := s.gateDoc(g)
 	if err != nil {
 		return fmt.Errorf("postgres: create gate %q: %w", g.ID, err)
 	}
@@ -303,7 +363,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 
 // UpdateGate replaces a gate but keeps its override; it sets g's times.
 func (s *Store) UpdateGate(ctx context.Context, g *gate.Gate) error {
-	doc, err := gateDoc(g)
+	doc, err := s.gateDoc(g)
 	if err != nil {
 		return fmt.Errorf("postgres: update gate %q: %w", g.ID, err)
 	}
@@ -379,6 +439,9 @@ func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) er
 		if err == nil && len(all) == 0 {
 			err = gate.ErrNotFound
 		}
+		if err == nil {
+			err = s.openSecrets(all)
+		}
 		return err
 	})
 	if err != nil {
@@ -392,7 +455,7 @@ func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) er
 func (s *Store) reloadGates(ctx context.Context, q querier) error {
 	for try := 0; ; try++ {
 		gen := s.gates.generation()
-		all, err := queryGates(ctx, q, "")
+		all, err := s.queryGates(ctx, q, "")
 		if err != nil {
 			return wrap("load gates", err)
 		}
@@ -406,7 +469,7 @@ func (s *Store) reloadGates(ctx context.Context, q querier) error {
 func (s *Store) reloadGate(ctx context.Context, q querier, id string) error {
 	for try := 0; ; try++ {
 		gen := s.gates.generation()
-		all, err := queryGates(ctx, q, id)
+		all, err := s.queryGates(ctx, q, id)
 		if err != nil {
 			return wrap(fmt.Sprintf("load gate %q", id), err)
 		}

@@ -57,6 +57,12 @@ type Options struct {
 	// Now returns the current time (tests inject a clock); default
 	// time.Now.
 	Now func() time.Time
+	// Secrets, if set, keeps the secrets of gates (webhook header values
+	// and URLs) sealed in the database: sealed when a gate is written,
+	// opened when it is read. Open seals the secrets of gates written in
+	// clear before (an older vipgate, or no Secrets). Every instance
+	// sharing the database needs the same key.
+	Secrets gate.SecretBox
 }
 
 func (o *Options) setDefaults() {
@@ -140,6 +146,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.gates = newGateCache()
+	if n, err := s.sealClearSecrets(ctx); err != nil {
+		cancel()
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	} else if n > 0 {
+		s.log.Info("postgres: sealed the webhook secrets of gates stored in clear", "gates", n)
+	}
 	if err := s.reloadGates(ctx, s.pool); err != nil {
 		cancel()
 		pool.Close()

@@ -109,6 +109,9 @@ func (s *Store) loadGates(ctx context.Context) (int64, []*gate.Gate, error) {
 		if err := json.Unmarshal([]byte(doc), g); err != nil {
 			return 0, nil, fmt.Errorf("gate %s: decode document: %w", id, err)
 		}
+		if _, err := gate.OpenSecrets(g, s.secrets); err != nil {
+			return 0, nil, fmt.Errorf("gate %s: open secrets: %w", id, err)
+		}
 		if override.Valid {
 			g.Override = new(gate.Override)
 			if err := json.Unmarshal([]byte(override.String), g.Override); err != nil {
@@ -150,8 +153,13 @@ func (s *Store) GetGate(ctx context.Context, id string) (*gate.Gate, error) {
 	return g.Clone(), nil
 }
 
-// gateDoc is the stored JSON of g: without ID-independent store fields.
-func gateDoc(g *gate.Gate) ([]byte, error) {
+// gateDoc is the stored JSON of g: without ID-independent store fields,
+// with its secrets sealed.
+func (s *Store) gateDoc(g *gate.Gate) ([]byte, error) {
+	g, err := gate.SealSecrets(g, s.secrets)
+	if err != nil {
+		return nil, fmt.Errorf("seal secrets: %w", err)
+	}
 	c := *g
 	c.Override = nil
 	c.CreatedAt, c.UpdatedAt = time.Time{}, time.Time{}
@@ -174,7 +182,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 	if !gate.ValidID(g.ID) {
 		return fmt.Errorf("sqlite: create gate: %w", gate.Invalid("id", "must be 1 to 63 lower-case letters, digits, '-' or '_'"))
 	}
-	doc, err := gateDoc(g)
+	doc, err := s.gateDoc(g)
 	if err != nil {
 		return fmt.Errorf("sqlite: create gate %s: %w", g.ID, err)
 	}
@@ -196,7 +204,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 // UpdateGate replaces a gate's configuration, keeping its override; it
 // sets g's CreatedAt, UpdatedAt and Override from the store.
 func (s *Store) UpdateGate(ctx context.Context, g *gate.Gate) error {
-	doc, err := gateDoc(g)
+	doc, err := s.gateDoc(g)
 	if err != nil {
 		return fmt.Errorf("sqlite: update gate %s: %w", g.ID, err)
 	}
@@ -270,4 +278,83 @@ func (s *Store) SetOverride(ctx context.Context, id string, o *gate.Override) er
 		return fmt.Errorf("sqlite: set override %s: %w", id, gate.ErrNotFound)
 	}
 	return nil
+}
+
+// sealClearSecrets seals the secrets of gates written in clear (before
+// secrets were encrypted, or without a SecretBox) and returns how many
+// gates it sealed. The documents change, their updated_at does not; the
+// gate_version trigger tells other processes. Most opens find nothing to
+// seal: they look with a read and take no write lock.
+func (s *Store) sealClearSecrets(ctx context.Context) (int, error) {
+	if s.secrets == nil {
+		return 0, nil
+	}
+	clearIDs := func(q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	}) (map[string]*gate.Gate, error) {
+		rows, err := q.QueryContext(ctx, `SELECT id, doc FROM gates ORDER BY id`)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]*gate.Gate{}
+		for rows.Next() {
+			var id, doc string
+			if err := rows.Scan(&id, &doc); err != nil {
+				return nil, err
+			}
+			g := new(gate.Gate)
+			if err := json.Unmarshal([]byte(doc), g); err != nil {
+				return nil, fmt.Errorf("gate %s: decode document: %w", id, err)
+			}
+			clear, err := gate.OpenSecrets(g, s.secrets)
+			if err != nil {
+				return nil, fmt.Errorf("gate %s: open secrets: %w", id, err)
+			}
+			if clear {
+				out[id] = g
+			}
+		}
+		return out, rows.Err()
+	}
+	found, err := clearIDs(s.r)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: seal secrets: %w", dbErr(err))
+	}
+	if len(found) == 0 {
+		return 0, nil
+	}
+	// secure_delete overwrites the replaced clear documents instead of
+	// leaving them in free pages, and the checkpoint afterwards moves the
+	// change into the main file and empties the WAL.
+	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return 0, fmt.Errorf("sqlite: seal secrets: %w", dbErr(err))
+	}
+	defer s.w.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`)
+	n := 0
+	err = inTx(ctx, s.w, func(tx *sql.Tx) error {
+		found, err := clearIDs(tx)
+		if err != nil {
+			return err
+		}
+		for id, g := range found {
+			sealed, err := s.gateDoc(g)
+			if err != nil {
+				return fmt.Errorf("gate %s: %w", id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE gates SET doc = ? WHERE id = ?`, string(sealed), id); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	s.invalidate()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: seal secrets: %w", dbErr(err))
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return n, fmt.Errorf("sqlite: seal secrets: checkpoint: %w", dbErr(err))
+	}
+	return n, nil
 }

@@ -41,6 +41,9 @@ type Store struct {
 	recheck time.Duration
 
 	file dbFile
+	// secrets seals the secrets of gates on write and opens them on read;
+	// nil keeps them as they are.
+	secrets gate.SecretBox
 
 	calls *calllog.Writer
 	// pruneBatch is the most call-log rows one PruneCalls transaction
@@ -77,6 +80,12 @@ type Options struct {
 	// Synchronous is PRAGMA synchronous: "NORMAL" (the default; safe with
 	// WAL, a power loss may lose the last commits) or "FULL".
 	Synchronous string
+	// Secrets, if set, keeps the secrets of gates (webhook header values
+	// and URLs) sealed in the database: sealed when a gate is written,
+	// opened when it is read. Open seals the secrets of gates written in
+	// clear before (an older vipgate, or no Secrets). Without it secrets
+	// are stored as they are.
+	Secrets gate.SecretBox
 }
 
 func (o *Options) setDefaults() {
@@ -180,7 +189,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	s := &Store{w: w, r: r, file: file, now: opts.Now, lookup: map[int]*sql.Stmt{}, recheck: opts.GateRecheck, pruneBatch: pruneBatch}
+	s := &Store{w: w, r: r, file: file, secrets: opts.Secrets, now: opts.Now, lookup: map[int]*sql.Stmt{}, recheck: opts.GateRecheck, pruneBatch: pruneBatch}
+	if _, err := s.sealClearSecrets(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
 	s.calls = calllog.New(calllog.Config{Name: "sqlite", Write: s.insertCalls, Batch: callBatch, Logger: opts.Logger})
 	return s, nil
 }
