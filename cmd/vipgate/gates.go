@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/webhook"
@@ -23,7 +24,7 @@ func newAuthorizer(log *slog.Logger, obs ...webhook.Observer) *webhook.Authorize
 
 func cmdGates(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stderr, "Usage: vipgate gates import FILE... | export [FILE] | list")
+		fmt.Fprintln(e.stderr, "Usage: vipgate gates import FILE... | export [--include-secrets] [FILE] | list")
 		if len(args) == 0 {
 			return usagef("gates: give import, export or list")
 		}
@@ -67,6 +68,20 @@ func gatesImport(ctx context.Context, e *env, args []string) error {
 		}
 		all = append(all, gates...)
 	}
+	for _, g := range all {
+		// A redacted export keeps the stored secrets: "[redacted]" means
+		// "the value the database holds".
+		prev, err := d.store.GetGate(ctx, g.ID)
+		if err != nil && !errors.Is(err, gate.ErrNotFound) {
+			return fmt.Errorf("gate %q: %w", g.ID, err)
+		}
+		if prev != nil {
+			gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+		}
+		if f := redactedField(g); f != "" {
+			return fmt.Errorf("gate %q: %s is %q and the database holds no value for it: import an export made with --include-secrets, or write the secret", g.ID, f, gate.Redacted)
+		}
+	}
 	if *dry {
 		fmt.Fprintf(e.stdout, "%d gate(s) valid; nothing changed (--dry-run)\n", len(all))
 		return nil
@@ -96,6 +111,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 	c := f.common()
 	format := f.str("format", "", "", "yaml or json (default: from the file name, else yaml)")
 	only := f.str("gate", "", "", "export only this gate")
+	withSecrets := f.boolean("include-secrets", "", "write webhook credentials (secret-looking header values, URL passwords and tokens) in clear; without it they are written as [redacted], which an import reads as \"keep the stored value\"")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -119,6 +135,11 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		gates = []*gate.Gate{g}
+	}
+	if !*withSecrets {
+		for _, g := range gates {
+			g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
+		}
 	}
 	b, err := formatGates(gates, fm)
 	if err != nil {
@@ -162,4 +183,22 @@ func readInput(path string) ([]byte, error) {
 		return io.ReadAll(os.Stdin)
 	}
 	return os.ReadFile(path)
+}
+
+// redactedField names a webhook value of g that is still the redacted
+// placeholder, or "".
+func redactedField(g *gate.Gate) string {
+	w := g.Identification.Webhook
+	if w == nil {
+		return ""
+	}
+	for k, v := range w.Headers {
+		if v == gate.Redacted {
+			return "identification.webhook.headers." + k
+		}
+	}
+	if strings.Contains(w.URL, gate.Redacted) {
+		return "identification.webhook.url"
+	}
+	return ""
 }

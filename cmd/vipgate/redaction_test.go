@@ -27,6 +27,7 @@ import (
 	"github.com/vipgate/vipgate/ari/arifake"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
+	"github.com/vipgate/vipgate/internal/secretbox"
 	"github.com/vipgate/vipgate/storage/sqlite"
 	"github.com/vipgate/vipgate/webhook"
 )
@@ -296,8 +297,13 @@ dialogue: {min_digits: 8, max_digits: 8}
 		t.Fatal("gates import of a gate with a too long static PIN succeeded")
 	}
 
-	// The service, wired as serve.go wires it.
-	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	// The service, wired as serve.go wires it (store.go: webhook secrets
+	// sealed with the box of the key file).
+	box, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, dbPath, sqlite.Options{Secrets: box})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/secretbox"
 	"github.com/vipgate/vipgate/storage/postgres"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
@@ -52,16 +53,23 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 	if err != nil {
 		return nil, err
 	}
+	// Webhook credentials are kept sealed in the database under a key
+	// derived from the installation key (not the bytes that key the PIN
+	// hashes).
+	box, err := secretbox.New(key)
+	if err != nil {
+		return nil, err
+	}
 	var st gate.Store
 	desc := db
 	if isPostgres(db) {
-		st, err = postgres.Open(ctx, db, postgres.Options{Logger: log})
+		st, err = postgres.Open(ctx, db, postgres.Options{Logger: log, Secrets: box})
 		desc = "postgres"
 	} else {
 		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
 			return nil, fmt.Errorf("database directory: %w", err)
 		}
-		st, err = sqlite.Open(ctx, db, sqlite.Options{Logger: log})
+		st, err = sqlite.Open(ctx, db, sqlite.Options{Logger: log, Secrets: box})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
