@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 // freeAddr returns a loopback address with a port that was free a moment
@@ -185,5 +189,63 @@ func TestDatabaseModeWarning(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "level=WARN") || !strings.Contains(errOut, "database file "+db+" is readable by others (mode -rw-r--r--); chmod 600 it") {
 		t.Errorf("no warning about a database readable by others:\n%s", errOut)
+	}
+}
+
+// TestStoreWatch drives the store check by hand: a failing store is
+// logged at Error once and again after a minute, not on every check; it
+// recovers; gates that vanish while serving stop serve with
+// --require-gates and are an Error without it.
+func TestStoreWatch(t *testing.T) {
+	ctx := context.Background()
+	st := gatetest.NewStore()
+	if err := st.CreateGate(ctx, &gate.Gate{ID: "g", Activation: gate.Activation{Mode: gate.ActiveAlways}, Identification: gate.Identification{Mode: gate.IdentStatic}}); err != nil {
+		t.Fatal(err)
+	}
+	var recs logRecords
+	clock := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	var states []bool
+	w := &storeWatch{store: st, log: slog.New(&recs), state: func(ok bool) { states = append(states, ok) },
+		marker: filepath.Join(t.TempDir(), gatesMarkerName), dbID: "/srv/vg.db", now: func() time.Time { return clock }}
+	if err := w.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readGatesMarker(w.marker)
+	if err != nil || m == nil || m.Gates != 1 || m.Database != "/srv/vg.db" {
+		t.Fatalf("marker %+v, %v; want 1 gate of /srv/vg.db", m, err)
+	}
+	st.SetErr(&gate.StoreFault{Reason: "database file deleted", Err: gate.ErrUnavailable})
+	for range 3 {
+		clock = clock.Add(5 * time.Second)
+		if err := w.check(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(time.Minute)
+	_ = w.check(ctx)
+	if n := strings.Count(strings.Join(recs.lines(), "\n"), "ERROR store check failed"); n != 2 {
+		t.Errorf("%d Error lines for a failure seen 4 times over 75 s, want 2:\n%s", n, strings.Join(recs.lines(), "\n"))
+	}
+	st.SetErr(nil)
+	_ = w.check(ctx)
+	if len(states) != 6 || states[0] != true || states[1] != false || states[5] != true {
+		t.Errorf("vipgate_store_ok states %v, want ok, 4 × not ok, ok", states)
+	}
+	if !strings.Contains(strings.Join(recs.lines(), "\n"), "store check passes again") {
+		t.Error("no line says the store recovered")
+	}
+	// The gates vanish while serving.
+	if err := st.DeleteGate(ctx, "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(recs.lines(), "\n"), "ERROR the database has no gates, but this installation had gates") {
+		t.Errorf("no Error for vanished gates:\n%s", strings.Join(recs.lines(), "\n"))
+	}
+	w.requireGates = true
+	if err := w.check(ctx); err == nil || !strings.Contains(err.Error(), "it had 1") {
+		t.Errorf("check with --require-gates after the gates vanished: %v, want an error", err)
 	}
 }
