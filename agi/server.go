@@ -67,9 +67,10 @@ type Config struct {
 	// MaxPendingHeaders bounds the connections still reading their header
 	// (default 256), MaxPendingPerPeer those of one remote IP (default
 	// 32). A new connection over either bound closes the oldest pending
-	// connection (of that peer, else of all): Asterisk sends the header at
-	// once, so idle connections are pushed out and cannot hold the places
-	// that calls need.
+	// connection (of that peer, else of all) once that one has waited
+	// 500 ms, and at four times the bound whatever its age: Asterisk sends
+	// the header at once, so idle connections are pushed out and cannot
+	// hold the places that calls need, while a burst of real calls is not.
 	MaxPendingHeaders int
 	MaxPendingPerPeer int
 	// ReadTimeout bounds the wait for each reply (default 2 min: STREAM
@@ -128,6 +129,7 @@ type admission struct {
 type pendingConn struct {
 	conn    net.Conn
 	peer    string
+	at      time.Time
 	evicted atomic.Bool
 	done    bool // left the pending list (under admission.mu)
 }
@@ -170,25 +172,42 @@ func peerOf(conn net.Conn) string {
 	return a
 }
 
-// addPending registers a new connection in the header phase; over
-// MaxPendingPerPeer it evicts the peer's oldest pending connection, else
-// over MaxPendingHeaders the oldest of all. Eviction unblocks the
-// evicted connection's header read.
+// minEvictAge is how long a connection must have waited for its header
+// before a newer one may push it out: Asterisk sends the header at once,
+// so only a connection that has been quiet this long is taken for idle,
+// and a burst of real calls that vipgate is slow to read is not cut.
+// pendingHardFactor times the bounds, the oldest is pushed out whatever
+// its age.
+const (
+	minEvictAge       = 500 * time.Millisecond
+	pendingHardFactor = 4
+)
+
+// addPending registers a new connection in the header phase. Over
+// MaxPendingPerPeer it closes the peer's oldest pending connection, else
+// over MaxPendingHeaders the oldest of all, if that one has waited
+// minEvictAge (always at pendingHardFactor times the bound). Eviction
+// unblocks the evicted connection's header read.
 func (s *Server) addPending(conn net.Conn) *pendingConn {
-	pc := &pendingConn{conn: conn, peer: peerOf(conn)}
+	now := time.Now()
+	pc := &pendingConn{conn: conn, peer: peerOf(conn), at: now}
 	a := &s.adm
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	evict := -1
-	if a.peerPending[pc.peer] >= s.cfg.MaxPendingPerPeer {
+	if n := a.peerPending[pc.peer]; n >= s.cfg.MaxPendingPerPeer {
 		for i, p := range a.pending {
 			if p.peer == pc.peer {
-				evict = i
+				if now.Sub(p.at) >= minEvictAge || n >= pendingHardFactor*s.cfg.MaxPendingPerPeer {
+					evict = i
+				}
 				break
 			}
 		}
-	} else if len(a.pending) >= s.cfg.MaxPendingHeaders {
-		evict = 0
+	} else if n := len(a.pending); n >= s.cfg.MaxPendingHeaders {
+		if now.Sub(a.pending[0].at) >= minEvictAge || n >= pendingHardFactor*s.cfg.MaxPendingHeaders {
+			evict = 0
+		}
 	}
 	if evict >= 0 {
 		old := a.pending[evict]
