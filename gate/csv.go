@@ -199,16 +199,23 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 	p := newPipeline(opts)
 	defer p.stop()
 	for n := 1; dec.More(); n++ {
-		var obj map[string]json.RawMessage
-		if err := dec.Decode(&obj); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				p.add(rawRow{row: n, problem: "is not a JSON object"})
-				continue
-			}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return nil, nil, fmt.Errorf("read caller table: element %d: %w", n, jsonErr(err))
 		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+			p.add(rawRow{row: n, problem: "is not a JSON object"})
+			continue
+		}
 		row := rawRow{row: n}
+		// A key given twice (or two names of one column) would silently
+		// keep one of the values.
+		if col, dup := duplicateColumn(raw); dup {
+			row.problem = "has the key " + colNames[col] + " more than once"
+			p.add(row)
+			continue
+		}
 		for k, v := range obj {
 			col, ok := colAliases[headerKey(k)]
 			if !ok {
@@ -235,6 +242,36 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 	}
 	entries, rowErrs := p.finish()
 	return entries, rowErrs, nil
+}
+
+// duplicateColumn reports a column named twice by the keys of the JSON
+// object raw (a key repeated, or two aliases of one column).
+func duplicateColumn(raw json.RawMessage) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil { // '{'
+		return 0, false
+	}
+	seen := map[int]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		k, _ := kt.(string)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0, false
+		}
+		col, ok := colAliases[headerKey(k)]
+		if !ok {
+			continue
+		}
+		if seen[col] {
+			return col, true
+		}
+		seen[col] = true
+	}
+	return 0, false
 }
 
 // jsonErr keeps JSON syntax errors from quoting input: it returns the

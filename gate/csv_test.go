@@ -402,6 +402,16 @@ func TestReadEntriesJSON(t *testing.T) {
 			},
 			wantErr: []wantRowErr{{2, "row"}, {4, "row"}, {5, "row"}, {6, "caller"}, {7, "caller"}},
 		},
+		{
+			name: "a key twice is a row error, not the last value",
+			input: `[
+				{"caller": "+4930999", "pin": "1111", "pin": "2222"},
+				{"caller": "+4930111", "number": "+4930222", "pin": "3333"},
+				{"caller": "+4930333", "pin": "4444"}
+			]`,
+			want:    []wantEntry{{pattern: "+4930333", pin: "4444"}},
+			wantErr: []wantRowErr{{1, "row"}, {2, "row"}},
+		},
 		{name: "empty array", input: `[]`},
 		{name: "not an array", input: `{"caller": "+4971112345", "pin": "4711"}`, fatal: "array"},
 		{name: "syntax error", input: `[{"caller": "+4971112345", "pin": 4711123}, {"caller": 9182736455x}]`, fatal: "syntax error at byte"},
