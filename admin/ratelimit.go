@@ -25,14 +25,19 @@ const (
 // authentication (right or wrong token) until the bucket refills: an
 // answer that told a right token from a wrong one would let the guessing
 // go on. The map is bounded: when it is full, buckets that have refilled
-// (and so hold no information) are dropped, and if that is not enough the
-// new addresses share one bucket.
+// (and so hold no information) are dropped (at most once per refill
+// interval), and if that is not enough the new addresses share one
+// bucket.
 type authLimiter struct {
 	burst  float64
 	refill time.Duration
 
 	mu sync.Mutex
 	m  map[string]*authBucket
+	// swept is when the full map was last swept for refilled buckets: at
+	// most once per refill interval, so that many addresses cannot make
+	// every failure walk the whole map.
+	swept time.Time
 }
 
 type authBucket struct {
@@ -87,7 +92,8 @@ func (l *authLimiter) fail(client string, now time.Time) bool {
 	defer l.mu.Unlock()
 	b, ok := l.m[client]
 	if !ok {
-		if len(l.m) >= maxAuthClients {
+		if len(l.m) >= maxAuthClients && now.Sub(l.swept) >= l.refill {
+			l.swept = now
 			for k, v := range l.m {
 				if l.level(v, now) >= l.burst {
 					delete(l.m, k)
