@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,4 +229,43 @@ func zeroed(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// slotFreeingContext is a done context whose Done frees a request slot
+// first: the wait for a slot then sees a free slot and the deadline at the
+// same time.
+type slotFreeingContext struct {
+	context.Context
+	sem chan struct{}
+}
+
+func (c slotFreeingContext) Done() <-chan struct{} {
+	select {
+	case <-c.sem:
+	default:
+	}
+	return c.Context.Done()
+}
+
+// TestSlotWaitUntilTheDeadlineIsOverload: a call that waited for a request
+// slot until its deadline is an overload, also when a slot frees up just
+// as the deadline strikes; it holds no slot and sends nothing.
+func TestSlotWaitUntilTheDeadlineIsOverload(t *testing.T) {
+	a := New(Config{})
+	st, serr := a.newState("hotline", &gate.WebhookConfig{URL: "http://127.0.0.1/x", MaxConcurrent: 1})
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	ctx := slotFreeingContext{expired, st.sem}
+	for i := range 64 { // select picks at random among ready cases
+		st.sem <- struct{}{} // the one slot is busy
+		if e := a.acquire(ctx, st); e == nil || e.Class != ClassOverload {
+			t.Fatalf("wait %d: %v, want class overload", i, e)
+		}
+		if len(st.sem) != 0 {
+			t.Fatalf("wait %d: the failed wait holds a slot", i)
+		}
+	}
 }

@@ -372,18 +372,9 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 	if !ok {
 		return gate.AuthAnswer{}, errorf(ClassBreakerOpen, "request", "circuit breaker open")
 	}
-	select {
-	case st.sem <- struct{}{}:
-	default:
-		select {
-		case st.sem <- struct{}{}:
-		case <-ctx.Done():
-			st.breaker.release(trial)
-			if e := a.ctxError(ctx, "wait for a request slot"); e.Class == ClassCanceled {
-				return gate.AuthAnswer{}, e
-			}
-			return gate.AuthAnswer{}, errorf(ClassOverload, "wait for a request slot", "%d requests in flight until the deadline", cap(st.sem))
-		}
+	if e := a.acquire(ctx, st); e != nil {
+		st.breaker.release(trial)
+		return gate.AuthAnswer{}, e
 	}
 	ans, e := a.do(ctx, st, req, key)
 	<-st.sem
@@ -403,6 +394,31 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 		}
 	}
 	return ans, e
+}
+
+// acquire takes one of st's request slots, waiting until ctx is done.
+// A wait that ends in the deadline is an overload, a hang-up is canceled;
+// no request was sent either way.
+func (a *Authorizer) acquire(ctx context.Context, st *gateState) *Error {
+	select {
+	case st.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case st.sem <- struct{}{}:
+		if ctx.Err() == nil {
+			return nil
+		}
+		// A slot freed up as the deadline struck: the call waited its
+		// time out on the other requests and sends nothing.
+		<-st.sem
+	case <-ctx.Done():
+	}
+	if e := a.ctxError(ctx, "wait for a request slot"); e.Class == ClassCanceled {
+		return e
+	}
+	return errorf(ClassOverload, "wait for a request slot", "%d requests in flight until the deadline", cap(st.sem))
 }
 
 // do sends one request and reads the answer.
