@@ -96,7 +96,7 @@ func TestServerClosesIdleConnections(t *testing.T) {
 					if err != nil || ans.Kind != gate.AnswerPass {
 						t.Fatalf("call %d: %v, %v", i, ans.Kind, err)
 					}
-					time.Sleep(30 * time.Millisecond) // the server closes meanwhile
+					time.Sleep(50 * time.Millisecond) // the server closes meanwhile
 				}
 				if r, n := requests.Load(), conns.Load(); r != 3 || n != 3 {
 					t.Errorf("%d requests on %d connections, want 3 on 3", r, n)
