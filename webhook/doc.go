@@ -14,19 +14,27 @@
 //
 // # Implementation
 //
-// Requests go out over vipgate's own small HTTP/1.1 client transport
-// (transport.go): keep-alive connections per scheme, host and port, the
-// request written and the answer read on the calling goroutine, no
-// goroutines per connection. A connection is reused when its answer was
-// read to the end (answers up to 5*64 KiB are drained for that); an idle
-// connection the server wrote to or closed is dropped before use (a
-// non-blocking peek, on Unix), and a reused connection that fails before
-// any answer byte is dropped and the request sent once more on a new one.
-// No HTTP/2, no proxy, no compression. The standard net/http/httptrace
-// hooks GotConn, WroteRequest (after the request left for the kernel) and
-// GotFirstResponseByte fire.
+// Requests go out over net/http's Transport (NewTransport): HTTP/1.1
+// keep-alive connections, up to MaxIdleConnsPerHost idle per host and
+// closed after IdleConnTimeout (90s), no compression, answer headers
+// bounded to 64 KiB, and the proxy that Config.Proxy chooses (vipgate
+// passes http.ProxyFromEnvironment). A connection is reused when its
+// answer was read to the end (answers up to 5*64 KiB are drained for
+// that). A POST is marked idempotent (an Idempotency-Key without value,
+// which is not sent), so that net/http sends it again on a new connection
+// when the server closed the kept-alive one before answering, as it does
+// for a GET. The gate's timeout is the request context's deadline. A
+// configured header or URL that could not go on the wire as it is (a
+// control byte, a space in the URL, a header name that is not a token) is
+// a "config" error before anything is sent. A wait for a request slot
+// that reaches the deadline is an "overload", also when a slot frees up
+// just then.
 //
-// Per-gate state (request slots, breaker, cache, the HTTP client with the CA
+// Gates with a CAFile use a Transport.Clone with those roots, one per
+// distinct CA file contents (by SHA-256), shared by the gates that name
+// them and let go when the last of them changes its configuration.
+//
+// Per-gate state (request slots, breaker, cache, the transport with the CA
 // roots) is keyed by gate ID and the webhook configuration (compared field
 // by field on every call), so a changed configuration takes effect on the
 // next call, with a fresh breaker and cache. Breaker changes are logged at

@@ -1,9 +1,15 @@
 package webhook
 
 import (
+	"bytes"
+	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -228,4 +234,108 @@ func zeroed(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// TestCATransportPerCertificateSet checks that gates whose CA files hold
+// the same contents share one transport (and its connections), that
+// other contents get another, and that the last gate to stop using
+// one lets it go.
+func TestCATransportPerCertificateSet(t *testing.T) {
+	dir := t.TempDir()
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	write := func(name string, pem []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// b.pem holds other contents (the certificate twice).
+	caA, caA2, caB := write("a.pem", block), write("a-copy.pem", block), write("b.pem", bytes.Repeat(block, 2))
+
+	a := New(Config{})
+	gateWith := func(id, ca string) *gate.Gate {
+		return &gate.Gate{ID: id, Identification: gate.Identification{Mode: gate.IdentWebhook, Webhook: &gate.WebhookConfig{URL: "https://127.0.0.1/x", CAFile: ca}}}
+	}
+	rt := func(g *gate.Gate) http.RoundTripper {
+		t.Helper()
+		st, err := a.state(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.rt
+	}
+	g1, g2, g3 := gateWith("one", caA), gateWith("two", caA2), gateWith("three", caB)
+	t1, t2, t3 := rt(g1), rt(g2), rt(g3)
+	if t1 != t2 {
+		t.Error("two CA files with the same certificate got two transports")
+	}
+	if t1 == t3 || t1 == a.base {
+		t.Error("another certificate shares a transport")
+	}
+	if rt(g1) != t1 {
+		t.Error("a second call built another transport")
+	}
+	if len(a.cas) != 2 {
+		t.Errorf("%d CA transports, want 2", len(a.cas))
+	}
+	// Gate three drops its CA file: its transport goes; gate one keeps
+	// the shared one while gate two still uses it.
+	g3.Identification.Webhook.CAFile = ""
+	g1.Identification.Webhook.CAFile = caB
+	if rt(g3) != a.base {
+		t.Error("a gate without a CA file does not use the base transport")
+	}
+	if rt(g1) == t1 || rt(g2) != t2 {
+		t.Error("changed CA files did not change the transports")
+	}
+	if len(a.cas) != 2 {
+		t.Errorf("%d CA transports, want 2 (a.pem's for gate two, b.pem's for gate one)", len(a.cas))
+	}
+	g2.Identification.Webhook.CAFile = ""
+	rt(g2)
+	if len(a.cas) != 1 {
+		t.Errorf("%d CA transports after the last user of a.pem went, want 1", len(a.cas))
+	}
+}
+
+// slotFreeingContext is a done context whose Done frees a request slot
+// first: the wait for a slot then sees a free slot and the deadline at the
+// same time.
+type slotFreeingContext struct {
+	context.Context
+	sem chan struct{}
+}
+
+func (c slotFreeingContext) Done() <-chan struct{} {
+	select {
+	case <-c.sem:
+	default:
+	}
+	return c.Context.Done()
+}
+
+// TestSlotWaitUntilTheDeadlineIsOverload: a call that waited for a request
+// slot until its deadline is an overload, also when a slot frees up just
+// as the deadline strikes; it holds no slot and sends nothing.
+func TestSlotWaitUntilTheDeadlineIsOverload(t *testing.T) {
+	a := New(Config{})
+	st, serr := a.newState("hotline", &gate.WebhookConfig{URL: "http://127.0.0.1/x", MaxConcurrent: 1})
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	ctx := slotFreeingContext{expired, st.sem}
+	for i := range 64 { // select picks at random among ready cases
+		st.sem <- struct{}{} // the one slot is busy
+		if e := a.acquire(ctx, st); e == nil || e.Class != ClassOverload {
+			t.Fatalf("wait %d: %v, want class overload", i, e)
+		}
+		if len(st.sem) != 0 {
+			t.Fatalf("wait %d: the failed wait holds a slot", i)
+		}
+	}
 }

@@ -98,6 +98,11 @@ func expandURL(tmpl, caller, called string) (*url.URL, error) {
 	if u.User != nil {
 		return nil, errors.New("URL must not contain user info (use a header)")
 	}
+	// url.Parse refuses control bytes but keeps a space in the query,
+	// which would end the request line early.
+	if strings.Contains(u.RequestURI(), " ") {
+		return nil, errors.New("URL holds a space (write it as %20)")
+	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -47,10 +49,16 @@ type Config struct {
 	// Client's Transport sends the requests; the rest of the client (its
 	// Timeout, redirect policy and cookie jar) is not used: requests go
 	// straight to the transport, so redirects are never followed and the
-	// gate's timeout applies. Nil means a shared transport tuned for
-	// keep-alive reuse, without proxy. A gate with a CAFile gets a clone of
-	// the client's *http.Transport with the extra roots.
+	// gate's timeout applies. Nil means a shared *http.Transport tuned for
+	// webhook calls (see NewTransport). Gates with a CAFile get a clone of
+	// the client's *http.Transport with the extra roots, one per distinct
+	// CA file contents.
 	Client *http.Client
+	// Proxy chooses the proxy of a request sent by the default transport
+	// (Client nil), as http.Transport.Proxy does; nil means no proxy.
+	// http.ProxyFromEnvironment honours HTTPS_PROXY, HTTP_PROXY and
+	// NO_PROXY.
+	Proxy func(*http.Request) (*url.URL, error)
 	// Logger receives breaker changes (Info), a missing-secret warning and
 	// per-request lines (Debug); nil discards.
 	Logger *slog.Logger
@@ -77,14 +85,15 @@ type Authorizer struct {
 	base    http.RoundTripper
 
 	mu     sync.Mutex
-	states map[string]*gateState // by gate ID
+	states map[string]*gateState     // by gate ID
+	cas    map[[32]byte]*caTransport // by SHA-256 of the CA file's contents
 }
 
 var _ gate.Authorizer = (*Authorizer)(nil)
 
 // New returns an Authorizer.
 func New(cfg Config) *Authorizer {
-	a := &Authorizer{cfg: cfg, log: cfg.Logger, obs: cfg.Observer, now: cfg.Now, states: make(map[string]*gateState)}
+	a := &Authorizer{cfg: cfg, log: cfg.Logger, obs: cfg.Observer, now: cfg.Now, states: make(map[string]*gateState), cas: make(map[[32]byte]*caTransport)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -96,7 +105,7 @@ func New(cfg Config) *Authorizer {
 	}
 	switch {
 	case cfg.Client == nil:
-		a.base = newTransport()
+		a.base = NewTransport(cfg.Proxy)
 	case cfg.Client.Transport == nil:
 		a.base = http.DefaultTransport
 	default:
@@ -114,12 +123,39 @@ func (a *Authorizer) CloseIdleConnections() {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, st := range a.states {
-		if st.ownTransport != nil {
-			st.ownTransport.CloseIdleConnections()
-		}
+	for _, ct := range a.cas {
+		ct.t.CloseIdleConnections()
 	}
 }
+
+// NewTransport returns the transport an Authorizer uses by default:
+// HTTP/1.1 only, with keep-alive connections (up to MaxIdleConnsPerHost idle
+// per host, closed after IdleConnTimeout), no compression, TLS 1.2 or
+// later, answer headers bounded to 64 KiB. proxy is its Proxy; nil means
+// none. Timeouts come from each request's context.
+func NewTransport(proxy func(*http.Request) (*url.URL, error)) *http.Transport {
+	t := &http.Transport{
+		Proxy:                  proxy,
+		DialContext:            (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		MaxIdleConnsPerHost:    MaxIdleConnsPerHost,
+		IdleConnTimeout:        IdleConnTimeout,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 64 << 10,
+		Protocols:              new(http.Protocols),
+	}
+	t.Protocols.SetHTTP1(true)
+	return t
+}
+
+// Connection defaults of NewTransport. A gate has at most MaxConcurrent
+// requests in flight (32 by default), so twice that many idle connections
+// per host keep up with a burst of every slot of two gates on one host.
+const (
+	MaxIdleConnsPerHost = 2 * DefaultMaxConcurrent
+	IdleConnTimeout     = 90 * time.Second
+	dialTimeout         = 5 * time.Second
+)
 
 type nopObserver struct{}
 
@@ -138,8 +174,8 @@ type gateState struct {
 	breaker      *breaker
 	cache        *cache // nil without CacheTTL
 	rt           http.RoundTripper
-	ownTransport idleCloserRoundTripper // set with a CAFile
-	headers      []header               // configured headers, keys canonical
+	ca           *caTransport // the transport with the CAFile's roots; nil without
+	headers      []header     // configured headers, keys canonical
 	signer       signer
 	warnUnsigned sync.Once
 }
@@ -175,21 +211,19 @@ func (a *Authorizer) state(g *gate.Gate) (*gateState, *Error) {
 	a.mu.Lock()
 	if cur := a.states[g.ID]; cur != nil && sameConfig(&cur.cfg, wc) {
 		// Another call built the same state first.
+		a.releaseCA(st.ca)
 		a.mu.Unlock()
-		if st.ownTransport != nil {
-			st.ownTransport.CloseIdleConnections()
-		}
 		return cur, nil
 	}
 	old = a.states[g.ID]
 	a.states[g.ID] = st
+	if old != nil {
+		a.releaseCA(old.ca)
+	}
 	a.mu.Unlock()
 	if old != nil {
 		if old.breaker.open() {
 			a.obs.WebhookBreaker(g.ID, false)
-		}
-		if old.ownTransport != nil {
-			old.ownTransport.CloseIdleConnections()
 		}
 		a.log.Debug("webhook configuration changed", gate.LogGate, g.ID)
 	}
@@ -228,41 +262,68 @@ func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, *E
 		st.cache = newCache(ttl, DefaultCacheSize)
 	}
 
-	rt := a.base
+	for _, k := range slices.Sorted(maps.Keys(wc.Headers)) {
+		if err := checkHeader(k, wc.Headers[k]); err != nil {
+			return nil, newError(ClassConfig, "configure", err)
+		}
+		st.headers = append(st.headers, header{key: http.CanonicalHeaderKey(k), value: wc.Headers[k]})
+	}
+	st.rt = a.base
 	if wc.CAFile != "" {
-		t, err := a.caTransport(wc.CAFile)
+		ct, err := a.caTransport(wc.CAFile)
 		if err != nil {
 			return nil, newError(ClassConfig, "configure", err)
 		}
-		st.ownTransport, rt = t, t
-	}
-	st.rt = rt
-	for _, k := range slices.Sorted(maps.Keys(wc.Headers)) {
-		st.headers = append(st.headers, header{key: http.CanonicalHeaderKey(k), value: wc.Headers[k]})
+		st.ca, st.rt = ct, ct.t
 	}
 	return st, nil
 }
 
-// caTransport returns a transport like the base one, with its own
-// connections, that trusts the system roots plus the certificates in file.
-func (a *Authorizer) caTransport(file string) (idleCloserRoundTripper, error) {
-	var (
-		own  *transport
-		std  *http.Transport
-		base *tls.Config
-	)
-	switch t := a.base.(type) {
-	case *transport:
-		own, base = t, t.tls
-	case *http.Transport:
-		std, base = t, t.TLSClientConfig
-	default:
+// checkHeader refuses a configured header that cannot be sent: its name
+// must be a token and its value hold no control byte but a tab, so that no
+// header (or placeholder, whose numbers hold none either) can add another.
+// gate.Gate.Validate says the same to the administrator; this keeps a
+// gate that was not validated from reaching the wire.
+func checkHeader(name, value string) error {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
+	}) {
+		return fmt.Errorf("header %q: not a valid header name", name)
+	}
+	if strings.ContainsFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		return fmt.Errorf("header %s: value holds a control character", name)
+	}
+	return nil
+}
+
+// caTransport is a clone of the base transport that trusts the system
+// roots plus the certificates of one CA file contents; gates whose CA
+// files hold the same bytes share it and its connections.
+type caTransport struct {
+	sum   [32]byte
+	t     *http.Transport
+	users int // gate states using it; guarded by Authorizer.mu
+}
+
+// caTransport returns the transport for the certificates in file, cloning
+// the base transport the first time these certificates are seen.
+func (a *Authorizer) caTransport(file string) (*caTransport, error) {
+	base, ok := a.base.(*http.Transport)
+	if !ok {
 		return nil, errors.New("a CA file needs the default transport or an *http.Transport in Config.Client")
 	}
 	pem, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("CA file: %w", err)
 	}
+	sum := sha256.Sum256(pem)
+	a.mu.Lock()
+	if ct := a.cas[sum]; ct != nil {
+		ct.users++
+		a.mu.Unlock()
+		return ct, nil
+	}
+	a.mu.Unlock()
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
@@ -271,24 +332,37 @@ func (a *Authorizer) caTransport(file string) (idleCloserRoundTripper, error) {
 		return nil, fmt.Errorf("CA file %s holds no PEM certificate", file)
 	}
 	cfg := &tls.Config{}
-	if base != nil {
-		cfg = base.Clone()
+	if base.TLSClientConfig != nil {
+		cfg = base.TLSClientConfig.Clone()
 	}
 	cfg.RootCAs = pool
 	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	if own != nil {
-		return own.withRoots(cfg), nil
+	t := base.Clone()
+	t.TLSClientConfig = cfg
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ct := a.cas[sum]
+	if ct == nil {
+		// Not built by another call meanwhile.
+		ct = &caTransport{sum: sum, t: t}
+		a.cas[sum] = ct
 	}
-	c := std.Clone()
-	c.TLSClientConfig = cfg
-	return c, nil
+	ct.users++
+	return ct, nil
 }
 
-// idleCloserRoundTripper is a transport whose idle connections can be
-// closed.
-type idleCloserRoundTripper interface {
-	http.RoundTripper
-	CloseIdleConnections()
+// releaseCA ends a gate state's use of ct (nil: none); the last user
+// closes its idle connections. a.mu is held.
+func (a *Authorizer) releaseCA(ct *caTransport) {
+	if ct == nil {
+		return
+	}
+	if ct.users--; ct.users > 0 {
+		return
+	}
+	delete(a.cas, ct.sum)
+	ct.t.CloseIdleConnections()
 }
 
 // secret returns the signing key of g, nil for unsigned requests.
@@ -372,18 +446,9 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 	if !ok {
 		return gate.AuthAnswer{}, errorf(ClassBreakerOpen, "request", "circuit breaker open")
 	}
-	select {
-	case st.sem <- struct{}{}:
-	default:
-		select {
-		case st.sem <- struct{}{}:
-		case <-ctx.Done():
-			st.breaker.release(trial)
-			if e := a.ctxError(ctx, "wait for a request slot"); e.Class == ClassCanceled {
-				return gate.AuthAnswer{}, e
-			}
-			return gate.AuthAnswer{}, errorf(ClassOverload, "wait for a request slot", "%d requests in flight until the deadline", cap(st.sem))
-		}
+	if e := a.acquire(ctx, st); e != nil {
+		st.breaker.release(trial)
+		return gate.AuthAnswer{}, e
 	}
 	ans, e := a.do(ctx, st, req, key)
 	<-st.sem
@@ -403,6 +468,31 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 		}
 	}
 	return ans, e
+}
+
+// acquire takes one of st's request slots, waiting until ctx is done.
+// A wait that ends in the deadline is an overload, a hang-up is canceled;
+// no request was sent either way.
+func (a *Authorizer) acquire(ctx context.Context, st *gateState) *Error {
+	select {
+	case st.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case st.sem <- struct{}{}:
+		if ctx.Err() == nil {
+			return nil
+		}
+		// A slot freed up as the deadline struck: the call waited its
+		// time out on the other requests and sends nothing.
+		<-st.sem
+	case <-ctx.Done():
+	}
+	if e := a.ctxError(ctx, "wait for a request slot"); e.Class == ClassCanceled {
+		return e
+	}
+	return errorf(ClassOverload, "wait for a request slot", "%d requests in flight until the deadline", cap(st.sem))
 }
 
 // do sends one request and reads the answer.
@@ -428,13 +518,13 @@ func (a *Authorizer) do(ctx context.Context, st *gateState, req gate.AuthRequest
 		hreq.Body = io.NopCloser(bytes.NewReader(body))
 		hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		hreq.ContentLength = int64(len(body))
+		// Webhook requests are queries: a POST that finds its kept-alive
+		// connection closed by the server may be sent again on a new
+		// one, as a GET is. The empty key is not sent.
+		hreq.Header["Idempotency-Key"] = nil
 	}
-	// One backing array for every header value; keys are canonical.
-	vals := make([]string, 0, 8+len(st.headers))
-	set := func(k, v string) {
-		vals = append(vals, v)
-		hreq.Header[k] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
+	// Keys are canonical already.
+	set := func(k, v string) { hreq.Header[k] = []string{v} }
 	if body != nil {
 		set("Content-Type", "application/json")
 	}

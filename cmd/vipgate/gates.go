@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -13,9 +14,11 @@ import (
 	"github.com/vipgate/vipgate/webhook"
 )
 
-// newAuthorizer returns the webhook authorizer; obs may be nil.
+// newAuthorizer returns the webhook authorizer; obs may be nil. Webhook
+// requests go through the proxy that HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+// name.
 func newAuthorizer(log *slog.Logger, obs ...webhook.Observer) *webhook.Authorizer {
-	cfg := webhook.Config{Logger: log}
+	cfg := webhook.Config{Logger: log, Proxy: http.ProxyFromEnvironment}
 	if len(obs) > 0 {
 		cfg.Observer = obs[0]
 	}
