@@ -424,6 +424,49 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 	return n, nil
 }
 
+// ReserveGuess implements gate.Store.
+func (s *Store) ReserveGuess(ctx context.Context, gateID string, keys []gate.GuessKey, t time.Time, window time.Duration) ([]int, bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, false, err
+	}
+	defer s.mu.Unlock()
+	counts := make([]int, len(keys))
+	ok := true
+	for i, k := range keys {
+		for _, at := range s.failures[key(gateID, k.Caller)] {
+			if at.After(t.Add(-window)) {
+				counts[i]++
+			}
+		}
+		if counts[i] >= k.Limit {
+			ok = false
+		}
+	}
+	if !ok {
+		return counts, false, nil
+	}
+	for i, k := range keys {
+		gk := key(gateID, k.Caller)
+		s.failures[gk] = append(s.failures[gk], t)
+		counts[i]++
+	}
+	return counts, true, nil
+}
+
+// ReleaseGuess implements gate.Store.
+func (s *Store) ReleaseGuess(ctx context.Context, gateID, caller string, t time.Time) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	k := key(gateID, caller)
+	ts := s.failures[k]
+	if i := slices.IndexFunc(ts, t.Equal); i >= 0 {
+		s.failures[k] = slices.Delete(ts, i, i+1)
+	}
+	return nil
+}
+
 // ResetFailures implements gate.Store.
 func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
 	if err := s.lock(ctx); err != nil {
