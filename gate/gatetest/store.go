@@ -17,6 +17,8 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	err      error
+	block    bool
+	blocked  []Blocked
 	gates    map[string]*gate.Gate
 	entries  map[string]map[string]*gate.Entry // gate → pattern → entry
 	nextID   int64
@@ -49,8 +51,40 @@ func (s *Store) SetErr(err error) {
 	s.mu.Unlock()
 }
 
+// SetBlocking makes every method block until its context is done and then
+// fail with gate.ErrUnavailable, as a store that does not answer (false
+// heals it). Calls without a deadline block until they are cancelled.
+func (s *Store) SetBlocking(block bool) {
+	s.mu.Lock()
+	s.block = block
+	s.mu.Unlock()
+}
+
+// Blocked is one call into a blocking store: how long its context allowed
+// it to wait (0 without a deadline).
+type Blocked struct {
+	Allowed time.Duration
+}
+
+// Blocked returns the calls that blocked, in order.
+func (s *Store) Blocked() []Blocked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.blocked)
+}
+
 func (s *Store) lock(ctx context.Context) error {
 	s.mu.Lock()
+	if s.block {
+		var b Blocked
+		if dl, ok := ctx.Deadline(); ok {
+			b.Allowed = time.Until(dl)
+		}
+		s.blocked = append(s.blocked, b)
+		s.mu.Unlock()
+		<-ctx.Done()
+		return fmt.Errorf("gatetest: blocked until %w: %w", context.Cause(ctx), gate.ErrUnavailable)
+	}
 	if s.err != nil {
 		err := s.err
 		s.mu.Unlock()
