@@ -69,8 +69,8 @@ func TestFlowParallelCallsShareTheGuessBudget(t *testing.T) {
 			e := newGuardedEnv(t, j, 0, g)
 			attack := gatetest.Guessing{Calls: 30, Callers: tt.callers, Wrong: []string{"1111", "2222", "3333"}, Right: "4711", Called: "1000"}
 			last, _ := attack.Run(func(c *gatetest.Call) *gate.CallRecord { return e.flow.Run(context.Background(), c) })
-			if n := j.Wrong(); n > tt.budget {
-				t.Errorf("%d wrong guesses judged, want at most %d", n, tt.budget)
+			if n := j.Wrong(); n != tt.budget {
+				t.Errorf("%d wrong guesses judged, want exactly the budget of %d", n, tt.budget)
 			}
 			if last.Outcome != gate.OutcomeLockedOut {
 				t.Errorf("the right PIN after %d wrong guesses: outcome %s, want locked_out", j.Wrong(), last.Outcome)
