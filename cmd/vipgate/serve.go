@@ -67,6 +67,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	log := d.log
 	metrics := admin.NewMetrics()
+	metrics.WatchGateLockouts(d.store, time.Now)
 	auth := newAuthorizer(log, metrics)
 	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, Logger: log})
 	// Uploaded prompts are played once "vipgate sounds install" has put
