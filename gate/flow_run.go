@@ -172,6 +172,8 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		}
 		ok := len(in.Digits) >= a.MinDigits && len(in.Digits) <= a.MaxDigits
 		// Always compare, so the time taken does not depend on the length.
+		// The Debug record below is one per judged guess (never the
+		// digits); gatetest.Judgements counts guesses by it.
 		match := a.Expected.Match(in.Digits)
 		log.Debug("pin attempt", "attempt", attempt, "input", in, "correct", ok && match)
 		if ok && match {

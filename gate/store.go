@@ -168,9 +168,10 @@ type CallLog interface {
 // Lockout is a caller (or, with Caller "*", a whole gate) that is refused
 // the PIN dialogue until Until.
 type Lockout struct {
-	GateID   string    `json:"gate_id"`
-	Caller   string    `json:"caller"`
-	Until    time.Time `json:"until"`
+	GateID string    `json:"gate_id"`
+	Caller string    `json:"caller"`
+	Until  time.Time `json:"until"`
+	// Failures is the wrong PIN guesses counted when the lockout was set.
 	Failures int       `json:"failures"`
 	At       time.Time `json:"at"`
 }
