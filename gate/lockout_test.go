@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,11 +13,11 @@ import (
 	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
-// newGuardedEnv is newEnv with the Flow logging to j (if set) and the
+// newGuardedEnv is newEnv with the Flow logging to log (if set) and the
 // engine's store time set to storeTime (if set); the call log goes to a
 // store of its own, so that a broken st does not hold up the end of a
 // call.
-func newGuardedEnv(t *testing.T, j *gatetest.Judgements, storeTime time.Duration, gates ...*gate.Gate) *env {
+func newGuardedEnv(t *testing.T, log slog.Handler, storeTime time.Duration, gates ...*gate.Gate) *env {
 	t.Helper()
 	st := gatetest.NewStore()
 	for _, g := range gates {
@@ -28,8 +29,8 @@ func newGuardedEnv(t *testing.T, j *gatetest.Judgements, storeTime time.Duration
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", StoreTimeout: storeTime})
 	cfg := gate.FlowConfig{Log: gatetest.NewStore(), Counters: st, Now: func() time.Time { return now }}
-	if j != nil {
-		cfg.Logger = slog.New(j)
+	if log != nil {
+		cfg.Logger = slog.New(log)
 	}
 	return &env{store: st, flow: gate.NewFlow(e, cfg), h: h, now: now}
 }
@@ -251,15 +252,42 @@ func TestFlowGateLockoutSlow(t *testing.T) {
 }
 
 // TestFlowGateLockoutRefuseIsTheDefault keeps today's behaviour: the
-// gate-wide lockout refuses every caller.
+// gate-wide lockout refuses every caller. Setting it is a warning in the
+// log, for alerting.
 func TestFlowGateLockoutRefuseIsTheDefault(t *testing.T) {
 	h := mustHasher(t)
 	g := staticGate(h, "4711")
 	g.Lockout = gate.LockoutPolicy{MaxFailures: 5, GateMaxFailures: 1, Window: gate.Duration(time.Hour), Duration: gate.Duration(time.Hour)}
-	e := newEnv(t, g)
+	logs := &warnings{}
+	e := newGuardedEnv(t, logs, 0, g)
 	e.flow.Run(context.Background(), call("+4917600000001", typed("1111"), typed("2222"), typed("3333")))
+	if got := logs.messages(); !slices.Contains(got, "gate-wide lockout") {
+		t.Errorf("warnings %q, want one about the gate-wide lockout", got)
+	}
 	c := call("+4917612345678", typed("4711"))
 	if rec := e.flow.Run(context.Background(), c); rec.Outcome != gate.OutcomeLockedOut || c.Answered() != 0 {
 		t.Errorf("caller during a gate-wide lockout: %s (answered %d), want locked_out unanswered", rec.Outcome, c.Answered())
 	}
+}
+
+// warnings is a slog.Handler that keeps the messages of Warn records.
+type warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	w.msgs = append(w.msgs, r.Message)
+	w.mu.Unlock()
+	return nil
+}
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnings) WithGroup(string) slog.Handler      { return w }
+
+func (w *warnings) messages() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.msgs)
 }
