@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"cmp"
+	"context"
 	"net/http"
 	"time"
 
@@ -199,6 +201,63 @@ func (m *Metrics) ForgetGate(gateID string) {
 	m.webhookCache.DeletePartialMatch(l)
 	m.pinFailures.DeletePartialMatch(l)
 	m.lockouts.DeletePartialMatch(l)
+}
+
+// LockoutSource is what WatchGateLockouts reads at each scrape: a
+// gate.Store will do.
+type LockoutSource interface {
+	ListGates(ctx context.Context) ([]*gate.Gate, error)
+	ListLockouts(ctx context.Context, gateID string, now time.Time) ([]*gate.Lockout, error)
+}
+
+// gateLockoutTimeout bounds the store reads of one scrape.
+const gateLockoutTimeout = 2 * time.Second
+
+var gateLockoutDesc = prometheus.NewDesc("vipgate_gate_lockout_active",
+	"1 while a gate-wide lockout is in effect at the gate (set by any instance), else 0; by gate and the action it takes (refuse, slow).",
+	[]string{"gate", "action"}, nil)
+
+// WatchGateLockouts exports vipgate_gate_lockout_active{gate,action}, read
+// from src at each scrape: 1 for every gate with a gate-wide lockout in
+// effect at now(), 0 for the other gates with a gate-wide limit. The
+// store holds the lockouts of every instance, so each instance reports
+// the same. When src cannot be read, the series are left out of that
+// scrape.
+func (m *Metrics) WatchGateLockouts(src LockoutSource, now func() time.Time) {
+	m.reg.MustRegister(&gateLockouts{src: src, now: now})
+}
+
+type gateLockouts struct {
+	src LockoutSource
+	now func() time.Time
+}
+
+func (c *gateLockouts) Describe(ch chan<- *prometheus.Desc) { ch <- gateLockoutDesc }
+
+func (c *gateLockouts) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), gateLockoutTimeout)
+	defer cancel()
+	gates, err := c.src.ListGates(ctx)
+	if err != nil {
+		return
+	}
+	ls, err := c.src.ListLockouts(ctx, "", c.now())
+	if err != nil {
+		return
+	}
+	locked := map[string]bool{}
+	for _, l := range ls {
+		if l.Caller == gate.AnyCaller {
+			locked[l.GateID] = true
+		}
+	}
+	for _, g := range gates {
+		if g.Lockout.GateMaxFailures <= 0 && !locked[g.ID] {
+			continue
+		}
+		action := string(cmp.Or(g.Lockout.GateAction, gate.GateRefuse))
+		ch <- prometheus.MustNewConstMetric(gateLockoutDesc, prometheus.GaugeValue, b2f(locked[g.ID]), g.ID, action)
+	}
 }
 
 func b2f(b bool) float64 {

@@ -60,6 +60,9 @@ type Decision struct {
 	Entry *Entry
 	// LockedOut is true when the caller (or gate) is locked out.
 	LockedOut bool
+	// Slowed is true while a gate-wide lockout with the slow action is in
+	// effect: the dialogue waits before judging each guess.
+	Slowed bool
 
 	// Err is the internal failure that the failure policy turned into this
 	// decision, if any; ErrClass classifies it for the call log.
@@ -69,6 +72,9 @@ type Decision struct {
 	WebhookLatency time.Duration
 
 	Trace []TraceStep
+
+	// budget is the call's store time, shared by the Engine and the Flow.
+	budget *budget
 }
 
 func (d *Decision) trace(step, format string, args ...any) {

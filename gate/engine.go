@@ -21,7 +21,10 @@ type EngineConfig struct {
 	Authorizer Authorizer
 	// Region is the default region for caller-number normalisation ("DE").
 	Region string
-	// StoreTimeout bounds each store call on the call path (default 2s).
+	// StoreTimeout is the time all store steps of one call may take
+	// together (gate list, lockout checks, caller lookup, guess
+	// counters; default 2s). When it is spent, the call goes on with what
+	// is in memory: the last-known gates, this instance's guess counters.
 	StoreTimeout time.Duration
 	// NoGate is the failure policy used when the gates themselves cannot be
 	// read and none were ever read (default reject).
@@ -41,12 +44,14 @@ type Engine struct {
 
 	mu        sync.RWMutex
 	lastGates []*Gate
+
+	guard *guard
 }
 
 // NewEngine returns an Engine.
 func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.StoreTimeout <= 0 {
-		cfg.StoreTimeout = 2 * time.Second
+		cfg.StoreTimeout = defaultStoreTimeout
 	}
 	if cfg.NoGate.Action == "" {
 		cfg.NoGate.Action = FailReject
@@ -55,7 +60,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, log: log}
+	return &Engine{cfg: cfg, log: log, guard: newGuard()}
 }
 
 // Region returns the engine's default region.
@@ -63,10 +68,10 @@ func (e *Engine) Region() string { return e.cfg.Region }
 
 // Decide decides what happens to the call described by info at now. It
 // always returns a decision: internal failures become decisions through the
-// gate's failure policy, with Err set. It blocks at most about
-// StoreTimeout per store call plus the webhook timeout.
+// gate's failure policy, with Err set. Its store steps take at most
+// StoreTimeout together; add the webhook timeout.
 func (e *Engine) Decide(ctx context.Context, info CallInfo, now time.Time) *Decision {
-	d := &Decision{}
+	d := &Decision{budget: newBudget(e.cfg.StoreTimeout)}
 	g, err := e.selectGate(ctx, d, info)
 	if err != nil {
 		e.fail(ctx, d, nil, info, now, err, "store")
@@ -128,16 +133,14 @@ func (d *Decision) forward(g *Gate, t Target, why string) {
 	d.trace("verdict", "%s to %s: %s", d.Verdict, d.Target, why)
 }
 
-func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, e.cfg.StoreTimeout)
-}
-
 // selectGate finds the gate for the call: by the name the dialplan passed,
 // else by the called number (longest match over all enabled gates).
 func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*Gate, error) {
-	sctx, cancel := e.storeCtx(ctx)
-	gates, err := e.cfg.Store.ListGates(sctx)
-	cancel()
+	var gates []*Gate
+	err := d.budget.do(ctx, func(ctx context.Context) (err error) {
+		gates, err = e.cfg.Store.ListGates(ctx)
+		return err
+	})
 	if err != nil {
 		e.mu.RLock()
 		gates = e.lastGates
@@ -283,10 +286,7 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	} else {
 		d.trace("caller", "raw %q not normalised: %v", info.Caller, err)
 	}
-	if locked, err := e.lockedOut(ctx, d, g, now); err != nil {
-		e.fail(ctx, d, g, info, now, err, "store")
-		return
-	} else if locked {
+	if e.lockedOut(ctx, d, g, now) {
 		return
 	}
 	switch g.Identification.Mode {
@@ -301,34 +301,53 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	}
 }
 
-func (e *Engine) lockedOut(ctx context.Context, d *Decision, g *Gate, now time.Time) (bool, error) {
-	lp := g.Lockout
-	keys := []string{}
-	if lp.MaxFailures > 0 {
-		keys = append(keys, LockoutKey(d.Caller))
+// lockedOut rejects the call when the caller or the gate is locked out,
+// or marks it slowed during a gate-wide lockout with the slow action.
+// When the store cannot tell, this instance's own guess counters decide:
+// an outage neither opens the gate nor stops screening.
+func (e *Engine) lockedOut(ctx context.Context, d *Decision, g *Gate, now time.Time) bool {
+	callerMax, gateMax := g.Guesses()
+	var keys []GuessKey
+	if callerMax > 0 {
+		keys = append(keys, GuessKey{Caller: LockoutKey(d.Caller), Limit: callerMax})
 	}
-	if lp.GateMaxFailures > 0 {
-		keys = append(keys, AnyCaller)
+	if gateMax > 0 {
+		keys = append(keys, GuessKey{Caller: AnyCaller, Limit: gateMax})
 	}
+	window := g.Lockout.Window.D()
 	for _, k := range keys {
-		sctx, cancel := e.storeCtx(ctx)
-		l, err := e.cfg.Store.GetLockout(sctx, g.ID, k, now)
-		cancel()
+		var l *Lockout
+		err := d.budget.do(ctx, func(ctx context.Context) (err error) {
+			l, err = e.cfg.Store.GetLockout(ctx, g.ID, k.Caller, now)
+			return err
+		})
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
+		until := ""
 		if err != nil {
-			return false, fmt.Errorf("get lockout: %w", err)
+			if !e.guard.full(g.ID, k, now, window) {
+				d.trace("lockout", "store unavailable (%v); %s is within this instance's guess counter", err, k.Caller)
+				continue
+			}
+			until = "(counted by this instance while the store is unavailable)"
+		} else {
+			until = "until " + l.Until.Format(time.RFC3339)
+		}
+		if k.Caller == AnyCaller && g.Lockout.GateAction == GateSlow {
+			d.Slowed = true
+			d.trace("lockout", "gate-wide lockout %s: each guess waits %s before it is judged", until, g.Lockout.slowDelay())
+			continue
 		}
 		d.LockedOut = true
 		who := "caller"
-		if k == AnyCaller {
+		if k.Caller == AnyCaller {
 			who = "gate (too many failures from all callers)"
 		}
-		d.reject(g, PromptLockedOut, fmt.Sprintf("%s locked out until %s", who, l.Until.Format(time.RFC3339)))
-		return true, nil
+		d.reject(g, PromptLockedOut, fmt.Sprintf("%s locked out %s", who, until))
+		return true
 	}
-	return false, nil
+	return false
 }
 
 func (e *Engine) askStatic(d *Decision, g *Gate, why string) {
@@ -379,9 +398,11 @@ func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo
 		e.unknown(d, g, "caller number missing or unreadable")
 		return
 	}
-	sctx, cancel := e.storeCtx(ctx)
-	ent, err := e.cfg.Store.LookupEntry(sctx, g.ID, d.Caller, now)
-	cancel()
+	var ent *Entry
+	err := d.budget.do(ctx, func(ctx context.Context) (err error) {
+		ent, err = e.cfg.Store.LookupEntry(ctx, g.ID, d.Caller, now)
+		return err
+	})
 	switch {
 	case errors.Is(err, ErrNotFound):
 		d.trace("entry", "no entry matches %s", d.Caller)

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,9 +117,19 @@ func (f *Flow) carry(ctx context.Context, log *slog.Logger, c Call, d *Decision,
 	}
 }
 
-// dialogue runs the PIN dialogue and routes the call.
+// dialogue runs the PIN dialogue and routes the call. Every guess is
+// counted before it is judged (see admit), so parallel calls share the
+// caller's and the gate's budget of guesses.
 func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decision, g *Gate, lang string, rec *CallRecord) error {
 	a := d.AskPIN
+	perCaller, perGate := g.Lockout.parallel()
+	leave, capped := f.engine.guard.enter(g.ID, LockoutKey(d.Caller), perCaller, perGate)
+	if leave == nil {
+		log.Warn("too many PIN dialogues at once; call rejected", "cap", capped)
+		rec.Outcome = OutcomeRejected
+		return f.route(ctx, log, c, g, lang, rejectTarget(g), g.rejectAnnounce(PromptRejected), rec)
+	}
+	defer leave()
 	if err := c.Answer(ctx); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
@@ -142,31 +153,72 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		rec.Attempts = attempt
 		in, err := c.Collect(ctx, prompt, opts)
 		if err != nil {
-			f.countFailure(ctx, log, d, rec)
 			return fmt.Errorf("collect: %w", err)
+		}
+		var adm admission
+		if in.Digits != "" {
+			// Nothing typed is no guess; anything else is counted
+			// before it is judged.
+			adm = f.admit(ctx, log, d, g)
+			if adm.refused {
+				rec.Outcome = OutcomeLockedOut
+				return f.route(ctx, log, c, g, lang, rejectTarget(g), g.rejectAnnounce(PromptLockedOut), rec)
+			}
+			if adm.slow {
+				if err := sleep(ctx, g.Lockout.slowDelay()); err != nil {
+					return fmt.Errorf("slowed judgement: %w", err)
+				}
+			}
 		}
 		ok := len(in.Digits) >= a.MinDigits && len(in.Digits) <= a.MaxDigits
 		// Always compare, so the time taken does not depend on the length.
+		// The Debug record below is one per judged guess (never the
+		// digits); gatetest.Judgements counts guesses by it.
 		match := a.Expected.Match(in.Digits)
 		log.Debug("pin attempt", "attempt", attempt, "input", in, "correct", ok && match)
 		if ok && match {
 			rec.Outcome = OutcomePINOK
-			f.resetFailures(ctx, log, d)
+			f.release(ctx, log, d, g, adm)
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
 				announce = PromptConnecting
 			}
 			return f.route(ctx, log, c, g, lang, a.OnCorrect, announce, rec)
 		}
+		f.lockIfSpent(ctx, log, d, g, adm)
 		prompt = f.cfg.Prompt(g, PromptWrongPIN, lang)
 	}
 	rec.Outcome = OutcomePINFailed
-	f.countFailure(ctx, log, d, rec)
 	var announce PromptKey
 	if a.OnIncorrect.Kind == TargetHangup && g.Routes.Reject.Announce {
 		announce = PromptRejected
 	}
 	return f.route(ctx, log, c, g, lang, a.OnIncorrect, announce, rec)
+}
+
+// rejectTarget is the hang-up of a rejected call at g.
+func rejectTarget(g *Gate) Target {
+	return Hangup(cmp.Or(g.Routes.Reject.Cause, CauseBusy))
+}
+
+// rejectAnnounce returns key if g announces rejects, else "".
+func (g *Gate) rejectAnnounce(key PromptKey) PromptKey {
+	if g.Routes.Reject.Announce {
+		return key
+	}
+	return ""
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // route sets the result variables, plays announce if set, and sends the
@@ -199,57 +251,6 @@ func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lan
 		return fmt.Errorf("continue: %w", err)
 	}
 	return nil
-}
-
-// countFailure records a failed (or abandoned after a wrong try) PIN
-// dialogue for the lockout and locks the caller or gate out when a limit
-// is reached.
-func (f *Flow) countFailure(ctx context.Context, log *slog.Logger, d *Decision, rec *CallRecord) {
-	g := d.Gate
-	if f.cfg.Counters == nil || g == nil {
-		return
-	}
-	// A caller who hangs up before a wrong attempt has not failed.
-	if rec.Outcome != OutcomePINFailed && rec.Attempts < 2 {
-		return
-	}
-	lp := g.Lockout
-	ctx = context.WithoutCancel(ctx)
-	now := f.cfg.Now()
-	check := func(caller string, limit int) {
-		if limit <= 0 {
-			return
-		}
-		cctx, cancel := context.WithTimeout(ctx, logTimeout)
-		defer cancel()
-		n, err := f.cfg.Counters.AddFailure(cctx, g.ID, caller, now, lp.Window.D())
-		if err != nil {
-			log.Warn("count PIN failure", "err", err)
-			return
-		}
-		if n < limit {
-			return
-		}
-		l := &Lockout{GateID: g.ID, Caller: caller, Until: now.Add(lp.Duration.D()), Failures: n, At: now}
-		if err := f.cfg.Counters.SetLockout(cctx, l); err != nil {
-			log.Warn("set lockout", "err", err)
-			return
-		}
-		log.Info("lockout", "caller", caller, "failures", n, "until", l.Until)
-	}
-	check(LockoutKey(d.Caller), lp.MaxFailures)
-	check(AnyCaller, lp.GateMaxFailures)
-}
-
-func (f *Flow) resetFailures(ctx context.Context, log *slog.Logger, d *Decision) {
-	if f.cfg.Counters == nil || d.Gate == nil || d.Gate.Lockout.MaxFailures <= 0 {
-		return
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
-	defer cancel()
-	if err := f.cfg.Counters.ResetFailures(cctx, d.Gate.ID, LockoutKey(d.Caller)); err != nil {
-		log.Warn("reset PIN failures", "err", err)
-	}
 }
 
 // finish writes the call-log row, tells the observer and logs one line.

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -329,17 +330,78 @@ type FailurePolicy struct {
 	Target Target        `json:"target,omitzero"`
 }
 
-// LockoutPolicy configures brute-force protection.
+// LockoutPolicy configures brute-force protection. The limits count PIN
+// guesses: every guess is counted in the store before it is judged, so
+// that parallel calls and instances share one budget (see Guesses).
 type LockoutPolicy struct {
-	// MaxFailures failed PIN dialogues by one caller within Window lock the
-	// caller out for Duration. 0 disables the lockout.
+	// MaxFailures failed PIN dialogues' worth of wrong guesses
+	// (MaxFailures × the gate's dialogue.max_retries) by one caller within
+	// Window lock the caller out for Duration. 0 disables the lockout.
 	MaxFailures int      `json:"max_failures,omitempty"`
 	Window      Duration `json:"window,omitempty"`
 	Duration    Duration `json:"duration,omitempty"`
-	// GateMaxFailures failed dialogues at the gate (any caller) within
-	// Window make the gate reject every PIN dialogue for Duration. 0
-	// disables this limit.
+	// GateMaxFailures failed dialogues' worth of wrong guesses at the gate
+	// (any caller, GateMaxFailures × max_retries) within Window trigger
+	// the gate-wide lockout for Duration, which does what GateAction says.
+	// 0 disables this limit.
 	GateMaxFailures int `json:"gate_max_failures,omitempty"`
+	// MaxParallel caps the PIN dialogues one caller may have at once on
+	// one instance while MaxFailures is set (0 means
+	// DefaultMaxParallel).
+	MaxParallel int `json:"max_parallel,omitempty"`
+	// GateMaxParallel caps the PIN dialogues at the gate at once on one
+	// instance while GateMaxFailures is set (0 means
+	// DefaultGateMaxParallel).
+	GateMaxParallel int `json:"gate_max_parallel,omitempty"`
+	// GateAction is what the gate-wide lockout does: refuse every PIN
+	// dialogue (GateRefuse, the default) or keep them going but wait
+	// SlowDelay before judging each guess (GateSlow).
+	GateAction GateLockoutAction `json:"gate_action,omitempty"`
+	// SlowDelay is the wait before each judgement while a gate-wide
+	// lockout with GateSlow is in effect (0 means DefaultSlowDelay).
+	SlowDelay Duration `json:"slow_delay,omitempty"`
+}
+
+// GateLockoutAction is what a gate-wide lockout does.
+type GateLockoutAction string
+
+// Gate-wide lockout actions.
+const (
+	GateRefuse GateLockoutAction = "refuse"
+	GateSlow   GateLockoutAction = "slow"
+)
+
+// Defaults of a LockoutPolicy.
+const (
+	DefaultMaxParallel     = 2
+	DefaultGateMaxParallel = 50
+	DefaultSlowDelay       = 10 * time.Second
+)
+
+// Guesses returns the most wrong PIN guesses the lockout allows per caller
+// and per gate within the window (0 = no limit): the failure limits times
+// the gate's attempts per dialogue (1..10).
+func (g *Gate) Guesses() (caller, gateWide int) {
+	retries := min(max(g.Dialogue.MaxRetries, 1), maxRetriesLimit)
+	return g.Lockout.MaxFailures * retries, g.Lockout.GateMaxFailures * retries
+}
+
+// parallel returns the caps on concurrent PIN dialogues per caller and
+// per gate (0 = no cap).
+func (l LockoutPolicy) parallel() (caller, gateWide int) {
+	if l.MaxFailures > 0 {
+		caller = cmp.Or(l.MaxParallel, DefaultMaxParallel)
+	}
+	if l.GateMaxFailures > 0 {
+		gateWide = cmp.Or(l.GateMaxParallel, DefaultGateMaxParallel)
+	}
+	return caller, gateWide
+}
+
+// slowDelay returns the wait before a judgement during a slowed gate-wide
+// lockout.
+func (l LockoutPolicy) slowDelay() time.Duration {
+	return cmp.Or(l.SlowDelay.D(), DefaultSlowDelay)
 }
 
 var idRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)

@@ -168,9 +168,10 @@ type CallLog interface {
 // Lockout is a caller (or, with Caller "*", a whole gate) that is refused
 // the PIN dialogue until Until.
 type Lockout struct {
-	GateID   string    `json:"gate_id"`
-	Caller   string    `json:"caller"`
-	Until    time.Time `json:"until"`
+	GateID string    `json:"gate_id"`
+	Caller string    `json:"caller"`
+	Until  time.Time `json:"until"`
+	// Failures is the wrong PIN guesses counted when the lockout was set.
 	Failures int       `json:"failures"`
 	At       time.Time `json:"at"`
 }
@@ -191,7 +192,14 @@ func LockoutKey(caller string) string {
 	return caller
 }
 
-// Counters keep failed-dialogue counters and lockouts. They live in the
+// GuessKey is a counter key of ReserveGuess (a caller key or AnyCaller)
+// and the most guesses it may hold in the window (at least 1).
+type GuessKey struct {
+	Caller string
+	Limit  int
+}
+
+// Counters keep failed-dialogue and guess counters and lockouts. They live in the
 // store so that several instances share them.
 type Counters interface {
 	// AddFailure records a failed PIN dialogue of caller at gate at time t
@@ -200,8 +208,23 @@ type Counters interface {
 	// dialogue of a gate under it as well, so its count is the gate-wide
 	// count (anonymous callers included).
 	AddFailure(ctx context.Context, gateID, caller string, t time.Time, window time.Duration) (int, error)
-	// ResetFailures forgets the caller's failures (after a correct PIN).
+	// ResetFailures forgets the caller's failures and guesses (after a
+	// correct PIN).
 	ResetFailures(ctx context.Context, gateID, caller string) error
+	// ReserveGuess counts one PIN guess at gate that is about to be
+	// judged, atomically for all keys: if every key has fewer than its
+	// Limit guesses after t-window (later ones count too, so that clock
+	// skew between instances hides none), it records the guess at t under
+	// every key and returns true with the counts including it; otherwise
+	// it records nothing and returns false with the counts as they are.
+	// However many callers, channels and instances reserve at once, no key
+	// ever holds more than its Limit guesses in a window. Guesses share
+	// the failures of a key: ResetFailures and ClearLockout forget them.
+	ReserveGuess(ctx context.Context, gateID string, keys []GuessKey, t time.Time, window time.Duration) (counts []int, ok bool, err error)
+	// ReleaseGuess takes back one guess that ReserveGuess recorded under
+	// caller at gate at t (the guess was right). Nothing to take back is
+	// no error.
+	ReleaseGuess(ctx context.Context, gateID, caller string, t time.Time) error
 	// SetLockout stores (or extends) a lockout.
 	SetLockout(ctx context.Context, l *Lockout) error
 	// GetLockout returns the lockout of caller at gate in effect at now, or

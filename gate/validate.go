@@ -591,4 +591,22 @@ func (g *Gate) validateLockout(es *ValidationErrors) {
 	case on && l.Duration == 0:
 		es.add("lockout.duration", "must be more than 0 when a failure limit is set")
 	}
+	if l.MaxParallel < 0 {
+		es.add("lockout.max_parallel", "must not be negative")
+	}
+	if l.GateMaxParallel < 0 {
+		es.add("lockout.gate_max_parallel", "must not be negative")
+	}
+	switch l.GateAction {
+	case "", GateRefuse, GateSlow:
+	default:
+		es.add("lockout.gate_action", "must be refuse or slow")
+	}
+	if l.SlowDelay < 0 || l.SlowDelay.D() > maxSlowDelay {
+		es.add("lockout.slow_delay", "must be 0 to %s", maxSlowDelay)
+	}
 }
+
+// maxSlowDelay bounds lockout.slow_delay: longer waits only keep channels
+// busy.
+const maxSlowDelay = time.Minute

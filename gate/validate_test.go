@@ -221,6 +221,12 @@ func TestValidateRules(t *testing.T) {
 		{"lockout window missing", validStaticGate, func(g *gate.Gate) { g.Lockout.Window = 0 }, []string{"lockout.window"}},
 		{"lockout window negative", validStaticGate, func(g *gate.Gate) { g.Lockout.Window = -1 }, []string{"lockout.window"}},
 		{"lockout duration missing", validStaticGate, func(g *gate.Gate) { g.Lockout.Duration = 0 }, []string{"lockout.duration"}},
+		{"lockout parallel negative", validStaticGate, func(g *gate.Gate) { g.Lockout.MaxParallel = -1 }, []string{"lockout.max_parallel"}},
+		{"lockout gate parallel negative", validStaticGate, func(g *gate.Gate) { g.Lockout.GateMaxParallel = -2 }, []string{"lockout.gate_max_parallel"}},
+		{"lockout gate action unknown", validStaticGate, func(g *gate.Gate) { g.Lockout.GateAction = "ignore" }, []string{"lockout.gate_action"}},
+		{"lockout slow delay too long", validStaticGate, func(g *gate.Gate) {
+			g.Lockout.GateAction, g.Lockout.SlowDelay = gate.GateSlow, gate.Duration(2*time.Minute)
+		}, []string{"lockout.slow_delay"}},
 		{"gate lockout needs a window", validStaticGate, func(g *gate.Gate) {
 			g.Lockout = gate.LockoutPolicy{GateMaxFailures: 50, Duration: gate.Duration(time.Minute)}
 		}, []string{"lockout.window"}},

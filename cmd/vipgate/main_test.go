@@ -326,3 +326,23 @@ func TestGatesFileKeepsTimestampsAsWritten(t *testing.T) {
 		t.Errorf("closure %+v", c)
 	}
 }
+
+func TestServeStoreTimeout(t *testing.T) {
+	c := newCLI(t)
+	for _, v := range []string{"0", "-1s", "2", "5m"} {
+		_, errOut, err := c.run("serve", "--store-timeout", v)
+		if exitCode(err) != 2 || !strings.Contains(errOut+errString(err), "--store-timeout") {
+			t.Errorf("serve --store-timeout %s: exit %d, %q; want a usage error naming the flag", v, exitCode(err), errOut)
+		}
+	}
+	if _, errOut, err := c.run("serve", "--help"); exitCode(err) != 0 || !strings.Contains(errOut, "VIPGATE_STORE_TIMEOUT") {
+		t.Errorf("serve --help: exit %d, no VIPGATE_STORE_TIMEOUT in %s", exitCode(err), errOut)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -42,6 +42,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ariApp := f.str("ari-app", "VIPGATE_ARI_APP", ari.DefaultApp, "Stasis application name")
 	agiPerPeer := f.str("agi-max-sessions-per-peer", "VIPGATE_AGI_MAX_SESSIONS_PER_PEER", "0", "most FastAGI sessions one remote IP may hold; 0 = no bound besides the 1000 sessions in all (Asterisk opens every call of a PBX from one address: set it only when several PBXs reach the listener)")
 	drain := f.str("drain", "VIPGATE_DRAIN", gate.DefaultDrainTimeout.String(), "on SIGTERM, how long calls in progress may take to finish, over ARI and FastAGI alike; 0 does not wait")
+	storeTimeout := f.str("store-timeout", "VIPGATE_STORE_TIMEOUT", "2s", "how long all store steps of one call may take together (then the call goes on with the gates and lockout counters in memory)")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
 	requireGates := f.boolean("require-gates", "VIPGATE_REQUIRE_GATES", "refuse to serve (exit with an error) while the database holds no gates, at start and when the gates vanish while serving, instead of passing every call unscreened")
@@ -59,6 +60,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if drainFor == 0 {
 		drainFor = gate.NoDrain
+	}
+	storeFor, err := time.ParseDuration(*storeTimeout)
+	if err != nil || storeFor <= 0 || storeFor > time.Minute {
+		return usagef("--store-timeout: want a duration from 1ms to 1m, such as 2s")
 	}
 	retention, err := callLogRetention()
 	if err != nil {
@@ -84,8 +89,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		d.Close()
 		return err
 	}
+	metrics.WatchGateLockouts(d.store, time.Now)
 	auth := newAuthorizer(log, metrics)
-	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, Logger: log})
+	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, StoreTimeout: storeFor, Logger: log})
 	// Uploaded prompts are played once "vipgate sounds install" has put
 	// them into the sounds directory that the resolver can see.
 	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})

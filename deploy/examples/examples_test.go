@@ -91,7 +91,7 @@ func TestExampleGates(t *testing.T) {
 		active, inactive []string
 	}{
 		{
-			file: "after-hours.yaml", id: "after-hours", mode: gate.IdentStatic, hasPIN: true, failure: gate.FailPass,
+			file: "after-hours.yaml", id: "after-hours", mode: gate.IdentStatic, hasPIN: true, failure: gate.FailStatic,
 			active: []string{
 				"2026-11-30 07:59", // Monday before opening
 				"2026-11-30 18:00", // Monday at closing

@@ -33,16 +33,20 @@ type Call struct {
 	HangupAt int
 	// FailOn makes the named operation ("answer", "play", "collect",
 	// "setvar", "continue", "hangup") fail with this error.
-	FailOn  map[string]error
-	mu      sync.Mutex
-	ops     int
-	answers int
-	played  []gate.Prompt
-	vars    map[string]string
-	dest    *gate.Target
-	cause   gate.Cause
-	gone    bool
-	log     []string
+	FailOn map[string]error
+	// OnCollect, if set, is called with the number of each Collect
+	// (1-based) before it runs, e.g. to hold parallel calls at a barrier.
+	OnCollect func(n int)
+	collects  int
+	mu        sync.Mutex
+	ops       int
+	answers   int
+	played    []gate.Prompt
+	vars      map[string]string
+	dest      *gate.Target
+	cause     gate.Cause
+	gone      bool
+	log       []string
 }
 
 var _ gate.Call = (*Call)(nil)
@@ -92,6 +96,13 @@ func (c *Call) Play(ctx context.Context, prompts ...gate.Prompt) error {
 
 // Collect implements gate.Call.
 func (c *Call) Collect(ctx context.Context, p gate.Prompt, o gate.CollectOptions) (gate.Input, error) {
+	if c.OnCollect != nil {
+		c.mu.Lock()
+		c.collects++
+		n := c.collects
+		c.mu.Unlock()
+		c.OnCollect(n)
+	}
 	if err := c.op(ctx, "collect"); err != nil {
 		return gate.Input{}, err
 	}

@@ -17,6 +17,8 @@ import (
 type Store struct {
 	mu       sync.Mutex
 	err      error
+	block    bool
+	blocked  []Blocked
 	gates    map[string]*gate.Gate
 	entries  map[string]map[string]*gate.Entry // gate → pattern → entry
 	nextID   int64
@@ -49,8 +51,40 @@ func (s *Store) SetErr(err error) {
 	s.mu.Unlock()
 }
 
+// SetBlocking makes every method block until its context is done and then
+// fail with gate.ErrUnavailable, as a store that does not answer (false
+// heals it). Calls without a deadline block until they are cancelled.
+func (s *Store) SetBlocking(block bool) {
+	s.mu.Lock()
+	s.block = block
+	s.mu.Unlock()
+}
+
+// Blocked is one call into a blocking store: how long its context allowed
+// it to wait (0 without a deadline).
+type Blocked struct {
+	Allowed time.Duration
+}
+
+// Blocked returns the calls that blocked, in order.
+func (s *Store) Blocked() []Blocked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.blocked)
+}
+
 func (s *Store) lock(ctx context.Context) error {
 	s.mu.Lock()
+	if s.block {
+		var b Blocked
+		if dl, ok := ctx.Deadline(); ok {
+			b.Allowed = time.Until(dl)
+		}
+		s.blocked = append(s.blocked, b)
+		s.mu.Unlock()
+		<-ctx.Done()
+		return fmt.Errorf("gatetest: blocked until %w: %w", context.Cause(ctx), gate.ErrUnavailable)
+	}
 	if s.err != nil {
 		err := s.err
 		s.mu.Unlock()
@@ -422,6 +456,49 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 		}
 	}
 	return n, nil
+}
+
+// ReserveGuess implements gate.Store.
+func (s *Store) ReserveGuess(ctx context.Context, gateID string, keys []gate.GuessKey, t time.Time, window time.Duration) ([]int, bool, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, false, err
+	}
+	defer s.mu.Unlock()
+	counts := make([]int, len(keys))
+	ok := true
+	for i, k := range keys {
+		for _, at := range s.failures[key(gateID, k.Caller)] {
+			if at.After(t.Add(-window)) {
+				counts[i]++
+			}
+		}
+		if counts[i] >= k.Limit {
+			ok = false
+		}
+	}
+	if !ok {
+		return counts, false, nil
+	}
+	for i, k := range keys {
+		gk := key(gateID, k.Caller)
+		s.failures[gk] = append(s.failures[gk], t)
+		counts[i]++
+	}
+	return counts, true, nil
+}
+
+// ReleaseGuess implements gate.Store.
+func (s *Store) ReleaseGuess(ctx context.Context, gateID, caller string, t time.Time) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	k := key(gateID, caller)
+	ts := s.failures[k]
+	if i := slices.IndexFunc(ts, t.Equal); i >= 0 {
+		s.failures[k] = slices.Delete(ts, i, i+1)
+	}
+	return nil
 }
 
 // ResetFailures implements gate.Store.

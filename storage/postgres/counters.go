@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +29,7 @@ const failurePruneBatch = 1000
 const addFailureSQL = `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, ARRAY[$3::timestamptz])
 	ON CONFLICT (gate_id, caller) DO UPDATE
 		SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x WHERE x > $4::timestamptz ORDER BY x)
-	RETURNING (SELECT count(*) FROM unnest(times) AS x WHERE x > $4::timestamptz AND x <= $3::timestamptz)`
+	RETURNING cardinality(times)`
 
 // pruneFailuresSQL deletes at most $3 rows of gate $1 whose newest
 // failure is at or before $2, found through the failures_gate_newest
@@ -59,6 +61,90 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 	}
 	_, _ = s.pool.Exec(ctx, pruneFailuresSQL, gateID, t.Add(-max(window, failureRetention)), failurePruneBatch)
 	return n, nil
+}
+
+// lockGuessesSQL takes the row lock of a (gate, caller) pair, creating
+// the row if need be, drops the times at or before the window's start and
+// returns the count left (later times included). In READ COMMITTED the conflict path
+// locks and reads the newest committed version of the row, so
+// transactions on any instance see each other's guesses.
+const lockGuessesSQL = `INSERT INTO failures AS f (gate_id, caller, times) VALUES ($1, $2, '{}')
+	ON CONFLICT (gate_id, caller) DO UPDATE
+		SET times = ARRAY(SELECT x FROM unnest(f.times) AS x WHERE x > $3::timestamptz ORDER BY x)
+	RETURNING cardinality(times)`
+
+// addGuessSQL records a guess at $3 under a pair locked by lockGuessesSQL,
+// keeping the times in ascending order.
+const addGuessSQL = `UPDATE failures AS f SET times = ARRAY(SELECT x FROM unnest(f.times || $3::timestamptz) AS x ORDER BY x)
+	WHERE gate_id = $1 AND caller = $2`
+
+// dropEmptySQL deletes a pair's row that lockGuessesSQL created or
+// emptied and that holds no time.
+const dropEmptySQL = `DELETE FROM failures WHERE gate_id = $1 AND caller = $2 AND cardinality(times) = 0`
+
+// ReserveGuess counts a PIN guess about to be judged under every key if
+// each has fewer than its limit after t-window; see gate.Counters. One
+// transaction takes the row locks of all keys (in one order, so two
+// reservations cannot deadlock), counts, and adds the guess only if every
+// key has room: reservations on any number of instances queue on the row
+// locks, and none sees a count without the guesses committed before it.
+// Stale rows of the gate are pruned afterwards as in AddFailure. It runs
+// within StoreTimeout.
+func (s *Store) ReserveGuess(ctx context.Context, gateID string, keys []gate.GuessKey, t time.Time, window time.Duration) ([]int, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a].Caller, keys[b].Caller) })
+	var (
+		counts []int
+		ok     bool
+	)
+	from := t.Add(-window)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		counts, ok = make([]int, len(keys)), true
+		for _, i := range order {
+			if err := tx.QueryRow(ctx, lockGuessesSQL, gateID, keys[i].Caller, from).Scan(&counts[i]); err != nil {
+				return err
+			}
+			ok = ok && counts[i] < keys[i].Limit
+		}
+		for _, i := range order {
+			if !ok {
+				if _, err := tx.Exec(ctx, dropEmptySQL, gateID, keys[i].Caller); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, addGuessSQL, gateID, keys[i].Caller, t); err != nil {
+				return err
+			}
+			counts[i]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, wrap("reserve guess", err)
+	}
+	_, _ = s.pool.Exec(ctx, pruneFailuresSQL, gateID, t.Add(-max(window, failureRetention)), failurePruneBatch)
+	return counts, ok, nil
+}
+
+// releaseGuessSQL removes one occurrence of $3 from a pair's times.
+const releaseGuessSQL = `UPDATE failures SET times = times[:array_position(times, $3::timestamptz) - 1] || times[array_position(times, $3::timestamptz) + 1:]
+	WHERE gate_id = $1 AND caller = $2 AND array_position(times, $3::timestamptz) IS NOT NULL`
+
+// ReleaseGuess takes back one guess of caller at gate at t. It runs
+// within StoreTimeout.
+func (s *Store) ReleaseGuess(ctx context.Context, gateID, caller string, t time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, releaseGuessSQL, gateID, caller, t); err != nil {
+		return wrap("release guess", err)
+	}
+	return nil
 }
 
 // forgetFailures deletes the failures of one caller key at a gate.

@@ -56,8 +56,11 @@
 // reached, ListGates and GetGate serve the last-known-good gates from
 // memory (logged once per outage) and skip the database for a second after
 // each failure, so an outage costs a call at most one StoreTimeout;
-// LookupEntry, the counters and the rest fail with gate.ErrUnavailable,
-// and the engine applies the gate's failure policy. The pool reconnects by
+// LookupEntry, the counters and the rest fail with gate.ErrUnavailable;
+// the engine then counts PIN guesses in memory and applies the gate's
+// failure policy only to a call it cannot decide (a caller table it cannot
+// read). gate.EngineConfig.StoreTimeout also bounds all store steps of one
+// call together. The pool reconnects by
 // itself, the listener as described above. Open itself needs the database.
 //
 // Errors wrap gate.ErrNotFound (no such row, or an unknown gate),

@@ -40,6 +40,54 @@ func (s *Store) AddFailure(ctx context.Context, gateID, caller string, t time.Ti
 	return n, nil
 }
 
+// ReserveGuess counts a PIN guess about to be judged under every key, in
+// one transaction on the single writer connection (BEGIN IMMEDIATE), if
+// each key has fewer than its limit after t-window; see gate.Counters.
+// Guesses are rows of the failures table like failures, pruned alike.
+func (s *Store) ReserveGuess(ctx context.Context, gateID string, keys []gate.GuessKey, t time.Time, window time.Duration) ([]int, bool, error) {
+	now, from := clampNS(t), clampNS(t.Add(-window))
+	prune := clampNS(t.Add(-max(window, failureRetention)))
+	var (
+		counts []int
+		ok     bool
+	)
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		counts, ok = make([]int, len(keys)), true
+		for i, k := range keys {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM failures WHERE gate_id = ? AND caller = ? AND at > ?`,
+				gateID, k.Caller, from).Scan(&counts[i]); err != nil {
+				return err
+			}
+			ok = ok && counts[i] < k.Limit
+		}
+		if !ok {
+			return nil
+		}
+		for i, k := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO failures (gate_id, caller, at) VALUES (?, ?, ?)`, gateID, k.Caller, now); err != nil {
+				return err
+			}
+			counts[i]++
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND at <= ?`, gateID, prune)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: reserve guess: %w", dbErr(err))
+	}
+	return counts, ok, nil
+}
+
+// ReleaseGuess takes back one guess of caller at gate at t.
+func (s *Store) ReleaseGuess(ctx context.Context, gateID, caller string, t time.Time) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM failures WHERE rowid = (
+		SELECT rowid FROM failures WHERE gate_id = ? AND caller = ? AND at = ? LIMIT 1)`, gateID, caller, clampNS(t))
+	if err != nil {
+		return fmt.Errorf("sqlite: release guess: %w", dbErr(err))
+	}
+	return nil
+}
+
 // ResetFailures forgets the caller's failures.
 func (s *Store) ResetFailures(ctx context.Context, gateID, caller string) error {
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, caller); err != nil {

@@ -25,8 +25,10 @@
 // ListCalls, Ping or Close. PruneCalls writes the queue too, then deletes
 // old rows through the calls_at index in transactions of at most 1000
 // rows, so other writers get the single writer connection in between.
-// AddFailure deletes the gate's failures older than a day (or the window,
-// if longer) as it records a new one.
+// AddFailure and ReserveGuess delete the gate's failures and guesses older
+// than a day (or the window, if longer) as they record a new one;
+// ReserveGuess counts and records in one transaction on the writer
+// connection, so reservations never overtake each other.
 //
 // Caller-table entries live in their own table with a unique index on
 // (gate_id, pattern); LookupEntry is one indexed query over the number and

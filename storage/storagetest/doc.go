@@ -32,6 +32,13 @@
 //     failed dialogue under the caller's number and under AnyCaller, so
 //     the AnyCaller count is the gate-wide count (anonymous callers
 //     included). Failures of one key never count for another.
+//   - ReserveGuess is all or nothing: it counts the guess under every key
+//     only when each key has room below its limit in the window, and
+//     returns the counts (including the guess when it counted it). Many
+//     concurrent reservations of one key never push it past its limit.
+//     Guesses are failures of their key: AddFailure counts them,
+//     ResetFailures and ClearLockout forget them, ReleaseGuess takes back
+//     one at its time and leaves the others.
 //   - SetLockout replaces the lockout of the same gate and caller.
 //     ClearLockout of a gate and caller without a lockout is ErrNotFound.
 //   - LogCall may queue rows and need not set the ID, but ListCalls sees

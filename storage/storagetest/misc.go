@@ -383,3 +383,118 @@ func testConcurrentFailures(t *testing.T, s gate.Store) {
 		t.Errorf("failures after concurrent adds = %d, %v; want %d", n, err, workers*each+1)
 	}
 }
+
+func testReserveGuess(t *testing.T, s gate.Store) {
+	const w = 5 * time.Minute
+	anna, bob := "+4971112345", "+4930123456"
+	both := func(caller string, callerMax, gateMax int) []gate.GuessKey {
+		return []gate.GuessKey{{Caller: caller, Limit: callerMax}, {Caller: gate.AnyCaller, Limit: gateMax}}
+	}
+	run := func(name, gateID string, keys []gate.GuessKey, at time.Duration, wantOK bool, want []int) {
+		t.Helper()
+		counts, ok, err := s.ReserveGuess(ctx(t), gateID, keys, t0.Add(at), w)
+		if err != nil {
+			t.Fatalf("%s: reserve guess: %v", name, err)
+		}
+		if ok != wantOK || !slices.Equal(counts, want) {
+			t.Errorf("%s: reserve guess at +%v = %v, %v; want %v, %v", name, at, counts, ok, want, wantOK)
+		}
+	}
+	run("first", "a", both(anna, 2, 3), 0, true, []int{1, 1})
+	run("second", "a", both(anna, 2, 3), time.Second, true, []int{2, 2})
+	run("caller spent", "a", both(anna, 2, 3), 2*time.Second, false, []int{2, 2})
+	run("a refused guess is not counted for the gate", "a", both(bob, 2, 3), 3*time.Second, true, []int{1, 3})
+	run("gate spent", "a", both(bob, 2, 3), 4*time.Second, false, []int{1, 3})
+	run("a refused guess is not counted for the caller", "a", []gate.GuessKey{{Caller: bob, Limit: 2}}, 5*time.Second, true, []int{2})
+	run("other gate", "b", both(anna, 1, 1), 5*time.Second, true, []int{1, 1})
+	// (1s, 5m1s]: anna's guesses at 0 and 1s have left the window; the
+	// gate-wide key keeps the one at 3s.
+	run("guesses leave the window", "a", both(anna, 2, 3), w+time.Second, true, []int{1, 2})
+	run("a second guess at the same time", "a", []gate.GuessKey{{Caller: gate.AnyCaller, Limit: 10}}, w+time.Second, true, []int{3})
+
+	// Guesses are failures of their key.
+	if n, err := s.AddFailure(ctx(t), "a", bob, t0.Add(6*time.Second), w); err != nil || n != 3 {
+		t.Errorf("add failure after 2 guesses = %d, %v; want 3", n, err)
+	}
+	// ReleaseGuess takes back one guess at its time, and only that one.
+	if err := s.ReleaseGuess(ctx(t), "a", gate.AnyCaller, t0.Add(w+time.Second)); err != nil {
+		t.Fatalf("release guess: %v", err)
+	}
+	if err := s.ReleaseGuess(ctx(t), "a", gate.AnyCaller, t0.Add(time.Hour)); err != nil {
+		t.Errorf("release of a guess that was never made: %v, want nil", err)
+	}
+	// 3s and one of the two at 5m1s are left.
+	run("one guess was released", "a", []gate.GuessKey{{Caller: gate.AnyCaller, Limit: 3}}, w+2*time.Second, true, []int{3})
+	run("gate spent again", "a", []gate.GuessKey{{Caller: gate.AnyCaller, Limit: 3}}, w+2*time.Second, false, []int{3})
+	// Guesses recorded at later times (another instance's clock ahead)
+	// count as well.
+	run("later guesses count", "b", []gate.GuessKey{{Caller: anna, Limit: 1}}, 4*time.Second, false, []int{1})
+	// ResetFailures and ClearLockout forget guesses.
+	if err := s.ResetFailures(ctx(t), "a", anna); err != nil {
+		t.Fatal(err)
+	}
+	run("after reset", "a", []gate.GuessKey{{Caller: anna, Limit: 1}}, w+4*time.Second, true, []int{1})
+	if err := s.SetLockout(ctx(t), &gate.Lockout{GateID: "a", Caller: gate.AnyCaller, Until: t0.Add(time.Hour), At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearLockout(ctx(t), "a", gate.AnyCaller); err != nil {
+		t.Fatal(err)
+	}
+	run("after clear", "a", []gate.GuessKey{{Caller: gate.AnyCaller, Limit: 1}}, w+5*time.Second, true, []int{1})
+}
+
+// testConcurrentReserveGuess reserves many guesses at once under one
+// caller key and the gate-wide key: exactly the limits are granted, and
+// the counts handed out are distinct.
+func testConcurrentReserveGuess(t *testing.T, s gate.Store) {
+	const workers, each, callerMax, gateMax = 8, 6, 9, 20
+	var (
+		mu      sync.Mutex
+		granted []int // caller counts of granted guesses
+		gateN   int
+	)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			caller := "+4971112345"
+			if w%2 == 1 {
+				caller = fmt.Sprintf("+49301234%02d", w)
+			}
+			for i := range each {
+				at := t0.Add(time.Duration(w*each+i) * time.Millisecond)
+				keys := []gate.GuessKey{{Caller: caller, Limit: callerMax}, {Caller: gate.AnyCaller, Limit: gateMax}}
+				counts, ok, err := s.ReserveGuess(ctx(t), "a", keys, at, time.Hour)
+				if err != nil {
+					t.Errorf("reserve guess: %v", err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					gateN++
+					if w%2 == 0 {
+						granted = append(granted, counts[0])
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if gateN != gateMax {
+		t.Errorf("%d guesses granted at the gate, want exactly the limit %d", gateN, gateMax)
+	}
+	if len(granted) > callerMax {
+		t.Errorf("%d guesses granted to one caller, want at most %d", len(granted), callerMax)
+	}
+	slices.Sort(granted)
+	for i, n := range granted {
+		if n != i+1 {
+			t.Errorf("caller counts granted %v, want 1..%d each once", granted, len(granted))
+			break
+		}
+	}
+	counts, ok, err := s.ReserveGuess(ctx(t), "a", []gate.GuessKey{{Caller: gate.AnyCaller, Limit: gateMax + 1}}, t0.Add(time.Minute), time.Hour)
+	if err != nil || !ok || counts[0] != gateMax+1 {
+		t.Errorf("gate-wide count after the concurrent reservations = %v, %v, %v; want %d", counts, ok, err, gateMax+1)
+	}
+}

@@ -43,10 +43,12 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
+		{"Counters/ReserveGuess", testReserveGuess},
 		{"Prompts", testPrompts},
 		{"Tokens", testTokens},
 		{"Concurrent/Writers", testConcurrentWriters},
 		{"Concurrent/Failures", testConcurrentFailures},
+		{"Concurrent/ReserveGuess", testConcurrentReserveGuess},
 		{"Context/Cancelled", testCancelled},
 	}
 	for _, tc := range tests {
