@@ -1,6 +1,6 @@
 package gate
 
-// Test hooks for the fast path of NormalizeNumber.
+// Test hooks for the fast path of international numbers.
 var FastE164 = fastE164
 
-func ParseE164(s, region string) (string, error) { return parseE164(s, s, region) }
+func ParseE164(s string) (string, error) { return parseE164(s, s) }
