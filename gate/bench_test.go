@@ -38,3 +38,29 @@ func BenchmarkDecideTable(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecideManyGates measures gate selection among 50 enabled gates
+// with three match numbers each (national, international and prefix
+// forms): the patterns are prepared once per gate, not per call.
+func BenchmarkDecideManyGates(b *testing.B) {
+	h := mustHasher(b)
+	st := gatetest.NewStore()
+	ctx := context.Background()
+	for i := range 50 {
+		g := staticGate(h, "4711")
+		g.ID = fmt.Sprintf("g%02d", i)
+		g.Match.Numbers = []string{fmt.Sprintf("0711 555 %04d", i), fmt.Sprintf("+49 30 555 %04d", i), fmt.Sprintf("0221 77%02d*", i)}
+		if err := st.CreateGate(ctx, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	info := gate.CallInfo{Caller: "+4917612345678", Called: "+49305550042"}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := e.Decide(ctx, info, now); d.Gate == nil || d.Gate.ID != "g42" {
+			b.Fatal(d.Trace)
+		}
+	}
+}

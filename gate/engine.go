@@ -41,6 +41,8 @@ type Engine struct {
 
 	mu        sync.RWMutex
 	lastGates []*Gate
+	// prep holds each gate's prepared form by gate ID (see prepare).
+	prep map[string]*prepared
 }
 
 // NewEngine returns an Engine.
@@ -55,7 +57,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, log: log}
+	return &Engine{cfg: cfg, log: log, prep: map[string]*prepared{}}
 }
 
 // Region returns the engine's default region.
@@ -150,6 +152,7 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 		e.mu.Lock()
 		e.lastGates = gates
 		e.mu.Unlock()
+		e.forgetGates(gates)
 	}
 	if info.GateName != "" {
 		name := strings.ToLower(info.GateName)
@@ -197,9 +200,40 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 	return best, nil
 }
 
-// prepared returns the prepared form of g.
+// prepared returns the prepared form of g, preparing it when g is new or
+// was changed since.
 func (e *Engine) prepared(g *Gate) *prepared {
-	return prepare(g, e.region(g))
+	region := e.region(g)
+	e.mu.RLock()
+	p := e.prep[g.ID]
+	e.mu.RUnlock()
+	if p != nil && p.current(g, region) {
+		return p
+	}
+	p = prepare(g, region)
+	e.mu.Lock()
+	e.prep[g.ID] = p
+	e.mu.Unlock()
+	return p
+}
+
+// forgetGates drops the prepared forms of gates that are no longer in
+// gates.
+func (e *Engine) forgetGates(gates []*Gate) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.prep) <= len(gates) {
+		return
+	}
+	keep := make(map[string]bool, len(gates))
+	for _, g := range gates {
+		keep[g.ID] = true
+	}
+	for id := range e.prep {
+		if !keep[id] {
+			delete(e.prep, id)
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -188,3 +188,46 @@ func TestDecideGateNumberRules(t *testing.T) {
 		t.Fatalf("verdict %s class %q err %v; want a config failure naming the field", d.Verdict, d.ErrClass, d.Err)
 	}
 }
+
+// TestEnginePreparesGateOnce checks that a gate's match numbers and
+// numbering are prepared once and kept across calls, and prepared again
+// when the gate changes.
+func TestEnginePreparesGateOnce(t *testing.T) {
+	h := mustHasher(t)
+	ctx := context.Background()
+	st := gatetest.NewStore()
+	g := staticGate(h, "4711")
+	if err := st.CreateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	call := gate.CallInfo{Caller: "+4917612345678", Called: "0711 12345"}
+	if d := e.Decide(ctx, call, time.Now()); d.Gate != nil {
+		t.Fatalf("gate %s selected before the change", d.Gate.ID)
+	}
+	first := gate.Prepared(e, g.ID)
+	if first == nil {
+		t.Fatal("gate not prepared")
+	}
+	e.Decide(ctx, call, time.Now())
+	if gate.Prepared(e, g.ID) != first {
+		t.Fatal("gate prepared again although it did not change")
+	}
+	g.Match.Numbers = []string{"0711*"}
+	if err := st.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide(ctx, call, time.Now()); d.Gate == nil {
+		t.Fatalf("changed match numbers not used; trace %v", d.Trace)
+	}
+	if gate.Prepared(e, g.ID) == first {
+		t.Fatal("changed gate not prepared again")
+	}
+	if err := st.DeleteGate(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.Decide(ctx, call, time.Now())
+	if gate.Prepared(e, g.ID) != nil {
+		t.Fatal("deleted gate still prepared")
+	}
+}
