@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -229,5 +230,28 @@ func TestEnginePreparesGateOnce(t *testing.T) {
 	e.Decide(ctx, call, time.Now())
 	if gate.Prepared(e, g.ID) != nil {
 		t.Fatal("deleted gate still prepared")
+	}
+}
+
+// TestFlowRecordsInternalCaller checks that the call log and the call's
+// log line hold an internal caller as dialled.
+func TestFlowRecordsInternalCaller(t *testing.T) {
+	h := mustHasher(t)
+	st := gatetest.NewStore()
+	if err := st.CreateGate(context.Background(), staticGate(h, "4711")); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	f := gate.NewFlow(e, gate.FlowConfig{Log: st, Counters: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	rec := f.Run(context.Background(), call("201", typed("4711")))
+	if rec.Caller != "201" || rec.CallerRaw != "201" {
+		t.Fatalf("call record caller %q (raw %q), want 201", rec.Caller, rec.CallerRaw)
+	}
+	if calls := st.Calls(); len(calls) != 1 || calls[0].Caller != "201" {
+		t.Fatalf("call log %+v", calls)
+	}
+	if !strings.Contains(logs.String(), "caller=201 ") || strings.Contains(logs.String(), "+49201") {
+		t.Errorf("log line does not hold the caller as dialled:\n%s", logs.String())
 	}
 }
