@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkDecideTable measures one Decide for a table gate on the
-// in-memory store: the engine's own cost and allocations, without I/O.
+// in-memory store: the engine's own cost and allocations, without I/O,
+// for a caller written nationally and internationally.
 func BenchmarkDecideTable(b *testing.B) {
 	h := mustHasher(b)
 	st := gatetest.NewStore()
@@ -29,13 +30,17 @@ func BenchmarkDecideTable(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
-	info := gate.CallInfo{Caller: "01761 0004242", Called: "1000"}
 	now := time.Now()
-	b.ReportAllocs()
-	for b.Loop() {
-		if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
-			b.Fatal(d.Verdict, d.Trace)
-		}
+	for _, form := range []struct{ name, caller string }{{"national", "01761 0004242"}, {"international", "+4917610004242"}} {
+		b.Run(form.name, func(b *testing.B) {
+			info := gate.CallInfo{Caller: form.caller, Called: "1000"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
+					b.Fatal(d.Verdict, d.Trace)
+				}
+			}
+		})
 	}
 }
 

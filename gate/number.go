@@ -315,7 +315,9 @@ func Prefixes(number string) []string {
 // false) whenever the full parse could say something else: a subscriber
 // part that starts with 0 (e.g. "+49 (0)711"), country codes with special
 // rules, and lengths outside 7..16 characters. TestFastE164MatchesParse
-// holds it to the full parse.
+// holds it to the full parse. It makes a Decide for an international caller
+// about 3.4 times faster and a CSV import of E.164 numbers about 7 times
+// faster (BENCHMARKS.md, "The international fast path").
 func fastE164(s string) (string, bool) {
 	if len(s) < 7 || len(s) > 16 || s[0] != '+' {
 		return "", false
