@@ -317,7 +317,7 @@ func Prefixes(number string) []string {
 // rules, and lengths outside 7..16 characters. TestFastE164MatchesParse
 // holds it to the full parse. It makes a Decide for an international caller
 // about 3.4 times faster and a CSV import of E.164 numbers about 7 times
-// faster (BENCHMARKS.md, "The international fast path").
+// faster (BENCHMARKS.md, "Number reading: the international fast path").
 func fastE164(s string) (string, bool) {
 	if len(s) < 7 || len(s) > 16 || s[0] != '+' {
 		return "", false
