@@ -35,11 +35,13 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
 		}
 	}
 	if c := q.Get("caller"); c != "" {
-		n, err := gate.NormalizeNumber(c, s.regionOf(g))
-		if err != nil {
+		if nb, err := s.numberingOf(g); err != nil {
+			return f, err
+		} else if n, err := nb.Number(c); err != nil {
 			add("caller", "%s", err.Error())
+		} else {
+			f.Caller = n.Value
 		}
-		f.Caller = n
 	}
 	if o := q.Get("outcome"); o != "" {
 		f.Outcome = gate.Outcome(o)

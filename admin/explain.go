@@ -23,21 +23,26 @@ type explainIn struct {
 // explainOut is a decision as the API shows it. It never holds a PIN:
 // ask_pin says only which PIN the caller would be asked for.
 type explainOut struct {
-	At        time.Time        `json:"at"`
-	Verdict   gate.Verdict     `json:"verdict"`
-	Target    string           `json:"target,omitempty"`
-	Announce  gate.PromptKey   `json:"announce,omitempty"`
-	AskPIN    *askPINOut       `json:"ask_pin,omitempty"`
-	Gate      string           `json:"gate,omitempty"`
-	Active    bool             `json:"active"`
-	Mode      gate.IdentMode   `json:"mode,omitempty"`
-	Caller    string           `json:"caller,omitempty"`
-	Entry     *entryRef        `json:"entry,omitempty"`
-	LockedOut bool             `json:"locked_out"`
-	Error     string           `json:"error,omitempty"`
-	ErrClass  string           `json:"error_class,omitempty"`
-	Webhook   string           `json:"webhook_latency,omitempty"`
-	Trace     []gate.TraceStep `json:"trace"`
+	At       time.Time      `json:"at"`
+	Verdict  gate.Verdict   `json:"verdict"`
+	Target   string         `json:"target,omitempty"`
+	Announce gate.PromptKey `json:"announce,omitempty"`
+	AskPIN   *askPINOut     `json:"ask_pin,omitempty"`
+	Gate     string         `json:"gate,omitempty"`
+	Active   bool           `json:"active"`
+	Mode     gate.IdentMode `json:"mode,omitempty"`
+	Caller   string         `json:"caller,omitempty"`
+	// CallerRule says which rule classified the caller: "internal (≤ 6
+	// digits, kept as dialled)", "E.164 (region DE)".
+	CallerRule string           `json:"caller_rule,omitempty"`
+	Called     string           `json:"called,omitempty"`
+	CalledRule string           `json:"called_rule,omitempty"`
+	Entry      *entryRef        `json:"entry,omitempty"`
+	LockedOut  bool             `json:"locked_out"`
+	Error      string           `json:"error,omitempty"`
+	ErrClass   string           `json:"error_class,omitempty"`
+	Webhook    string           `json:"webhook_latency,omitempty"`
+	Trace      []gate.TraceStep `json:"trace"`
 }
 
 type askPINOut struct {
@@ -58,7 +63,7 @@ type entryRef struct {
 
 func newExplainOut(d *gate.Decision, at time.Time) explainOut {
 	out := explainOut{At: at, Verdict: d.Verdict, Target: d.Target.String(), Announce: d.Announce,
-		Active: d.Active, Mode: d.Mode, Caller: d.Caller, LockedOut: d.LockedOut, ErrClass: d.ErrClass, Trace: d.Trace}
+		Active: d.Active, Mode: d.Mode, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, LockedOut: d.LockedOut, ErrClass: d.ErrClass, Trace: d.Trace}
 	if out.Trace == nil {
 		out.Trace = []gate.TraceStep{}
 	}

@@ -17,6 +17,7 @@ type gateIn struct {
 	Name           string             `json:"name"`
 	Enabled        bool               `json:"enabled"`
 	Match          gate.Match         `json:"match"`
+	Numbers        gate.NumberRules   `json:"numbers,omitzero"`
 	Language       string             `json:"language,omitempty"`
 	Activation     gate.Activation    `json:"activation"`
 	Identification identIn            `json:"identification"`
@@ -45,6 +46,7 @@ type gateOut struct {
 	Name           string             `json:"name"`
 	Enabled        bool               `json:"enabled"`
 	Match          gate.Match         `json:"match"`
+	Numbers        gate.NumberRules   `json:"numbers,omitzero"`
 	Language       string             `json:"language,omitempty"`
 	Activation     gate.Activation    `json:"activation"`
 	Identification identOut           `json:"identification"`
@@ -68,7 +70,7 @@ type identOut struct {
 
 func newGateOut(g *gate.Gate) gateOut {
 	return gateOut{
-		ID: g.ID, Name: g.Name, Enabled: g.Enabled, Match: g.Match, Language: g.Language,
+		ID: g.ID, Name: g.Name, Enabled: g.Enabled, Match: g.Match, Numbers: g.Numbers, Language: g.Language,
 		Activation: g.Activation,
 		Identification: identOut{
 			Mode:          g.Identification.Mode,
@@ -86,7 +88,7 @@ func newGateOut(g *gate.Gate) gateOut {
 // (nil on create); its static PIN hash is kept unless in sets a new one.
 func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 	g := &gate.Gate{
-		ID: in.ID, Name: in.Name, Enabled: in.Enabled, Match: in.Match, Language: in.Language,
+		ID: in.ID, Name: in.Name, Enabled: in.Enabled, Match: in.Match, Numbers: in.Numbers, Language: in.Language,
 		Activation: in.Activation,
 		Identification: gate.Identification{
 			Mode:          in.Identification.Mode,
@@ -258,4 +260,18 @@ func (s *server) regionOf(g *gate.Gate) string {
 		return g.Identification.Region
 	}
 	return s.region
+}
+
+// numberingOf is how numbers of g are read: its region and rules for
+// internal numbers, or the server's region and the default rules when g is
+// nil. A stored gate with rules that are not valid is a server error.
+func (s *server) numberingOf(g *gate.Gate) (*gate.Numbering, error) {
+	if g == nil {
+		return gate.NewNumbering(s.region, gate.NumberRules{})
+	}
+	nb, err := g.Numbering(s.region)
+	if err != nil {
+		return nil, fmt.Errorf("gate %q: numbers: %v", g.ID, err)
+	}
+	return nb, nil
 }

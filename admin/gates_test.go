@@ -105,6 +105,16 @@ func TestGateValidation(t *testing.T) {
 			g["dialogue"].(map[string]any)["max_retries"] = "three"
 			return g
 		}(), 400, []string{"dialogue.max_retries"}},
+		{"internal_max_length too long", func() any {
+			g := staticGate("g1", "4711")
+			g["numbers"] = map[string]any{"internal_max_length": 16}
+			return g
+		}(), 422, []string{"numbers.internal_max_length"}},
+		{"internal_pattern not a regexp", func() any {
+			g := staticGate("g1", "4711")
+			g["numbers"] = map[string]any{"internal_pattern": "9[0-9"}
+			return g
+		}(), 422, []string{"numbers.internal_pattern"}},
 		{"malformed JSON", `{"id": "g1",`, 400, []string{"body"}},
 		{"trailing data", `{"id": "g1"} {}`, 400, []string{"body"}},
 		{"empty body", ``, 400, []string{"body"}},

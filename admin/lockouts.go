@@ -42,12 +42,17 @@ func (s *server) clearLockout(w http.ResponseWriter, r *http.Request) {
 	}
 	caller = strings.TrimSpace(caller)
 	if caller != gate.AnyCaller && caller != gate.AnonymousCaller {
-		n, err := gate.NormalizeNumber(caller, s.regionOf(g))
+		nb, err := s.numberingOf(g)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		n, err := nb.Number(caller)
 		if err != nil {
 			s.writeError(w, r, invalid("caller", "%s", err.Error()))
 			return
 		}
-		caller = n
+		caller = n.Value
 	}
 	if _, err := s.store.GetLockout(r.Context(), g.ID, caller, s.now()); err != nil {
 		s.writeError(w, r, fmt.Errorf("lockout of %s at gate %q: %w", caller, g.ID, err))

@@ -62,9 +62,13 @@ func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Ent
 	if prev != nil {
 		e.ID, e.PIN, e.CreatedAt = prev.ID, prev.PIN, prev.CreatedAt
 	}
+	nb, err := s.numberingOf(g)
+	if err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(in.Caller) == "" {
 		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: "is required (a number in any format, or a prefix ending in '*')"})
-	} else if p, err := gate.NormalizePattern(in.Caller, s.regionOf(g)); err != nil {
+	} else if p, err := nb.Pattern(in.Caller); err != nil {
 		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: err.Error()})
 	} else {
 		e.Pattern = p
@@ -92,24 +96,18 @@ func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Ent
 }
 
 // callerFilter reads a caller search: a number in any format, or a prefix
-// ending in '*'. It returns the normalised number or prefix (without '*').
-func callerFilter(raw, region, field string) (string, error) {
+// ending in '*', read by nb as entries are. It returns the normalised
+// number or prefix (without '*').
+func callerFilter(raw string, nb *gate.Numbering, field string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", nil
 	}
-	if strings.HasSuffix(raw, "*") {
-		p, err := gate.NormalizePattern(raw, region)
-		if err != nil {
-			return "", invalid(field, "%s", err.Error())
-		}
-		return strings.TrimSuffix(p, "*"), nil
-	}
-	n, err := gate.NormalizeNumber(raw, region)
+	p, err := nb.Pattern(raw)
 	if err != nil {
 		return "", invalid(field, "%s", err.Error())
 	}
-	return n, nil
+	return strings.TrimSuffix(p, "*"), nil
 }
 
 func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +121,12 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	caller, err := callerFilter(r.URL.Query().Get("caller"), s.regionOf(g), "caller")
+	nb, err := s.numberingOf(g)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	caller, err := callerFilter(r.URL.Query().Get("caller"), nb, "caller")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

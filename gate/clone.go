@@ -17,6 +17,10 @@ func (g *Gate) Clone() *Gate {
 	c := *g
 	c.Match.Numbers = slices.Clone(g.Match.Numbers)
 	c.Match.Names = slices.Clone(g.Match.Names)
+	if n := g.Numbers.InternalMaxLength; n != nil {
+		cn := *n
+		c.Numbers.InternalMaxLength = &cn
+	}
 	if s := g.Activation.Schedule; s != nil {
 		cs := *s
 		cs.Windows = slices.Clone(s.Windows)

@@ -47,6 +47,9 @@ type CSVOptions struct {
 	GateID string
 	// Region is the default region for national numbers ("DE").
 	Region string
+	// Numbers are the gate's rules for internal numbers (see Numbering):
+	// callers are read as the gate reads them on a call.
+	Numbers NumberRules
 	// Hasher hashes the PINs; required.
 	Hasher *Hasher
 	// MinDigits and MaxDigits bound PIN length (0 = MinPINLen, MaxPINLen).
@@ -110,7 +113,7 @@ type rawRow struct {
 // ReadEntriesCSV reads a caller table from CSV (see the file format above)
 // and returns the good rows as entries with hashed PINs, in file order, and
 // a RowError for each problem. Callers are normalised with
-// NormalizePattern, PINs checked with ValidatePIN (and WeakPIN when
+// the gate's Numbering (Region and Numbers; Numbering.Pattern), PINs checked with ValidatePIN (and WeakPIN when
 // RejectWeak). A caller that occurs more than once is an error on every
 // occurrence after the first; the first is kept. A date-only valid_until
 // ("2026-06-30") includes that day. Times without a zone are UTC.
@@ -130,7 +133,11 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 
-	p := newPipeline(opts)
+	nb, err := NewNumbering(opts.Region, opts.Numbers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read caller table: %w", err)
+	}
+	p := newPipeline(opts, nb)
 	defer p.stop()
 	cols := []int{colCaller, colPIN, colLabel, colFrom, colUntil}
 	first := true
@@ -196,7 +203,11 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return nil, nil, errors.New("read caller table: want a JSON array of objects")
 	}
-	p := newPipeline(opts)
+	nb, err := NewNumbering(opts.Region, opts.Numbers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read caller table: %w", err)
+	}
+	p := newPipeline(opts, nb)
 	defer p.stop()
 	for n := 1; dec.More(); n++ {
 		var raw json.RawMessage
@@ -396,6 +407,7 @@ func headerColumns(rec []string) ([]int, error) {
 // batches, and puts the results back in row order.
 type pipeline struct {
 	opts    CSVOptions
+	numbers *Numbering
 	work    chan *rowBatch
 	wg      sync.WaitGroup
 	batches []*rowBatch
@@ -412,12 +424,12 @@ type rowBatch struct {
 
 const batchSize = 512
 
-func newPipeline(opts CSVOptions) *pipeline {
+func newPipeline(opts CSVOptions, nb *Numbering) *pipeline {
 	n := opts.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &pipeline{opts: opts, work: make(chan *rowBatch, 2*n)}
+	p := &pipeline{opts: opts, numbers: nb, work: make(chan *rowBatch, 2*n)}
 	for range n {
 		p.wg.Go(func() {
 			for b := range p.work {
@@ -530,7 +542,7 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	caller := strings.TrimSpace(r.fields[colCaller])
 	if caller == "" {
 		bad("caller", "is empty")
-	} else if pat, err := NormalizePattern(caller, p.opts.Region); err != nil {
+	} else if pat, err := p.numbers.Pattern(caller); err != nil {
 		bad("caller", unquote(err.Error()))
 	} else {
 		e.Pattern = pat

@@ -515,3 +515,43 @@ func BenchmarkReadEntriesCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestReadEntriesCSVInternalNumbers checks that an import reads callers as
+// the gate reads them on a call: internal extensions and numbers not valid
+// in the region are kept as dialled, E.164 numbers in any form are one
+// entry, and the gate's own rules apply. An export writes them as kept.
+func TestReadEntriesCSVInternalNumbers(t *testing.T) {
+	opts := csvOpts(t)
+	in := "caller,pin\n201,4711\n1004,4712\n0201,4713\n5550805,4714\n+49201,4715\n004917612345678,4716\n+4917612345678,4717\n017612345678,4718\n2*,4719\n"
+	entries, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(in), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRead(t, opts, in, entries, rowErrs,
+		[]wantEntry{{"201", "4711", "", time.Time{}, time.Time{}}, {"1004", "4712", "", time.Time{}, time.Time{}},
+			{"0201", "4713", "", time.Time{}, time.Time{}}, {"5550805", "4714", "", time.Time{}, time.Time{}},
+			{"+49201", "4715", "", time.Time{}, time.Time{}}, {"+4917612345678", "4716", "", time.Time{}, time.Time{}},
+			{"2*", "4719", "", time.Time{}, time.Time{}}},
+		[]wantRowErr{{8, "caller"}, {9, "caller"}}) // the same E.164 number twice more
+	var out bytes.Buffer
+	if err := gate.WriteEntriesCSV(&out, entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\n201,", "\n1004,", "\n0201,", "\n5550805,", "\n+49201,"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("export lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	three := 3
+	opts.Numbers = gate.NumberRules{InternalMaxLength: &three}
+	entries, _, err = gate.ReadEntriesCSV(strings.NewReader("caller,pin\n201,4711\n1004,4712\n"), opts)
+	if err != nil || len(entries) != 2 || entries[0].Pattern != "201" || entries[1].Pattern != "1004" {
+		t.Fatalf("with internal_max_length 3: %v, %v", entries, err)
+	}
+	bad := -1
+	opts.Numbers = gate.NumberRules{InternalMaxLength: &bad}
+	if _, _, err := gate.ReadEntriesCSV(strings.NewReader("201,4711\n"), opts); err == nil || !strings.Contains(err.Error(), "numbers.internal_max_length") {
+		t.Fatalf("bad rules: %v, want an error naming numbers.internal_max_length", err)
+	}
+}

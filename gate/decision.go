@@ -54,8 +54,13 @@ type Decision struct {
 	// Mode is the identification mode that produced the verdict.
 	Mode IdentMode
 	// Caller is the normalised caller number ("" if it could not be
-	// normalised).
-	Caller string
+	// normalised): E.164, or kept as dialled for internal numbers (see
+	// Numbering). CallerRule says which rule classified it.
+	Caller     string
+	CallerRule string
+	// Called and CalledRule are the same for the called number.
+	Called     string
+	CalledRule string
 	// Entry is the matched caller-table entry, if any.
 	Entry *Entry
 	// LockedOut is true when the caller (or gate) is locked out.
@@ -83,8 +88,9 @@ func (d *Decision) trace(step, format string, args ...any) {
 
 // AuthRequest is what the Authorizer is asked about one call.
 type AuthRequest struct {
-	// Caller and Called in international format (E.164) where they could be
-	// normalised, else as dialled.
+	// Caller and Called as the gate's Numbering reads them: E.164 for
+	// outside numbers, as dialled for internal extensions and numbers that
+	// are not valid in the gate's region (or unreadable).
 	Caller string
 	Called string
 	CallID string

@@ -46,6 +46,8 @@ type Engine struct {
 	lastGates []*Gate
 
 	guard *guard
+	// prep holds each gate's prepared form by gate ID (see prepare).
+	prep map[string]*prepared
 }
 
 // NewEngine returns an Engine.
@@ -60,7 +62,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, log: log, guard: newGuard()}
+	return &Engine{cfg: cfg, log: log, guard: newGuard(), prep: map[string]*prepared{}}
 }
 
 // Region returns the engine's default region.
@@ -153,6 +155,7 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 		e.mu.Lock()
 		e.lastGates = gates
 		e.mu.Unlock()
+		e.forgetGates(gates)
 	}
 	if info.GateName != "" {
 		name := strings.ToLower(info.GateName)
@@ -175,15 +178,21 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 	var best *Gate
 	bestLen := -1
 	var bestPat string
+	// Gates that read numbers alike share one reading of the called number.
+	norms := map[string]string{}
 	for _, g := range gates {
 		if !g.Enabled {
 			continue
 		}
-		normCalled, _ := NormalizeNumber(called, e.region(g))
-		for _, pat := range g.Match.Numbers {
-			if n := matchNumber(pat, called, normCalled, e.region(g)); n > bestLen {
-				best, bestLen, bestPat = g, n, pat
-			}
+		p := e.prepared(g)
+		k := p.numbering.key()
+		normCalled, ok := norms[k]
+		if !ok {
+			n, _ := p.numbering.Number(called)
+			normCalled, norms[k] = n.Value, n.Value
+		}
+		if n, pat := p.matchCalled(called, normCalled); n > bestLen {
+			best, bestLen, bestPat = g, n, pat
 		}
 	}
 	if best != nil {
@@ -194,34 +203,40 @@ func (e *Engine) selectGate(ctx context.Context, d *Decision, info CallInfo) (*G
 	return best, nil
 }
 
-// matchNumber returns the length of the match of pattern against the
-// called number (as dialled or normalised), or -1. Exact matches rank above
-// prefix matches of the same length.
-func matchNumber(pattern, called, normCalled, region string) int {
-	p := cleanNumber(pattern)
-	if p == "" || called == "" {
-		return -1
+// prepared returns the prepared form of g, preparing it when g is new or
+// was changed since.
+func (e *Engine) prepared(g *Gate) *prepared {
+	region := e.region(g)
+	e.mu.RLock()
+	p := e.prep[g.ID]
+	e.mu.RUnlock()
+	if p != nil && p.current(g, region) {
+		return p
 	}
-	prefix := strings.HasSuffix(p, "*")
-	p = strings.TrimSuffix(p, "*")
-	best := -1
-	try := func(pat, num string) {
-		if num == "" || pat == "" && !prefix {
-			return
+	p = prepare(g, region)
+	e.mu.Lock()
+	e.prep[g.ID] = p
+	e.mu.Unlock()
+	return p
+}
+
+// forgetGates drops the prepared forms of gates that are no longer in
+// gates.
+func (e *Engine) forgetGates(gates []*Gate) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.prep) <= len(gates) {
+		return
+	}
+	keep := make(map[string]bool, len(gates))
+	for _, g := range gates {
+		keep[g.ID] = true
+	}
+	for id := range e.prep {
+		if !keep[id] {
+			delete(e.prep, id)
 		}
-		switch {
-		case !prefix && pat == num:
-			best = max(best, 2*len(pat)+1)
-		case prefix && strings.HasPrefix(num, pat):
-			best = max(best, 2*len(pat))
-		}
 	}
-	try(p, called)
-	try(p, normCalled)
-	if np, err := NormalizePattern(pattern, region); err == nil {
-		try(strings.TrimSuffix(np, "*"), normCalled)
-	}
-	return best
 }
 
 func contains(list []string, s string) bool {
@@ -279,13 +294,12 @@ func activeAt(g *Gate, now time.Time) (bool, string, error) {
 }
 
 func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
-	region := e.region(g)
-	if caller, err := NormalizeNumber(info.Caller, region); err == nil {
-		d.Caller = caller
-		d.trace("caller", "raw %q → %s (region %s)", info.Caller, caller, region)
-	} else {
-		d.trace("caller", "raw %q not normalised: %v", info.Caller, err)
+	p := e.prepared(g)
+	if p.err != nil {
+		e.fail(ctx, d, g, info, now, p.err, "config")
+		return
 	}
+	e.readNumbers(d, p.numbering, info)
 	if e.lockedOut(ctx, d, g, now) {
 		return
 	}
@@ -298,6 +312,24 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 		e.webhook(ctx, d, g, info, now)
 	default:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
+	}
+}
+
+// readNumbers reads the caller and called numbers of the call with the
+// gate's numbering into d, and says in the trace which rule classified
+// each.
+func (e *Engine) readNumbers(d *Decision, nb *Numbering, info CallInfo) {
+	if n, err := nb.Number(info.Caller); err == nil {
+		d.Caller, d.CallerRule = n.Value, n.Rule
+		d.trace("caller", "raw %q → %s: %s", info.Caller, n.Value, n.Rule)
+	} else {
+		d.trace("caller", "raw %q not normalised: %v", info.Caller, err)
+	}
+	if n, err := nb.Number(info.Called); err == nil {
+		d.Called, d.CalledRule = n.Value, n.Rule
+		d.trace("called", "raw %q → %s: %s", info.Called, n.Value, n.Rule)
+	} else if info.Called != "" {
+		d.trace("called", "raw %q not normalised: %v", info.Called, err)
 	}
 }
 
@@ -441,12 +473,12 @@ func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInf
 		e.fail(ctx, d, g, info, now, errors.New("no webhook authorizer configured"), "config")
 		return
 	}
-	req := AuthRequest{Caller: d.Caller, Called: info.Called, CallID: info.ID}
+	req := AuthRequest{Caller: d.Caller, Called: d.Called, CallID: info.ID}
 	if req.Caller == "" {
 		req.Caller = info.Caller
 	}
-	if n, err := NormalizeNumber(info.Called, e.region(g)); err == nil {
-		req.Called = n
+	if req.Called == "" {
+		req.Called = info.Called
 	}
 	ans, err := e.cfg.Authorizer.Authorize(ctx, g, req)
 	d.WebhookLatency = ans.Latency

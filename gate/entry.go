@@ -10,8 +10,10 @@ import (
 type Entry struct {
 	ID     int64  `json:"id"`
 	GateID string `json:"gate_id"`
-	// Pattern is an E.164 number ("+4917612345678") or a prefix ending in
-	// '*' ("+49711*"). It is stored normalised; see NormalizePattern.
+	// Pattern is an E.164 number ("+4917612345678"), a number kept as
+	// dialled (an internal extension, "201"), or a prefix of either ending
+	// in '*' ("+49711*", "2*"). It is stored normalised by the gate's
+	// Numbering; see Numbering.Pattern.
 	Pattern string `json:"caller"`
 	// PIN is the hashed PIN. It is never returned by the API.
 	PIN   PINHash `json:"-"`

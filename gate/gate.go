@@ -22,6 +22,9 @@ type Gate struct {
 	Enabled bool `json:"enabled"`
 	// Match says which calls the gate guards.
 	Match Match `json:"match"`
+	// Numbers says which numbers the gate treats as internal extensions;
+	// see NumberRules.
+	Numbers NumberRules `json:"numbers,omitzero"`
 	// Language selects the prompt language ("en", "de"); empty means the
 	// channel's language, then "en".
 	Language string `json:"language,omitempty"`
@@ -47,7 +50,8 @@ type Gate struct {
 // no name was passed and the called number matches one of Numbers.
 type Match struct {
 	// Numbers are called numbers or DIDs. An entry ending in '*' is a prefix.
-	// Numbers are compared both as dialled and normalised to E.164.
+	// Numbers are compared both as dialled and normalised by the gate's
+	// Numbering (E.164, or kept as dialled for internal numbers).
 	Numbers []string `json:"numbers,omitempty"`
 	// Names are names the dialplan may pass. The gate's ID always matches too.
 	Names []string `json:"names,omitempty"`

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -58,7 +59,8 @@ var (
 // of 4 to 12 digits with 10s/5s digit timeouts, unknown callers and
 // failures rejected, a correct PIN continues, a wrong one is rejected with
 // the reject cause (default busy), and webhook GET with a 3s timeout, 32
-// requests in flight and a breaker opening after 5 failures for 30s. A
+// requests in flight and a breaker opening after 5 failures for 30s,
+// internal numbers of at most 6 digits. A
 // schedule without Active is active outside its windows. Normalize does
 // not validate; call Validate after it.
 func (g *Gate) Normalize() {
@@ -70,6 +72,11 @@ func (g *Gate) Normalize() {
 	g.Language = lowerTrim(g.Language)
 	trimAll(g.Match.Numbers)
 	trimAll(g.Match.Names)
+	g.Numbers.InternalPattern = strings.TrimSpace(g.Numbers.InternalPattern)
+	if g.Numbers.InternalMaxLength == nil {
+		n := DefaultInternalMaxLength
+		g.Numbers.InternalMaxLength = &n
+	}
 
 	a := &g.Activation
 	a.Mode = ActivationMode(lowerTrim(string(a.Mode)))
@@ -216,6 +223,12 @@ func (g *Gate) Validate() error {
 	for i, n := range g.Match.Names {
 		if !ValidID(n) {
 			es.add(fmt.Sprintf("match.names[%d]", i), "must be 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+		}
+	}
+	if _, err := NewNumbering("", g.Numbers); err != nil {
+		var ves ValidationErrors
+		if errors.As(err, &ves) {
+			es = append(es, ves...)
 		}
 	}
 	if g.Language != "" && !languageRE.MatchString(g.Language) {

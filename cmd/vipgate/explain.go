@@ -65,16 +65,20 @@ func parseAt(s string) (time.Time, error) {
 
 // explained is the JSON form of a decision. It never carries a PIN.
 type explained struct {
-	At      time.Time        `json:"at"`
-	Gate    string           `json:"gate,omitempty"`
-	Active  bool             `json:"active"`
-	Caller  string           `json:"caller,omitempty"`
-	Verdict gate.Verdict     `json:"verdict"`
-	Target  string           `json:"target,omitempty"`
-	AskPIN  *explainedAsk    `json:"ask_pin,omitempty"`
-	Entry   *explainedEntry  `json:"entry,omitempty"`
-	Error   string           `json:"error,omitempty"`
-	Trace   []gate.TraceStep `json:"trace"`
+	At     time.Time `json:"at"`
+	Gate   string    `json:"gate,omitempty"`
+	Active bool      `json:"active"`
+	Caller string    `json:"caller,omitempty"`
+	// CallerRule and CalledRule say which rule classified each number.
+	CallerRule string           `json:"caller_rule,omitempty"`
+	Called     string           `json:"called,omitempty"`
+	CalledRule string           `json:"called_rule,omitempty"`
+	Verdict    gate.Verdict     `json:"verdict"`
+	Target     string           `json:"target,omitempty"`
+	AskPIN     *explainedAsk    `json:"ask_pin,omitempty"`
+	Entry      *explainedEntry  `json:"entry,omitempty"`
+	Error      string           `json:"error,omitempty"`
+	Trace      []gate.TraceStep `json:"trace"`
 }
 
 type explainedAsk struct {
@@ -90,7 +94,7 @@ type explainedEntry struct {
 }
 
 func explainJSON(d *gate.Decision, at time.Time) explained {
-	x := explained{At: at, Active: d.Active, Caller: d.Caller, Verdict: d.Verdict, Trace: d.Trace}
+	x := explained{At: at, Active: d.Active, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, Verdict: d.Verdict, Trace: d.Trace}
 	if d.Gate != nil {
 		x.Gate = d.Gate.ID
 	}

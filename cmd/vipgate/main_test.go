@@ -346,3 +346,38 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestInternalNumbers checks the command line with internal extensions:
+// pins import and export keep them as dialled, apart from the E.164
+// number with the same digits, and explain names the rule.
+func TestInternalNumbers(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	csvPath := filepath.Join(c.dir, "internal.csv")
+	if err := os.WriteFile(csvPath, []byte("caller,pin,label\n201,864213,extension\n+49201,975391,outside\n5550805,864279,no area code\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.must("pins", "import", "--gate", "premium-support", csvPath)
+	exported := c.must("pins", "export", "--gate", "premium-support")
+	for _, want := range []string{"\n201,extension", "\n+49201,outside", "\n5550805,no area code"} {
+		if !strings.Contains(exported, want) {
+			t.Errorf("export lacks %q:\n%s", want, exported)
+		}
+	}
+	text := c.must("explain", "--gate", "premium-support", "--caller", "0201", "--called", "1004")
+	for _, want := range []string{`raw "0201" → 0201: internal (≤ 6 digits, kept as dialled)`, `raw "1004" → 1004: internal (≤ 6 digits, kept as dialled)`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explain lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "+490201") || strings.Contains(text, "+491004") {
+		t.Errorf("explain mangles internal numbers into E.164:\n%s", text)
+	}
+	var x explained
+	if err := json.Unmarshal([]byte(c.must("explain", "--gate", "premium-support", "--caller", "+49201", "--called", "1", "--json")), &x); err != nil {
+		t.Fatal(err)
+	}
+	if x.Entry == nil || x.Entry.Label != "outside" || x.CallerRule != "E.164 (international)" {
+		t.Fatalf("outside caller +49201: entry %+v rule %q, want the entry +49201", x.Entry, x.CallerRule)
+	}
+}

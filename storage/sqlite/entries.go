@@ -35,7 +35,7 @@ func scanEntry(sc scanner) (*gate.Entry, error) {
 func lookupSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`SELECT ` + entryCols + ` FROM entries WHERE gate_id = ?1 AND pattern IN (?2`)
-	for i := n - 1; i >= 2; i-- {
+	for i := n - 1; i >= 1; i-- {
 		fmt.Fprintf(&b, `, substr(?2, 1, %d) || '*'`, i)
 	}
 	b.WriteString(`)
@@ -61,7 +61,7 @@ func (s *Store) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 }
 
 // maxLookupLen bounds the numbers LookupEntry accepts; E.164 numbers have
-// at most 16 bytes with '+', NormalizeNumber accepts up to 20.
+// at most 16 bytes with '+', numbers kept as dialled up to 20.
 const maxLookupLen = 32
 
 // LookupEntry finds the longest pattern of the gate's table that matches

@@ -27,7 +27,7 @@ func openInternal(t *testing.T) *Store {
 // are exactly gate.Prefixes of the number.
 func TestLookupKeysArePrefixes(t *testing.T) {
 	s := openInternal(t)
-	for _, number := range []string{"+1", "+12", "+491", "+4971112345", "+4917612345678", "+12125550100", strings.Repeat("9", maxLookupLen)} {
+	for _, number := range []string{"1", "201", "0201", "+1", "+12", "+491", "+4971112345", "+4917612345678", "+12125550100", strings.Repeat("9", maxLookupLen)} {
 		t.Run(number, func(t *testing.T) {
 			q := lookupSQL(len(number))
 			list := q[strings.Index(q, "IN (")+4 : strings.Index(q, ")\n")]

@@ -205,6 +205,46 @@ func testEntryLookupIsolated(t *testing.T, s gate.Store) {
 	}
 }
 
+// testEntryLookupDialled checks numbers kept as dialled (internal
+// extensions, see gate.Numbering): they match only entries written the same
+// way, prefixes down to one digit included, and never an E.164 entry that
+// ends in the same digits, nor the other way round.
+func testEntryLookupDialled(t *testing.T, s gate.Store) {
+	mustCreate(t, s, tableGate("a"))
+	for _, p := range []string{"201", "0201", "3*", "+49201*", "+4930123"} {
+		mustPut(t, s, entry(t, "a", p, "1111"))
+	}
+	tests := []struct{ number, want string }{
+		{"201", "201"},
+		{"0201", "0201"},
+		{"2010", ""},
+		{"20", ""},
+		{"399", "3*"},
+		{"3", ""}, // "3*" needs a digit after the prefix
+		{"+49201", ""},
+		{"+492011", "+49201*"},
+		{"30123", "3*"}, // not the E.164 entry +4930123
+		{"+4930123", "+4930123"},
+		{"+4930*", ""},
+	}
+	for _, tc := range tests {
+		got, err := s.LookupEntry(ctx(t), "a", tc.number, t0)
+		if tc.want == "" {
+			if !isNotFound(err) {
+				t.Errorf("lookup %s = %v, %v; want not found", tc.number, got, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("lookup %s: %v", tc.number, err)
+			continue
+		}
+		if got.Pattern != tc.want {
+			t.Errorf("lookup %s = entry %s, want %s", tc.number, got.Pattern, tc.want)
+		}
+	}
+}
+
 func testEntryList(t *testing.T, s gate.Store) {
 	mustCreate(t, s, tableGate("a"))
 	mustCreate(t, s, tableGate("b"))

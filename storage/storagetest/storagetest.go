@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Entries/PutErrors", testEntryPutErrors},
 		{"Entries/Lookup", testEntryLookup},
 		{"Entries/LookupIsolatedPerGate", testEntryLookupIsolated},
+		{"Entries/LookupKeptAsDialled", testEntryLookupDialled},
 		{"Entries/List", testEntryList},
 		{"Entries/Delete", testEntryDelete},
 		{"Entries/Import", testEntryImport},
