@@ -187,35 +187,15 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usagef("--log-format: want text or json, got %q", *c.logFormat)
 }
 
-// stateDir returns the default data directory: $STATE_DIRECTORY (systemd),
-// $XDG_STATE_HOME/vipgate, or ~/.local/state/vipgate.
-func stateDir(getenv func(string) string) (string, error) {
-	if d := getenv("STATE_DIRECTORY"); d != "" {
-		return strings.Split(d, ":")[0], nil
-	}
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "vipgate"), nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no state directory: set --db and --key-file, or HOME: %w", err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".local", "state", "vipgate"), nil
-}
-
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// paths resolves the database and key-file defaults.
-func (c *common) paths(getenv func(string) string) (db, key string, err error) {
+// paths resolves the database and key-file defaults (see system.stateDir).
+func (c *common) paths(e *env) (db, key string, err error) {
 	db, key = *c.db, *c.keyFile
 	if db == "" || (key == "" && isPostgres(db)) {
-		dir, err := stateDir(getenv)
+		dir, err := e.sys.stateDir(e.getenv, e.installed)
 		if err != nil {
 			return "", "", err
 		}
