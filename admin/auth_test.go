@@ -46,6 +46,7 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/prompts/{gate}/{lang}/{key}", "/api/v1/prompts/_default/en/ask-pin", nil, gate.RoleViewer},
 	{"PUT", "/api/v1/prompts/{gate}/{lang}/{key}", "/api/v1/prompts/_default/en/ask-pin", wav(8000, 1, 16, 800), gate.RoleAdmin},
 	{"DELETE", "/api/v1/prompts/{gate}/{lang}/{key}", "/api/v1/prompts/_default/en/welcome", nil, gate.RoleAdmin},
+	{"POST", "/api/v1/tokens", "/api/v1/tokens", map[string]any{"role": "viewer"}, gate.RoleAdmin},
 	{"GET", "/api/v1/tokens", "/api/v1/tokens", nil, gate.RoleAdmin},
 	{"DELETE", "/api/v1/tokens/{token}", "/api/v1/tokens/unknownid", nil, gate.RoleAdmin},
 }

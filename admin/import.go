@@ -43,18 +43,19 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	return b, nil
 }
 
-// importEntries bulk-imports caller entries from CSV or JSON. With
-// atomic=true any row error imports nothing; otherwise the good rows are
-// imported and the bad ones reported. replace=true also deletes the
-// gate's entries that are not in the file; it refuses files with row
-// errors, so that a typo cannot delete an entry.
+// importEntries bulk-imports caller entries from CSV or JSON. It is all
+// or nothing: any row error imports nothing (422 with the row report).
+// partial=true imports the good rows and reports the bad ones.
+// replace=true also deletes the gate's entries that are not in the file;
+// it refuses files with row errors even with partial=true, so that a typo
+// cannot delete an entry.
 func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 	g, err := s.gate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	atomic, err1 := boolParam(r, "atomic")
+	partial, err1 := boolParam(r, "partial")
 	replace, err2 := boolParam(r, "replace")
 	if err := errors.Join(err1, err2); err != nil {
 		s.writeError(w, r, err)
@@ -83,7 +84,7 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("body", "%s", err.Error()))
 		return
 	}
-	rep := importReport{Rows: len(entries) + rowsWithErrors(rowErrs), RowErrors: rowErrs}
+	rep := importReport{Rows: len(entries) + gate.RowsWithErrors(rowErrs), RowErrors: rowErrs}
 	if rep.RowErrors == nil {
 		rep.RowErrors = []gate.RowError{}
 	}
@@ -91,12 +92,15 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 	case rep.Rows == 0:
 		s.writeError(w, r, invalid("body", "the file holds no rows"))
 		return
-	case len(rowErrs) > 0 && (atomic || replace || len(entries) == 0):
+	case len(rowErrs) > 0 && (!partial || replace || len(entries) == 0):
 		why := "nothing was imported"
-		if replace && !atomic {
+		switch {
+		case replace:
 			why += " (replace=true needs a file without errors)"
+		case !partial:
+			why += " (partial=true imports the good rows)"
 		}
-		s.writeImportProblem(w, rep, fmt.Sprintf("%d row error(s); %s", len(rowErrs), why))
+		s.writeImportProblem(w, rep, gate.DescribeRowErrors(rowErrs)+"; "+why)
 		return
 	}
 	res, err := s.store.ImportEntries(r.Context(), g.ID, entries, gate.ImportOptions{Replace: replace})
@@ -108,15 +112,6 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("admin: entries imported", "gate", g.ID, "rows", rep.Rows, "inserted", res.Inserted, "updated", res.Updated,
 		"deleted", res.Deleted, "row_errors", len(rowErrs), "by", tokenFrom(r.Context()).ID)
 	writeJSON(w, http.StatusOK, rep)
-}
-
-// rowsWithErrors counts the distinct rows that have errors.
-func rowsWithErrors(errs []gate.RowError) int {
-	seen := map[int]bool{}
-	for _, e := range errs {
-		seen[e.Row] = true
-	}
-	return len(seen)
 }
 
 func (s *server) writeImportProblem(w http.ResponseWriter, rep importReport, detail string) {

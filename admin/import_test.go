@@ -40,14 +40,15 @@ func TestImport(t *testing.T) {
 	}{
 		{"csv", "", "text/csv", good, 200, 3, nil, 3},
 		{"json", "", "application/json", `[{"caller":"+4917611111111","pin":"8642"},{"caller":"0049 176 22222222","pin":"0097531","label":"Bert"}]`, 200, 2, nil, 2},
-		{"non-atomic imports the good rows", "", "text/csv", mixed, 200, 1, []string{"rows[3].caller", "rows[4].pin"}, 1},
-		{"atomic refuses all", "?atomic=true", "text/csv", mixed, 422, 0, []string{"rows[3].caller", "rows[4].pin"}, 0},
+		{"all or nothing by default", "", "text/csv", mixed, 422, 0, []string{"rows[3].caller", "rows[4].pin"}, 0},
+		{"partial imports the good rows", "?partial=true", "text/csv", mixed, 200, 1, []string{"rows[3].caller", "rows[4].pin"}, 1},
 		{"replace refuses rows with errors", "?replace=true", "text/csv", mixed, 422, 0, []string{"rows[3].caller"}, 0},
-		{"duplicate caller", "?atomic=1", "text/csv", "caller,pin\n+4917611111111,8642\n0176 11111111,1357\n", 422, 0, []string{"rows[3].caller"}, 0},
+		{"replace refuses rows with errors even partial", "?replace=true&partial=true", "text/csv", mixed, 422, 0, []string{"rows[3].caller"}, 0},
+		{"duplicate caller", "", "text/csv", "caller,pin\n+4917611111111,8642\n0176 11111111,1357\n", 422, 0, []string{"rows[3].caller"}, 0},
 		{"no rows", "", "text/csv", "caller,pin\n", 422, 0, nil, 0},
 		{"no pin column", "", "text/csv", "caller,label\n+4917611111111,x\n", 422, 0, nil, 0},
 		{"wrong media type", "", "application/xml", "<x/>", 415, 0, nil, 0},
-		{"bad atomic flag", "?atomic=maybe", "text/csv", good, 422, 0, nil, 0},
+		{"bad partial flag", "?partial=maybe", "text/csv", good, 422, 0, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +103,7 @@ func TestImportReplaceAndExport(t *testing.T) {
 	if err != nil || !e.hasher.Check(ent.PIN, "9753") {
 		t.Fatalf("imported entry %v, %v", ent, err)
 	}
-	r = e.do(op, "POST", "/api/v1/gates/vip/pins/import?replace=true&atomic=true", []byte("caller;pin;label\n+4917611111111;2468;Anna new\n+4917633333333;1357;Carl\n"), "Content-Type", "text/csv")
+	r = e.do(op, "POST", "/api/v1/gates/vip/pins/import?replace=true", []byte("caller;pin;label\n+4917611111111;2468;Anna new\n+4917633333333;1357;Carl\n"), "Content-Type", "text/csv")
 	mustStatus(t, r, http.StatusOK)
 	var rep importJSON
 	r.json(t, &rep)
@@ -137,4 +138,28 @@ func bigCSV(n int) []byte {
 		fmt.Fprintf(&b, "+49176%08d,%04d\n", i, i%10000)
 	}
 	return b.Bytes()
+}
+
+// TestImportCountsRows checks that the 422 answer counts rows, not field
+// errors, and names the fields; a file with mostly bad rows imports nothing.
+func TestImportCountsRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	const body = "caller,pin\n+4917611111111,8642\nnot-a-number,12a4\nx,97531\ny,13579\nz,24680\n"
+	r := e.do(e.tokens[gate.RoleOperator], "POST", "/api/v1/gates/vip/pins/import", []byte(body), "Content-Type", "text/csv")
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	var p struct {
+		Detail   string `json:"detail"`
+		Rows     int    `json:"rows"`
+		Imported bool   `json:"imported"`
+	}
+	r.json(t, &p)
+	want := "4 rows have errors (row 3: caller, pin; row 4: caller; row 5: caller; row 6: caller); nothing was imported (partial=true imports the good rows)"
+	if p.Detail != want || p.Rows != 5 || p.Imported {
+		t.Errorf("answer %s\nwant detail %q, rows 5", r.body, want)
+	}
+	if _, total, err := e.store.ListEntries(context.Background(), "vip", gate.EntryFilter{}); err != nil || total != 0 {
+		t.Errorf("%d entries after a refused import (%v)", total, err)
+	}
 }

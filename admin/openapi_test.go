@@ -9,14 +9,18 @@ import (
 )
 
 type openAPIDoc struct {
-	OpenAPI string                                `json:"openapi"`
-	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	OpenAPI string `json:"openapi"`
+	Servers []struct {
+		URL string `json:"url"`
+	} `json:"servers"`
+	Paths map[string]map[string]json.RawMessage `json:"paths"`
 }
 
 type openAPIOp struct {
-	Role      string            `json:"x-vipgate-role"`
-	Responses map[string]any    `json:"responses"`
-	Security  *[]map[string]any `json:"security"`
+	OperationID string            `json:"operationId"`
+	Role        string            `json:"x-vipgate-role"`
+	Responses   map[string]any    `json:"responses"`
+	Security    *[]map[string]any `json:"security"`
 }
 
 // TestOpenAPIMatchesRoutes checks that /openapi.json documents exactly the
@@ -32,7 +36,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q", doc.OpenAPI)
 	}
+	if len(doc.Servers) == 0 || doc.Servers[0].URL == "" {
+		t.Error("openapi.json names no servers")
+	}
 	documented := map[string]openAPIOp{}
+	opIDs := map[string]string{}
 	for path, item := range doc.Paths {
 		for method, raw := range item {
 			if method == "parameters" {
@@ -42,7 +50,15 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			if err := json.Unmarshal(raw, &op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
-			documented[strings.ToUpper(method)+" "+path] = op
+			k := strings.ToUpper(method) + " " + path
+			documented[k] = op
+			switch prev, dup := opIDs[op.OperationID]; {
+			case op.OperationID == "":
+				t.Errorf("%s has no operationId", k)
+			case dup:
+				t.Errorf("%s and %s share operationId %q", prev, k, op.OperationID)
+			}
+			opIDs[op.OperationID] = k
 		}
 	}
 	routed := walkRoutes(t)

@@ -54,6 +54,7 @@ func (s *server) routes() http.Handler {
 		r.With(admin).Put("/prompts/{gate}/{lang}/{key}", s.putPrompt)
 		r.With(admin).Delete("/prompts/{gate}/{lang}/{key}", s.deletePrompt)
 
+		r.With(admin).Post("/tokens", s.createToken)
 		r.With(admin).Get("/tokens", s.listTokens)
 		r.With(admin).Delete("/tokens/{token}", s.revokeToken)
 	})

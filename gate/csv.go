@@ -78,6 +78,48 @@ type RowError struct {
 
 func (e RowError) Error() string { return fmt.Sprintf("row %d: %s: %s", e.Row, e.Field, e.Problem) }
 
+// RowsWithErrors counts the distinct rows among errs: a row with two bad
+// fields is one row.
+func RowsWithErrors(errs []RowError) int {
+	seen := map[int]bool{}
+	for _, e := range errs {
+		seen[e.Row] = true
+	}
+	return len(seen)
+}
+
+// DescribeRowErrors summarises errs for an import's answer: the number of
+// rows and, for the first few, the fields at fault ("2 rows have errors
+// (row 3: caller, pin; row 5: pin)"). It holds no value of any row.
+func DescribeRowErrors(errs []RowError) string {
+	const shown = 5
+	n := RowsWithErrors(errs)
+	var b strings.Builder
+	if n == 1 {
+		b.WriteString("1 row has errors (")
+	} else {
+		fmt.Fprintf(&b, "%d rows have errors (", n)
+	}
+	rows := 0
+	for i, e := range errs {
+		if i > 0 && errs[i-1].Row == e.Row {
+			b.WriteString(", " + e.Field)
+			continue
+		}
+		if rows == shown {
+			fmt.Fprintf(&b, "; %d more", n-shown)
+			break
+		}
+		if rows > 0 {
+			b.WriteString("; ")
+		}
+		rows++
+		fmt.Fprintf(&b, "row %d: %s", e.Row, e.Field)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // MaxLabelLen is the longest label an import accepts, in characters.
 const MaxLabelLen = 200
 

@@ -90,18 +90,20 @@ func (f *flags) boolean(name, envName, usage string) *bool {
 
 // common adds the options every store-using command shares.
 type common struct {
-	db       *string
-	keyFile  *string
-	region   *string
-	logLevel *string
+	db        *string
+	keyFile   *string
+	region    *string
+	logLevel  *string
+	logFormat *string
 }
 
 func (f *flags) common() *common {
 	return &common{
-		db:       f.str("db", "VIPGATE_DB", "", "database: a SQLite file path, or postgres://… (default: vipgate.db in the state directory)"),
-		keyFile:  f.str("key-file", "VIPGATE_KEY_FILE", "", "installation secret that keys PIN hashes; created 0600 on first start (default: vipgate.key beside a SQLite database, else in the state directory)"),
-		region:   f.str("region", "VIPGATE_REGION", "DE", "default region for national caller numbers (ISO 3166 alpha-2)"),
-		logLevel: f.str("log-level", "VIPGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
+		db:        f.str("db", "VIPGATE_DB", "", "database: a SQLite file path, or postgres://… (default: vipgate.db in the state directory)"),
+		keyFile:   f.str("key-file", "VIPGATE_KEY_FILE", "", "installation secret that keys PIN hashes; created 0600 on first start (default: vipgate.key beside a SQLite database, else in the state directory)"),
+		region:    f.str("region", "VIPGATE_REGION", "DE", "default region for national caller numbers (ISO 3166 alpha-2)"),
+		logLevel:  f.str("log-level", "VIPGATE_LOG_LEVEL", "info", "log level: debug, info, warn, error"),
+		logFormat: f.str("log-format", "VIPGATE_LOG_FORMAT", "text", "log format: text (key=value lines) or json (one JSON object per line, for log shippers)"),
 	}
 }
 
@@ -163,7 +165,7 @@ func (f *flags) parse(args []string) error {
 // globalKeys are the config-file keys: the settings that have a VIPGATE_*
 // variable. One file serves every command.
 var globalKeys = map[string]bool{
-	"db": true, "key-file": true, "region": true, "log-level": true,
+	"db": true, "key-file": true, "region": true, "log-level": true, "log-format": true,
 	"http": true, "metrics": true, "agi": true, "ari-url": true, "ari-user": true,
 	"ari-password-file": true, "ari-app": true, "drain": true, "sounds-dir": true,
 	"serve-sounds": true, "ari_servers": true, "call-log-retention": true,
@@ -175,38 +177,25 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(*c.logLevel)); err != nil {
 		return nil, usagef("--log-level: %v", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
-}
-
-// stateDir returns the default data directory: $STATE_DIRECTORY (systemd),
-// $XDG_STATE_HOME/vipgate, or ~/.local/state/vipgate.
-func stateDir(getenv func(string) string) (string, error) {
-	if d := getenv("STATE_DIRECTORY"); d != "" {
-		return strings.Split(d, ":")[0], nil
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch *c.logFormat {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "vipgate"), nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no state directory: set --db and --key-file, or HOME: %w", err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".local", "state", "vipgate"), nil
+	return nil, usagef("--log-format: want text or json, got %q", *c.logFormat)
 }
 
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// paths resolves the database and key-file defaults.
-func (c *common) paths(getenv func(string) string) (db, key string, err error) {
+// paths resolves the database and key-file defaults (see system.stateDir).
+func (c *common) paths(e *env) (db, key string, err error) {
 	db, key = *c.db, *c.keyFile
 	if db == "" || (key == "" && isPostgres(db)) {
-		dir, err := stateDir(getenv)
+		dir, err := e.sys.stateDir(e.getenv, e.installed)
 		if err != nil {
 			return "", "", err
 		}

@@ -49,9 +49,12 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // env bundles what a command may touch of the outside world.
 type env struct {
-	getenv func(string) string
+	getenv func(string) string // the process environment and the system env file
 	stdout io.Writer
 	stderr io.Writer
+	sys    system
+	// installed says whether the host has a system installation.
+	installed bool
 }
 
 type command struct {
@@ -75,7 +78,16 @@ func commands() []command {
 
 // run is the whole program; main only calls it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	return runOn(ctx, system{root: "/"}, args, getenv, stdout, stderr)
+}
+
+// runOn is run on a host whose file system starts at sys.root.
+func runOn(ctx context.Context, sys system, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	getenv, installed, err := sys.withEnvFile(getenv)
+	if err != nil {
+		return err
+	}
+	e := &env{getenv: getenv, stdout: stdout, stderr: stderr, sys: sys, installed: installed}
 	if len(args) < 2 {
 		usage(stderr)
 		return usagef("no command given")

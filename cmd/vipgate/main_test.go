@@ -28,7 +28,8 @@ func newCLI(t *testing.T) *cli {
 func (c *cli) run(args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	err = run(context.Background(), append([]string{"vipgate"}, args...), func(k string) string { return c.env[k] }, &out, &errb)
+	// An empty root: the tests never see this host's /etc/vipgate.
+	err = runOn(context.Background(), system{root: filepath.Join(c.dir, "root")}, append([]string{"vipgate"}, args...), func(k string) string { return c.env[k] }, &out, &errb)
 	return out.String(), errb.String(), err
 }
 

@@ -88,18 +88,19 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
 	}
 	if len(rowErrs) > 0 && *replace {
-		return fmt.Errorf("%d row(s) have errors; nothing imported: --replace would delete the entries of those callers, fix the rows first", len(rowErrs))
+		return fmt.Errorf("%s; nothing imported: --replace would delete the entries of those callers, fix the rows first", gate.DescribeRowErrors(rowErrs))
 	}
 	if len(rowErrs) > 0 && !*partial {
-		return fmt.Errorf("%d row(s) have errors; nothing imported (use --partial to import the good rows)", len(rowErrs))
+		return fmt.Errorf("%s; nothing imported (use --partial to import the good rows)", gate.DescribeRowErrors(rowErrs))
 	}
 	res, err := d.store.ImportEntries(ctx, g.ID, entries, gate.ImportOptions{Replace: *replace})
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
+	bad := gate.RowsWithErrors(rowErrs)
 	fmt.Fprintf(e.stdout, "gate %s: %d inserted, %d updated, %d deleted, %d rejected rows in %s (%.0f rows/s)\n",
-		g.ID, res.Inserted, res.Updated, res.Deleted, len(rowErrs), el.Round(time.Millisecond), float64(len(entries)+len(rowErrs))/el.Seconds())
+		g.ID, res.Inserted, res.Updated, res.Deleted, bad, el.Round(time.Millisecond), float64(len(entries)+bad)/el.Seconds())
 	return nil
 }
 

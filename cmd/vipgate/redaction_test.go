@@ -382,7 +382,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		`{"caller":"+4917655502004","pin":`+rpNumericPIN+`}`)
 	mustAPI(http.StatusUnprocessableEntity, "POST", "/api/v1/gates/vip-table/pins", "application/json",
 		`{"caller":"+4917655502005","pin":"`+rpLongPIN+`"}`)
-	mustAPI(http.StatusOK, "POST", "/api/v1/gates/vip-table/pins/import", "text/csv",
+	mustAPI(http.StatusOK, "POST", "/api/v1/gates/vip-table/pins/import?partial=true", "text/csv",
 		"caller,pin,label\n"+rpCallerT2+","+rpTablePIN2+",Redaction T2\nno-such-number,"+rpBadRowPIN+",Refused row\n")
 	pinsCSV := filepath.Join(keyDir, "pins.csv")
 	mustWrite(t, pinsCSV, "caller,pin,label\n"+rpCallerT3+","+rpTablePIN3+",Redaction T3\n")

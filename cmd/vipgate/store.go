@@ -35,7 +35,7 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 	if err != nil {
 		return nil, err
 	}
-	db, keyPath, err := c.paths(e.getenv)
+	db, keyPath, err := c.paths(e)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	db, _, err := c.paths(e.getenv)
+	db, _, err := c.paths(e)
 	if err != nil {
 		return err
 	}
