@@ -451,7 +451,8 @@ func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInf
 	ans, err := e.cfg.Authorizer.Authorize(ctx, g, req)
 	d.WebhookLatency = ans.Latency
 	if err != nil {
-		e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: %w", err), "")
+		// The Authorizer's errors name it ("webhook: request: ...").
+		e.fail(ctx, d, g, info, now, err, "")
 		return
 	}
 	cached := ""

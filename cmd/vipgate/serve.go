@@ -167,7 +167,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		sources = append(sources, fmt.Sprintf("ARI (%d server(s), app %q)", len(servers), servers[0].App))
 		srcWG.Go(func() {
 			if err := app.Run(ctx); err != nil {
-				errc <- fmt.Errorf("ari: %w", err)
+				errc <- err // "ari: ..." names itself
 			}
 		})
 	}
@@ -182,7 +182,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		sources = append(sources, "FastAGI on "+*agiAddr)
 		srcWG.Go(func() {
 			if err := srv.ListenAndServe(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("agi: %w", err)
+				errc <- err // "agi: ..." names itself
 			}
 		})
 	}
