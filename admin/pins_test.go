@@ -116,7 +116,7 @@ func TestPinsValidation(t *testing.T) {
 		{"pin too long for the gate", map[string]any{"caller": "+4917612345678", "pin": "123456789"}, 422, []string{"pin"}},
 		{"valid_until before valid_from", map[string]any{"caller": "+4917612345678", "pin": "8642",
 			"valid_from": "2026-05-01T00:00:00Z", "valid_until": "2026-04-01T00:00:00Z"}, 422, []string{"valid_until"}},
-		{"bad time", map[string]any{"caller": "+4917612345678", "pin": "8642", "valid_from": "tomorrow"}, 400, []string{"body"}},
+		{"bad time", map[string]any{"caller": "+4917612345678", "pin": "8642", "valid_from": "tomorrow"}, 422, []string{"valid_from"}},
 		{"unknown field", map[string]any{"caller": "+4917612345678", "pin": "8642", "pin_hash": "x"}, 400, []string{"pin_hash"}},
 	}
 	for _, tt := range tests {

@@ -62,7 +62,7 @@ func TestErrorTextsNameEachLayerOnce(t *testing.T) {
 
 	stores := map[string]func(t *testing.T) gate.Store{
 		"sqlite": func(t *testing.T) gate.Store {
-			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"))
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "v.db"), sqlite.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
