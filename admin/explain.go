@@ -16,14 +16,16 @@ type explainIn struct {
 	Gate   string `json:"gate,omitempty"`
 	Caller string `json:"caller"`
 	Called string `json:"called"`
-	// At is the moment to decide for; zero means now.
-	At time.Time `json:"at,omitzero"`
+	// At is the moment to decide for, in one of gate.ParseTime's forms
+	// (a time without an offset is the gate's local time); "" means now.
+	At string `json:"at,omitempty"`
 }
 
 // explainOut is a decision as the API shows it. It never holds a PIN:
 // ask_pin says only which PIN the caller would be asked for.
 type explainOut struct {
 	At       time.Time      `json:"at"`
+	AtNote   string         `json:"at_note,omitempty"`
 	Verdict  gate.Verdict   `json:"verdict"`
 	Target   string         `json:"target,omitempty"`
 	Announce gate.PromptKey `json:"announce,omitempty"`
@@ -128,14 +130,22 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs)
 		return
 	}
-	at := in.At
-	if at.IsZero() {
-		at = s.now()
+	var d *gate.Decision
+	at, note := s.now(), ""
+	if strings.TrimSpace(in.At) == "" {
+		d = s.engine.Explain(r.Context(), in.Gate, in.Caller, in.Called, at)
+	} else {
+		var err error
+		if d, at, note, err = s.engine.ExplainAt(r.Context(), in.Gate, in.Caller, in.Called, in.At); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
-	d := s.engine.Explain(r.Context(), in.Gate, in.Caller, in.Called, at)
 	if d == nil {
 		s.writeError(w, r, errors.New("explain: engine returned no decision"))
 		return
 	}
-	writeJSON(w, http.StatusOK, newExplainOut(d, at))
+	out := newExplainOut(d, at)
+	out.AtNote = note
+	writeJSON(w, http.StatusOK, out)
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -49,6 +52,44 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "checks": checks})
+}
+
+// Readiness tracks whether each call source is connected; its Check is
+// what cmd/vipgate gives Deps.Ready. A source is known by one name, used
+// both to register it (Set(name, false) before it starts) and to report its
+// state: for ARI "ari " plus the name ari.App.ServerNames and OnState use.
+// The zero value is ready to use and, with no source, ready.
+type Readiness struct {
+	mu sync.Mutex
+	up map[string]bool
+}
+
+// Set records whether the source called name is connected.
+func (r *Readiness) Set(name string, up bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.up == nil {
+		r.up = map[string]bool{}
+	}
+	r.up[name] = up
+}
+
+// Check returns an error naming every source that is not connected, in
+// name order, or nil when all are.
+func (r *Readiness) Check(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var down []string
+	for n, up := range r.up {
+		if !up {
+			down = append(down, n)
+		}
+	}
+	if len(down) > 0 {
+		slices.Sort(down)
+		return fmt.Errorf("not connected: %s", strings.Join(down, ", "))
+	}
+	return nil
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

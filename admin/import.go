@@ -73,7 +73,7 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.maxImp)
-	entries, rowErrs, err := read(body, gate.CSVOptions{GateID: g.ID, Region: s.regionOf(g), Numbers: g.Numbers, Hasher: s.hasher,
+	entries, rowErrs, err := read(body, gate.CSVOptions{GateID: g.ID, Region: s.regionOf(g), Numbers: g.Numbers, Location: g.Location(), Hasher: s.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak})
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -15,11 +15,13 @@ import (
 // PIN: write-only, hashed at once. It is required on create; on update nil
 // keeps the stored PIN.
 type entryIn struct {
-	Caller     string    `json:"caller"`
-	PIN        *string   `json:"pin,omitempty"`
-	Label      string    `json:"label,omitempty"`
-	ValidFrom  time.Time `json:"valid_from,omitzero"`
-	ValidUntil time.Time `json:"valid_until,omitzero"`
+	Caller string  `json:"caller"`
+	PIN    *string `json:"pin,omitempty"`
+	Label  string  `json:"label,omitempty"`
+	// ValidFrom and ValidUntil take gate.ParseValidity's forms: an RFC
+	// 3339 time, a local time or a date in the gate's zone.
+	ValidFrom  string `json:"valid_from,omitempty"`
+	ValidUntil string `json:"valid_until,omitempty"`
 }
 
 // entryOut is an entry as the API shows it: never its PIN.
@@ -58,13 +60,19 @@ func checkPIN(g *gate.Gate, pin string) string {
 // entry on update.
 func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Entry, error) {
 	var errs gate.ValidationErrors
-	e := &gate.Entry{GateID: g.ID, Label: strings.TrimSpace(in.Label), ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil}
+	e := &gate.Entry{GateID: g.ID, Label: strings.TrimSpace(in.Label)}
 	if prev != nil {
 		e.ID, e.PIN, e.CreatedAt = prev.ID, prev.PIN, prev.CreatedAt
 	}
 	nb, err := s.numberingOf(g)
 	if err != nil {
 		return nil, err
+	}
+	if e.ValidFrom, err = gate.ParseValidity(in.ValidFrom, g.Location(), false); err != nil {
+		errs = append(errs, &gate.ValidationError{Field: "valid_from", Problem: err.Error()})
+	}
+	if e.ValidUntil, err = gate.ParseValidity(in.ValidUntil, g.Location(), true); err != nil {
+		errs = append(errs, &gate.ValidationError{Field: "valid_until", Problem: err.Error()})
 	}
 	if strings.TrimSpace(in.Caller) == "" {
 		errs = append(errs, &gate.ValidationError{Field: "caller", Problem: "is required (a number in any format, or a prefix ending in '*')"})

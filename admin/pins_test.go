@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -115,7 +116,7 @@ func TestPinsValidation(t *testing.T) {
 		{"pin too long for the gate", map[string]any{"caller": "+4917612345678", "pin": "123456789"}, 422, []string{"pin"}},
 		{"valid_until before valid_from", map[string]any{"caller": "+4917612345678", "pin": "8642",
 			"valid_from": "2026-05-01T00:00:00Z", "valid_until": "2026-04-01T00:00:00Z"}, 422, []string{"valid_until"}},
-		{"bad time", map[string]any{"caller": "+4917612345678", "pin": "8642", "valid_from": "tomorrow"}, 400, []string{"body"}},
+		{"bad time", map[string]any{"caller": "+4917612345678", "pin": "8642", "valid_from": "tomorrow"}, 422, []string{"valid_from"}},
 		{"unknown field", map[string]any{"caller": "+4917612345678", "pin": "8642", "pin_hash": "x"}, 400, []string{"pin_hash"}},
 	}
 	for _, tt := range tests {
@@ -139,5 +140,48 @@ func TestPinsValidation(t *testing.T) {
 		r := e.admin("GET", "/api/v1/gates/vip/pins?"+q, nil)
 		mustStatus(t, r, http.StatusUnprocessableEntity)
 		r.fields(t)
+	}
+}
+
+// TestStoreErrorsAnswerWithoutDriverText checks that a request the store
+// refuses (a duplicate caller on insert and on update, a missing entry,
+// a missing gate) is answered with the domain's words, naming the field
+// where there is one, and never with the store's or the driver's text.
+func TestStoreErrorsAnswerWithoutDriverText(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	op := e.tokens["operator"]
+	mustStatus(t, e.do(op, "POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "+4917612345678", "pin": "8642"}), http.StatusCreated)
+	r := e.do(op, "POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "+4917699999999", "pin": "8642"})
+	mustStatus(t, r, http.StatusCreated)
+	var second entryJSON
+	r.json(t, &second)
+
+	tests := []struct {
+		name, method, path string
+		body               any
+		status             int
+		field              string
+	}{
+		{"duplicate caller", "POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "0176 12345678", "pin": "1357"}, http.StatusConflict, "caller"},
+		{"update to a taken caller", "PUT", fmt.Sprintf("/api/v1/gates/vip/pins/%d", second.ID), map[string]any{"caller": "+4917612345678"}, http.StatusConflict, "caller"},
+		{"missing entry", "GET", "/api/v1/gates/vip/pins/999999", nil, http.StatusNotFound, ""},
+		{"missing gate", "POST", "/api/v1/gates/nope/pins", map[string]any{"caller": "+4917612345678", "pin": "1357"}, http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(op, tt.method, tt.path, tt.body)
+			mustStatus(t, r, tt.status)
+			fields := r.fields(t)
+			if tt.field != "" && !slices.Contains(fields, tt.field) {
+				t.Errorf("answer %s does not name the field %q", r.body, tt.field)
+			}
+			for _, w := range []string{"sqlite", "postgres", "constraint", "UNIQUE", "SQLSTATE", "entries.", "put entry", "get entry"} {
+				if strings.Contains(string(r.body), w) {
+					t.Errorf("answer %s carries store or driver text %q", r.body, w)
+				}
+			}
+		})
 	}
 }

@@ -94,6 +94,9 @@ func fieldProblems(err error) []FieldProblem {
 				out = append(out, FieldProblem{Field: ve.Field, Problem: ve.Problem})
 			}
 			return
+		case *gate.ConflictError:
+			out = append(out, FieldProblem{Field: v.Field, Problem: v.Problem})
+			return
 		case *badRequest:
 			out = append(out, v.fields...)
 			return
@@ -129,11 +132,30 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = fmt.Sprintf("request body exceeds %d bytes", mbe.Limit)
 		p.Errors = []FieldProblem{{Field: "body", Problem: p.Detail}}
 	default:
-		p.Detail = err.Error()
+		// The answer is built from domain errors only: the fields named
+		// in the chain, else the sentinel and the resource. A wrapped
+		// error's text (a store's operation, a driver's message) is not
+		// echoed.
 		p.Errors = fieldProblems(err)
-		if len(p.Errors) > 0 && (status == http.StatusUnprocessableEntity || status == http.StatusBadRequest) {
+		var br *badRequest
+		switch {
+		case len(p.Errors) > 0 && (status == http.StatusUnprocessableEntity || status == http.StatusBadRequest):
 			p.Type = problemValidation
 			p.Detail = fmt.Sprintf("%d invalid field(s)", len(p.Errors))
+		case len(p.Errors) > 0:
+			var parts []string
+			for _, fp := range p.Errors {
+				parts = append(parts, fp.Field+": "+fp.Problem)
+			}
+			p.Detail = strings.Join(parts, "; ")
+		case errors.As(err, &br):
+			p.Detail = br.detail
+		case status == http.StatusNotFound:
+			p.Detail = fmt.Sprintf("no such resource: %s", r.URL.Path)
+		case status == http.StatusConflict:
+			p.Detail = fmt.Sprintf("%s was changed at the same time; read it again and retry", r.URL.Path)
+		default:
+			p.Detail = fmt.Sprintf("%s refused", r.URL.Path)
 		}
 	}
 	writeProblem(w, p)

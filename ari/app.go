@@ -25,7 +25,7 @@ const DefaultApp = "vipgate"
 // ServerConfig is one Asterisk server.
 type ServerConfig struct {
 	// Name identifies the server in logs and OnState; default the host of
-	// BaseURL.
+	// BaseURL (host:port). App.ServerNames returns the names in use.
 	Name string
 	// BaseURL is the ARI root, e.g. "http://127.0.0.1:8088/ari".
 	BaseURL  string
@@ -165,6 +165,17 @@ func NewApp(cfg AppConfig) (*App, error) {
 		})
 	}
 	return a, nil
+}
+
+// ServerNames returns the name of each configured server, in the order of
+// AppConfig.Servers, with the default filled in (the host of BaseURL): the
+// names OnState reports. A caller that tracks server state registers these.
+func (a *App) ServerNames() []string {
+	names := make([]string, len(a.servers))
+	for i, s := range a.servers {
+		names[i] = s.cfg.Name
+	}
+	return names
 }
 
 // Run connects to every server and serves calls until ctx is done. Lost

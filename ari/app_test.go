@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,5 +354,28 @@ func checkLogs(t *testing.T, logs string) {
 		if strings.Contains(logs, bad) {
 			t.Errorf("logs contain %q", bad)
 		}
+	}
+}
+
+// TestServerNamesAreTheOnStateNames checks that a server without a Name
+// (as --ari-url configures it) is reported by OnState under the name
+// ServerNames gives, so state can be registered and updated under one name.
+func TestServerNamesAreTheOnStateNames(t *testing.T) {
+	f := newFake(t, arifake.Config{})
+	e := startApp(t, func(ctx context.Context, c gate.Call) {}, func(cfg *ari.AppConfig) {
+		cfg.Servers = []ari.ServerConfig{{BaseURL: f.URL(), User: testUser, Password: testPass}}
+	}, f)
+	names := e.app.ServerNames()
+	u, _ := url.Parse(f.URL())
+	if len(names) != 1 || names[0] != u.Host {
+		t.Fatalf("ServerNames = %q, want [%q]", names, u.Host)
+	}
+	select {
+	case got := <-e.states:
+		if want := names[0] + ":true"; got != want {
+			t.Errorf("OnState reported %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OnState report")
 	}
 }

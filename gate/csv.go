@@ -50,6 +50,9 @@ type CSVOptions struct {
 	// Numbers are the gate's rules for internal numbers (see Numbering):
 	// callers are read as the gate reads them on a call.
 	Numbers NumberRules
+	// Location is the zone of valid_from/valid_until dates and times
+	// written without an offset: the gate's (Gate.Location). nil is UTC.
+	Location *time.Location
 	// Hasher hashes the PINs; required.
 	Hasher *Hasher
 	// MinDigits and MaxDigits bound PIN length (0 = MinPINLen, MaxPINLen).
@@ -158,7 +161,8 @@ type rawRow struct {
 // the gate's Numbering (Region and Numbers; Numbering.Pattern), PINs checked with ValidatePIN (and WeakPIN when
 // RejectWeak). A caller that occurs more than once is an error on every
 // occurrence after the first; the first is kept. A date-only valid_until
-// ("2026-06-30") includes that day. Times without a zone are UTC.
+// ("2026-06-30") includes that day; dates and times without an offset are
+// read in opts.Location (see ParseValidity).
 //
 // The error is for problems with the file as a whole: it cannot be read,
 // or its header lacks a caller or pin column.
@@ -610,12 +614,12 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, MaxLabelLen))
 	}
 
-	var ok bool
-	if e.ValidFrom, ok = parseValidity(r.fields[colFrom], false); !ok {
-		bad("valid_from", "is not a date (YYYY-MM-DD) or an RFC 3339 time")
+	var err error
+	if e.ValidFrom, err = ParseValidity(r.fields[colFrom], p.opts.Location, false); err != nil {
+		bad("valid_from", err.Error())
 	}
-	if e.ValidUntil, ok = parseValidity(r.fields[colUntil], true); !ok {
-		bad("valid_until", "is not a date (YYYY-MM-DD) or an RFC 3339 time")
+	if e.ValidUntil, err = ParseValidity(r.fields[colUntil], p.opts.Location, true); err != nil {
+		bad("valid_until", err.Error())
 	}
 	if !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
 		bad("valid_until", "is not after valid_from")
@@ -626,23 +630,20 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	return e, nil
 }
 
-// parseValidity reads an RFC 3339 time or a YYYY-MM-DD date (UTC); an
-// until date means the end of that day. "" is the zero time.
-func parseValidity(s string, until bool) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, true
+// ParseValidity reads an entry's valid_from (until false) or valid_until
+// (until true) as the API, the CSV and the JSON import take it: "" is
+// open (the zero time); otherwise one of ParseTime's forms, read in loc
+// (the gate's zone, Gate.Location). A date alone is the start of that day
+// for valid_from and the end of that day, inclusive, for valid_until.
+func ParseValidity(s string, loc *time.Location, until bool) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
+	t, _, err := ParseTime(s, loc, until)
+	if err != nil {
+		return time.Time{}, errors.New("is not a date (2026-12-31), a local time (2026-12-31T18:00) or an RFC 3339 time")
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if until {
-			t = t.AddDate(0, 0, 1)
-		}
-		return t, true
-	}
-	return time.Time{}, false
+	return t, nil
 }
 
 // unquote removes the quoted input from a normalisation error, so that a

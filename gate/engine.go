@@ -107,6 +107,24 @@ func (e *Engine) Explain(ctx context.Context, gateName, caller, called string, a
 	return e.Decide(ctx, CallInfo{Source: "explain", Caller: caller, Called: called, GateName: gateName}, at)
 }
 
+// ExplainAt is Explain for a time written as text, in one of ParseTime's
+// forms: a time without an offset is wall-clock time in the zone of the
+// gate the call selects (Gate.Location). It returns the decision, the
+// instant it was made for, and ParseTime's note (a wall time that does not
+// exist or happens twice). The error, a *ValidationError for field "at",
+// is for text that is not a time; nothing is decided then.
+func (e *Engine) ExplainAt(ctx context.Context, gateName, caller, called, at string) (*Decision, time.Time, string, error) {
+	info := CallInfo{Source: "explain", Caller: caller, Called: called, GateName: gateName}
+	// Selection does not depend on the time; a store failure here is
+	// decided (and reported) by Decide below.
+	g, _ := e.selectGate(ctx, &Decision{}, info)
+	when, note, err := ParseTime(at, g.Location(), false)
+	if err != nil {
+		return nil, time.Time{}, "", &ValidationError{Field: "at", Problem: err.Error()}
+	}
+	return e.Decide(ctx, info, when), when, note, nil
+}
+
 func (d *Decision) pass(why string) {
 	d.Verdict, d.Target = VerdictPass, Continue
 	d.trace("verdict", "pass: %s", why)
@@ -483,7 +501,8 @@ func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInf
 	ans, err := e.cfg.Authorizer.Authorize(ctx, g, req)
 	d.WebhookLatency = ans.Latency
 	if err != nil {
-		e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: %w", err), "")
+		// The Authorizer's errors name it ("webhook: request: ...").
+		e.fail(ctx, d, g, info, now, err, "")
 		return
 	}
 	cached := ""

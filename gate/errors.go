@@ -42,6 +42,50 @@ func Invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)}
 }
 
+// ConflictError reports a field whose value another object has already,
+// such as a caller pattern a gate has an entry for. It matches ErrConflict
+// (not ErrInvalid). Stores return it for unique violations, translated at
+// their boundary; its text never carries the driver's message.
+type ConflictError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s: %s", e.Field, e.Problem)
+}
+
+// Is makes every ConflictError match ErrConflict.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Duplicate returns the ConflictError of a store's unique violation on
+// table ("gates", "entries", "tokens", "prompts"), the one text both
+// stores answer with.
+func Duplicate(table string) error {
+	switch table {
+	case "gates":
+		return &ConflictError{Field: "id", Problem: "another gate has this ID already"}
+	case "entries":
+		return &ConflictError{Field: "caller", Problem: "the gate has an entry for this caller already"}
+	case "tokens":
+		return &ConflictError{Field: "id", Problem: "another token has this ID already"}
+	case "prompts":
+		return &ConflictError{Field: "key", Problem: "the gate has this prompt already"}
+	}
+	return ErrConflict
+}
+
+// Translated returns domain, the error an adapter translated a foreign
+// error into, with cause (the driver's or peer's error) kept in the chain
+// for errors.Is and errors.As but left out of the text: a driver's message
+// never reaches an API answer.
+func Translated(domain, cause error) error { return &translated{domain: domain, cause: cause} }
+
+type translated struct{ domain, cause error }
+
+func (e *translated) Error() string   { return e.domain.Error() }
+func (e *translated) Unwrap() []error { return []error{e.domain, e.cause} }
+
 // ValidationErrors holds every problem found in one object. It matches
 // ErrInvalid and unwraps to its members.
 type ValidationErrors []*ValidationError

@@ -149,6 +149,9 @@ func ValidatePIN(pin string, min, max int) error {
 		}
 	}
 	if len(pin) < min || len(pin) > max {
+		if min == max {
+			return fmt.Errorf("PIN must have exactly %d digits (has %d)", min, len(pin))
+		}
 		return fmt.Errorf("PIN must have %d to %d digits (has %d)", min, max, len(pin))
 	}
 	return nil

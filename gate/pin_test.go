@@ -53,6 +53,23 @@ func TestValidatePIN(t *testing.T) {
 	}
 }
 
+func TestValidatePINLengthText(t *testing.T) {
+	tests := []struct {
+		pin      string
+		min, max int
+		want     string
+	}{
+		{"12345", 6, 6, "PIN must have exactly 6 digits (has 5)"},
+		{"123", 4, 8, "PIN must have 4 to 8 digits (has 3)"},
+	}
+	for _, tt := range tests {
+		err := gate.ValidatePIN(tt.pin, tt.min, tt.max)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ValidatePIN(%q, %d, %d) = %v, want %q", tt.pin, tt.min, tt.max, err, tt.want)
+		}
+	}
+}
+
 func TestWeakPIN(t *testing.T) {
 	for pin, weak := range map[string]bool{"0000": true, "1234": true, "4321": true, "8901": true, "2109": true, "1357": false, "4711": false, "1": false} {
 		if got := gate.WeakPIN(pin) != ""; got != weak {

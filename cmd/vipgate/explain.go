@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -16,7 +17,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	gateName := f.str("gate", "", "", "gate name or ID (as the dialplan would pass it)")
 	caller := f.str("caller", "", "", "caller number, in any form")
 	called := f.str("called", "", "", "called number / DID")
-	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00) or 'YYYY-MM-DD HH:MM' in the local zone (default now)")
+	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00), or a local time (2026-12-24T19:00, 2026-12-24 19:00, 2026-12-24) in the gate's time zone (default now)")
 	asJSON := f.boolean("json", "", "print JSON")
 	if err := f.parse(args); err != nil {
 		return err
@@ -24,51 +25,43 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	if *gateName == "" && *called == "" {
 		return usagef("explain: give --gate or --called")
 	}
-	when := time.Now()
-	if *at != "" {
-		t, err := parseAt(*at)
-		if err != nil {
-			return usagef("--at: %v", err)
-		}
-		when = t
-	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Region: d.region, Logger: d.log})
-	dec := eng.Explain(ctx, *gateName, *caller, *called, when)
+	var dec *gate.Decision
+	when, note := time.Now(), ""
+	if *at == "" {
+		dec = eng.Explain(ctx, *gateName, *caller, *called, when)
+	} else if dec, when, note, err = eng.ExplainAt(ctx, *gateName, *caller, *called, *at); err != nil {
+		var ve *gate.ValidationError
+		if errors.As(err, &ve) {
+			return usagef("--at: %s", ve.Problem)
+		}
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(explainJSON(dec, when))
+		x := explainJSON(dec, when)
+		x.AtNote = note
+		return enc.Encode(x)
 	}
-	printExplain(e.stdout, dec, when)
+	printExplain(e.stdout, dec, when, note)
 	return nil
-}
-
-func parseAt(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
-		if layout == time.RFC3339 {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t, nil
-			}
-			continue
-		}
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q; use RFC 3339 or 'YYYY-MM-DD HH:MM'", s)
 }
 
 // explained is the JSON form of a decision. It never carries a PIN.
 type explained struct {
-	At     time.Time `json:"at"`
-	Gate   string    `json:"gate,omitempty"`
-	Active bool      `json:"active"`
-	Caller string    `json:"caller,omitempty"`
+	At time.Time `json:"at"`
+	// AtNote says how a local time that does not exist or happens twice
+	// was read.
+	AtNote string `json:"at_note,omitempty"`
+	Gate   string `json:"gate,omitempty"`
+	Active bool   `json:"active"`
+	Caller string `json:"caller,omitempty"`
 	// CallerRule and CalledRule say which rule classified each number.
 	CallerRule string           `json:"caller_rule,omitempty"`
 	Called     string           `json:"called,omitempty"`
@@ -113,8 +106,11 @@ func explainJSON(d *gate.Decision, at time.Time) explained {
 	return x
 }
 
-func printExplain(w io.Writer, d *gate.Decision, at time.Time) {
-	fmt.Fprintf(w, "%-12s %s\n", "at:", at.Format(time.RFC3339))
+func printExplain(w io.Writer, d *gate.Decision, at time.Time, note string) {
+	if note != "" {
+		note = " (" + note + ")"
+	}
+	fmt.Fprintf(w, "%-12s %s%s\n", "at:", at.Format(time.RFC3339), note)
 	for _, s := range d.Trace {
 		fmt.Fprintf(w, "%-12s %s\n", s.Step+":", s.Detail)
 	}

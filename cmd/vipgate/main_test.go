@@ -382,3 +382,36 @@ func TestInternalNumbers(t *testing.T) {
 		t.Fatalf("outside caller +49201: entry %+v rule %q, want the entry +49201", x.Entry, x.CallerRule)
 	}
 }
+
+// TestExplainLocalTimeInGateZone checks that --at without an offset is the
+// gate's local time (Europe/Berlin) and that a time the clocks skip is read
+// as the instant they jump to, with a note.
+func TestExplainLocalTimeInGateZone(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"))
+	out := c.must("explain", "--called", "030901820", "--caller", "0176 1234 5678", "--at", "2026-12-01T20:00")
+	if !strings.Contains(out, "2026-12-01T20:00:00+01:00") {
+		t.Errorf("--at 2026-12-01T20:00 not read in Europe/Berlin:\n%s", out)
+	}
+	out = c.must("explain", "--called", "030901820", "--caller", "0176 1234 5678", "--at", "2027-03-28T02:30")
+	want := "2027-03-28T03:00:00+02:00 (02:30 does not exist in Europe/Berlin on 2027-03-28; read as 03:00 CEST)"
+	if !strings.Contains(out, want) {
+		t.Errorf("at line lacks %q:\n%s", want, out)
+	}
+}
+
+// TestPinsImportDateInGateZone checks that a bare valid_until date in a CSV
+// import is the end of that day in the gate's zone.
+func TestPinsImportDateInGateZone(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"))
+	csv := filepath.Join(c.dir, "p.csv")
+	if err := os.WriteFile(csv, []byte("caller,pin,valid_until\n+4917612345678,86429,2026-12-31\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.must("pins", "import", "--gate", "after-hours", csv)
+	out := c.must("pins", "export", "--gate", "after-hours")
+	if !strings.Contains(out, "2026-12-31T23:00:00Z") {
+		t.Errorf("valid_until 2026-12-31 is not the end of that day in Europe/Berlin (2026-12-31T23:00:00Z):\n%s", out)
+	}
+}

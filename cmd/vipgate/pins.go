@@ -68,7 +68,7 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	lastReport := start
 	entries, rowErrs, err := gate.ReadEntriesCSV(bufio.NewReaderSize(r, 1<<20), gate.CSVOptions{
-		GateID: g.ID, Region: region, Numbers: g.Numbers, Hasher: d.hasher,
+		GateID: g.ID, Region: region, Numbers: g.Numbers, Location: g.Location(), Hasher: d.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak,
 		Progress: func(rows int) {
 			if time.Since(lastReport) >= time.Second {

@@ -104,7 +104,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var srcWG, httpWG sync.WaitGroup
 	errc := make(chan error, 8)
 	var sources []string
-	var ready sourceState
+	var ready admin.Readiness
 	var httpSrvs []*http.Server
 	listen := func(addr string, h http.Handler, what string) error {
 		ln, err := net.Listen("tcp", addr)
@@ -134,7 +134,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *httpAddr != "" && *httpAddr != "off" {
-		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.check, Logger: log})
+		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log})
 		if *serveSounds {
 			mux := http.NewServeMux()
 			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
@@ -154,18 +154,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log, DrainTimeout: drainFor,
 			OnState: func(server string, up bool) {
 				metrics.SourceState("ari", server, up)
-				ready.set("ari "+server, up)
+				ready.Set("ari "+server, up)
 			}})
 		if err != nil {
 			return abort(err)
 		}
-		for _, s := range servers {
-			ready.set("ari "+s.Name, false)
+		// Registered under the names OnState reports: a server without
+		// a name (--ari-url) is known by its host:port.
+		for _, name := range app.ServerNames() {
+			ready.Set("ari "+name, false)
 		}
 		sources = append(sources, fmt.Sprintf("ARI (%d server(s), app %q)", len(servers), servers[0].App))
 		srcWG.Go(func() {
 			if err := app.Run(ctx); err != nil {
-				errc <- fmt.Errorf("ari: %w", err)
+				errc <- err // "ari: ..." names itself
 			}
 		})
 	}
@@ -174,13 +176,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			MaxSessionsPerPeer: perPeer, OnRefused: metrics.AGIRefused,
 			OnState: func(_ string, up bool) {
 				metrics.SourceState("agi", *agiAddr, up)
-				ready.set("agi", up)
+				ready.Set("agi", up)
 			}})
-		ready.set("agi", false)
+		ready.Set("agi", false)
 		sources = append(sources, "FastAGI on "+*agiAddr)
 		srcWG.Go(func() {
 			if err := srv.ListenAndServe(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("agi: %w", err)
+				errc <- err // "agi: ..." names itself
 			}
 		})
 	}
@@ -300,34 +302,4 @@ func ariServers(f *flags, e *env, url, user, passFile, app string) ([]ari.Server
 		}
 	}
 	return out, nil
-}
-
-// sourceState tracks whether each call source is connected, for /readyz.
-type sourceState struct {
-	mu sync.Mutex
-	up map[string]bool
-}
-
-func (s *sourceState) set(name string, up bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.up == nil {
-		s.up = map[string]bool{}
-	}
-	s.up[name] = up
-}
-
-func (s *sourceState) check(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var down []string
-	for n, up := range s.up {
-		if !up {
-			down = append(down, n)
-		}
-	}
-	if len(down) > 0 {
-		return fmt.Errorf("not connected: %s", strings.Join(down, ", "))
-	}
-	return nil
 }

@@ -145,7 +145,7 @@ func (s *Store) CreateGate(ctx context.Context, g *gate.Gate) error {
 	}
 	defer s.mu.Unlock()
 	if _, ok := s.gates[g.ID]; ok {
-		return fmt.Errorf("gate %q: %w", g.ID, gate.ErrConflict)
+		return fmt.Errorf("gate %q: %w", g.ID, gate.Duplicate("gates"))
 	}
 	now := time.Now().UTC()
 	g.CreatedAt, g.UpdatedAt = now, now
@@ -287,7 +287,7 @@ func (s *Store) putLocked(e *gate.Entry) error {
 	now := time.Now().UTC()
 	if e.ID == 0 {
 		if _, ok := es[e.Pattern]; ok {
-			return fmt.Errorf("entry %s: %w", e.Pattern, gate.ErrConflict)
+			return fmt.Errorf("entry %s: %w", e.Pattern, gate.Duplicate("entries"))
 		}
 		s.nextID++
 		e.ID, e.CreatedAt, e.UpdatedAt = s.nextID, now, now
@@ -300,7 +300,7 @@ func (s *Store) putLocked(e *gate.Entry) error {
 			continue
 		}
 		if other, ok := es[e.Pattern]; ok && other.ID != e.ID {
-			return fmt.Errorf("entry %s: %w", e.Pattern, gate.ErrConflict)
+			return fmt.Errorf("entry %s: %w", e.Pattern, gate.Duplicate("entries"))
 		}
 		delete(es, k)
 		e.CreatedAt, e.UpdatedAt = old.CreatedAt, now

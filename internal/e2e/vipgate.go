@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
@@ -25,6 +27,9 @@ type Vipgate struct {
 	App    *ari.App
 	// Requests records every ARI REST request vipgate sent.
 	Requests *RequestLog
+	// Admin is the admin API over the same store, with /readyz wired to
+	// the App's server states as "vipgate serve" wires it.
+	Admin http.Handler
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -78,12 +83,26 @@ func StartVipgate(t testing.TB, a *Asterisk, gates []*gate.Gate, entries []*gate
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	// Readiness as cmd/vipgate's serve wires it: every server registered
+	// down under the name OnState reports, then OnState updates it.
+	var ready admin.Readiness
+	next := cfg.OnState
+	cfg.OnState = func(server string, isUp bool) {
+		ready.Set("ari "+server, isUp)
+		if next != nil {
+			next(server, isUp)
+		}
+	}
 	app, err := ari.NewApp(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range app.ServerNames() {
+		ready.Set("ari "+name, false)
+	}
+	adm := admin.NewServer(admin.Deps{Store: st, Engine: engine, Hasher: h, Region: "DE", Ready: ready.Check, Logger: logger})
 	runCtx, cancel := context.WithCancel(context.Background())
-	v := &Vipgate{Store: st, Hasher: h, App: app, Requests: reqs, cancel: cancel, done: make(chan struct{})}
+	v := &Vipgate{Store: st, Hasher: h, App: app, Requests: reqs, Admin: adm, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(v.done); _ = app.Run(runCtx) }()
 	t.Cleanup(v.Stop)
 	select {
@@ -98,6 +117,13 @@ func StartVipgate(t testing.TB, a *Asterisk, gates []*gate.Gate, entries []*gate
 func (v *Vipgate) Stop() {
 	v.cancel()
 	<-v.done
+}
+
+// Readyz returns the status code and body /readyz answers now.
+func (v *Vipgate) Readyz() (int, string) {
+	rec := httptest.NewRecorder()
+	v.Admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	return rec.Code, rec.Body.String()
 }
 
 // WaitCall waits for the call-log row of channel id (the ;1 half's channel

@@ -177,7 +177,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 	err := s.calls.Flush(fctx)
 	cancel()
 	if err != nil && !errors.Is(classify(err), gate.ErrUnavailable) {
-		return nil, 0, wrap("list calls: flush", err)
+		return nil, 0, classify(err) // the writer's error names the store and the failed write
 	}
 	var (
 		conds []string
@@ -265,7 +265,7 @@ func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error)
 	err := s.calls.Flush(fctx)
 	cancel()
 	if err != nil {
-		return 0, wrap("prune calls: flush", err)
+		return 0, classify(err) // named by the writer, as in ListCalls
 	}
 	var total int64
 	for {

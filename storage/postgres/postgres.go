@@ -245,14 +245,21 @@ func classify(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
-		case pgErr.Code == "23505", pgErr.Code == "21000", pgErr.Code == "40001", pgErr.Code == "40P01":
-			// unique violation, a row upserted twice in one statement,
+		// Constraint violations become the domain's error alone: the
+		// driver's text must not reach an API answer.
+		case pgErr.Code == "23505":
+			return gate.Translated(gate.Duplicate(pgErr.TableName), err)
+		case pgErr.Code == "21000":
+			// a row upserted twice in one statement
+			return gate.Translated(gate.Duplicate(pgErr.TableName), err)
+		case pgErr.Code == "40001", pgErr.Code == "40P01":
 			// serialization failure, deadlock.
-			return fmt.Errorf("%w: %w", gate.ErrConflict, err)
+			return gate.Translated(fmt.Errorf("changed concurrently: %w", gate.ErrConflict), err)
 		case pgErr.Code == "23503":
-			return fmt.Errorf("%w: %w", gate.ErrNotFound, err)
+			// The only foreign keys point at gates.
+			return gate.Translated(fmt.Errorf("gate: %w", gate.ErrNotFound), err)
 		case strings.HasPrefix(pgErr.Code, "22"), strings.HasPrefix(pgErr.Code, "23"):
-			return fmt.Errorf("%w: %w", gate.ErrInvalid, err)
+			return gate.Translated(fmt.Errorf("value refused by the database: %w", gate.ErrInvalid), err)
 		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
 			strings.HasPrefix(pgErr.Code, "57"), strings.HasPrefix(pgErr.Code, "58"):
 			// connection exceptions, insufficient resources, operator

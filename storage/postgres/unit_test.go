@@ -73,3 +73,25 @@ func TestMigrations(t *testing.T) {
 		}
 	}
 }
+
+// TestConstraintErrorTexts checks that constraint violations read as the
+// domain's words, naming the store and operation once and the field, with
+// none of PostgreSQL's own text.
+func TestConstraintErrorTexts(t *testing.T) {
+	tests := []struct {
+		err  *pgconn.PgError
+		want string
+	}{
+		{&pgconn.PgError{Code: "23505", TableName: "entries", ConstraintName: "entries_gate_id_pattern_key", Message: `duplicate key value violates unique constraint "entries_gate_id_pattern_key"`},
+			"postgres: put entry: caller: the gate has an entry for this caller already"},
+		{&pgconn.PgError{Code: "23505", TableName: "gates", Message: `duplicate key value violates unique constraint "gates_pkey"`},
+			"postgres: put entry: id: another gate has this ID already"},
+		{&pgconn.PgError{Code: "23503", TableName: "entries", Message: `insert or update on table "entries" violates foreign key constraint`},
+			"postgres: put entry: gate: not found"},
+	}
+	for _, tc := range tests {
+		if got := wrap("put entry", tc.err).Error(); got != tc.want {
+			t.Errorf("wrap(%s) = %q, want %q", tc.err.Code, got, tc.want)
+		}
+	}
+}

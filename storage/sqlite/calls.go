@@ -30,7 +30,8 @@ func (s *Store) LogCall(ctx context.Context, r *gate.CallRecord) error {
 // match the filter.
 func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallRecord, int, error) {
 	if err := s.calls.Flush(ctx); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list calls: %w", err)
+		// The writer's error names the store and the failed write.
+		return nil, 0, err
 	}
 	where := `1`
 	var args []any
@@ -108,7 +109,7 @@ const pruneCallsSQL = `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE
 // file does not shrink: SQLite reuses the freed pages.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.calls.Flush(ctx); err != nil {
-		return 0, fmt.Errorf("sqlite: prune calls: %w", err)
+		return 0, err // named by the writer, as in ListCalls
 	}
 	cut := clampNS(before)
 	var total int64

@@ -46,7 +46,7 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 	sorted := make([]*gate.Entry, len(ks))
 	for j, k := range ks {
 		if j > 0 && k.pattern == ks[j-1].pattern {
-			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: caller %s occurs twice: %w", k.i+1, k.pattern, gate.ErrConflict)
+			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: %w", k.i+1, &gate.ConflictError{Field: "caller", Problem: "occurs twice in the import: " + k.pattern})
 		}
 		sorted[j] = k.e
 	}

@@ -273,3 +273,25 @@ func TestPruneCallsUsesIndex(t *testing.T) {
 		t.Errorf("prune plan does not search calls by the calls_at index: %s", joined)
 	}
 }
+
+// TestCallWriterErrorNamesStoreOnce checks that a call-log write failure,
+// reported by ListCalls, names the store and the operation once
+// ("sqlite: write 1 call-log rows: ...", never "sqlite: list calls: sqlite: ...").
+func TestCallWriterErrorNamesStoreOnce(t *testing.T) {
+	s := openInternal(t)
+	ctx := context.Background()
+	// A table the insert cannot write into makes every write fail.
+	if _, err := s.w.ExecContext(ctx, `DROP TABLE calls`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LogCall(ctx, &gate.CallRecord{At: time.Now(), Source: "agi", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.ListCalls(ctx, gate.CallFilter{Limit: 10})
+	if err == nil {
+		t.Fatal("ListCalls succeeded without a calls table")
+	}
+	if n := strings.Count(err.Error(), "sqlite:"); n != 1 || !strings.Contains(err.Error(), "write 1 call-log rows") {
+		t.Errorf("ListCalls error %q: want \"sqlite:\" once and the failed write named", err)
+	}
+}

@@ -314,10 +314,13 @@ func dbErr(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
+		// Constraint violations become the domain's error alone: the
+		// driver's text must not reach an API answer.
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %w", gate.ErrConflict, err)
+			return gate.Translated(gate.Duplicate(constraintTable(se.Error())), err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%w: %w", gate.ErrNotFound, err)
+			// The only foreign keys point at gates.
+			return gate.Translated(fmt.Errorf("gate: %w", gate.ErrNotFound), err)
 		}
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
@@ -329,6 +332,21 @@ func dbErr(err error) error {
 		return fmt.Errorf("%w: %w", gate.ErrUnavailable, err)
 	}
 	return err
+}
+
+// constraintTable returns the table a SQLite constraint message names
+// ("UNIQUE constraint failed: entries.gate_id, entries.pattern" →
+// "entries"), or "".
+func constraintTable(msg string) string {
+	i := strings.LastIndex(msg, "constraint failed: ")
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len("constraint failed: "):]
+	if j := strings.IndexByte(rest, '.'); j > 0 {
+		return rest[:j]
+	}
+	return ""
 }
 
 // ns converts a time to stored nanoseconds; the zero time is NULL. Times

@@ -91,6 +91,7 @@ func testEntryPutErrors(t *testing.T, s gate.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.name, tc.op(), tc.want) })
 	}
+	wantConflictField(t, "insert duplicate pattern", s.PutEntry(ctx(t), entry(t, "a", "+4971112345", "1")), "caller")
 	got, err := s.GetEntry(ctx(t), "a", first.ID)
 	if err != nil {
 		t.Fatalf("get entry: %v", err)

@@ -87,6 +87,7 @@ func testGateErrors(t *testing.T, s gate.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { wantErr(t, tc.name, tc.op(), tc.want) })
 	}
+	wantConflictField(t, "create duplicate", s.CreateGate(ctx(t), tableGate("a")), "id")
 	g, err := s.GetGate(ctx(t), "a")
 	if err != nil {
 		t.Fatalf("get gate after failed create: %v", err)

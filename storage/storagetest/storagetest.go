@@ -182,6 +182,31 @@ func wantErr(t testing.TB, what string, err, want error) {
 	if !errors.Is(err, want) {
 		t.Fatalf("%s: error %v, want %v", what, err, want)
 	}
+	noDriverText(t, what, err)
+}
+
+// driverWords are pieces of SQLite's and PostgreSQL's own messages; a
+// store translates such errors at its boundary, so none may appear in the
+// text of an error it returns for a refused request.
+var driverWords = []string{"constraint", "UNIQUE", "FOREIGN KEY", "SQLSTATE", "duplicate key", "violates", "pgx", "sqlite3"}
+
+func noDriverText(t testing.TB, what string, err error) {
+	t.Helper()
+	for _, w := range driverWords {
+		if strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error %q carries the driver's text (%q)", what, err, w)
+		}
+	}
+}
+
+// wantConflictField checks that err is a *gate.ConflictError naming field.
+func wantConflictField(t testing.TB, what string, err error, field string) {
+	t.Helper()
+	var ce *gate.ConflictError
+	if !errors.As(err, &ce) || ce.Field != field {
+		t.Errorf("%s: error %v, want a gate.ConflictError for field %q", what, err, field)
+	}
+	noDriverText(t, what, err)
 }
 
 // sameTime compares times at millisecond precision (PostgreSQL keeps
