@@ -641,7 +641,7 @@ func ParseValidity(s string, loc *time.Location, until bool) (time.Time, error) 
 	}
 	t, _, err := ParseTime(s, loc, until)
 	if err != nil {
-		return time.Time{}, errors.New("is not a date (2026-12-31), a local time (2026-12-31T18:00) or an RFC 3339 time")
+		return time.Time{}, errors.New("is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 time")
 	}
 	return t, nil
 }
