@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -10,27 +9,6 @@ import (
 	"github.com/vipgate/vipgate/internal/secretbox"
 	"github.com/vipgate/vipgate/storage/storagetest"
 )
-
-var secretWords = []string{"s3cr3t-bearer", "p4ssw0rd", "t0k3n-in-query", "x-key-value"}
-
-func webhookGate() *gate.Gate {
-	return &gate.Gate{ID: "crm", Name: "CRM", Enabled: true,
-		Match:      gate.Match{Numbers: []string{"+4930123"}},
-		Activation: gate.Activation{Mode: gate.ActiveAlways},
-		Identification: gate.Identification{Mode: gate.IdentWebhook, Webhook: &gate.WebhookConfig{
-			URL:     "https://vip:p4ssw0rd@crm.example/check?caller=###CALLER_NUMBER###&token=t0k3n-in-query",
-			Headers: map[string]string{"Authorization": "Bearer s3cr3t-bearer", "X-Custom": "x-key-value"},
-		}},
-	}
-}
-
-func testBox(t testing.TB) *secretbox.Box {
-	b, err := secretbox.New(bytes.Repeat([]byte{0x42}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // storedDoc reads a gate's document as the database holds it.
 func storedDoc(t *testing.T, s *Store, id string) string {
@@ -44,7 +22,7 @@ func storedDoc(t *testing.T, s *Store, id string) string {
 
 func checkClear(t *testing.T, g *gate.Gate) {
 	t.Helper()
-	want := webhookGate().Identification.Webhook
+	want := storagetest.SecretGate().Identification.Webhook
 	got := g.Identification.Webhook
 	if got.URL != want.URL || got.Headers["Authorization"] != want.Headers["Authorization"] || got.Headers["X-Custom"] != want.Headers["X-Custom"] {
 		t.Errorf("webhook read back as %+v, want the clear values %+v", got, want)
@@ -57,9 +35,9 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	dsn := freshSchema(t)
 	t.Parallel()
 	ctx := context.Background()
-	a := openStore(t, dsn, Options{Secrets: testBox(t)})
-	b := openStore(t, dsn, Options{Secrets: testBox(t)})
-	g := webhookGate()
+	a := openStore(t, dsn, Options{Secrets: storagetest.TestBox(t)})
+	b := openStore(t, dsn, Options{Secrets: storagetest.TestBox(t)})
+	g := storagetest.SecretGate()
 	if err := a.CreateGate(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +56,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		checkClear(t, got)
 	}
 	doc := storedDoc(t, a, "crm")
-	for _, w := range secretWords {
+	for _, w := range storagetest.SecretWords {
 		if strings.Contains(doc, w) {
 			t.Errorf("the stored document holds %q in clear: %s", w, doc)
 		}
@@ -95,14 +73,14 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	old := openStore(t, dsn, Options{})
-	if err := old.CreateGate(ctx, webhookGate()); err != nil {
+	if err := old.CreateGate(ctx, storagetest.SecretGate()); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := old.GetGate(ctx, "crm")
 	if !strings.Contains(storedDoc(t, old, "crm"), "s3cr3t-bearer") {
 		t.Fatal("the old-style document does not hold the secret in clear; the test checks nothing")
 	}
-	s := openStore(t, dsn, Options{Secrets: testBox(t)})
+	s := openStore(t, dsn, Options{Secrets: storagetest.TestBox(t)})
 	got, err := s.GetGate(ctx, "crm")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +90,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 		t.Errorf("sealing changed updated_at from %v to %v", before.UpdatedAt, got.UpdatedAt)
 	}
 	doc := storedDoc(t, s, "crm")
-	for _, w := range secretWords {
+	for _, w := range storagetest.SecretWords {
 		if strings.Contains(doc, w) {
 			t.Errorf("after Open the stored document still holds %q: %s", w, doc)
 		}
@@ -123,7 +101,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 func TestConformanceSealed(t *testing.T) {
 	testDSN(t)
 	t.Parallel()
-	box := testBox(t)
+	box := storagetest.TestBox(t)
 	storagetest.Run(t, func(t *testing.T) gate.Store {
 		return openStore(t, freshSchema(t), Options{Secrets: box})
 	})

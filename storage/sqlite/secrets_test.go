@@ -15,29 +15,6 @@ import (
 	"github.com/vipgate/vipgate/storage/storagetest"
 )
 
-// secretWords are the secrets of webhookGate, as they must never appear
-// in the database files.
-var secretWords = []string{"s3cr3t-bearer", "p4ssw0rd", "t0k3n-in-query", "x-key-value"}
-
-func webhookGate() *gate.Gate {
-	return &gate.Gate{ID: "crm", Name: "CRM", Enabled: true,
-		Match:      gate.Match{Numbers: []string{"+4930123"}},
-		Activation: gate.Activation{Mode: gate.ActiveAlways},
-		Identification: gate.Identification{Mode: gate.IdentWebhook, Webhook: &gate.WebhookConfig{
-			URL:     "https://vip:p4ssw0rd@crm.example/check?caller=###CALLER_NUMBER###&token=t0k3n-in-query",
-			Headers: map[string]string{"Authorization": "Bearer s3cr3t-bearer", "X-Custom": "x-key-value"},
-		}},
-	}
-}
-
-func testBox(t testing.TB) *secretbox.Box {
-	b, err := secretbox.New(bytes.Repeat([]byte{0x42}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // dbBytes reads the database files (main, WAL).
 func dbBytes(t *testing.T, path string) []byte {
 	t.Helper()
@@ -54,7 +31,7 @@ func dbBytes(t *testing.T, path string) []byte {
 
 func checkClear(t *testing.T, g *gate.Gate) {
 	t.Helper()
-	want := webhookGate().Identification.Webhook
+	want := storagetest.SecretGate().Identification.Webhook
 	got := g.Identification.Webhook
 	if got.URL != want.URL || got.Headers["Authorization"] != want.Headers["Authorization"] || got.Headers["X-Custom"] != want.Headers["X-Custom"] {
 		t.Errorf("webhook read back as %+v, want the clear values %+v", got, want)
@@ -67,11 +44,11 @@ func checkClear(t *testing.T, g *gate.Gate) {
 func TestSecretsSealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vg.db")
-	s, err := sqlite.Open(ctx, path, sqlite.Options{Secrets: testBox(t)})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Secrets: storagetest.TestBox(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := webhookGate()
+	g := storagetest.SecretGate()
 	if err := s.CreateGate(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +65,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := dbBytes(t, path)
-	for _, w := range secretWords {
+	for _, w := range storagetest.SecretWords {
 		if bytes.Contains(raw, []byte(w)) {
 			t.Errorf("the database files hold %q in clear", w)
 		}
@@ -96,7 +73,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if !bytes.Contains(raw, []byte(secretbox.Prefix)) {
 		t.Error("the database holds no sealed value")
 	}
-	s, err = sqlite.Open(ctx, path, sqlite.Options{Secrets: testBox(t)})
+	s, err = sqlite.Open(ctx, path, sqlite.Options{Secrets: storagetest.TestBox(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +96,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := old.CreateGate(ctx, webhookGate()); err != nil {
+	if err := old.CreateGate(ctx, storagetest.SecretGate()); err != nil {
 		t.Fatal(err)
 	}
 	before, err := old.GetGate(ctx, "crm")
@@ -133,7 +110,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 		t.Fatal("the old-style database does not hold the secret in clear; the test checks nothing")
 	}
 
-	s, err := sqlite.Open(ctx, path, sqlite.Options{Secrets: testBox(t)})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Secrets: storagetest.TestBox(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +135,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	for _, w := range secretWords {
+	for _, w := range storagetest.SecretWords {
 		if strings.Contains(doc, w) {
 			t.Errorf("the stored document still holds %q: %s", w, doc)
 		}
@@ -171,7 +148,7 @@ func TestClearSecretsSealedOnOpen(t *testing.T) {
 // TestConformanceSealed runs the conformance suite with secrets sealed:
 // sealing is invisible to the store's users.
 func TestConformanceSealed(t *testing.T) {
-	box := testBox(t)
+	box := storagetest.TestBox(t)
 	storagetest.Run(t, func(t *testing.T) gate.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{Secrets: box})
 		if err != nil {
