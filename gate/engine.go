@@ -318,14 +318,33 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 		return
 	}
 	e.readNumbers(d, p.numbering, info)
-	if e.lockedOut(ctx, d, g, now) {
+	keys := lockoutKeys(g, d.Caller)
+	number := ""
+	if g.Identification.Mode == IdentTable {
+		number = d.Caller
+	}
+	// The lockouts and the caller's entry come in one read (one round
+	// trip to a database server); a lockout rejects the call all the same.
+	var st CallState
+	var err error
+	if len(keys) > 0 || number != "" {
+		callers := make([]string, len(keys))
+		for i, k := range keys {
+			callers[i] = k.Caller
+		}
+		err = d.budget.do(ctx, func(ctx context.Context) (err error) {
+			st, err = e.cfg.Store.ReadCall(ctx, g.ID, callers, number, now)
+			return err
+		})
+	}
+	if e.lockedOut(d, g, keys, st.Lockouts, err, now) {
 		return
 	}
 	switch g.Identification.Mode {
 	case IdentStatic:
 		e.askStatic(d, g, "static PIN")
 	case IdentTable:
-		e.lookup(ctx, d, g, info, now)
+		e.lookup(ctx, d, g, info, now, st.Entry, err)
 	case IdentWebhook:
 		e.webhook(ctx, d, g, info, now)
 	default:
@@ -351,33 +370,42 @@ func (e *Engine) readNumbers(d *Decision, nb *Numbering, info CallInfo) {
 	}
 }
 
-// lockedOut rejects the call when the caller or the gate is locked out,
-// or marks it slowed during a gate-wide lockout with the slow action.
-// When the store cannot tell, this instance's own guess counters decide:
-// an outage neither opens the gate nor stops screening.
-func (e *Engine) lockedOut(ctx context.Context, d *Decision, g *Gate, now time.Time) bool {
+// lockoutKeys returns the counter keys of g's lockout policy for a call
+// from caller (normalised; "" for a withheld number): the caller's and
+// the gate-wide key, each if its limit is set.
+func lockoutKeys(g *Gate, caller string) []GuessKey {
 	callerMax, gateMax := g.Guesses()
 	var keys []GuessKey
 	if callerMax > 0 {
-		keys = append(keys, GuessKey{Caller: LockoutKey(d.Caller), Limit: callerMax})
+		keys = append(keys, GuessKey{Caller: LockoutKey(caller), Limit: callerMax})
 	}
 	if gateMax > 0 {
 		keys = append(keys, GuessKey{Caller: AnyCaller, Limit: gateMax})
 	}
+	return keys
+}
+
+// lockedOut rejects the call when the caller or the gate is locked out,
+// or marks it slowed during a gate-wide lockout with the slow action;
+// lockouts are those the store found among keys, or readErr if the store
+// could not tell. Then this instance's own guess counters decide: an
+// outage neither opens the gate nor stops screening.
+func (e *Engine) lockedOut(d *Decision, g *Gate, keys []GuessKey, lockouts []*Lockout, readErr error, now time.Time) bool {
 	window := g.Lockout.Window.D()
 	for _, k := range keys {
 		var l *Lockout
-		err := d.budget.do(ctx, func(ctx context.Context) (err error) {
-			l, err = e.cfg.Store.GetLockout(ctx, g.ID, k.Caller, now)
-			return err
-		})
-		if errors.Is(err, ErrNotFound) {
+		for _, x := range lockouts {
+			if x.Caller == k.Caller {
+				l = x
+			}
+		}
+		if readErr == nil && l == nil {
 			continue
 		}
 		until := ""
-		if err != nil {
+		if readErr != nil {
 			if !e.guard.full(g.ID, k, now, window) {
-				d.trace("lockout", "store unavailable (%v); %s is within this instance's guess counter", err, k.Caller)
+				d.trace("lockout", "store unavailable (%v); %s is within this instance's guess counter", readErr, k.Caller)
 				continue
 			}
 			until = "(counted by this instance while the store is unavailable)"
@@ -443,22 +471,18 @@ func (d *Decision) ask(g *Gate, expected PINCheck, onCorrect, onIncorrect Target
 	d.trace("verdict", "ask for the PIN (%s), %d attempts; correct → %s, incorrect → %s", why, retries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
 }
 
-func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
-	if d.Caller == "" {
-		e.unknown(d, g, "caller number missing or unreadable")
-		return
-	}
-	var ent *Entry
-	err := d.budget.do(ctx, func(ctx context.Context) (err error) {
-		ent, err = e.cfg.Store.LookupEntry(ctx, g.ID, d.Caller, now)
-		return err
-	})
+// lookup decides a table gate's call by the caller's entry ent, which
+// the store read with the lockouts (nil: none matches), or readErr if it
+// could not.
+func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time, ent *Entry, readErr error) {
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case d.Caller == "":
+		e.unknown(d, g, "caller number missing or unreadable")
+	case readErr != nil:
+		e.fail(ctx, d, g, info, now, fmt.Errorf("lookup entry: %w", readErr), "store")
+	case ent == nil:
 		d.trace("entry", "no entry matches %s", d.Caller)
 		e.unknown(d, g, "caller has no entry")
-	case err != nil:
-		e.fail(ctx, d, g, info, now, fmt.Errorf("lookup entry: %w", err), "store")
 	case e.cfg.Hasher == nil:
 		e.fail(ctx, d, g, info, now, errors.New("no PIN hasher configured"), "config")
 	default:
@@ -568,7 +592,16 @@ func (e *Engine) fail(ctx context.Context, d *Decision, g *Gate, info CallInfo, 
 			d.reject(g, PromptUnavailable, "failure policy table, but the table itself failed")
 			return
 		}
-		e.lookup(ctx, d, g, info, now)
+		var ent *Entry
+		var err error
+		if d.Caller != "" {
+			err = d.budget.do(ctx, func(ctx context.Context) error {
+				st, err := e.cfg.Store.ReadCall(ctx, g.ID, nil, d.Caller, now)
+				ent = st.Entry
+				return err
+			})
+		}
+		e.lookup(ctx, d, g, info, now, ent, err)
 	default:
 		d.reject(g, PromptUnavailable, "failure policy (fail closed)")
 	}

@@ -19,6 +19,7 @@ type Store interface {
 	Counters
 	PromptStore
 	TokenStore
+	CallReader
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close flushes buffered writes (the call log) and releases resources.
@@ -197,6 +198,28 @@ func LockoutKey(caller string) string {
 type GuessKey struct {
 	Caller string
 	Limit  int
+}
+
+// CallState is what a store knows of a call when it is decided: the
+// lockouts of its keys and the caller's entry.
+type CallState struct {
+	// Lockouts are the lockouts in effect among the keys asked for, in
+	// no particular order.
+	Lockouts []*Lockout
+	// Entry is the caller-table entry of the number asked for; nil when
+	// none matches or no number was asked for.
+	Entry *Entry
+}
+
+// CallReader reads what the decision of a call needs from the store.
+type CallReader interface {
+	// ReadCall returns the lockouts in effect at now of the caller keys
+	// (LockoutKey values or AnyCaller) at gate, and, if number is not "",
+	// the entry LookupEntry(ctx, gateID, number, now) finds. Keys without
+	// a lockout and a number without an entry are no error. It is the
+	// call path's one read: a database server answers it in one round
+	// trip.
+	ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (CallState, error)
 }
 
 // Counters keep failed-dialogue and guess counters and lockouts. They live in the

@@ -224,6 +224,32 @@ func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.
 	return nil, fmt.Errorf("entry for %s: %w", number, gate.ErrNotFound)
 }
 
+// ReadCall implements gate.Store.
+func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
+	if err := s.lock(ctx); err != nil {
+		return gate.CallState{}, err
+	}
+	defer s.mu.Unlock()
+	var st gate.CallState
+	for _, k := range keys {
+		if l, ok := s.lockouts[key(gateID, k)]; ok && now.Before(l.Until) {
+			c := *l
+			st.Lockouts = append(st.Lockouts, &c)
+		}
+	}
+	if number != "" {
+		es := s.entries[gateID]
+		for _, k := range gate.Prefixes(number) {
+			if e, ok := es[k]; ok && e.ValidAt(now) {
+				c := *e
+				st.Entry = &c
+				break
+			}
+		}
+	}
+	return st, nil
+}
+
 // GetEntry implements gate.Store.
 func (s *Store) GetEntry(ctx context.Context, gateID string, id int64) (*gate.Entry, error) {
 	if err := s.lock(ctx); err != nil {

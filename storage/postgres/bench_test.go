@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/storage/storagetest"
 )
 
 // benchRows is the size of the caller table in the benchmarks.
@@ -176,16 +177,17 @@ func postgresCPU() time.Duration {
 
 // BenchmarkLookup measures the call-path read of a table gate with
 // benchRows entries over loopback: LookupEntry alone, and a full
-// Engine.Decide (gate selection from the cache, lockout checks for caller
-// and gate, caller lookup). It reports p50 and p99 latency in µs.
+// Engine.Decide with the same gate (lockouts of caller and gate) and the
+// same mix of callers as the SQLite store's BenchmarkDecide1M
+// (storagetest.BenchDecide). Both report p50 and p99 latency in µs, the
+// CPU time of this process per call and that of the server processes
+// serving this benchmark's connections (server-cpu-µs/op).
 func BenchmarkLookup(b *testing.B) {
 	dsn := freshSchema(b)
 	s := openStore(b, dsn, Options{})
 	h := testHasher(b)
 	ctx := context.Background()
-	g := tableGate("bench")
-	g.Lockout = gate.LockoutPolicy{MaxFailures: 5, Window: gate.Duration(10 * time.Minute), Duration: gate.Duration(time.Hour), GateMaxFailures: 100}
-	if err := s.CreateGate(ctx, g); err != nil {
+	if err := s.CreateGate(ctx, storagetest.DecideGate("bench")); err != nil {
 		b.Fatal(err)
 	}
 	rows := benchTable()
@@ -209,6 +211,11 @@ func BenchmarkLookup(b *testing.B) {
 			callers = append(callers, r.pattern)
 		}
 	}
+	// The table's numbers start with +4915 and +4930.
+	unlisted := make([]string, 0, 4096)
+	for len(unlisted) < cap(unlisted) {
+		unlisted = append(unlisted, fmt.Sprintf("+4917%09d", rng.IntN(1_000_000_000)))
+	}
 	now := time.Now()
 	// Drop the million rows and collect them, so that garbage collection
 	// of the setup does not run during the measurements.
@@ -218,6 +225,8 @@ func BenchmarkLookup(b *testing.B) {
 	b.Run("LookupEntry", func(b *testing.B) {
 		var lat []time.Duration
 		i := 0
+		srv := serverCPU(s)
+		c0 := processCPU()
 		for b.Loop() {
 			start := time.Now()
 			e, err := s.LookupEntry(ctx, "bench", callers[i%len(callers)], now)
@@ -227,7 +236,9 @@ func BenchmarkLookup(b *testing.B) {
 			}
 			i++
 		}
-		reportPercentiles(b, lat)
+		b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/1e3/float64(len(lat)), "cpu-µs/op")
+		b.ReportMetric(float64(srv().Nanoseconds())/1e3/float64(len(lat)), "server-cpu-µs/op")
+		storagetest.ReportLatency(b, lat)
 		// The server's own execution time of the lookup, without the
 		// round trip and scheduling of client and server.
 		var exec []time.Duration
@@ -244,33 +255,46 @@ func BenchmarkLookup(b *testing.B) {
 		b.ReportMetric(float64(exec[len(exec)/2].Nanoseconds())/1e3, "server-p50-µs")
 	})
 	b.Run("Decide", func(b *testing.B) {
-		e := gate.NewEngine(gate.EngineConfig{Store: s, Hasher: h, Region: "DE"})
-		var lat []time.Duration
-		i := 0
-		for b.Loop() {
-			info := gate.CallInfo{ID: fmt.Sprint(i), Source: "ari", Caller: callers[i%len(callers)], Called: "+4971199900", GateName: "bench"}
-			start := time.Now()
-			d := e.Decide(ctx, info, now)
-			lat = append(lat, time.Since(start))
-			if d.Verdict != gate.VerdictAskPIN || d.Entry == nil {
-				b.Fatalf("decide %s: verdict %s, entry %v, err %v", info.Caller, d.Verdict, d.Entry, d.Err)
-			}
-			i++
-		}
-		reportPercentiles(b, lat)
+		srv := serverCPU(s)
+		storagetest.BenchDecide(b, s, h, "bench", callers, unlisted)
+		b.ReportMetric(float64(srv().Nanoseconds())/1e3/float64(b.N), "server-cpu-µs/op")
 	})
 }
 
-func reportPercentiles(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
+// serverCPU returns a function that tells the CPU time the server
+// processes of the store's pooled connections have used since serverCPU
+// was called (from /proc/<pid>/schedstat: the server must run on this
+// machine; 0 elsewhere). Connections opened in between count from their
+// start.
+func serverCPU(s *Store) func() time.Duration {
+	pids := func() []uint32 {
+		conns := s.pool.AcquireAllIdle(context.Background())
+		out := make([]uint32, 0, len(conns))
+		for _, c := range conns {
+			out = append(out, c.Conn().PgConn().PID())
+			c.Release()
+		}
+		return out
 	}
-	slices.Sort(lat)
-	us := func(q float64) float64 {
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Nanoseconds()) / 1e3
+	cpu := func(pid uint32) time.Duration {
+		f, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+		if err != nil {
+			return 0
+		}
+		ns, _ := strconv.ParseInt(strings.Fields(string(f))[0], 10, 64)
+		return time.Duration(ns)
 	}
-	b.ReportMetric(us(0.50), "p50-µs")
-	b.ReportMetric(us(0.99), "p99-µs")
+	start := map[uint32]time.Duration{}
+	for _, p := range pids() {
+		start[p] = cpu(p)
+	}
+	return func() time.Duration {
+		var d time.Duration
+		for _, p := range pids() {
+			d += cpu(p) - start[p]
+		}
+		return d
+	}
 }
 
 // benchLogger logs the store's debug lines (import phases) with -v.

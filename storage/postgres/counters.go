@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -202,6 +203,46 @@ func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.
 		return nil, wrap(fmt.Sprintf("get lockout of %s at %q", caller, gateID), err)
 	}
 	return l, nil
+}
+
+// callLockoutsSQL returns the lockouts of gate $1 in effect at $3 among
+// the caller keys $2.
+const callLockoutsSQL = `SELECT ` + lockoutColumns + ` FROM lockouts
+	WHERE gate_id = $1 AND caller = ANY($2::text[]) AND until > $3`
+
+// ReadCall returns the lockouts in effect at now of the caller keys at
+// gate and, if number is not "", the entry LookupEntry finds (nil when
+// none matches): both queries go to the server as one pipelined batch,
+// one round trip. It runs within StoreTimeout.
+func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
+	var (
+		st    gate.CallState
+		batch pgx.Batch
+	)
+	if len(keys) > 0 {
+		batch.Queue(callLockoutsSQL, gateID, keys, now).Query(func(rows pgx.Rows) (err error) {
+			st.Lockouts, err = pgx.CollectRows(rows, scanLockout)
+			return err
+		})
+	}
+	if number != "" {
+		batch.Queue(lookupSQL, gateID, gate.Prefixes(number), now).Query(func(rows pgx.Rows) (err error) {
+			st.Entry, err = pgx.CollectOneRow(rows, scanEntry)
+			if errors.Is(err, pgx.ErrNoRows) {
+				st.Entry, err = nil, nil
+			}
+			return err
+		})
+	}
+	if batch.Len() == 0 {
+		return st, nil
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+		return gate.CallState{}, wrap("read call", err)
+	}
+	return st, nil
 }
 
 // ListLockouts returns the lockouts in effect at now, ordered by gate and

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -132,6 +133,69 @@ func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.
 		return nil, fmt.Errorf("sqlite: get lockout: %w", dbErr(err))
 	}
 	return l, nil
+}
+
+// readLockoutsSQL returns the lockouts of gate ?1 in effect at ?2 among
+// the caller keys ?3 and ?4.
+const readLockoutsSQL = `SELECT gate_id, caller, until, failures, at FROM lockouts
+	WHERE gate_id = ?1 AND caller IN (?3, ?4) AND until > ?2`
+
+// readLockoutsKey is the key of the prepared readLockoutsSQL among the
+// prepared lookup statements (whose keys are number lengths, at least 1).
+const readLockoutsKey = 0
+
+// ReadCall returns the lockouts in effect at now of the caller keys at
+// gate (one prepared query per two keys) and, if number is not "", the
+// entry LookupEntry finds (nil when none matches).
+func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
+	var st gate.CallState
+	for i := 0; i < len(keys); i += 2 {
+		a, b := keys[i], keys[i]
+		if i+1 < len(keys) {
+			b = keys[i+1]
+		}
+		ls, err := s.readLockouts(ctx, gateID, a, b, now)
+		if err != nil {
+			return gate.CallState{}, fmt.Errorf("sqlite: read call: %w", dbErr(err))
+		}
+		st.Lockouts = append(st.Lockouts, ls...)
+	}
+	if number != "" {
+		e, err := s.LookupEntry(ctx, gateID, number, now)
+		if err != nil && !errors.Is(err, gate.ErrNotFound) {
+			return gate.CallState{}, err
+		}
+		st.Entry = e
+	}
+	return st, nil
+}
+
+func (s *Store) readLockouts(ctx context.Context, gateID, a, b string, now time.Time) ([]*gate.Lockout, error) {
+	s.lookupMu.Lock()
+	stmt, ok := s.lookup[readLockoutsKey]
+	if !ok {
+		var err error
+		if stmt, err = s.r.PrepareContext(ctx, readLockoutsSQL); err != nil {
+			s.lookupMu.Unlock()
+			return nil, err
+		}
+		s.lookup[readLockoutsKey] = stmt
+	}
+	s.lookupMu.Unlock()
+	rows, err := stmt.QueryContext(ctx, gateID, clampNS(now), a, b)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gate.Lockout
+	for rows.Next() {
+		l, err := scanLockout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }
 
 // ListLockouts returns the lockouts in effect at now, ordered by gate and

@@ -39,6 +39,9 @@
 //     Guesses are failures of their key: AddFailure counts them,
 //     ResetFailures and ClearLockout forget them, ReleaseGuess takes back
 //     one at its time and leaves the others.
+//   - ReadCall answers what GetLockout and LookupEntry answer for the same
+//     keys, number and time, in one read; a key without a lockout and a
+//     number without an entry are no error.
 //   - SetLockout replaces the lockout of the same gate and caller.
 //     ClearLockout of a gate and caller without a lockout is ErrNotFound.
 //   - LogCall may queue rows and need not set the ID, but ListCalls sees

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
 		{"Counters/ReserveGuess", testReserveGuess},
+		{"Counters/ReadCall", testReadCall},
 		{"Prompts", testPrompts},
 		{"Tokens", testTokens},
 		{"Concurrent/Writers", testConcurrentWriters},
