@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 func cmdPins(ctx context.Context, e *env, args []string) error {
@@ -67,7 +68,7 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	lastReport := start
-	entries, rowErrs, err := gate.ReadEntriesCSV(bufio.NewReaderSize(r, 1<<20), gate.CSVOptions{
+	entries, rowErrs, err := pinsfile.ReadCSV(bufio.NewReaderSize(r, 1<<20), pinsfile.Options{
 		GateID: g.ID, Region: region, Numbers: g.Numbers, Location: g.Location(), Hasher: d.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak,
 		Progress: func(rows int) {
@@ -88,17 +89,17 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
 	}
 	if len(rowErrs) > 0 && *replace {
-		return fmt.Errorf("%s; nothing imported: --replace would delete the entries of those callers, fix the rows first", gate.DescribeRowErrors(rowErrs))
+		return fmt.Errorf("%s; nothing imported: --replace would delete the entries of those callers, fix the rows first", pinsfile.DescribeRowErrors(rowErrs))
 	}
 	if len(rowErrs) > 0 && !*partial {
-		return fmt.Errorf("%s; nothing imported (use --partial to import the good rows)", gate.DescribeRowErrors(rowErrs))
+		return fmt.Errorf("%s; nothing imported (use --partial to import the good rows)", pinsfile.DescribeRowErrors(rowErrs))
 	}
 	res, err := d.store.ImportEntries(ctx, g.ID, entries, gate.ImportOptions{Replace: *replace})
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
-	bad := gate.RowsWithErrors(rowErrs)
+	bad := pinsfile.RowsWithErrors(rowErrs)
 	fmt.Fprintf(e.stdout, "gate %s: %d inserted, %d updated, %d deleted, %d rejected rows in %s (%.0f rows/s)\n",
 		g.ID, res.Inserted, res.Updated, res.Deleted, bad, el.Round(time.Millisecond), float64(len(entries)+bad)/el.Seconds())
 	return nil
@@ -141,7 +142,7 @@ func pinsExport(ctx context.Context, e *env, args []string) error {
 		w = fh
 	}
 	bw := bufio.NewWriter(w)
-	if err := gate.WriteEntriesCSV(bw, all); err != nil {
+	if err := pinsfile.WriteCSV(bw, all); err != nil {
 		return err
 	}
 	return bw.Flush()

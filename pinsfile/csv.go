@@ -1,4 +1,4 @@
-package gate
+package pinsfile
 
 import (
 	"bufio"
@@ -16,11 +16,13 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // Caller tables travel as CSV (or JSON) files: the bulk upload of the admin
-// API and `vipgate pins import` read them with ReadEntriesCSV and
-// ReadEntriesJSON, `vipgate pins export` writes them with WriteEntriesCSV.
+// API and `vipgate pins import` read them with ReadCSV and
+// ReadJSON, `vipgate pins export` writes them with WriteCSV.
 //
 // An import file has one caller per row:
 //
@@ -41,23 +43,23 @@ import (
 // be turned back into PINs. An exported file therefore cannot be imported
 // again as it is; add a pin column first.
 
-// CSVOptions configures ReadEntriesCSV and ReadEntriesJSON.
-type CSVOptions struct {
+// Options configures ReadCSV and ReadJSON.
+type Options struct {
 	// GateID is set on every entry.
 	GateID string
 	// Region is the default region for national numbers ("DE").
 	Region string
-	// Numbers are the gate's rules for internal numbers (see Numbering):
+	// Numbers are the gate's rules for internal numbers (see gate.Numbering):
 	// callers are read as the gate reads them on a call.
-	Numbers NumberRules
+	Numbers gate.NumberRules
 	// Location is the zone of valid_from/valid_until dates and times
 	// written without an offset: the gate's (Gate.Location). nil is UTC.
 	Location *time.Location
 	// Hasher hashes the PINs; required.
-	Hasher *Hasher
-	// MinDigits and MaxDigits bound PIN length (0 = MinPINLen, MaxPINLen).
+	Hasher *gate.Hasher
+	// MinDigits and MaxDigits bound PIN length (0 = gate.MinPINLen, gate.MaxPINLen).
 	MinDigits, MaxDigits int
-	// RejectWeak refuses weak PINs (see WeakPIN).
+	// RejectWeak refuses weak PINs (see gate.WeakPIN).
 	RejectWeak bool
 	// Workers is the number of goroutines that normalise and hash rows;
 	// 0 means GOMAXPROCS.
@@ -123,9 +125,6 @@ func DescribeRowErrors(errs []RowError) string {
 	return b.String()
 }
 
-// MaxLabelLen is the longest label an import accepts, in characters.
-const MaxLabelLen = 200
-
 const (
 	colCaller = iota
 	colPIN
@@ -155,18 +154,19 @@ type rawRow struct {
 	problem string
 }
 
-// ReadEntriesCSV reads a caller table from CSV (see the file format above)
+// ReadCSV reads a caller table from CSV (see the file format above)
 // and returns the good rows as entries with hashed PINs, in file order, and
 // a RowError for each problem. Callers are normalised with
-// the gate's Numbering (Region and Numbers; Numbering.Pattern), PINs checked with ValidatePIN (and WeakPIN when
+// the gate's numbering (Region and Numbers; gate.Numbering.Pattern), PINs
+// checked with gate.ValidatePIN (and gate.WeakPIN when
 // RejectWeak). A caller that occurs more than once is an error on every
 // occurrence after the first; the first is kept. A date-only valid_until
 // ("2026-06-30") includes that day; dates and times without an offset are
-// read in opts.Location (see ParseValidity).
+// read in opts.Location (see gate.ParseValidity).
 //
 // The error is for problems with the file as a whole: it cannot be read,
 // or its header lacks a caller or pin column.
-func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
+func ReadCSV(r io.Reader, opts Options) ([]*gate.Entry, []RowError, error) {
 	if opts.Hasher == nil {
 		return nil, nil, errors.New("read caller table: no PIN hasher")
 	}
@@ -179,7 +179,7 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 
-	nb, err := NewNumbering(opts.Region, opts.Numbers)
+	nb, err := gate.NewNumbering(opts.Region, opts.Numbers)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read caller table: %w", err)
 	}
@@ -233,11 +233,11 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 	return entries, rowErrs, nil
 }
 
-// ReadEntriesJSON reads a caller table from a JSON array of objects with
+// ReadJSON reads a caller table from a JSON array of objects with
 // the keys caller, pin, label, valid_from and valid_until (string values),
-// with the same rules as ReadEntriesCSV. PINs must be JSON strings, so that
+// with the same rules as ReadCSV. PINs must be JSON strings, so that
 // leading zeros survive.
-func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
+func ReadJSON(r io.Reader, opts Options) ([]*gate.Entry, []RowError, error) {
 	if opts.Hasher == nil {
 		return nil, nil, errors.New("read caller table: no PIN hasher")
 	}
@@ -249,7 +249,7 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		return nil, nil, errors.New("read caller table: want a JSON array of objects")
 	}
-	nb, err := NewNumbering(opts.Region, opts.Numbers)
+	nb, err := gate.NewNumbering(opts.Region, opts.Numbers)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read caller table: %w", err)
 	}
@@ -348,13 +348,13 @@ func jsonErr(err error) error {
 	return errors.New("JSON cannot be read")
 }
 
-// WriteEntriesCSV writes entries as CSV with the header
+// WriteCSV writes entries as CSV with the header
 // caller,label,valid_from,valid_until (times in RFC 3339, UTC). It writes
 // no PINs: stores keep only keyed hashes. The output is therefore not an
 // import file as it is; add a pin column to import it again. A label that
 // starts with '=', '+', '-', '@' or a tab is written with a leading "'"
 // so that spreadsheet programs do not run it as a formula.
-func WriteEntriesCSV(w io.Writer, entries []*Entry) error {
+func WriteCSV(w io.Writer, entries []*gate.Entry) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until"}); err != nil {
 		return fmt.Errorf("write caller table: %w", err)
@@ -452,8 +452,8 @@ func headerColumns(rec []string) ([]int, error) {
 // pipeline validates, normalises and hashes rows on worker goroutines in
 // batches, and puts the results back in row order.
 type pipeline struct {
-	opts    CSVOptions
-	numbers *Numbering
+	opts    Options
+	numbers *gate.Numbering
 	work    chan *rowBatch
 	wg      sync.WaitGroup
 	batches []*rowBatch
@@ -464,13 +464,13 @@ type pipeline struct {
 
 type rowBatch struct {
 	rows    []rawRow
-	entries []*Entry // parallel to rows; nil for a row with errors
+	entries []*gate.Entry // parallel to rows; nil for a row with errors
 	errs    []RowError
 }
 
 const batchSize = 512
 
-func newPipeline(opts CSVOptions, nb *Numbering) *pipeline {
+func newPipeline(opts Options, nb *gate.Numbering) *pipeline {
 	n := opts.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -520,14 +520,14 @@ func (p *pipeline) stop() {
 
 // finish waits for every batch and returns the entries and row errors in
 // row order, with duplicate callers reported.
-func (p *pipeline) finish() ([]*Entry, []RowError) {
+func (p *pipeline) finish() ([]*gate.Entry, []RowError) {
 	p.flush()
 	p.stop()
 	if p.opts.Progress != nil {
 		p.opts.Progress(p.rows)
 	}
 	var (
-		entries = make([]*Entry, 0, p.rows)
+		entries = make([]*gate.Entry, 0, p.rows)
 		errs    []RowError
 		first   = make(map[string]int, p.rows)
 	)
@@ -558,7 +558,7 @@ func sortRowErrors(errs []RowError) {
 // process validates and hashes one batch. Salts are drawn for the whole
 // batch at once.
 func (p *pipeline) process(b *rowBatch) {
-	b.entries = make([]*Entry, len(b.rows))
+	b.entries = make([]*gate.Entry, len(b.rows))
 	salts := make([]byte, 16*len(b.rows))
 	rand.Read(salts)
 	sums := make([]byte, sha256.Size*len(b.rows))
@@ -576,14 +576,14 @@ func (p *pipeline) process(b *rowBatch) {
 }
 
 // row validates one row and returns its entry without the PIN hash.
-func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
+func (p *pipeline) row(r *rawRow) (*gate.Entry, []RowError) {
 	var errs []RowError
 	bad := func(field, problem string) { errs = append(errs, RowError{Row: r.row, Field: field, Problem: problem}) }
 	if r.problem != "" {
 		bad("row", r.problem)
 		return nil, errs
 	}
-	e := &Entry{GateID: p.opts.GateID}
+	e := &gate.Entry{GateID: p.opts.GateID}
 
 	caller := strings.TrimSpace(r.fields[colCaller])
 	if caller == "" {
@@ -597,10 +597,10 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	pin := strings.TrimSpace(r.fields[colPIN])
 	if pin == "" {
 		bad("pin", "is missing")
-	} else if err := ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
+	} else if err := gate.ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
 		bad("pin", err.Error())
 	} else if p.opts.RejectWeak {
-		if why := WeakPIN(pin); why != "" {
+		if why := gate.WeakPIN(pin); why != "" {
 			bad("pin", why)
 		}
 	}
@@ -610,15 +610,15 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	e.Label = strings.Clone(strings.TrimSpace(r.fields[colLabel]))
 	if !utf8.ValidString(e.Label) {
 		bad("label", "is not valid UTF-8")
-	} else if n := utf8.RuneCountInString(e.Label); n > MaxLabelLen {
-		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, MaxLabelLen))
+	} else if n := utf8.RuneCountInString(e.Label); n > gate.MaxLabelLen {
+		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, gate.MaxLabelLen))
 	}
 
 	var err error
-	if e.ValidFrom, err = ParseValidity(r.fields[colFrom], p.opts.Location, false); err != nil {
+	if e.ValidFrom, err = gate.ParseValidity(r.fields[colFrom], p.opts.Location, false); err != nil {
 		bad("valid_from", err.Error())
 	}
-	if e.ValidUntil, err = ParseValidity(r.fields[colUntil], p.opts.Location, true); err != nil {
+	if e.ValidUntil, err = gate.ParseValidity(r.fields[colUntil], p.opts.Location, true); err != nil {
 		bad("valid_until", err.Error())
 	}
 	if !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
@@ -628,22 +628,6 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 		return nil, errs
 	}
 	return e, nil
-}
-
-// ParseValidity reads an entry's valid_from (until false) or valid_until
-// (until true) as the API, the CSV and the JSON import take it: "" is
-// open (the zero time); otherwise one of ParseTime's forms, read in loc
-// (the gate's zone, Gate.Location). A date alone is the start of that day
-// for valid_from and the end of that day, inclusive, for valid_until.
-func ParseValidity(s string, loc *time.Location, until bool) (time.Time, error) {
-	if strings.TrimSpace(s) == "" {
-		return time.Time{}, nil
-	}
-	t, _, err := ParseTime(s, loc, until)
-	if err != nil {
-		return time.Time{}, errors.New("is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 time")
-	}
-	return t, nil
 }
 
 // unquote removes the quoted input from a normalisation error, so that a
