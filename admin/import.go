@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 // importReport says what a bulk import did and which rows were refused.
@@ -16,11 +17,11 @@ type importReport struct {
 	// Imported says whether anything was written.
 	Imported bool `json:"imported"`
 	// Rows is the number of rows read (good and bad).
-	Rows      int             `json:"rows"`
-	Inserted  int             `json:"inserted"`
-	Updated   int             `json:"updated"`
-	Deleted   int             `json:"deleted"`
-	RowErrors []gate.RowError `json:"row_errors"`
+	Rows      int                 `json:"rows"`
+	Inserted  int                 `json:"inserted"`
+	Updated   int                 `json:"updated"`
+	Deleted   int                 `json:"deleted"`
+	RowErrors []pinsfile.RowError `json:"row_errors"`
 }
 
 // importProblem is the 422 answer of an import that wrote nothing: a
@@ -61,19 +62,19 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	read := gate.ReadEntriesCSV
+	read := pinsfile.ReadCSV
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "text/csv", "application/csv", "text/plain":
 	case "application/json":
-		read = gate.ReadEntriesJSON
+		read = pinsfile.ReadJSON
 	default:
 		writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
 			Detail: "send the caller table as text/csv or application/json", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv or application/json"}}})
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.maxImp)
-	entries, rowErrs, err := read(body, gate.CSVOptions{GateID: g.ID, Region: s.regionOf(g), Numbers: g.Numbers, Location: g.Location(), Hasher: s.hasher,
+	entries, rowErrs, err := read(body, pinsfile.Options{GateID: g.ID, Region: s.regionOf(g), Numbers: g.Numbers, Location: g.Location(), Hasher: s.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak})
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -84,9 +85,9 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("body", "%s", err.Error()))
 		return
 	}
-	rep := importReport{Rows: len(entries) + gate.RowsWithErrors(rowErrs), RowErrors: rowErrs}
+	rep := importReport{Rows: len(entries) + pinsfile.RowsWithErrors(rowErrs), RowErrors: rowErrs}
 	if rep.RowErrors == nil {
-		rep.RowErrors = []gate.RowError{}
+		rep.RowErrors = []pinsfile.RowError{}
 	}
 	switch {
 	case rep.Rows == 0:
@@ -100,7 +101,7 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		case !partial:
 			why += " (partial=true imports the good rows)"
 		}
-		s.writeImportProblem(w, rep, gate.DescribeRowErrors(rowErrs)+"; "+why)
+		s.writeImportProblem(w, rep, pinsfile.DescribeRowErrors(rowErrs)+"; "+why)
 		return
 	}
 	res, err := s.store.ImportEntries(r.Context(), g.ID, entries, gate.ImportOptions{Replace: replace})
@@ -145,7 +146,7 @@ func (s *server) exportEntries(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vipgate-%s-pins.csv"`, g.ID))
-	if err := gate.WriteEntriesCSV(w, all); err != nil {
+	if err := pinsfile.WriteCSV(w, all); err != nil {
 		s.log.Error("admin: export entries: write failed", "gate", g.ID, "err", err)
 	}
 }

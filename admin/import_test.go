@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 type importJSON struct {
@@ -20,7 +21,7 @@ type importJSON struct {
 	Inserted  int
 	Updated   int
 	Deleted   int
-	RowErrors []gate.RowError `json:"row_errors"`
+	RowErrors []pinsfile.RowError `json:"row_errors"`
 	Errors    []struct{ Field, Problem string }
 }
 

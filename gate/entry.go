@@ -1,7 +1,9 @@
 package gate
 
 import (
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -43,3 +45,22 @@ func (e *Entry) ValidAt(t time.Time) bool {
 func (e Entry) LogValue() slog.Value {
 	return slog.GroupValue(slog.Int64("id", e.ID), slog.String("caller", e.Pattern), slog.String("label", e.Label))
 }
+
+// ParseValidity reads an entry's valid_from (until false) or valid_until
+// (until true) as the API, the CSV and the JSON import take it: "" is
+// open (the zero time); otherwise one of ParseTime's forms, read in loc
+// (the gate's zone, Gate.Location). A date alone is the start of that day
+// for valid_from and the end of that day, inclusive, for valid_until.
+func ParseValidity(s string, loc *time.Location, until bool) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	t, _, err := ParseTime(s, loc, until)
+	if err != nil {
+		return time.Time{}, errors.New("is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 time")
+	}
+	return t, nil
+}
+
+// MaxLabelLen is the longest label an import accepts, in characters.
+const MaxLabelLen = 200

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -88,6 +89,25 @@ type EntryStore interface {
 	// ImportEntries upserts entries by pattern in one transaction: all or
 	// nothing. ErrNotFound if the gate does not exist.
 	ImportEntries(ctx context.Context, gateID string, entries []*Entry, opts ImportOptions) (ImportResult, error)
+	// ImportEntriesFrom is ImportEntries for an import too big to hold in
+	// memory: next returns the entries batch by batch and io.EOF after the
+	// last, and all batches go into one transaction. Any other error from
+	// next undoes the import and is returned in the chain (errors.Is).
+	// A pattern in two batches is ErrConflict, as in one.
+	ImportEntriesFrom(ctx context.Context, gateID string, next func() ([]*Entry, error), opts ImportOptions) (ImportResult, error)
+}
+
+// EntryBatches returns a next function for ImportEntriesFrom that yields
+// entries as one batch.
+func EntryBatches(entries []*Entry) func() ([]*Entry, error) {
+	done := false
+	return func() ([]*Entry, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return entries, nil
+	}
 }
 
 // Outcome is how a call ended, as written to the call log.

@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 func cmdPins(ctx context.Context, e *env, args []string) error {
@@ -67,9 +69,14 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	lastReport := start
-	entries, rowErrs, err := gate.ReadEntriesCSV(bufio.NewReaderSize(r, 1<<20), gate.CSVOptions{
+	// The file is read, checked and hashed while it is imported, in one
+	// transaction: memory holds the batches in flight, not the file. Row
+	// errors end the stream with ErrRowErrors (undoing the import)
+	// unless --partial, which never applies with --replace.
+	st := pinsfile.NewCSVStream(bufio.NewReaderSize(r, 1<<20), pinsfile.Options{
 		GateID: g.ID, Region: region, Numbers: g.Numbers, Location: g.Location(), Hasher: d.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak,
+		Partial: *partial && !*replace,
 		Progress: func(rows int) {
 			if time.Since(lastReport) >= time.Second {
 				lastReport = time.Now()
@@ -77,9 +84,9 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 			}
 		},
 	})
-	if err != nil {
-		return err
-	}
+	defer st.Close()
+	res, err := d.store.ImportEntriesFrom(ctx, g.ID, st.Next, gate.ImportOptions{Replace: *replace})
+	rowErrs := st.RowErrors()
 	for i, re := range rowErrs {
 		if i == 50 {
 			fmt.Fprintf(e.stderr, "… and %d more row errors\n", len(rowErrs)-50)
@@ -87,20 +94,22 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
 	}
+	if serr := st.Err(); serr != nil && !errors.Is(serr, pinsfile.ErrRowErrors) {
+		return serr // the file as a whole, not the store
+	}
 	if len(rowErrs) > 0 && *replace {
-		return fmt.Errorf("%s; nothing imported: --replace would delete the entries of those callers, fix the rows first", gate.DescribeRowErrors(rowErrs))
+		return fmt.Errorf("%s; nothing imported: --replace would delete the entries of those callers, fix the rows first", pinsfile.DescribeRowErrors(rowErrs))
 	}
 	if len(rowErrs) > 0 && !*partial {
-		return fmt.Errorf("%s; nothing imported (use --partial to import the good rows)", gate.DescribeRowErrors(rowErrs))
+		return fmt.Errorf("%s; nothing imported (use --partial to import the good rows)", pinsfile.DescribeRowErrors(rowErrs))
 	}
-	res, err := d.store.ImportEntries(ctx, g.ID, entries, gate.ImportOptions{Replace: *replace})
 	if err != nil {
 		return err
 	}
 	el := time.Since(start)
-	bad := gate.RowsWithErrors(rowErrs)
+	bad := pinsfile.RowsWithErrors(rowErrs)
 	fmt.Fprintf(e.stdout, "gate %s: %d inserted, %d updated, %d deleted, %d rejected rows in %s (%.0f rows/s)\n",
-		g.ID, res.Inserted, res.Updated, res.Deleted, bad, el.Round(time.Millisecond), float64(len(entries)+bad)/el.Seconds())
+		g.ID, res.Inserted, res.Updated, res.Deleted, bad, el.Round(time.Millisecond), float64(st.Entries()+bad)/el.Seconds())
 	return nil
 }
 
@@ -141,7 +150,7 @@ func pinsExport(ctx context.Context, e *env, args []string) error {
 		w = fh
 	}
 	bw := bufio.NewWriter(w)
-	if err := gate.WriteEntriesCSV(bw, all); err != nil {
+	if err := pinsfile.WriteCSV(bw, all); err != nil {
 		return err
 	}
 	return bw.Flush()

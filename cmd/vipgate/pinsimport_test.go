@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 // TestPinsImportCountsRows checks that pins import is all or nothing by
@@ -28,6 +31,42 @@ func TestPinsImportCountsRows(t *testing.T) {
 	}
 	out := c.must("pins", "import", "--gate", "premium-support", "--partial", bad)
 	if !strings.Contains(out, "1 inserted") || !strings.Contains(out, "2 rejected rows") {
+		t.Fatalf("partial import: %s", out)
+	}
+}
+
+// TestPinsImportStreamsAllOrNothing checks an import bigger than one
+// stream batch: a bad row after rows already written undoes them all,
+// --partial keeps the good ones, and a caller repeated batches later is
+// found with its row.
+func TestPinsImportStreamsAllOrNothing(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	const n = 2*pinsfile.StreamBatch + 100
+	var b strings.Builder
+	b.WriteString("caller,pin\n")
+	for i := range n {
+		fmt.Fprintf(&b, "+49176%08d,%06d\n", i, 804173+i%100)
+	}
+	b.WriteString("+4917600000000,804173\n") // row n+2: row 2 again
+	b.WriteString("+4917699999999,1\n")      // row n+3: a bad PIN
+	file := filepath.Join(c.dir, "big.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := c.run("pins", "import", "--gate", "premium-support", file)
+	want := fmt.Sprintf("2 rows have errors (row %d: caller; row %d: pin); nothing imported", n+2, n+3)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q\n%s", err, want, stderr)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("row %d: caller: occurs again (first in row 2)", n+2)) {
+		t.Errorf("stderr lacks the repeated caller:\n%s", stderr)
+	}
+	if out := c.must("pins", "export", "--gate", "premium-support"); strings.Contains(out, "+4917600000000") {
+		t.Fatalf("a refused import wrote rows")
+	}
+	out := c.must("pins", "import", "--gate", "premium-support", "--partial", file)
+	if !strings.Contains(out, fmt.Sprintf("%d inserted", n)) || !strings.Contains(out, "2 rejected rows") {
 		t.Fatalf("partial import: %s", out)
 	}
 }

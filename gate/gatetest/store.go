@@ -3,6 +3,7 @@ package gatetest
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -399,6 +400,23 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 	}
 	s.entries[gateID] = next
 	return res, nil
+}
+
+// ImportEntriesFrom implements gate.Store: it takes every batch, then
+// imports them as ImportEntries does. An error from next imports nothing.
+func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func() ([]*gate.Entry, error), opts gate.ImportOptions) (gate.ImportResult, error) {
+	var all []*gate.Entry
+	for {
+		batch, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return gate.ImportResult{}, fmt.Errorf("import entries: %w", err)
+		}
+		all = append(all, batch...)
+	}
+	return s.ImportEntries(ctx, gateID, all, opts)
 }
 
 // LogCall implements gate.Store.

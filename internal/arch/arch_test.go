@@ -64,7 +64,7 @@ func listPackages(t *testing.T) map[string]*pkg {
 		}
 		pkgs[rel(p.ImportPath)] = &p
 	}
-	for _, want := range []string{"gate", "ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres", "cmd/vipgate"} {
+	for _, want := range []string{"gate", "pinsfile", "ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres", "cmd/vipgate"} {
 		if pkgs[want] == nil {
 			t.Fatalf("go list did not report package %s; the rules below would check nothing", want)
 		}
@@ -138,6 +138,32 @@ func TestDomainImportsNoTransportDriverOrRouter(t *testing.T) {
 	}
 	if len(std) == 0 {
 		t.Fatal("gate imports nothing from the standard library according to go list; the check read no imports")
+	}
+}
+
+// formats are the packages that read and write the domain's data in a file
+// format (the caller-table files of pinsfile): they may import the domain,
+// never an adapter, a driver or a router, so that admin and cmd/vipgate
+// share them without the one reaching the other's outside world.
+var formats = []string{"pinsfile"}
+
+func TestFormatsImportOnlyTheDomain(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, name := range formats {
+		p := pkgs[name]
+		if !slices.Contains(p.Imports, module+"gate") {
+			t.Errorf("%s does not import gate according to go list; the check read no imports", name)
+		}
+		for _, imp := range p.Imports {
+			if r := rel(imp); r != "" && r != "gate" {
+				t.Errorf("%s imports %s: a file format imports only the domain (gate)", name, r)
+			}
+		}
+		for _, dep := range p.Deps {
+			if isDriver(dep) {
+				t.Errorf("%s depends on %s: a file format reaches no transport, driver or router", name, dep)
+			}
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -207,27 +208,59 @@ func (s *Store) DeleteEntry(ctx context.Context, gateID string, id int64) error 
 // is ErrNotFound. It is bounded by ctx only (not StoreTimeout): imports of
 // a million rows take seconds.
 func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error) {
+	return s.ImportEntriesFrom(ctx, gateID, gate.EntryBatches(entries), opts)
+}
+
+// ImportEntriesFrom is ImportEntries batch by batch: one COPY takes the
+// rows of every batch as next returns them, so memory holds one batch and
+// the rows of the next batch are read (and hashed, by a stream that does)
+// while the server stores the last. Each batch goes to the server in
+// pattern order: the unique index then grows at its right edge instead of
+// splitting pages all over. An error from next ends the COPY and rolls the
+// transaction back.
+func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func() ([]*gate.Entry, error), opts gate.ImportOptions) (gate.ImportResult, error) {
 	var res gate.ImportResult
-	for i, e := range entries {
-		if err := checkEntry(fmt.Sprintf("entries[%d]", i), e); err != nil {
-			return res, fmt.Errorf("postgres: import entries: %w", err)
-		}
-	}
 	now := s.now()
 	start := time.Now()
 	var copied time.Duration
-	// Rows go to the server in pattern order: the unique index then grows
-	// at its right edge instead of splitting pages all over.
-	order := make([]int, len(entries))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(entries[a].Pattern, entries[b].Pattern) })
+	total := 0
+	// srcErr is the error of next or of an entry check: pgx sends it to
+	// the server as the COPY's failure and returns the server's answer,
+	// which has lost it.
+	var srcErr error
 	rows := func(prefix ...any) pgx.CopyFromSource {
-		return pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
-			e := entries[order[i]]
-			return append(prefix[:len(prefix):len(prefix)], e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
-				nullTime(e.ValidFrom), nullTime(e.ValidUntil)), nil
+		var (
+			batch []*gate.Entry
+			i     int
+			row   = make([]any, 0, len(prefix)+6)
+		)
+		return pgx.CopyFromFunc(func() ([]any, error) {
+			for i == len(batch) {
+				b, err := next()
+				if err == io.EOF {
+					return nil, nil
+				}
+				if err != nil {
+					srcErr = err
+					return nil, err
+				}
+				for j, e := range b {
+					if err := checkEntry(fmt.Sprintf("entries[%d]", total+j), e); err != nil {
+						srcErr = err
+						return nil, err
+					}
+				}
+				total += len(b)
+				batch = slices.Clone(b)
+				slices.SortFunc(batch, func(a, b *gate.Entry) int { return strings.Compare(a.Pattern, b.Pattern) })
+				i = 0
+			}
+			e := batch[i]
+			batch[i] = nil
+			i++
+			row = append(append(row[:0], prefix...), e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
+				nullTime(e.ValidFrom), nullTime(e.ValidUntil))
+			return row, nil
 		})
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -282,10 +315,13 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 		}
 		return nil
 	})
+	if srcErr != nil {
+		err = srcErr
+	}
 	if err != nil {
 		return gate.ImportResult{}, wrap(fmt.Sprintf("import entries of %q", gateID), err)
 	}
-	s.log.Debug("postgres: entries imported", "gate", gateID, "rows", len(entries), "inserted", res.Inserted,
+	s.log.Debug("postgres: entries imported", "gate", gateID, "rows", total, "inserted", res.Inserted,
 		"updated", res.Updated, "deleted", res.Deleted, "copy", copied, "total", time.Since(start))
 	return res, nil
 }

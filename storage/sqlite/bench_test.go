@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 	"github.com/vipgate/vipgate/storage/sqlite"
 	"github.com/vipgate/vipgate/storage/storagetest"
 )
@@ -269,7 +270,7 @@ func BenchmarkImportCSV1M(b *testing.B) {
 		b.StartTimer()
 
 		start, c0 := time.Now(), cpuTime()
-		entries, rowErrs, err := gate.ReadEntriesCSV(bytes.NewReader(data), gate.CSVOptions{GateID: "bench", Region: "DE", Hasher: h, MinDigits: 4, MaxDigits: 12})
+		entries, rowErrs, err := pinsfile.ReadCSV(bytes.NewReader(data), pinsfile.Options{GateID: "bench", Region: "DE", Hasher: h, MinDigits: 4, MaxDigits: 12})
 		if err != nil || len(rowErrs) != 0 || len(entries) != n {
 			b.Fatalf("read: %d entries, %d row errors, %v", len(entries), len(rowErrs), err)
 		}

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -22,36 +24,19 @@ const importBatch = 1000
 // that occurs twice with ErrConflict; nothing is written then. The entries'
 // IDs are not set.
 func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error) {
-	// Sort by pattern before taking the write lock: in pattern order the
-	// unique index grows at its end instead of at random places, which
-	// touches far fewer pages, and duplicates end up side by side.
-	type keyed struct {
-		pattern string
-		i       int
-		e       *gate.Entry
-	}
-	ks := make([]keyed, len(entries))
-	for i, e := range entries {
-		if err := checkEntry(e); err != nil {
-			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: %w", i+1, err)
-		}
-		ks[i] = keyed{e.Pattern, i, e}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		if c := strings.Compare(a.pattern, b.pattern); c != 0 {
-			return c
-		}
-		return a.i - b.i
-	})
-	sorted := make([]*gate.Entry, len(ks))
-	for j, k := range ks {
-		if j > 0 && k.pattern == ks[j-1].pattern {
-			return gate.ImportResult{}, fmt.Errorf("sqlite: import entries: entry %d: %w", k.i+1, &gate.ConflictError{Field: "caller", Problem: "occurs twice in the import: " + k.pattern})
-		}
-		sorted[j] = k.e
-	}
-	ks = nil
+	return s.ImportEntriesFrom(ctx, gateID, gate.EntryBatches(entries), opts)
+}
 
+// ImportEntriesFrom is ImportEntries batch by batch, all in one
+// transaction: memory holds one batch, whatever the size of the import.
+// Each batch is sorted by pattern before it is written (in pattern order
+// the unique index grows at its end instead of at random places, which
+// touches far fewer pages). Into a gate with entries, the imported
+// patterns are also kept in a temporary table, which finds a pattern
+// repeated in a later batch (the upsert would silently take it) and,
+// with opts.Replace, says which entries to delete. An error from next
+// rolls the transaction back.
+func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func() ([]*gate.Entry, error), opts gate.ImportOptions) (gate.ImportResult, error) {
 	var res gate.ImportResult
 	now := s.stamp().UnixNano()
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
@@ -67,11 +52,39 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 			return err
 		}
 		upsert := before > 0
-		if err := insertEntries(ctx, tx, gateID, now, sorted, upsert); err != nil {
-			return err
+		if upsert {
+			if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_keep (pattern TEXT PRIMARY KEY) WITHOUT ROWID`); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_keep`); err != nil {
+				return err
+			}
+		}
+		total := 0
+		for {
+			batch, err := next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			sorted, err := sortBatch(batch, total)
+			if err != nil {
+				return err
+			}
+			total += len(batch)
+			if upsert {
+				if err := keepPatterns(ctx, tx, sorted); err != nil {
+					return err
+				}
+			}
+			if err := insertEntries(ctx, tx, gateID, now, sorted, upsert); err != nil {
+				return err
+			}
 		}
 		if !upsert {
-			res.Inserted = len(entries)
+			res.Inserted = total
 			return nil
 		}
 		var after int
@@ -79,18 +92,78 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 			return err
 		}
 		res.Inserted = after - before
-		res.Updated = len(entries) - res.Inserted
-		if !opts.Replace {
-			return nil
+		res.Updated = total - res.Inserted
+		if opts.Replace {
+			r, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE gate_id = ? AND pattern NOT IN (SELECT pattern FROM temp.import_keep)`, gateID)
+			if err != nil {
+				return err
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			res.Deleted = int(n)
 		}
-		n, err := deleteOthers(ctx, tx, gateID, sorted)
-		res.Deleted = n
+		_, err := tx.ExecContext(ctx, `DELETE FROM temp.import_keep`)
 		return err
 	})
 	if err != nil {
 		return gate.ImportResult{}, fmt.Errorf("sqlite: import entries into %s: %w", gateID, dbErr(err))
 	}
 	return res, nil
+}
+
+// sortBatch checks a batch and returns it sorted by pattern; offset is
+// the number of entries in the batches before it (for the entry numbers
+// of errors).
+func sortBatch(batch []*gate.Entry, offset int) ([]*gate.Entry, error) {
+	type keyed struct {
+		pattern string
+		i       int
+		e       *gate.Entry
+	}
+	ks := make([]keyed, len(batch))
+	for i, e := range batch {
+		if err := checkEntry(e); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", offset+i+1, err)
+		}
+		ks[i] = keyed{e.Pattern, i, e}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := strings.Compare(a.pattern, b.pattern); c != 0 {
+			return c
+		}
+		return a.i - b.i
+	})
+	sorted := make([]*gate.Entry, len(ks))
+	for j, k := range ks {
+		if j > 0 && k.pattern == ks[j-1].pattern {
+			return nil, fmt.Errorf("entry %d: %w", offset+k.i+1, &gate.ConflictError{Field: "caller", Problem: "occurs twice in the import: " + k.pattern})
+		}
+		sorted[j] = k.e
+	}
+	return sorted, nil
+}
+
+// keepPatterns adds the patterns of a batch to temp.import_keep; a
+// pattern already there (from an earlier batch) is a unique violation.
+func keepPatterns(ctx context.Context, tx *sql.Tx, entries []*gate.Entry) error {
+	args := make([]any, 0, importBatch)
+	for start := 0; start < len(entries); start += importBatch {
+		chunk := entries[start:min(start+importBatch, len(entries))]
+		args = args[:0]
+		for _, e := range chunk {
+			args = append(args, e.Pattern)
+		}
+		q := `INSERT INTO temp.import_keep (pattern) VALUES (?)` + strings.Repeat(`,(?)`, len(chunk)-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if errors.Is(dbErr(err), gate.ErrConflict) {
+				return gate.Translated(&gate.ConflictError{Field: "caller", Problem: "occurs twice in the import"}, err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // insertEntries writes entries with multi-row INSERT statements, prepared
@@ -147,37 +220,4 @@ func insertEntries(ctx context.Context, tx *sql.Tx, gateID string, now int64, en
 		}
 	}
 	return nil
-}
-
-// deleteOthers deletes the gate's entries whose pattern is not among
-// entries, through a temporary table of the kept patterns.
-func deleteOthers(ctx context.Context, tx *sql.Tx, gateID string, entries []*gate.Entry) (int, error) {
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_keep (pattern TEXT PRIMARY KEY) WITHOUT ROWID`); err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_keep`); err != nil {
-		return 0, err
-	}
-	args := make([]any, 0, importBatch)
-	for start := 0; start < len(entries); start += importBatch {
-		chunk := entries[start:min(start+importBatch, len(entries))]
-		args = args[:0]
-		for _, e := range chunk {
-			args = append(args, e.Pattern)
-		}
-		q := `INSERT INTO temp.import_keep (pattern) VALUES (?)` + strings.Repeat(`,(?)`, len(chunk)-1)
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return 0, err
-		}
-	}
-	r, err := tx.ExecContext(ctx, `DELETE FROM entries WHERE gate_id = ? AND pattern NOT IN (SELECT pattern FROM temp.import_keep)`, gateID)
-	if err != nil {
-		return 0, err
-	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM temp.import_keep`)
-	return int(n), err
 }

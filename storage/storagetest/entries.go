@@ -1,7 +1,9 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -353,7 +355,47 @@ func listPatterns(t testing.TB, s gate.Store, gateID string) map[string]*gate.En
 	return m
 }
 
+// importer is ImportEntries, or ImportEntriesFrom with the entries
+// given in batches.
+type importer struct {
+	name string
+	run  func(s gate.Store, t *testing.T, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error)
+}
+
+// inBatches returns a next function for ImportEntriesFrom that yields
+// entries n at a time (an empty batch first, which stores must take).
+func inBatches(entries []*gate.Entry, n int) func() ([]*gate.Entry, error) {
+	first := true
+	return func() ([]*gate.Entry, error) {
+		if first {
+			first = false
+			return []*gate.Entry{}, nil
+		}
+		if len(entries) == 0 {
+			return nil, io.EOF
+		}
+		b := entries[:min(n, len(entries))]
+		entries = entries[len(b):]
+		return b, nil
+	}
+}
+
+var importers = []importer{
+	{"ImportEntries", func(s gate.Store, t *testing.T, id string, es []*gate.Entry, o gate.ImportOptions) (gate.ImportResult, error) {
+		return s.ImportEntries(ctx(t), id, es, o)
+	}},
+	{"ImportEntriesFrom", func(s gate.Store, t *testing.T, id string, es []*gate.Entry, o gate.ImportOptions) (gate.ImportResult, error) {
+		return s.ImportEntriesFrom(ctx(t), id, inBatches(es, 1), o)
+	}},
+}
+
 func testEntryImport(t *testing.T, s gate.Store) {
+	for n, imp := range importers {
+		t.Run(imp.name, func(t *testing.T) { testEntryImportWith(t, s, imp, n) })
+	}
+}
+
+func testEntryImportWith(t *testing.T, s gate.Store, imp importer, n int) {
 	h := hasher(t)
 	mk := func(pattern, pin, label string) *gate.Entry {
 		return &gate.Entry{Pattern: pattern, PIN: h.Hash(pin), Label: label}
@@ -403,7 +445,7 @@ func testEntryImport(t *testing.T, s gate.Store) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id := fmt.Sprintf("g%d", i)
+			id := fmt.Sprintf("g%d-%d", n, i)
 			mustCreate(t, s, tableGate(id))
 			mustCreate(t, s, tableGate(id+"-other"))
 			mustPut(t, s, entry(t, id+"-other", "+4971112345", "5555"))
@@ -411,7 +453,7 @@ func testEntryImport(t *testing.T, s gate.Store) {
 				e.GateID = id
 				mustPut(t, s, e)
 			}
-			res, err := s.ImportEntries(ctx(t), id, tc.imp, tc.opts)
+			res, err := imp.run(s, t, id, tc.imp, tc.opts)
 			if err != nil {
 				t.Fatalf("import: %v", err)
 			}
@@ -456,15 +498,69 @@ func testEntryImport(t *testing.T, s gate.Store) {
 		})
 	}
 	t.Run("missing gate", func(t *testing.T) {
-		_, err := s.ImportEntries(ctx(t), "missing", []*gate.Entry{mk("+4971112345", "1111", "a")}, gate.ImportOptions{})
+		_, err := imp.run(s, t, "missing", []*gate.Entry{mk("+4971112345", "1111", "a")}, gate.ImportOptions{})
 		wantErr(t, "import into missing gate", err, gate.ErrNotFound)
 	})
 }
 
 func testEntryImportAllOrNothing(t *testing.T, s gate.Store) {
+	for n, imp := range importers {
+		t.Run(imp.name, func(t *testing.T) { testEntryImportAllOrNothingWith(t, s, imp, fmt.Sprintf("a%d", n)) })
+	}
+	// A stream that fails after some batches (a file with bad rows, read
+	// as it is imported) undoes the batches before it, in an empty gate
+	// and in one with entries.
 	h := hasher(t)
-	mustCreate(t, s, tableGate("a"))
-	orig := mustPut(t, s, &gate.Entry{GateID: "a", Pattern: "+4971112345", PIN: h.Hash("1111"), Label: "orig"})
+	errSource := errors.New("the file has bad rows")
+	for _, existing := range []bool{false, true} {
+		id := fmt.Sprintf("fail-%v", existing)
+		mustCreate(t, s, tableGate(id))
+		if existing {
+			mustPut(t, s, &gate.Entry{GateID: id, Pattern: "+4971112345", PIN: h.Hash("1111"), Label: "orig"})
+		}
+		batches := inBatches([]*gate.Entry{
+			{Pattern: "+4930111", PIN: h.Hash("2222")}, {Pattern: "+4930112", PIN: h.Hash("2222")}, {Pattern: "+4971112345", PIN: h.Hash("3333"), Label: "changed"},
+		}, 2)
+		calls := 0
+		next := func() ([]*gate.Entry, error) {
+			if calls++; calls == 4 {
+				return nil, errSource
+			}
+			return batches()
+		}
+		res, err := s.ImportEntriesFrom(ctx(t), id, next, gate.ImportOptions{Replace: true})
+		if !errors.Is(err, errSource) || res != (gate.ImportResult{}) {
+			t.Errorf("existing %v: import with a failing source = %+v, %v, want the source's error", existing, res, err)
+		}
+		if calls != 4 {
+			t.Errorf("existing %v: next called %d times, want 4", existing, calls)
+		}
+		got := listPatterns(t, s, id)
+		if existing && (len(got) != 1 || got["+4971112345"] == nil || got["+4971112345"].Label != "orig") || !existing && len(got) != 0 {
+			t.Errorf("existing %v: after the failed import: %v", existing, got)
+		}
+	}
+	// A pattern in two batches is a conflict as in one.
+	for _, existing := range []bool{false, true} {
+		id := fmt.Sprintf("dup-%v", existing)
+		mustCreate(t, s, tableGate(id))
+		if existing {
+			mustPut(t, s, &gate.Entry{GateID: id, Pattern: "+4971112345", PIN: h.Hash("1111"), Label: "orig"})
+		}
+		_, err := s.ImportEntriesFrom(ctx(t), id, inBatches([]*gate.Entry{
+			{Pattern: "+4930111", PIN: h.Hash("2222")}, {Pattern: "+4930112", PIN: h.Hash("2222")}, {Pattern: "+4930111", PIN: h.Hash("3333")},
+		}, 2), gate.ImportOptions{})
+		wantErr(t, fmt.Sprintf("existing %v: pattern in two batches", existing), err, gate.ErrConflict)
+		if got := listPatterns(t, s, id); existing && len(got) != 1 || !existing && len(got) != 0 {
+			t.Errorf("existing %v: after the refused import: %d entries", existing, len(got))
+		}
+	}
+}
+
+func testEntryImportAllOrNothingWith(t *testing.T, s gate.Store, imp importer, a string) {
+	h := hasher(t)
+	mustCreate(t, s, tableGate(a))
+	orig := mustPut(t, s, &gate.Entry{GateID: a, Pattern: "+4971112345", PIN: h.Hash("1111"), Label: "orig"})
 	tests := []struct {
 		name string
 		imp  []*gate.Entry
@@ -488,16 +584,16 @@ func testEntryImportAllOrNothing(t *testing.T, s gate.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := s.ImportEntries(ctx(t), "a", tc.imp, tc.opts)
+			res, err := imp.run(s, t, a, tc.imp, tc.opts)
 			wantErr(t, "import", err, tc.want)
 			if res != (gate.ImportResult{}) {
 				t.Errorf("failed import reports %+v, want zero", res)
 			}
-			got := listPatterns(t, s, "a")
+			got := listPatterns(t, s, a)
 			if len(got) != 1 || got["+4971112345"] == nil {
 				t.Fatalf("after failed import: %v, want only the original entry", got)
 			}
-			e, err := s.GetEntry(ctx(t), "a", orig.ID)
+			e, err := s.GetEntry(ctx(t), a, orig.ID)
 			if err != nil {
 				t.Fatalf("get entry: %v", err)
 			}

@@ -1,4 +1,4 @@
-package gate
+package pinsfile
 
 import (
 	"bufio"
@@ -16,11 +16,13 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // Caller tables travel as CSV (or JSON) files: the bulk upload of the admin
-// API and `vipgate pins import` read them with ReadEntriesCSV and
-// ReadEntriesJSON, `vipgate pins export` writes them with WriteEntriesCSV.
+// API and `vipgate pins import` read them with ReadCSV and
+// ReadJSON, `vipgate pins export` writes them with WriteCSV.
 //
 // An import file has one caller per row:
 //
@@ -41,30 +43,35 @@ import (
 // be turned back into PINs. An exported file therefore cannot be imported
 // again as it is; add a pin column first.
 
-// CSVOptions configures ReadEntriesCSV and ReadEntriesJSON.
-type CSVOptions struct {
+// Options configures ReadCSV and ReadJSON.
+type Options struct {
 	// GateID is set on every entry.
 	GateID string
 	// Region is the default region for national numbers ("DE").
 	Region string
-	// Numbers are the gate's rules for internal numbers (see Numbering):
+	// Numbers are the gate's rules for internal numbers (see gate.Numbering):
 	// callers are read as the gate reads them on a call.
-	Numbers NumberRules
+	Numbers gate.NumberRules
 	// Location is the zone of valid_from/valid_until dates and times
 	// written without an offset: the gate's (Gate.Location). nil is UTC.
 	Location *time.Location
 	// Hasher hashes the PINs; required.
-	Hasher *Hasher
-	// MinDigits and MaxDigits bound PIN length (0 = MinPINLen, MaxPINLen).
+	Hasher *gate.Hasher
+	// MinDigits and MaxDigits bound PIN length (0 = gate.MinPINLen, gate.MaxPINLen).
 	MinDigits, MaxDigits int
-	// RejectWeak refuses weak PINs (see WeakPIN).
+	// RejectWeak refuses weak PINs (see gate.WeakPIN).
 	RejectWeak bool
 	// Workers is the number of goroutines that normalise and hash rows;
 	// 0 means GOMAXPROCS.
 	Workers int
 	// Progress, if set, is called now and then with the number of rows
-	// read so far, on the goroutine that called the reader.
+	// read so far, from the goroutine that reads the file.
 	Progress func(rows int)
+	// Partial lets a Stream end with io.EOF although some rows had
+	// errors (the good rows are imported). Without it the stream ends
+	// with ErrRowErrors then, so that the store undoes the import: all
+	// or nothing. ReadCSV and ReadJSON always read the whole file.
+	Partial bool
 }
 
 // RowError is a problem with one row of an import file. It never contains
@@ -123,9 +130,6 @@ func DescribeRowErrors(errs []RowError) string {
 	return b.String()
 }
 
-// MaxLabelLen is the longest label an import accepts, in characters.
-const MaxLabelLen = 200
-
 const (
 	colCaller = iota
 	colPIN
@@ -155,21 +159,32 @@ type rawRow struct {
 	problem string
 }
 
-// ReadEntriesCSV reads a caller table from CSV (see the file format above)
+// ReadCSV reads a caller table from CSV (see the file format above)
 // and returns the good rows as entries with hashed PINs, in file order, and
 // a RowError for each problem. Callers are normalised with
-// the gate's Numbering (Region and Numbers; Numbering.Pattern), PINs checked with ValidatePIN (and WeakPIN when
+// the gate's numbering (Region and Numbers; gate.Numbering.Pattern), PINs
+// checked with gate.ValidatePIN (and gate.WeakPIN when
 // RejectWeak). A caller that occurs more than once is an error on every
 // occurrence after the first; the first is kept. A date-only valid_until
 // ("2026-06-30") includes that day; dates and times without an offset are
-// read in opts.Location (see ParseValidity).
+// read in opts.Location (see gate.ParseValidity).
 //
 // The error is for problems with the file as a whole: it cannot be read,
 // or its header lacks a caller or pin column.
-func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
-	if opts.Hasher == nil {
-		return nil, nil, errors.New("read caller table: no PIN hasher")
-	}
+func ReadCSV(r io.Reader, opts Options) ([]*gate.Entry, []RowError, error) {
+	opts.Partial = true
+	return readAll(NewCSVStream(r, opts))
+}
+
+// NewCSVStream is ReadCSV as a Stream: the file is read, checked and
+// hashed as the stream's batches are taken, and only those in flight are
+// held in memory.
+func NewCSVStream(r io.Reader, opts Options) *Stream {
+	return newStream(opts, func(p *pipeline) error { return readCSV(r, p) })
+}
+
+// readCSV reads CSV rows from r into p.
+func readCSV(r io.Reader, p *pipeline) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
@@ -179,12 +194,6 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 
-	nb, err := NewNumbering(opts.Region, opts.Numbers)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read caller table: %w", err)
-	}
-	p := newPipeline(opts, nb)
-	defer p.stop()
 	cols := []int{colCaller, colPIN, colLabel, colFrom, colUntil}
 	first := true
 	for {
@@ -196,10 +205,12 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				// ParseError names line and column, never the text.
-				p.add(rawRow{row: pe.StartLine, problem: "cannot be read as CSV: " + pe.Err.Error()})
+				if !p.add(rawRow{row: pe.StartLine, problem: "cannot be read as CSV: " + pe.Err.Error()}) {
+					return errStopped
+				}
 				continue
 			}
-			return nil, nil, fmt.Errorf("read caller table: %w", err)
+			return fmt.Errorf("read caller table: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(rec) {
@@ -210,7 +221,7 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 			if isHeader(rec) {
 				cols, err = headerColumns(rec)
 				if err != nil {
-					return nil, nil, fmt.Errorf("read caller table: %w", err)
+					return fmt.Errorf("read caller table: %w", err)
 				}
 				continue
 			}
@@ -227,42 +238,42 @@ func ReadEntriesCSV(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) 
 				row.fields[cols[i]] = v
 			}
 		}
-		p.add(row)
+		if !p.add(row) {
+			return errStopped
+		}
 	}
-	entries, rowErrs := p.finish()
-	return entries, rowErrs, nil
+	return nil
 }
 
-// ReadEntriesJSON reads a caller table from a JSON array of objects with
+// ReadJSON reads a caller table from a JSON array of objects with
 // the keys caller, pin, label, valid_from and valid_until (string values),
-// with the same rules as ReadEntriesCSV. PINs must be JSON strings, so that
+// with the same rules as ReadCSV. PINs must be JSON strings, so that
 // leading zeros survive.
-func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error) {
-	if opts.Hasher == nil {
-		return nil, nil, errors.New("read caller table: no PIN hasher")
-	}
+func ReadJSON(r io.Reader, opts Options) ([]*gate.Entry, []RowError, error) {
+	opts.Partial = true
+	return readAll(newStream(opts, func(p *pipeline) error { return readJSON(r, p) }))
+}
+
+// readJSON reads the elements of a JSON array from r into p.
+func readJSON(r io.Reader, p *pipeline) error {
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read caller table: %w", jsonErr(err))
+		return fmt.Errorf("read caller table: %w", jsonErr(err))
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, nil, errors.New("read caller table: want a JSON array of objects")
+		return errors.New("read caller table: want a JSON array of objects")
 	}
-	nb, err := NewNumbering(opts.Region, opts.Numbers)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read caller table: %w", err)
-	}
-	p := newPipeline(opts, nb)
-	defer p.stop()
 	for n := 1; dec.More(); n++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("read caller table: element %d: %w", n, jsonErr(err))
+			return fmt.Errorf("read caller table: element %d: %w", n, jsonErr(err))
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-			p.add(rawRow{row: n, problem: "is not a JSON object"})
+			if !p.add(rawRow{row: n, problem: "is not a JSON object"}) {
+				return errStopped
+			}
 			continue
 		}
 		row := rawRow{row: n}
@@ -270,7 +281,9 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 		// keep one of the values.
 		if col, dup := duplicateColumn(raw); dup {
 			row.problem = "has the key " + colNames[col] + " more than once"
-			p.add(row)
+			if !p.add(row) {
+				return errStopped
+			}
 			continue
 		}
 		for k, v := range obj {
@@ -292,13 +305,14 @@ func ReadEntriesJSON(r io.Reader, opts CSVOptions) ([]*Entry, []RowError, error)
 			}
 			row.fields[col] = s
 		}
-		p.add(row)
+		if !p.add(row) {
+			return errStopped
+		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("read caller table: %w", jsonErr(err))
+		return fmt.Errorf("read caller table: %w", jsonErr(err))
 	}
-	entries, rowErrs := p.finish()
-	return entries, rowErrs, nil
+	return nil
 }
 
 // duplicateColumn reports a column named twice by the keys of the JSON
@@ -348,13 +362,13 @@ func jsonErr(err error) error {
 	return errors.New("JSON cannot be read")
 }
 
-// WriteEntriesCSV writes entries as CSV with the header
+// WriteCSV writes entries as CSV with the header
 // caller,label,valid_from,valid_until (times in RFC 3339, UTC). It writes
 // no PINs: stores keep only keyed hashes. The output is therefore not an
 // import file as it is; add a pin column to import it again. A label that
 // starts with '=', '+', '-', '@' or a tab is written with a leading "'"
 // so that spreadsheet programs do not run it as a formula.
-func WriteEntriesCSV(w io.Writer, entries []*Entry) error {
+func WriteCSV(w io.Writer, entries []*gate.Entry) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until"}); err != nil {
 		return fmt.Errorf("write caller table: %w", err)
@@ -449,105 +463,243 @@ func headerColumns(rec []string) ([]int, error) {
 	return cols, nil
 }
 
+// errStopped ends a reading loop whose stream was closed.
+var errStopped = errors.New("stream closed")
+
+// ErrRowErrors is what a Stream without Options.Partial returns at its end
+// when rows had errors: the import must not be committed. The row errors
+// are in Stream.RowErrors.
+var ErrRowErrors = errors.New("rows have errors")
+
+// StreamBatch is the most entries one Stream.Next returns.
+const StreamBatch = 1 << 14
+
+// Stream reads a caller table batch by batch (NewCSVStream): rows are
+// read on a goroutine of their own, checked and hashed on worker
+// goroutines, and Next returns them in file order. Memory holds the
+// batches in flight and one index of the callers read so far (for the
+// duplicate check), not the file. Close it when done.
+type Stream struct {
+	p       *pipeline
+	done    chan struct{} // closed when the reading goroutine has ended
+	readErr error         // set before done is closed
+	first   map[string]int32
+	errs    []RowError
+	entries int
+	err     error // what Next returned last (besides a batch)
+}
+
+func newStream(opts Options, read func(*pipeline) error) *Stream {
+	s := &Stream{done: make(chan struct{}), first: map[string]int32{}}
+	if opts.Hasher == nil {
+		s.err = errors.New("read caller table: no PIN hasher")
+		close(s.done)
+		return s
+	}
+	nb, err := gate.NewNumbering(opts.Region, opts.Numbers)
+	if err != nil {
+		s.err = fmt.Errorf("read caller table: %w", err)
+		close(s.done)
+		return s
+	}
+	s.p = newPipeline(opts, nb)
+	go func() {
+		defer close(s.done)
+		err := read(s.p)
+		s.p.flush()
+		s.p.stop()
+		if err != errStopped {
+			s.readErr = err
+		}
+	}()
+	return s
+}
+
+// Next returns the next batch of good entries (at most StreamBatch, in
+// file order; never an empty batch), or io.EOF at the end. The error is a
+// problem with the file as a whole (it cannot be read, its header lacks a
+// caller or pin column), or, without Options.Partial, ErrRowErrors when
+// any row had errors. Its signature fits a store's ImportEntriesFrom.
+func (s *Stream) Next() ([]*gate.Entry, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []*gate.Entry
+	for b := range s.p.ordered {
+		<-b.done
+		start := len(s.errs)
+		for i, e := range b.entries {
+			if e == nil {
+				continue
+			}
+			row := b.rows[i].row
+			if prev, dup := s.first[e.Pattern]; dup {
+				s.errs = append(s.errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
+				continue
+			}
+			s.first[e.Pattern] = int32(row)
+			if out == nil {
+				out = make([]*gate.Entry, 0, StreamBatch)
+			}
+			out = append(out, e)
+		}
+		s.errs = append(s.errs, b.errs...)
+		sortRowErrors(s.errs[start:])
+		if len(out)+batchSize > StreamBatch {
+			break
+		}
+	}
+	if len(out) > 0 {
+		s.entries += len(out)
+		return out, nil
+	}
+	<-s.done
+	switch {
+	case s.readErr != nil:
+		s.err = s.readErr
+	case len(s.errs) > 0 && !s.p.opts.Partial:
+		s.err = ErrRowErrors
+	default:
+		s.err = io.EOF
+	}
+	if s.p.opts.Progress != nil {
+		s.p.opts.Progress(s.p.rows)
+	}
+	return nil, s.err
+}
+
+// RowErrors returns the row errors found so far, in row order; after Next
+// has returned io.EOF or ErrRowErrors, all of them.
+func (s *Stream) RowErrors() []RowError { return s.errs }
+
+// Err returns the error that ended the stream: nil while it runs or after
+// io.EOF, ErrRowErrors, or a problem with the file as a whole.
+func (s *Stream) Err() error {
+	if s.err == io.EOF {
+		return nil
+	}
+	return s.err
+}
+
+// Entries returns the number of good entries Next has returned.
+func (s *Stream) Entries() int { return s.entries }
+
+// Close stops reading and waits for the stream's goroutines. It is safe
+// to call more than once and after the end.
+func (s *Stream) Close() {
+	if s.p == nil {
+		return
+	}
+	s.p.quitOnce.Do(func() { close(s.p.quit) })
+	for b := range s.p.ordered { // let the reader see quit
+		_ = b
+	}
+	<-s.done
+}
+
+// readAll collects a stream whose Options.Partial is set.
+func readAll(s *Stream) ([]*gate.Entry, []RowError, error) {
+	defer s.Close()
+	var entries []*gate.Entry
+	for {
+		batch, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		entries = append(entries, batch...)
+	}
+	if entries == nil {
+		entries = []*gate.Entry{}
+	}
+	return entries, s.RowErrors(), nil
+}
+
 // pipeline validates, normalises and hashes rows on worker goroutines in
-// batches, and puts the results back in row order.
+// batches; ordered hands the batches on in row order, each to be waited
+// for (done) before it is read.
 type pipeline struct {
-	opts    CSVOptions
-	numbers *Numbering
-	work    chan *rowBatch
-	wg      sync.WaitGroup
-	batches []*rowBatch
-	cur     *rowBatch
-	rows    int
-	stopped bool
+	opts     Options
+	numbers  *gate.Numbering
+	work     chan *rowBatch
+	ordered  chan *rowBatch
+	quit     chan struct{}
+	quitOnce sync.Once
+	wg       sync.WaitGroup
+	cur      *rowBatch
+	rows     int
 }
 
 type rowBatch struct {
 	rows    []rawRow
-	entries []*Entry // parallel to rows; nil for a row with errors
+	entries []*gate.Entry // parallel to rows; nil for a row with errors
 	errs    []RowError
+	done    chan struct{}
 }
 
 const batchSize = 512
 
-func newPipeline(opts CSVOptions, nb *Numbering) *pipeline {
+func newPipeline(opts Options, nb *gate.Numbering) *pipeline {
 	n := opts.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &pipeline{opts: opts, numbers: nb, work: make(chan *rowBatch, 2*n)}
+	p := &pipeline{opts: opts, numbers: nb, work: make(chan *rowBatch, 2*n), ordered: make(chan *rowBatch, 4*n+StreamBatch/batchSize),
+		quit: make(chan struct{})}
 	for range n {
 		p.wg.Go(func() {
 			for b := range p.work {
 				p.process(b)
+				close(b.done)
 			}
 		})
 	}
 	return p
 }
 
-func (p *pipeline) add(r rawRow) {
+// add queues one row; false when the stream was closed.
+func (p *pipeline) add(r rawRow) bool {
 	if p.cur == nil {
-		p.cur = &rowBatch{rows: make([]rawRow, 0, batchSize)}
+		p.cur = &rowBatch{rows: make([]rawRow, 0, batchSize), done: make(chan struct{})}
 	}
 	p.cur.rows = append(p.cur.rows, r)
 	p.rows++
 	if len(p.cur.rows) == batchSize {
-		p.flush()
+		if !p.flush() {
+			return false
+		}
 		if p.opts.Progress != nil {
 			p.opts.Progress(p.rows)
 		}
 	}
+	return true
 }
 
-func (p *pipeline) flush() {
+// flush hands the current batch to the workers and to the reader of
+// ordered; false when the stream was closed.
+func (p *pipeline) flush() bool {
 	if p.cur == nil {
-		return
+		return true
 	}
-	p.batches = append(p.batches, p.cur)
-	p.work <- p.cur
+	b := p.cur
 	p.cur = nil
+	select {
+	case p.ordered <- b:
+	case <-p.quit:
+		return false
+	}
+	p.work <- b // workers never block on anything but work
+	return true
 }
 
-// stop ends the workers; it is safe to call more than once.
+// stop ends the workers once every queued batch is processed and closes
+// ordered; the reading goroutine calls it once.
 func (p *pipeline) stop() {
-	if !p.stopped {
-		p.stopped = true
-		close(p.work)
-		p.wg.Wait()
-	}
-}
-
-// finish waits for every batch and returns the entries and row errors in
-// row order, with duplicate callers reported.
-func (p *pipeline) finish() ([]*Entry, []RowError) {
-	p.flush()
-	p.stop()
-	if p.opts.Progress != nil {
-		p.opts.Progress(p.rows)
-	}
-	var (
-		entries = make([]*Entry, 0, p.rows)
-		errs    []RowError
-		first   = make(map[string]int, p.rows)
-	)
-	for _, b := range p.batches {
-		for i, e := range b.entries {
-			if e == nil {
-				continue
-			}
-			row := b.rows[i].row
-			if prev, dup := first[e.Pattern]; dup {
-				errs = append(errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
-				continue
-			}
-			first[e.Pattern] = row
-			entries = append(entries, e)
-		}
-		errs = append(errs, b.errs...)
-	}
-	sortRowErrors(errs)
-	return entries, errs
+	close(p.work)
+	p.wg.Wait()
+	close(p.ordered)
 }
 
 // sortRowErrors orders errors by row, keeping the order within a row.
@@ -558,7 +710,7 @@ func sortRowErrors(errs []RowError) {
 // process validates and hashes one batch. Salts are drawn for the whole
 // batch at once.
 func (p *pipeline) process(b *rowBatch) {
-	b.entries = make([]*Entry, len(b.rows))
+	b.entries = make([]*gate.Entry, len(b.rows))
 	salts := make([]byte, 16*len(b.rows))
 	rand.Read(salts)
 	sums := make([]byte, sha256.Size*len(b.rows))
@@ -576,14 +728,14 @@ func (p *pipeline) process(b *rowBatch) {
 }
 
 // row validates one row and returns its entry without the PIN hash.
-func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
+func (p *pipeline) row(r *rawRow) (*gate.Entry, []RowError) {
 	var errs []RowError
 	bad := func(field, problem string) { errs = append(errs, RowError{Row: r.row, Field: field, Problem: problem}) }
 	if r.problem != "" {
 		bad("row", r.problem)
 		return nil, errs
 	}
-	e := &Entry{GateID: p.opts.GateID}
+	e := &gate.Entry{GateID: p.opts.GateID}
 
 	caller := strings.TrimSpace(r.fields[colCaller])
 	if caller == "" {
@@ -597,10 +749,10 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	pin := strings.TrimSpace(r.fields[colPIN])
 	if pin == "" {
 		bad("pin", "is missing")
-	} else if err := ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
+	} else if err := gate.ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
 		bad("pin", err.Error())
 	} else if p.opts.RejectWeak {
-		if why := WeakPIN(pin); why != "" {
+		if why := gate.WeakPIN(pin); why != "" {
 			bad("pin", why)
 		}
 	}
@@ -610,15 +762,15 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 	e.Label = strings.Clone(strings.TrimSpace(r.fields[colLabel]))
 	if !utf8.ValidString(e.Label) {
 		bad("label", "is not valid UTF-8")
-	} else if n := utf8.RuneCountInString(e.Label); n > MaxLabelLen {
-		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, MaxLabelLen))
+	} else if n := utf8.RuneCountInString(e.Label); n > gate.MaxLabelLen {
+		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, gate.MaxLabelLen))
 	}
 
 	var err error
-	if e.ValidFrom, err = ParseValidity(r.fields[colFrom], p.opts.Location, false); err != nil {
+	if e.ValidFrom, err = gate.ParseValidity(r.fields[colFrom], p.opts.Location, false); err != nil {
 		bad("valid_from", err.Error())
 	}
-	if e.ValidUntil, err = ParseValidity(r.fields[colUntil], p.opts.Location, true); err != nil {
+	if e.ValidUntil, err = gate.ParseValidity(r.fields[colUntil], p.opts.Location, true); err != nil {
 		bad("valid_until", err.Error())
 	}
 	if !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && !e.ValidUntil.After(e.ValidFrom) {
@@ -628,22 +780,6 @@ func (p *pipeline) row(r *rawRow) (*Entry, []RowError) {
 		return nil, errs
 	}
 	return e, nil
-}
-
-// ParseValidity reads an entry's valid_from (until false) or valid_until
-// (until true) as the API, the CSV and the JSON import take it: "" is
-// open (the zero time); otherwise one of ParseTime's forms, read in loc
-// (the gate's zone, Gate.Location). A date alone is the start of that day
-// for valid_from and the end of that day, inclusive, for valid_until.
-func ParseValidity(s string, loc *time.Location, until bool) (time.Time, error) {
-	if strings.TrimSpace(s) == "" {
-		return time.Time{}, nil
-	}
-	t, _, err := ParseTime(s, loc, until)
-	if err != nil {
-		return time.Time{}, errors.New("is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 time")
-	}
-	return t, nil
 }
 
 // unquote removes the quoted input from a normalisation error, so that a

@@ -1,4 +1,4 @@
-package gate_test
+package pinsfile_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 func csvHasher(tb testing.TB) *gate.Hasher {
@@ -22,8 +23,8 @@ func csvHasher(tb testing.TB) *gate.Hasher {
 	return h
 }
 
-func csvOpts(tb testing.TB) gate.CSVOptions {
-	return gate.CSVOptions{GateID: "hotline", Region: "DE", Hasher: csvHasher(tb), MinDigits: 4, MaxDigits: 8}
+func csvOpts(tb testing.TB) pinsfile.Options {
+	return pinsfile.Options{GateID: "hotline", Region: "DE", Hasher: csvHasher(tb), MinDigits: 4, MaxDigits: 8}
 }
 
 // wantEntry is an expected entry: its pattern, the PIN it must check, and
@@ -41,7 +42,7 @@ type wantRowErr struct {
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-func checkRead(t *testing.T, opts gate.CSVOptions, input string, entries []*gate.Entry, rowErrs []gate.RowError, want []wantEntry, wantErrs []wantRowErr) {
+func checkRead(t *testing.T, opts pinsfile.Options, input string, entries []*gate.Entry, rowErrs []pinsfile.RowError, want []wantEntry, wantErrs []wantRowErr) {
 	t.Helper()
 	if len(entries) != len(want) {
 		t.Errorf("got %d entries, want %d", len(entries), len(want))
@@ -77,7 +78,7 @@ var pinLike = regexp.MustCompile(`[0-9]{4,}`)
 // assertNoPINs fails if a row error or err repeats a PIN of the input. In
 // the table tests every PIN has at least 4 digits and differs from the
 // numbers in problem texts.
-func assertNoPINs(t *testing.T, input string, rowErrs []gate.RowError, err error) {
+func assertNoPINs(t *testing.T, input string, rowErrs []pinsfile.RowError, err error) {
 	t.Helper()
 	var pins []string
 	for _, line := range strings.Split(input, "\n") {
@@ -104,7 +105,7 @@ func TestReadEntriesCSV(t *testing.T) {
 	h := csvHasher(t)
 	tests := []struct {
 		name    string
-		opts    func(*gate.CSVOptions)
+		opts    func(*pinsfile.Options)
 		input   string
 		want    []wantEntry
 		wantErr []wantRowErr
@@ -170,7 +171,7 @@ func TestReadEntriesCSV(t *testing.T) {
 		},
 		{
 			name:  "weak PINs rejected",
-			opts:  func(o *gate.CSVOptions) { o.RejectWeak = true },
+			opts:  func(o *pinsfile.Options) { o.RejectWeak = true },
 			input: "+4971112345,0000\n+4971112346,1234\n+4971112347,9876\n+4971112348,4711\n",
 			want:  []wantEntry{{pattern: "+4971112348", pin: "4711"}},
 			wantErr: []wantRowErr{
@@ -211,7 +212,7 @@ func TestReadEntriesCSV(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			entries, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(tc.input), opts)
+			entries, rowErrs, err := pinsfile.ReadCSV(strings.NewReader(tc.input), opts)
 			if err != nil {
 				t.Fatalf("read: %v", err)
 			}
@@ -224,7 +225,7 @@ func TestReadEntriesCSVFileErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		input string
-		opts  func(*gate.CSVOptions)
+		opts  func(*pinsfile.Options)
 		want  string
 	}{
 		{"no pin column", "caller,label\n+4971112345,Anna\n", nil, "no pin column"},
@@ -232,7 +233,7 @@ func TestReadEntriesCSVFileErrors(t *testing.T) {
 		{"no caller column", "pin,label\n4711,Anna\n", nil, "no caller column"},
 		{"unknown column", "caller,pin,secret1234\n+4971112345,4711,x\n", nil, "column 3"},
 		{"column twice", "caller,pin,number\n+4971112345,4711,+4971112346\n", nil, "twice"},
-		{"no hasher", "+4971112345,4711\n", func(o *gate.CSVOptions) { o.Hasher = nil }, "no PIN hasher"},
+		{"no hasher", "+4971112345,4711\n", func(o *pinsfile.Options) { o.Hasher = nil }, "no PIN hasher"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,7 +241,7 @@ func TestReadEntriesCSVFileErrors(t *testing.T) {
 			if tc.opts != nil {
 				tc.opts(&opts)
 			}
-			entries, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(tc.input), opts)
+			entries, rowErrs, err := pinsfile.ReadCSV(strings.NewReader(tc.input), opts)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
@@ -253,7 +254,7 @@ func TestReadEntriesCSVFileErrors(t *testing.T) {
 	t.Run("reader error", func(t *testing.T) {
 		boom := errors.New("disk on fire")
 		r := iotestErrReader{data: "+4971112345,4711\n", err: boom}
-		_, _, err := gate.ReadEntriesCSV(&r, csvOpts(t))
+		_, _, err := pinsfile.ReadCSV(&r, csvOpts(t))
 		if !errors.Is(err, boom) {
 			t.Fatalf("err = %v, want %v", err, boom)
 		}
@@ -296,7 +297,7 @@ func TestReadEntriesCSVWorkersKeepOrder(t *testing.T) {
 	input := bigCSV(5000)
 	type result struct {
 		patterns []string
-		errs     []gate.RowError
+		errs     []pinsfile.RowError
 	}
 	var results []result
 	for _, workers := range []int{1, 3, 8} {
@@ -304,7 +305,7 @@ func TestReadEntriesCSVWorkersKeepOrder(t *testing.T) {
 		opts.Workers = workers
 		var progress []int
 		opts.Progress = func(n int) { progress = append(progress, n) }
-		entries, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(input), opts)
+		entries, rowErrs, err := pinsfile.ReadCSV(strings.NewReader(input), opts)
 		if err != nil {
 			t.Fatalf("workers %d: %v", workers, err)
 		}
@@ -343,7 +344,7 @@ func TestWriteEntriesCSV(t *testing.T) {
 		{Pattern: "+49711*", PIN: h.Hash("8642"), Label: "=HYPERLINK(\"x\")"},
 	}
 	var buf bytes.Buffer
-	if err := gate.WriteEntriesCSV(&buf, entries); err != nil {
+	if err := pinsfile.WriteCSV(&buf, entries); err != nil {
 		t.Fatal(err)
 	}
 	want := "caller,label,valid_from,valid_until\n" +
@@ -358,7 +359,7 @@ func TestWriteEntriesCSV(t *testing.T) {
 		}
 	}
 	// The export is not an import file as it is.
-	if _, _, err := gate.ReadEntriesCSV(&buf, csvOpts(t)); err == nil {
+	if _, _, err := pinsfile.ReadCSV(&buf, csvOpts(t)); err == nil {
 		t.Error("an export was accepted as an import file without PINs")
 	}
 	// With a pin column added, it imports again.
@@ -370,7 +371,7 @@ func TestWriteEntriesCSV(t *testing.T) {
 		}
 		in.WriteString(line + "," + pin + "\n")
 	}
-	got, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(in.String()), csvOpts(t))
+	got, rowErrs, err := pinsfile.ReadCSV(strings.NewReader(in.String()), csvOpts(t))
 	if err != nil || len(rowErrs) != 0 || len(got) != 1 || got[0].Pattern != entries[0].Pattern || got[0].Label != entries[0].Label ||
 		!got[0].ValidFrom.Equal(entries[0].ValidFrom) || !got[0].ValidUntil.Equal(entries[0].ValidUntil) {
 		t.Errorf("re-import = %v, %v, %v", got, rowErrs, err)
@@ -420,7 +421,7 @@ func TestReadEntriesJSON(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := csvOpts(t)
-			entries, rowErrs, err := gate.ReadEntriesJSON(strings.NewReader(tc.input), opts)
+			entries, rowErrs, err := pinsfile.ReadJSON(strings.NewReader(tc.input), opts)
 			if tc.fatal != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.fatal) {
 					t.Fatalf("err = %v, want one containing %q", err, tc.fatal)
@@ -463,8 +464,8 @@ func FuzzReadEntriesCSV(f *testing.F) {
 	}
 	h := csvHasher(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := gate.CSVOptions{GateID: "g", Region: "DE", Hasher: h, MinDigits: 4, MaxDigits: 12, RejectWeak: len(data)%2 == 0, Workers: 2}
-		entries, rowErrs, err := gate.ReadEntriesCSV(bytes.NewReader(data), opts)
+		opts := pinsfile.Options{GateID: "g", Region: "DE", Hasher: h, MinDigits: 4, MaxDigits: 12, RejectWeak: len(data)%2 == 0, Workers: 2}
+		entries, rowErrs, err := pinsfile.ReadCSV(bytes.NewReader(data), opts)
 		if err != nil && (entries != nil || rowErrs != nil) {
 			t.Fatalf("error %v with results", err)
 		}
@@ -508,7 +509,7 @@ func BenchmarkReadEntriesCSV(b *testing.B) {
 	opts.MaxDigits = 12
 	b.ReportAllocs()
 	for b.Loop() {
-		entries, rowErrs, err := gate.ReadEntriesCSV(bytes.NewReader(buf.Bytes()), opts)
+		entries, rowErrs, err := pinsfile.ReadCSV(bytes.NewReader(buf.Bytes()), opts)
 		if err != nil || len(rowErrs) != 0 || len(entries) != n {
 			b.Fatalf("read: %d entries, %d row errors, %v", len(entries), len(rowErrs), err)
 		}
@@ -523,7 +524,7 @@ func BenchmarkReadEntriesCSV(b *testing.B) {
 func TestReadEntriesCSVInternalNumbers(t *testing.T) {
 	opts := csvOpts(t)
 	in := "caller,pin\n201,4711\n1004,4712\n0201,4713\n5550805,4714\n+49201,4715\n004917612345678,4716\n+4917612345678,4717\n017612345678,4718\n2*,4719\n"
-	entries, rowErrs, err := gate.ReadEntriesCSV(strings.NewReader(in), opts)
+	entries, rowErrs, err := pinsfile.ReadCSV(strings.NewReader(in), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +535,7 @@ func TestReadEntriesCSVInternalNumbers(t *testing.T) {
 			{"2*", "4719", "", time.Time{}, time.Time{}}},
 		[]wantRowErr{{8, "caller"}, {9, "caller"}}) // the same E.164 number twice more
 	var out bytes.Buffer
-	if err := gate.WriteEntriesCSV(&out, entries); err != nil {
+	if err := pinsfile.WriteCSV(&out, entries); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"\n201,", "\n1004,", "\n0201,", "\n5550805,", "\n+49201,"} {
@@ -545,13 +546,13 @@ func TestReadEntriesCSVInternalNumbers(t *testing.T) {
 
 	three := 3
 	opts.Numbers = gate.NumberRules{InternalMaxLength: &three}
-	entries, _, err = gate.ReadEntriesCSV(strings.NewReader("caller,pin\n201,4711\n1004,4712\n"), opts)
+	entries, _, err = pinsfile.ReadCSV(strings.NewReader("caller,pin\n201,4711\n1004,4712\n"), opts)
 	if err != nil || len(entries) != 2 || entries[0].Pattern != "201" || entries[1].Pattern != "1004" {
 		t.Fatalf("with internal_max_length 3: %v, %v", entries, err)
 	}
 	bad := -1
 	opts.Numbers = gate.NumberRules{InternalMaxLength: &bad}
-	if _, _, err := gate.ReadEntriesCSV(strings.NewReader("201,4711\n"), opts); err == nil || !strings.Contains(err.Error(), "numbers.internal_max_length") {
+	if _, _, err := pinsfile.ReadCSV(strings.NewReader("201,4711\n"), opts); err == nil || !strings.Contains(err.Error(), "numbers.internal_max_length") {
 		t.Fatalf("bad rules: %v, want an error naming numbers.internal_max_length", err)
 	}
 }
