@@ -79,8 +79,8 @@ type Closure struct {
 // validate (an unknown time zone, a malformed window or closure).
 //
 // Inside is safe for concurrent use (as long as s is not being changed).
-// Parsed schedules are cached by content, outside the Schedule, so a
-// schedule changed in place takes effect on the next call.
+// It parses s on every call; the Engine parses a gate's schedule once, when
+// it prepares the gate, and again only when the schedule changed.
 func (s *Schedule) Inside(t time.Time) (bool, string, error) {
 	return s.inside(t)
 }
