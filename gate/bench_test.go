@@ -91,14 +91,25 @@ func BenchmarkDecideSchedule(b *testing.B) {
 	if err := st.CreateGate(ctx, g); err != nil {
 		b.Fatal(err)
 	}
+	withHolidays := g.Clone()
+	withHolidays.ID = "holidays"
+	withHolidays.Match.Numbers = []string{"2000"}
+	withHolidays.Activation.Schedule.Holidays = []string{"de-by", "at"}
+	if err := st.CreateGate(ctx, withHolidays); err != nil {
+		b.Fatal(err)
+	}
 	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
-	info := gate.CallInfo{Caller: "+4917612345678", Called: "1000"}
 	now := instant(b, "2026-01-13T19:15:00+01:00") // a Tuesday evening: active
-	benchDecide(b, func() {
-		if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
-			b.Fatal(d.Verdict, d.Trace)
-		}
-	})
+	for _, bc := range []struct{ name, called string }{{"closures", "1000"}, {"two holiday sets", "2000"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			info := gate.CallInfo{Caller: "+4917612345678", Called: bc.called}
+			benchDecide(b, func() {
+				if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
+					b.Fatal(d.Verdict, d.Trace)
+				}
+			})
+		})
+	}
 }
 
 // benchDecide runs decide in the benchmark loop and reports the p50 and

@@ -89,6 +89,7 @@ func cloneSchedule(s *Schedule) *Schedule {
 		c.Windows[i] = Window{Days: slices.Clone(w.Days), From: w.From, To: w.To}
 	}
 	c.Closures = slices.Clone(s.Closures)
+	c.Holidays = slices.Clone(s.Holidays)
 	return &c
 }
 

@@ -36,6 +36,10 @@ type Schedule struct {
 	Active string `json:"active"`
 	// Closures are holidays and closure dates.
 	Closures []Closure `json:"closures,omitempty"`
+	// Holidays name public-holiday sets ("de", "de-by", "at", "ch-zh",
+	// "us", "gb-eng"; HolidaySets lists them): each holiday of a set is a
+	// closure of its whole day, computed for any year.
+	Holidays []string `json:"holidays,omitempty"`
 }
 
 // Schedule.Active values.

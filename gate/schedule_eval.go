@@ -50,6 +50,11 @@ func (cs *compiledSchedule) inside(t time.Time) (bool, string) {
 			return false, cs.closures[i].label + when
 		}
 	}
+	if cs.holidays != nil {
+		if label := c.inHoliday(cs.holidays); label != "" {
+			return false, label + when
+		}
+	}
 	for i := range cs.windows {
 		if c.inWindow(&cs.windows[i]) {
 			return true, "inside window " + cs.windows[i].label + when
@@ -77,12 +82,14 @@ type compiledSchedule struct {
 	activeInside bool
 	windows      []windowSpec
 	closures     []closureSpec
+	holidays     *holidays // nil without holiday sets
 }
 
 // sameAs reports whether s and o hold the same zone, activity, windows
 // and closures.
 func (s *Schedule) sameAs(o *Schedule) bool {
-	if s.TimeZone != o.TimeZone || s.Active != o.Active || len(s.Windows) != len(o.Windows) || len(s.Closures) != len(o.Closures) {
+	if s.TimeZone != o.TimeZone || s.Active != o.Active || len(s.Windows) != len(o.Windows) || len(s.Closures) != len(o.Closures) ||
+		!slices.Equal(s.Holidays, o.Holidays) {
 		return false
 	}
 	for i := range s.Windows {
@@ -109,7 +116,7 @@ func compileSchedule(s *Schedule) (*compiledSchedule, error) {
 		return nil, &ValidationError{Field: "time_zone", Problem: err.Error()}
 	}
 	cs := &compiledSchedule{
-		src:          Schedule{TimeZone: s.TimeZone, Active: s.Active, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures)},
+		src:          Schedule{TimeZone: s.TimeZone, Active: s.Active, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures), Holidays: slices.Clone(s.Holidays)},
 		zone:         zone,
 		loc:          loc,
 		activeInside: strings.EqualFold(strings.TrimSpace(s.Active), Inside),
@@ -123,6 +130,10 @@ func compileSchedule(s *Schedule) (*compiledSchedule, error) {
 		}
 		c.label = closureLabel(&s.Closures[i])
 		cs.closures[i] = c
+	}
+	var bad int
+	if cs.holidays, bad, err = compileHolidays(s.Holidays); err != nil {
+		return nil, &ValidationError{Field: fmt.Sprintf("holidays[%d]", bad), Problem: err.Error()}
 	}
 	for i := range s.Windows {
 		w, field, err := parseWindow(&s.Windows[i])
@@ -212,6 +223,18 @@ func (c *clock) inClosure(cs *closureSpec) bool {
 		}
 	}
 	return false
+}
+
+// inHoliday returns the label of the holiday now falls on ("" if none):
+// a holiday closes its whole calendar day.
+func (c *clock) inHoliday(h *holidays) string {
+	for d := c.day - 1; d <= c.lastDay(); d++ {
+		k := &c.dates[d-c.day+1]
+		if label := h.on(k.y, k.m, k.d); label != "" && c.covers(d, 0, 1440) {
+			return label
+		}
+	}
+	return ""
 }
 
 // resolveWall returns the instant at which the clocks of loc show wall
