@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,4 +69,62 @@ func BenchmarkDecideManyGates(b *testing.B) {
 			b.Fatal(d.Trace)
 		}
 	}
+}
+
+// BenchmarkDecideSchedule measures one Decide for a static-PIN gate in
+// schedule mode (active outside office hours, with yearly and dated
+// closures), on the in-memory store, with the latency of each Decide for
+// the p50/p99 figures.
+func BenchmarkDecideSchedule(b *testing.B) {
+	h := mustHasher(b)
+	st := gatetest.NewStore()
+	g := staticGate(h, "4711")
+	s := schedIn("Europe/Berlin", weekly("mon-thu", "08:00", "17:00"), weekly("fri", "08:00", "14:00"), weekly("sat", "09:00", "12:00"))
+	s.Active = gate.Outside
+	for _, d := range []string{"01-01", "05-01", "10-03", "12-25", "12-26"} {
+		s.Closures = append(s.Closures, gate.Closure{Date: d, Yearly: true})
+	}
+	s.Closures = append(s.Closures, gate.Closure{Name: "Christmas Eve", Date: "12-24", Yearly: true, From: "12:00"},
+		gate.Closure{Date: "2026-04-03", Until: "2026-04-06"}, gate.Closure{Date: "2026-05-14"}, gate.Closure{Date: "2026-05-25"})
+	g.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: s}
+	ctx := context.Background()
+	if err := st.CreateGate(ctx, g); err != nil {
+		b.Fatal(err)
+	}
+	withHolidays := g.Clone()
+	withHolidays.ID = "holidays"
+	withHolidays.Match.Numbers = []string{"2000"}
+	withHolidays.Activation.Schedule.Holidays = []string{"de-by", "at"}
+	if err := st.CreateGate(ctx, withHolidays); err != nil {
+		b.Fatal(err)
+	}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	now := instant(b, "2026-01-13T19:15:00+01:00") // a Tuesday evening: active
+	for _, bc := range []struct{ name, called string }{{"closures", "1000"}, {"two holiday sets", "2000"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			info := gate.CallInfo{Caller: "+4917612345678", Called: bc.called}
+			benchDecide(b, func() {
+				if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
+					b.Fatal(d.Verdict, d.Trace)
+				}
+			})
+		})
+	}
+}
+
+// benchDecide runs decide in the benchmark loop and reports the p50 and
+// p99 latency of one run.
+func benchDecide(b *testing.B, decide func()) {
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		decide()
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
+	b.ReportMetric(q(0.50), "p50-ns")
+	b.ReportMetric(q(0.99), "p99-ns")
 }

@@ -28,6 +28,7 @@ func (g *Gate) Clone() *Gate {
 			cs.Windows[i].Days = slices.Clone(s.Windows[i].Days)
 		}
 		cs.Closures = slices.Clone(s.Closures)
+		cs.Holidays = slices.Clone(s.Holidays)
 		c.Activation.Schedule = &cs
 	}
 	if p := g.Identification.StaticPIN; p != nil {

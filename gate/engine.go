@@ -86,7 +86,7 @@ func (e *Engine) Decide(ctx context.Context, info CallInfo, now time.Time) *Deci
 	d.Gate = g
 	d.Mode = g.Identification.Mode
 
-	active, why, err := activeAt(g, now)
+	active, why, err := activeAt(g, e.prepared(g), now)
 	if err != nil {
 		e.fail(ctx, d, g, info, now, err, "schedule")
 		return d
@@ -273,8 +273,9 @@ func (e *Engine) region(g *Gate) string {
 	return e.cfg.Region
 }
 
-// activeAt applies the override, then the activation mode.
-func activeAt(g *Gate, now time.Time) (bool, string, error) {
+// activeAt applies the override, then the activation mode, with the
+// schedule as p compiled it.
+func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, error) {
 	if o := g.Override; o.InEffect(now) {
 		state := "inactive"
 		if o.Active {
@@ -298,7 +299,7 @@ func activeAt(g *Gate, now time.Time) (bool, string, error) {
 		if g.Activation.Schedule == nil {
 			return false, "", errors.New("schedule mode without a schedule")
 		}
-		active, why, err := g.Activation.Schedule.ActiveAt(now)
+		active, why, err := p.activeAt(now)
 		if err != nil {
 			return false, why, fmt.Errorf("schedule: %w", err)
 		}

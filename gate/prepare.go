@@ -1,8 +1,10 @@
 package gate
 
 import (
+	"errors"
 	"slices"
 	"strings"
+	"time"
 )
 
 // prepared is what the Engine derives from a gate once, not per call: the
@@ -23,6 +25,12 @@ type prepared struct {
 	numbering *Numbering
 	err       error
 	match     []matchPattern
+
+	// sched is the gate's schedule compiled (nil without one); schedErr
+	// is why it did not compile, the schedule failure of every call that
+	// needs it.
+	sched    *compiledSchedule
+	schedErr error
 }
 
 // matchPattern is one of a gate's match numbers, prepared.
@@ -62,13 +70,55 @@ func prepare(g *Gate, region string) *prepared {
 		}
 		p.match = append(p.match, m)
 	}
+	if s := g.Activation.Schedule; s != nil {
+		p.sched, p.schedErr = compileSchedule(s)
+		if p.schedErr != nil {
+			// Keep the source to notice a change of a schedule that
+			// did not compile.
+			p.sched = &compiledSchedule{src: *cloneSchedule(s)}
+		}
+	}
 	return p
+}
+
+// cloneSchedule returns a deep copy of s.
+func cloneSchedule(s *Schedule) *Schedule {
+	c := *s
+	c.Windows = make([]Window, len(s.Windows))
+	for i, w := range s.Windows {
+		c.Windows[i] = Window{Days: slices.Clone(w.Days), From: w.From, To: w.To}
+	}
+	c.Closures = slices.Clone(s.Closures)
+	c.Holidays = slices.Clone(s.Holidays)
+	return &c
+}
+
+// sameSchedule reports whether p was prepared from schedule s.
+func (p *prepared) sameSchedule(s *Schedule) bool {
+	if p.sched == nil || s == nil {
+		return p.sched == nil && s == nil
+	}
+	return p.sched.src.sameAs(s)
+}
+
+// activeAt reports whether the gate's compiled schedule makes it active
+// at t, with the reason for the trace.
+func (p *prepared) activeAt(t time.Time) (bool, string, error) {
+	if p.schedErr != nil {
+		return false, "invalid schedule", p.schedErr
+	}
+	if p.sched == nil {
+		return false, "no schedule", errors.New("schedule mode without a schedule")
+	}
+	active, why := p.sched.activeAt(t)
+	return active, why, nil
 }
 
 // current reports whether p was prepared from g as it is now.
 func (p *prepared) current(g *Gate, region string) bool {
 	return p.region == region && p.rules.InternalPattern == g.Numbers.InternalPattern &&
-		p.maxLen == intOr(g.Numbers.InternalMaxLength, -1) && slices.Equal(p.numbers, g.Match.Numbers)
+		p.maxLen == intOr(g.Numbers.InternalMaxLength, -1) && slices.Equal(p.numbers, g.Match.Numbers) &&
+		p.sameSchedule(g.Activation.Schedule)
 }
 
 // match returns the length of the best match of the gate's numbers

@@ -36,6 +36,10 @@ type Schedule struct {
 	Active string `json:"active"`
 	// Closures are holidays and closure dates.
 	Closures []Closure `json:"closures,omitempty"`
+	// Holidays name public-holiday sets ("de", "de-by", "at", "ch-zh",
+	// "us", "gb-eng"; HolidaySets lists them): each holiday of a set is a
+	// closure of its whole day, computed for any year.
+	Holidays []string `json:"holidays,omitempty"`
 }
 
 // Schedule.Active values.
@@ -79,8 +83,8 @@ type Closure struct {
 // validate (an unknown time zone, a malformed window or closure).
 //
 // Inside is safe for concurrent use (as long as s is not being changed).
-// Parsed schedules are cached by content, outside the Schedule, so a
-// schedule changed in place takes effect on the next call.
+// It parses s on every call; the Engine parses a gate's schedule once, when
+// it prepares the gate, and again only when the schedule changed.
 func (s *Schedule) Inside(t time.Time) (bool, string, error) {
 	return s.inside(t)
 }

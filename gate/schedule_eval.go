@@ -3,27 +3,17 @@ package gate
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// zones caches time zones by name. time.LoadLocation reads and parses the
-// zone file on every call, which would dominate the cost of evaluating a
-// schedule per call. Only zones that loaded are kept, so the cache is
-// bounded by the names the tz database knows.
-var zones sync.Map // string → *time.Location
-
-// loadZone returns the IANA time zone name.
+// loadZone returns the IANA time zone name. It reads the zone database on
+// every call; the Engine loads a gate's zone once, when it prepares the
+// gate (see compileSchedule).
 func loadZone(name string) (*time.Location, error) {
-	if v, ok := zones.Load(name); ok {
-		return v.(*time.Location), nil
-	}
 	switch name {
 	case "":
 		return nil, errors.New("time zone is required")
@@ -34,94 +24,72 @@ func loadZone(name string) (*time.Location, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
-	zones.Store(name, loc)
 	return loc, nil
 }
 
-// inside implements Schedule.Inside: it compiles s (or finds it compiled),
-// turns the boundaries near t into instants, and compares.
+// inside implements Schedule.Inside: it compiles s and evaluates it once.
 func (s *Schedule) inside(t time.Time) (bool, string, error) {
 	if s == nil {
 		return false, "no schedule", fmt.Errorf("schedule: no schedule set: %w", ErrInvalid)
 	}
-	cs, err := s.compile()
+	cs, err := compileSchedule(s)
 	if err != nil {
 		return false, "invalid schedule", fmt.Errorf("schedule: %w", err)
 	}
+	in, why := cs.inside(t)
+	return in, why, nil
+}
+
+// inside reports whether t falls inside the windows and not on a
+// closure, with the reason for the trace.
+func (cs *compiledSchedule) inside(t time.Time) (bool, string) {
 	c := newClock(cs.loc, t)
 	when := " (" + cs.zone + ", " + t.In(cs.loc).Format("Mon 15:04 MST") + ")"
 	for i := range cs.closures {
 		if c.inClosure(&cs.closures[i]) {
-			return false, cs.closures[i].label + when, nil
+			return false, cs.closures[i].label + when
+		}
+	}
+	if cs.holidays != nil {
+		if label := c.inHoliday(cs.holidays); label != "" {
+			return false, label + when
 		}
 	}
 	for i := range cs.windows {
 		if c.inWindow(&cs.windows[i]) {
-			return true, "inside window " + cs.windows[i].label + when, nil
+			return true, "inside window " + cs.windows[i].label + when
 		}
 	}
-	return false, "outside all windows" + when, nil
+	return false, "outside all windows" + when
 }
 
-// compiledSchedule is a parsed Schedule. It keeps a copy of the fields it
-// was parsed from, so that a cache hit can be verified.
+// activeAt is Schedule.ActiveAt for the compiled form.
+func (cs *compiledSchedule) activeAt(t time.Time) (bool, string) {
+	in, why := cs.inside(t)
+	if cs.activeInside {
+		return in, why
+	}
+	return !in, why
+}
+
+// compiledSchedule is a parsed Schedule, built once per gate by the
+// Engine (see prepare) and immutable after. It keeps a copy of the fields
+// it was parsed from, so that a changed gate is compiled again.
 type compiledSchedule struct {
-	hash     uint64
-	src      Schedule // TimeZone, Windows (with copied Days) and Closures
-	zone     string
-	loc      *time.Location
-	windows  []windowSpec
-	closures []closureSpec
+	src          Schedule // a deep copy of the schedule it was parsed from
+	zone         string
+	loc          *time.Location
+	activeInside bool
+	windows      []windowSpec
+	closures     []closureSpec
+	holidays     *holidays // nil without holiday sets
 }
 
-// compiled caches parsed schedules by content. Evaluation happens on every
-// call, and parsing a schedule costs several times more than evaluating
-// it; a schedule is usually the same from call to call even when the Gate
-// holding it was decoded afresh. The cache is direct-mapped: a slot holds the last
-// schedule that hashed to it, so it never grows. It lives outside Schedule
-// so that copying, comparing and encoding schedules stay plain.
-var (
-	compiled     [256]atomic.Pointer[compiledSchedule]
-	compiledSeed = maphash.MakeSeed()
-)
-
-// compile returns s parsed, from the cache when s was parsed before. It
-// fails with the first problem as a *ValidationError (fields relative to
-// s); Validate reports them all.
-func (s *Schedule) compile() (*compiledSchedule, error) {
-	h := s.hash()
-	slot := &compiled[h%uint64(len(compiled))]
-	if cs := slot.Load(); cs != nil && cs.hash == h && cs.src.sameAs(s) {
-		return cs, nil
-	}
-	cs, err := parseSchedule(s, h)
-	if err != nil {
-		return nil, err
-	}
-	slot.Store(cs)
-	return cs, nil
-}
-
-// hash picks the cache slot of s. It reads the fields that usually tell
-// schedules apart; sameAs compares everything.
-func (s *Schedule) hash() uint64 {
-	h := maphash.String(compiledSeed, s.TimeZone)
-	mix := func(x uint64) { h = (h ^ x) * 1099511628211 }
-	mix(uint64(len(s.Windows))<<32 | uint64(len(s.Closures)))
-	for i := range s.Windows {
-		mix(maphash.String(compiledSeed, s.Windows[i].From))
-		mix(maphash.String(compiledSeed, s.Windows[i].To))
-	}
-	for i := range s.Closures {
-		mix(maphash.String(compiledSeed, s.Closures[i].Date))
-		mix(maphash.String(compiledSeed, s.Closures[i].Until))
-	}
-	return h
-}
-
-// sameAs reports whether s and o hold the same zone, windows and closures.
+// sameAs reports whether s and o hold the same zone, activity, windows
+// and closures.
 func (s *Schedule) sameAs(o *Schedule) bool {
-	if s.TimeZone != o.TimeZone || len(s.Windows) != len(o.Windows) || len(s.Closures) != len(o.Closures) {
+	if s.TimeZone != o.TimeZone || s.Active != o.Active || len(s.Windows) != len(o.Windows) || len(s.Closures) != len(o.Closures) ||
+		!slices.Equal(s.Holidays, o.Holidays) {
 		return false
 	}
 	for i := range s.Windows {
@@ -138,20 +106,22 @@ func (s *Schedule) sameAs(o *Schedule) bool {
 	return true
 }
 
-// parseSchedule parses s. The result holds copies of everything it read.
-func parseSchedule(s *Schedule, h uint64) (*compiledSchedule, error) {
+// compileSchedule parses s. It fails with the first problem as a
+// *ValidationError (fields relative to s); Validate reports them all. The
+// result holds copies of everything it read.
+func compileSchedule(s *Schedule) (*compiledSchedule, error) {
 	zone := strings.TrimSpace(s.TimeZone)
 	loc, err := loadZone(zone)
 	if err != nil {
 		return nil, &ValidationError{Field: "time_zone", Problem: err.Error()}
 	}
 	cs := &compiledSchedule{
-		hash:     h,
-		src:      Schedule{TimeZone: s.TimeZone, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures)},
-		zone:     zone,
-		loc:      loc,
-		windows:  make([]windowSpec, len(s.Windows)),
-		closures: make([]closureSpec, len(s.Closures)),
+		src:          Schedule{TimeZone: s.TimeZone, Active: s.Active, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures), Holidays: slices.Clone(s.Holidays)},
+		zone:         zone,
+		loc:          loc,
+		activeInside: strings.EqualFold(strings.TrimSpace(s.Active), Inside),
+		windows:      make([]windowSpec, len(s.Windows)),
+		closures:     make([]closureSpec, len(s.Closures)),
 	}
 	for i := range s.Closures {
 		c, field, err := parseClosure(&s.Closures[i])
@@ -160,6 +130,10 @@ func parseSchedule(s *Schedule, h uint64) (*compiledSchedule, error) {
 		}
 		c.label = closureLabel(&s.Closures[i])
 		cs.closures[i] = c
+	}
+	var bad int
+	if cs.holidays, bad, err = compileHolidays(s.Holidays); err != nil {
+		return nil, &ValidationError{Field: fmt.Sprintf("holidays[%d]", bad), Problem: err.Error()}
 	}
 	for i := range s.Windows {
 		w, field, err := parseWindow(&s.Windows[i])
@@ -249,6 +223,18 @@ func (c *clock) inClosure(cs *closureSpec) bool {
 		}
 	}
 	return false
+}
+
+// inHoliday returns the label of the holiday now falls on ("" if none):
+// a holiday closes its whole calendar day.
+func (c *clock) inHoliday(h *holidays) string {
+	for d := c.day - 1; d <= c.lastDay(); d++ {
+		k := &c.dates[d-c.day+1]
+		if label := h.on(k.y, k.m, k.d); label != "" && c.covers(d, 0, 1440) {
+			return label
+		}
+	}
+	return ""
 }
 
 // resolveWall returns the instant at which the clocks of loc show wall

@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	_ "time/tzdata" // the tests do not depend on the machine's zone files
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 // at parses an RFC 3339 time with its UTC offset, so that every instant in
@@ -583,6 +585,8 @@ func TestOverrideInEffect(t *testing.T) {
 	}
 }
 
+// BenchmarkActiveAt measures the evaluation of a compiled schedule (as the
+// Engine holds it for a gate) with three windows and nine closures.
 func BenchmarkActiveAt(b *testing.B) {
 	s := schedIn("Europe/Berlin", weekly("mon-thu", "08:00", "17:00"), weekly("fri", "08:00", "14:00"), weekly("sat", "09:00", "12:00"))
 	for _, d := range []string{"01-01", "05-01", "10-03", "12-25", "12-26"} {
@@ -596,11 +600,76 @@ func BenchmarkActiveAt(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			t := instant(b, bc.t)
+			activeAt, err := gate.CompileSchedule(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			want, _, _ := s.ActiveAt(t)
 			for b.Loop() {
-				if _, _, err := s.ActiveAt(t); err != nil {
-					b.Fatal(err)
+				if got, _ := activeAt(t); got != want {
+					b.Fatal("compiled and parsed schedule disagree")
 				}
 			}
 		})
+	}
+}
+
+// TestEngineCompilesScheduleOnce checks that the Engine compiles a gate's
+// schedule when it prepares the gate, keeps it across calls, compiles it
+// again when the schedule changes, and reports a schedule that does not
+// compile through the failure policy of every call.
+func TestEngineCompilesScheduleOnce(t *testing.T) {
+	h := mustHasher(t)
+	ctx := context.Background()
+	st := gatetest.NewStore()
+	g := staticGate(h, "4711")
+	s := schedIn("Europe/Berlin", weekly("mon-fri", "08:00", "17:00"))
+	s.Active = gate.Inside
+	g.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: s}
+	if err := st.CreateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	call := gate.CallInfo{Caller: "+4917612345678", Called: "1000"}
+	tue1800 := instant(t, "2026-01-13T18:00:00+01:00")
+	if d := e.Decide(ctx, call, tue1800); d.Active {
+		t.Fatalf("active at 18:00 outside mon-fri 08:00-17:00; trace %v", d.Trace)
+	}
+	first := gate.PreparedSchedule(e, g.ID)
+	if first == nil {
+		t.Fatal("schedule not compiled when the gate was prepared")
+	}
+	e.Decide(ctx, call, tue1800)
+	if gate.PreparedSchedule(e, g.ID) != first {
+		t.Fatal("schedule compiled again although it did not change")
+	}
+	g.Activation.Schedule.Windows[0].To = "19:00"
+	if err := st.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide(ctx, call, tue1800); !d.Active {
+		t.Fatalf("changed window not used; trace %v", d.Trace)
+	}
+	if gate.PreparedSchedule(e, g.ID) == first {
+		t.Fatal("changed schedule not compiled again")
+	}
+	g.Activation.Schedule.Active = gate.Outside
+	if err := st.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide(ctx, call, tue1800); d.Active {
+		t.Fatalf("changed active side not used; trace %v", d.Trace)
+	}
+	// A schedule that does not compile (stored before a zone was
+	// removed from the tz database, say) fails each call by the policy.
+	g.Activation.Schedule.TimeZone = "Mars/Olympus_Mons"
+	if err := st.UpdateGate(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		d := e.Decide(ctx, call, tue1800)
+		if d.Err == nil || !strings.Contains(d.Err.Error(), "Mars/Olympus_Mons") || d.Verdict != gate.VerdictReject {
+			t.Fatalf("bad zone: verdict %s, err %v; want the failure policy (reject) naming the zone", d.Verdict, d.Err)
+		}
 	}
 }

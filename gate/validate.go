@@ -37,6 +37,7 @@ const (
 	maxWebhookConcurrent = 1000
 	maxWindows           = 100
 	maxClosures          = 1000
+	maxHolidaySets       = 10
 	maxNumberLen         = 32
 )
 
@@ -302,6 +303,14 @@ func (s *Schedule) validate(es *ValidationErrors, prefix string) {
 	}
 	for i := range s.Closures {
 		validateClosure(es, fmt.Sprintf("%sclosures[%d].", prefix, i), &s.Closures[i])
+	}
+	if len(s.Holidays) > maxHolidaySets {
+		es.add(prefix+"holidays", "has more than %d holiday sets", maxHolidaySets)
+	}
+	for i, name := range s.Holidays {
+		if _, _, err := lookupHolidaySet(name); err != nil {
+			es.add(fmt.Sprintf("%sholidays[%d]", prefix, i), "%s", err)
+		}
 	}
 }
 

@@ -100,8 +100,12 @@ func TestExampleGates(t *testing.T) {
 				"2026-12-25 10:00", // Friday, Christmas Day
 				"2027-01-01 09:00", // Friday, New Year
 				"2026-03-29 10:00", // Sunday, the DST change
+				"2027-03-26 10:00", // Good Friday 2027 (holiday set de)
+				"2028-04-17 10:00", // Easter Monday 2028
+				"2027-06-18 10:00", // the one-off closure
 			},
 			inactive: []string{
+				"2026-06-04 10:00", // Corpus Christi: not a holiday in every state, so not in de
 				"2026-11-30 08:00", // Monday at opening
 				"2026-12-24 11:59", // Christmas Eve morning
 				"2026-12-23 17:59", // Wednesday
