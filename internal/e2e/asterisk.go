@@ -45,6 +45,9 @@ type Config struct {
 	// Prompts are vipgate prompt names ("ask-pin") to create as short tones
 	// under sounds/vipgate/; nil means every gate.PromptKeys entry.
 	Prompts []string
+	// ARIPassword, when set, is the ARI user's password instead of a
+	// random one, for a test whose Files define that user themselves.
+	ARIPassword ari.Secret
 }
 
 // ConfigFromEnv returns the configuration named by the environment, or
@@ -117,6 +120,9 @@ func Start(t testing.TB, cfg Config) *Asterisk {
 		t.Fatal(err)
 	}
 	a := &Asterisk{Dir: dir, User: "vipgate", Password: ari.Secret(randomHex(12)), cfg: cfg, t: t, Results: filepath.Join(dir, "results.txt")}
+	if cfg.ARIPassword != "" {
+		a.Password = cfg.ARIPassword
+	}
 	t.Cleanup(func() {
 		a.stop()
 		if t.Failed() {
