@@ -48,6 +48,9 @@ type Config struct {
 	// ARIPassword, when set, is the ARI user's password instead of a
 	// random one, for a test whose Files define that user themselves.
 	ARIPassword ari.Secret
+	// HTTPSessionLimit is http.conf's sessionlimit (Asterisk's default,
+	// 100, when 0): more than 100 calls at once over ARI need it raised.
+	HTTPSessionLimit int
 }
 
 // ConfigFromEnv returns the configuration named by the environment, or
@@ -246,7 +249,7 @@ live_dangerously = yes
 `, d, a.cfg.ModDir, filepath.Dir(a.cfg.Binary)),
 		"modules.conf": a.modulesConf(),
 		"logger.conf":  "[general]\n[logfiles]\nmessages => notice,warning,error,verbose\n",
-		"http.conf":    fmt.Sprintf("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport=%d\n", port),
+		"http.conf":    a.httpConf(port),
 		"ari.conf":     fmt.Sprintf("[general]\nenabled=yes\n\n[%s]\ntype=user\nread_only=no\npassword=%s\npassword_format=plain\n", a.User, a.Password.Reveal()),
 		"extensions.conf": fmt.Sprintf(`[general]
 static=yes
@@ -272,6 +275,14 @@ RESULTS=%s
 		}
 	}
 	return nil
+}
+
+func (a *Asterisk) httpConf(port int) string {
+	c := fmt.Sprintf("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport=%d\n", port)
+	if a.cfg.HTTPSessionLimit > 0 {
+		c += fmt.Sprintf("sessionlimit=%d\n", a.cfg.HTTPSessionLimit)
+	}
+	return c
 }
 
 func (a *Asterisk) modulesConf() string {

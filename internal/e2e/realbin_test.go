@@ -1,0 +1,319 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/e2e"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	e2e.RemoveBuild()
+	os.Exit(code)
+}
+
+// PINs of the real-binary tests: 8 digits, none starting with 1, 7 or 9
+// (Unix times and channel ids do), so that finding one in a log means it
+// leaked.
+const (
+	pinStatic  = "38264053" // the static PIN of the static gates
+	pinWebhook = "52806437" // the PIN the webhook asks for
+	pinWrong   = "46208531" // a wrong PIN callers type
+)
+
+// transports are the two ways calls reach the one serve.
+var transports = []string{"ari", "agi"}
+
+// realbin is one real `vipgate serve` beside one real Asterisk, with the
+// webhook service the webhook gate asks.
+type realbin struct {
+	ast  *e2e.Asterisk
+	vg   *e2e.Serve
+	hook *webhookService
+	// nextID hands out call ids (the test-caller extension, which _X.
+	// matches from two digits on) per Asterisk.
+	mu     sync.Mutex
+	nextID int
+}
+
+func (r *realbin) id() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nextID++
+	return fmt.Sprint(r.nextID)
+}
+
+// webhookService answers each caller (the caller query parameter) with
+// the answer set for it: a body, "!500" (status 500) or "!timeout" (no
+// answer before the gate's timeout).
+type webhookService struct {
+	mu      sync.Mutex
+	answers map[string]string
+	srv     *httptest.Server
+}
+
+func newWebhookService(t *testing.T) *webhookService {
+	w := &webhookService{answers: map[string]string{}}
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		a, ok := w.answers[r.URL.Query().Get("caller")]
+		w.mu.Unlock()
+		switch {
+		case !ok:
+			http.Error(rw, "unknown caller", http.StatusNotFound)
+		case a == "!500":
+			http.Error(rw, "internal error", http.StatusInternalServerError)
+		case a == "!timeout":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		default:
+			rw.Header().Set("Content-Type", "application/json")
+			_, _ = rw.Write([]byte(a))
+		}
+	}))
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *webhookService) set(caller, answer string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.answers[caller] = answer
+}
+
+// gateFiles are the gates of the real-binary tests as an administrator
+// writes them, for `vipgate gates import`. Prompts are the real built-in
+// ones (3-4 s each), so dialogues are short: one attempt, digits typed
+// during the ask-PIN prompt.
+func gateFiles(hookURL string, now time.Time) map[string]string {
+	common := `
+dialogue: {max_retries: 1, min_digits: 4, max_digits: 8, first_digit_timeout: 5s, inter_digit_timeout: 3s}
+routes: {forward_context: staff, on_correct: continue, on_incorrect: "hangup:busy", reject: {cause: busy}}
+`
+	static := func(id, exten string) string {
+		return fmt.Sprintf("id: %s\nname: %s\nenabled: true\nmatch: {numbers: [\"%s\"]}\nidentification: {mode: static, static_pin: \"%s\", region: DE}\n", id, id, exten, pinStatic)
+	}
+	return map[string]string{
+		"hook.yaml": fmt.Sprintf(`id: hook
+name: CRM decides
+enabled: true
+match: {numbers: ["6000"]}
+activation: {mode: always}
+identification:
+  mode: webhook
+  region: DE
+  webhook: {url: "%s/decide?caller=###CALLER_NUMBER###&called=###CALLED_NUMBER###", timeout: 1s, breaker_failures: 1000}
+dialogue: {max_retries: 1, min_digits: 4, max_digits: 8, first_digit_timeout: 5s, inter_digit_timeout: 3s}
+routes: {forward_context: staff, on_correct: continue, on_incorrect: "hangup:busy", reject: {cause: busy, announce: true}}
+failure: {action: forward, target: "9999"}
+`, hookURL),
+		"static.yaml": static("static", "6100") + "activation: {mode: always}\n" + common,
+	}
+}
+
+// startRealbin starts Asterisk (the FastAGI contexts of the shipped
+// snippet, vipgate's real prompts only) and configures and starts the
+// real vipgate against it as an administrator would: gate files imported
+// with `vipgate gates import`, prompts installed with `vipgate sounds
+// install`, an admin token from `vipgate tokens create`. db is VIPGATE_DB
+// (empty for SQLite).
+func startRealbin(t *testing.T, db string) *realbin {
+	t.Helper()
+	bin := e2e.BuildVipgate(t)
+	cfg := e2e.ConfigFromEnv(t)
+	snippet, err := os.ReadFile("../../deploy/asterisk/extensions-agi.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp, err := e2e.AGIDialplan(string(snippet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dialplan += dp
+	cfg.Modules = append(cfg.Modules, e2e.AGIModules...)
+	cfg.Prompts = []string{} // the real prompts come from "vipgate sounds install"
+	cfg.HTTPSessionLimit = 1000
+	cfg.Files = map[string]string{"logger.conf": "[general]\n[logfiles]\nmessages => notice,warning,error,verbose\nfull => notice,warning,error,debug,verbose,dtmf\n"}
+	r := &realbin{ast: e2e.Start(t, cfg), hook: newWebhookService(t), nextID: 100}
+	r.vg = e2e.NewServe(t, bin, r.ast, db)
+
+	dir := filepath.Join(r.vg.Home, "gates")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for name, text := range gateFiles(r.hook.srv.URL, time.Now()) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	if _, err := r.vg.Run(append([]string{"gates", "import"}, files...)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.vg.Run("sounds", "install", "--dir", r.ast.SoundsDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.vg.CreateToken(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.vg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The CLI and serve share one database: SQLite's file is in the state
+	// directory; on PostgreSQL there is none, and serve says so.
+	_, statErr := os.Stat(filepath.Join(r.vg.Dir, "vipgate.db"))
+	logText, _ := os.ReadFile(r.vg.Log)
+	if db == "" && statErr != nil {
+		t.Fatalf("no SQLite database in the state directory: %v", statErr)
+	}
+	if db != "" && (statErr == nil || !strings.Contains(string(logText), "db=postgres")) {
+		t.Fatalf("serve did not run on PostgreSQL (vipgate.db in the state directory: %v)", statErr == nil)
+	}
+	if _, err := os.Stat(filepath.Join(r.vg.Home, ".local", "state", "vipgate")); err == nil {
+		t.Fatal("a command used a state directory under HOME instead of STATE_DIRECTORY")
+	}
+	return r
+}
+
+// place originates c through transport ("ari": Stasis in [from-external];
+// "agi": the shipped FastAGI context, gate chosen by the called number).
+func (r *realbin) place(ctx context.Context, transport string, c e2e.CallSpec) error {
+	if transport == "ari" {
+		_, err := r.ast.Originate(ctx, c)
+		return err
+	}
+	_, err := r.ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: c, Addr: r.vg.AGIAddr})
+	return err
+}
+
+// callCase is one call and what must become of it.
+type callCase struct {
+	name  string
+	exten string
+	dtmf  string
+	// hook is the webhook's answer for this call ("" for gates without
+	// a webhook).
+	hook string
+	// kind and arg are the first dialplan result ("continue", "hangup",
+	// "forward") and its extension; cause the hang-up cause.
+	kind, arg, cause string
+	outcome          gate.Outcome
+	class            string // the call log's error class
+	// played is a sound Asterisk must have played on the call.
+	played string
+}
+
+// call places tt through transport from a caller of its own and checks
+// where the call ended, its call-log row (through the admin API) and, if
+// tt.played is set, Asterisk's "Playing" line for it.
+func (r *realbin) call(t *testing.T, transport string, tt callCase) {
+	t.Helper()
+	id := r.id()
+	caller := "555" + fmt.Sprintf("%04s", id)
+	if tt.hook != "" {
+		r.hook.set(caller, tt.hook)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	spec := e2e.CallSpec{ID: id, Caller: caller, Exten: tt.exten, DTMF: tt.dtmf, PreWait: 1500 * time.Millisecond, Hold: 15 * time.Second}
+	if err := r.place(ctx, transport, spec); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.ast.WaitResult(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kind != tt.kind || res.Arg != tt.arg || (tt.cause != "" && res.Fields["cause"] != tt.cause) || res.Fields["result"] != string(tt.outcome) {
+		t.Errorf("call ended %q, want %s %s cause=%s result=%s", res.Line, tt.kind, tt.arg, tt.cause, tt.outcome)
+	}
+	rows, err := r.vg.WaitCalls(ctx, []string{caller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := rows[caller]
+	if rec.Source != transport || rec.Outcome != tt.outcome || rec.ErrorClass != tt.class || rec.Called != tt.exten {
+		t.Errorf("call log: source %s outcome %s class %q called %s; want %s %s %q %s", rec.Source, rec.Outcome, rec.ErrorClass, rec.Called, transport, tt.outcome, tt.class, tt.exten)
+	}
+	if tt.played != "" {
+		if err := r.ast.WaitLogMatch(ctx, playing(id, tt.played)); err != nil {
+			t.Errorf("%s was not played: %v", tt.played, err)
+		}
+	}
+}
+
+// playing is the start of the verbose line Asterisk logs when it starts
+// playing sound on the screened half of call id (both transports stream
+// with ast_streamfile, which logs it).
+func playing(id, sound string) *regexp.Regexp {
+	return regexp.MustCompile(`Local/` + id + `@test-caller-[0-9a-f]+;1> Playing '` + regexp.QuoteMeta(sound) + `\.`)
+}
+
+// runCases runs every case through both transports, all at once.
+func (r *realbin) runCases(t *testing.T, cases []callCase) {
+	for _, tr := range transports {
+		for _, tt := range cases {
+			t.Run(tr+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				r.call(t, tr, tt)
+			})
+		}
+	}
+}
+
+// TestE2ERealBinary runs the real `vipgate serve`, built from this tree,
+// against a real Asterisk, configured through the command line, gate
+// files and the admin API; once on SQLite and, with
+// VIPGATE_TEST_POSTGRES_DSN set, once more on PostgreSQL in a fresh
+// schema. One serve takes the calls of both transports.
+func TestE2ERealBinary(t *testing.T) {
+	e2e.ConfigFromEnv(t)
+	t.Run("sqlite", func(t *testing.T) { realBinary(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv(e2e.EnvPostgres)
+		if dsn == "" {
+			t.Skipf("set %s to run the real binary on PostgreSQL too", e2e.EnvPostgres)
+		}
+		realBinary(t, e2e.FreshPostgres(t, dsn))
+	})
+}
+
+func realBinary(t *testing.T, db string) {
+	r := startRealbin(t, db)
+	t.Run("webhook", func(t *testing.T) {
+		r.runCases(t, []callCase{
+			{name: "askForPin right", exten: "6000", dtmf: pinWebhook + "#", hook: `{askForPin:{expectedPIN:"` + pinWebhook + `"}}`,
+				kind: "continue", arg: "6000", outcome: gate.OutcomePINOK},
+			{name: "askForPin wrong", exten: "6000", dtmf: pinWrong + "#", hook: `{askForPin:{expectedPIN:"` + pinWebhook + `"}}`,
+				kind: "hangup", cause: "17", outcome: gate.OutcomePINFailed},
+			{name: "reject true, announced", exten: "6000", hook: `{reject:true}`,
+				kind: "hangup", cause: "17", outcome: gate.OutcomeRejected, played: "vipgate/rejected"},
+			{name: "reject false", exten: "6000", hook: `{reject:false}`,
+				kind: "continue", arg: "6000", outcome: gate.OutcomePassed},
+			{name: "forward", exten: "6000", hook: `{forward:"9200"}`,
+				kind: "forward", arg: "9200", outcome: gate.OutcomeForwarded},
+			{name: "timeout", exten: "6000", hook: "!timeout",
+				kind: "forward", arg: "9999", outcome: gate.OutcomeFailed, class: "timeout"},
+			{name: "status 500", exten: "6000", hook: "!500",
+				kind: "forward", arg: "9999", outcome: gate.OutcomeFailed, class: "status"},
+			{name: "garbage body", exten: "6000", hook: "<html>not json",
+				kind: "forward", arg: "9999", outcome: gate.OutcomeFailed, class: "syntax"},
+			{name: "empty object", exten: "6000", hook: "{}",
+				kind: "forward", arg: "9999", outcome: gate.OutcomeFailed, class: "answer"},
+		})
+	})
+}
