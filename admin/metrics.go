@@ -34,6 +34,8 @@ type Metrics struct {
 	authFailures  *prometheus.CounterVec
 	agiRefused    *prometheus.CounterVec
 	storeOK       prometheus.Gauge
+
+	status statusBook // for /api/v1/status
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -113,13 +115,17 @@ func gateLabel(id string) string {
 }
 
 // CallStarted implements gate.Observer.
-func (m *Metrics) CallStarted(source string) { m.inFlight.Inc() }
+func (m *Metrics) CallStarted(source string) {
+	m.inFlight.Inc()
+	m.status.callStarted()
+}
 
 // CallFinished implements gate.Observer: it counts the call by gate and
 // outcome, observes the decision latency and counts wrong PIN attempts and
 // lockouts.
 func (m *Metrics) CallFinished(r *gate.CallRecord) {
 	m.inFlight.Dec()
+	m.status.callFinished(r)
 	if r == nil {
 		return
 	}
@@ -179,6 +185,7 @@ func (m *Metrics) WebhookCache(gateID string, hit bool) {
 // connected to server (an Asterisk name or address).
 func (m *Metrics) SourceState(source, server string, up bool) {
 	m.sourceUp.WithLabelValues(source, server).Set(b2f(up))
+	m.status.sourceState(source, server, up)
 }
 
 // StoreState records whether the store passed its last periodic check.

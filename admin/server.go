@@ -78,6 +78,7 @@ type server struct {
 	maxBody int64
 	maxImp  int64
 	tokens  *tokenCache
+	started time.Time
 
 	authLimit *authLimiter
 }
@@ -121,6 +122,7 @@ func NewServer(d Deps) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.started = s.now()
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
 	}

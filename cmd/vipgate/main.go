@@ -22,7 +22,8 @@ func main() {
 	defer stop()
 	log.SetOutput(stdLogFilter{os.Stderr})
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var pe pluginExit
+		if !errors.Is(err, flag.ErrHelp) && !errors.As(err, &pe) {
 			fmt.Fprintln(os.Stderr, "vipgate:", err)
 		}
 		os.Exit(exitCode(err))
@@ -36,6 +37,10 @@ func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var pe pluginExit
+	if errors.As(err, &pe) {
+		return int(pe)
 	}
 	return 1
 }
@@ -71,6 +76,7 @@ func commands() []command {
 		{"pins", "pins import|export --gate G: manage a gate's caller table (CSV)", cmdPins},
 		{"explain", "explain --gate G --caller N --called N: dry-run a decision", cmdExplain},
 		{"tokens", "tokens create|list|revoke: admin API tokens", cmdTokens},
+		{"check", "check --token-file F: monitoring plugin (Nagios, Icinga, Check_MK) for a running instance", cmdCheck},
 		{"sounds", "sounds install --dir D: write prompts for Asterisk", cmdSounds},
 		{"version", "print the version", cmdVersion},
 	}
