@@ -54,6 +54,7 @@ type session struct {
 	mu        sync.Mutex
 	lang      string // channel language as last known
 	resultSet bool   // gate.VarResult has been set
+	answered  bool   // ANSWER succeeded: a second one would only cost a round trip
 	hungUp    bool   // Asterisk reported the hangup (HANGUP, 511, EOF)
 	released  bool   // vipgate let go of the call (Continue, Hangup)
 	broken    error  // the connection is out of sync or failed
@@ -83,10 +84,15 @@ func newSession(conn net.Conn, r *bufio.Reader, hdr Header, maxLine int, readTim
 // Info returns what the header said about the call.
 func (s *session) Info() gate.CallInfo { return s.info }
 
-// Answer answers the channel with ANSWER.
+// Answer answers the channel with ANSWER, once per call: after a
+// successful ANSWER the channel stays up until it hangs up, which every
+// later command notices.
 func (s *session) Answer(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.answered {
+		return nil
+	}
 	r, err := s.roundTrip(ctx, "answer", "ANSWER", 0, false)
 	if err != nil {
 		return err
@@ -95,6 +101,7 @@ func (s *session) Answer(ctx context.Context) error {
 		s.noteHangup()
 		return fmt.Errorf("agi: answer: asterisk reports failure: %w", gate.ErrHangup)
 	}
+	s.answered = true
 	return nil
 }
 
