@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -293,5 +294,34 @@ func TestCallWriterErrorNamesStoreOnce(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), "sqlite:"); n != 1 || !strings.Contains(err.Error(), "write 1 call-log rows") {
 		t.Errorf("ListCalls error %q: want \"sqlite:\" once and the failed write named", err)
+	}
+}
+
+// TestWriterMemoryIsBounded checks the pragmas that keep an import's
+// memory independent of its size: the writer maps no part of the file,
+// keeps temporary tables in a file and has a bounded page cache; readers
+// keep their memory map.
+func TestWriterMemoryIsBounded(t *testing.T) {
+	s := openInternal(t)
+	pragma := func(db interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}, name string) int64 {
+		var v int64
+		if err := db.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	if v := pragma(s.w, "mmap_size"); v != 0 {
+		t.Errorf("writer mmap_size = %d, want 0", v)
+	}
+	if v := pragma(s.w, "temp_store"); v != 1 {
+		t.Errorf("writer temp_store = %d, want 1 (FILE)", v)
+	}
+	if v := pragma(s.w, "cache_size"); v != -writeCacheKiB || writeCacheKiB > 16<<10 {
+		t.Errorf("writer cache_size = %d (writeCacheKiB %d), want at most 16 MiB", v, writeCacheKiB)
+	}
+	if v := pragma(s.r, "mmap_size"); v != mmapSize {
+		t.Errorf("reader mmap_size = %d, want %d", v, mmapSize)
 	}
 }

@@ -113,11 +113,14 @@ func (o *Options) setDefaults() {
 }
 
 const (
-	// mmapSize is PRAGMA mmap_size: reads through a memory map instead of
-	// read calls.
+	// mmapSize is PRAGMA mmap_size of the read connections: reads
+	// through a memory map instead of read calls.
 	mmapSize = 256 << 20
-	// writeCacheKiB is the page cache of the write connection.
-	writeCacheKiB = 64 << 10
+	// writeCacheKiB is the page cache of the write connection. An import
+	// bigger than it spills dirty pages to the WAL before it commits;
+	// the former 64 MiB made a 1,000,000-row import hold about 100 MB
+	// more (BENCHMARKS.md).
+	writeCacheKiB = 16 << 10
 )
 
 // Open opens (creating if needed) the database at path and brings its
@@ -139,13 +142,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous("+strings.ToUpper(opts.Synchronous)+")")
-		q.Add("_pragma", "temp_store(MEMORY)")
-		q.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapSize, 10)+")")
 		if readOnly {
+			q.Add("_pragma", "temp_store(MEMORY)")
+			q.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapSize, 10)+")")
 			q.Add("_pragma", "query_only(1)")
 		} else {
-			// A large page cache keeps a big import from spilling dirty
-			// pages to the WAL before it commits; it grows only as used.
+			// The writer reads through its page cache only, and its
+			// temporary tables (an import's list of kept patterns) live
+			// in a file: a re-import of a million rows that touches every
+			// page would otherwise map the whole database and hold the
+			// pattern list in memory, and the process would grow with
+			// the size of the import.
+			q.Add("_pragma", "temp_store(FILE)")
+			q.Add("_pragma", "mmap_size(0)")
+			// The page cache grows only as used (see writeCacheKiB).
 			q.Add("_pragma", "cache_size(-"+strconv.Itoa(writeCacheKiB)+")")
 			q.Set("_txlock", "immediate")
 		}
