@@ -15,7 +15,10 @@ import (
 type overrideIn struct {
 	Active *bool     `json:"active"`
 	Until  time.Time `json:"until,omitzero"`
-	Reason string    `json:"reason,omitempty"`
+	// UntilChange ends the override at the schedule's next change by
+	// itself, instead of at Until.
+	UntilChange bool   `json:"until_change,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // maxReason bounds an override's reason, in characters.
@@ -44,11 +47,21 @@ func (s *server) setOverride(w http.ResponseWriter, r *http.Request) {
 	if utf8.RuneCountInString(reason) > maxReason {
 		errs = append(errs, &gate.ValidationError{Field: "reason", Problem: fmt.Sprintf("must have at most %d characters", maxReason)})
 	}
+	until := in.Until
+	if in.UntilChange {
+		var err error
+		switch until, err = g.NextChange(now); {
+		case !in.Until.IsZero():
+			errs = append(errs, &gate.ValidationError{Field: "until_change", Problem: "cannot be combined with until"})
+		case err != nil:
+			errs = append(errs, &gate.ValidationError{Field: "until_change", Problem: err.Error()})
+		}
+	}
 	if len(errs) > 0 {
 		s.writeError(w, r, errs)
 		return
 	}
-	o := &gate.Override{Active: *in.Active, Until: in.Until, Reason: reason, SetAt: now}
+	o := &gate.Override{Active: *in.Active, Until: until, UntilChange: in.UntilChange, Reason: reason, SetAt: now}
 	if err := s.store.SetOverride(r.Context(), g.ID, o); err != nil {
 		s.writeError(w, r, fmt.Errorf("set override of gate %q: %w", g.ID, err))
 		return

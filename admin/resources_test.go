@@ -72,6 +72,52 @@ func TestOverride(t *testing.T) {
 	mustStatus(t, e.do(op, "PUT", "/api/v1/gates/nope/override", map[string]any{"active": true}), http.StatusNotFound)
 }
 
+// TestOverrideUntilChange checks an override that lasts until the
+// gate's schedule next changes by itself: the API computes the end, and
+// explain names it.
+func TestOverrideUntilChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := staticGate("hotline", "4711")
+	g["activation"] = map[string]any{"mode": "schedule", "schedule": map[string]any{
+		"time_zone": "Europe/Berlin", "active": "outside", "holidays": []string{"de"},
+		"windows": []any{map[string]any{"days": []string{"mon-fri"}, "from": "08:00", "to": "18:00"}},
+	}}
+	mustStatus(t, e.admin("POST", "/api/v1/gates", g), http.StatusCreated)
+	always := staticGate("always", "4711")
+	always["match"] = map[string]any{"numbers": []string{"+4930999"}}
+	mustStatus(t, e.admin("POST", "/api/v1/gates", always), http.StatusCreated)
+	op := e.tokens[gate.RoleOperator]
+	// now is Monday 11:00 in Berlin, inside office hours: forced on
+	// until the schedule turns the gate on itself, at 18:00.
+	r := e.do(op, "PUT", "/api/v1/gates/hotline/override", map[string]any{"active": true, "until_change": true})
+	mustStatus(t, r, http.StatusOK)
+	var o gate.Override
+	r.json(t, &o)
+	if want := time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC); !o.Until.Equal(want) || !o.UntilChange || !o.Active {
+		t.Fatalf("override = %s, want active until %s (the next change)", r.body, want)
+	}
+	r = e.do(op, "POST", "/api/v1/explain", map[string]any{"gate": "hotline", "caller": "+4917600000000", "called": "+4930123456"})
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), "until 2026-03-02T18:00:00+01:00, the schedule's next change") {
+		t.Errorf("explain does not name the next change: %s", r.body)
+	}
+	for _, tt := range []struct {
+		name, gate string
+		body       map[string]any
+		problem    string
+	}{
+		{"with until", "hotline", map[string]any{"active": true, "until_change": true, "until": now.Add(time.Hour).Format(time.RFC3339)}, "cannot be combined"},
+		{"always mode", "always", map[string]any{"active": false, "until_change": true}, "never changes by itself"},
+	} {
+		r := e.do(op, "PUT", "/api/v1/gates/"+tt.gate+"/override", tt.body)
+		mustStatus(t, r, 422)
+		if !slices.Contains(r.fields(t), "until_change") || !strings.Contains(string(r.body), tt.problem) {
+			t.Errorf("%s: %s, want until_change: %s", tt.name, r.body, tt.problem)
+		}
+	}
+}
+
 func TestCalls(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

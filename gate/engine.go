@@ -284,6 +284,9 @@ func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, error) {
 		why := fmt.Sprintf("manual override: forced %s", state)
 		if !o.Until.IsZero() {
 			why += " until " + o.Until.Format(time.RFC3339)
+			if o.UntilChange {
+				why += ", the schedule's next change"
+			}
 		}
 		if o.Reason != "" {
 			why += fmt.Sprintf(" (%s)", o.Reason)

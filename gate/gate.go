@@ -123,9 +123,14 @@ type Activation struct {
 type Override struct {
 	Active bool `json:"active"`
 	// Until is when the override expires; zero means it holds until cleared.
-	Until  time.Time `json:"until,omitzero"`
-	Reason string    `json:"reason,omitempty"`
-	SetAt  time.Time `json:"set_at,omitzero"`
+	Until time.Time `json:"until,omitzero"`
+	// UntilChange says that Until was set to the schedule's next change
+	// by itself (Gate.NextChange) when the override was set: the override
+	// lasts until the schedule would have turned the gate on or off. Until
+	// is kept as computed then, also when the schedule is edited later.
+	UntilChange bool      `json:"until_change,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	SetAt       time.Time `json:"set_at,omitzero"`
 }
 
 // InEffect reports whether the override applies at t.

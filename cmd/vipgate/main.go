@@ -75,6 +75,7 @@ func commands() []command {
 		{"gates", "gates import|export|list: manage gates from YAML/JSON files", cmdGates},
 		{"pins", "pins import|export --gate G: manage a gate's caller table (CSV)", cmdPins},
 		{"explain", "explain --gate G --caller N --called N: dry-run a decision", cmdExplain},
+		{"override", "override set --gate G --active on|off [--until T|--until-change] | clear: force a gate", cmdOverride},
 		{"tokens", "tokens create|list|revoke: admin API tokens", cmdTokens},
 		{"check", "check --token-file F: monitoring plugin (Nagios, Icinga, Check_MK) for a running instance", cmdCheck},
 		{"sounds", "sounds install --dir D: write prompts for Asterisk", cmdSounds},

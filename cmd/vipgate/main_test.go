@@ -415,3 +415,43 @@ func TestPinsImportDateInGateZone(t *testing.T) {
 		t.Errorf("valid_until 2026-12-31 is not the end of that day in Europe/Berlin (2026-12-31T23:00:00Z):\n%s", out)
 	}
 }
+
+// TestOverrideCommand checks "override set" with --until-change: the
+// override ends at the schedule's next change, and explain names it.
+func TestOverrideCommand(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("after-hours.yaml"))
+	out := c.must("override", "set", "--gate", "after-hours", "--active", "off", "--until-change", "--reason", "staff on site")
+	if !strings.Contains(out, "forced inactive until") || !strings.Contains(out, "next change") {
+		t.Fatalf("override set: %q", out)
+	}
+	exported, err := parseGatesFile([]byte(c.must("gates", "export", "--format", "json")), nil)
+	if err != nil || len(exported) != 1 {
+		t.Fatalf("export: %v", err)
+	}
+	g := exported[0]
+	if g.Override == nil {
+		t.Fatal("no override stored")
+	}
+	want, err := g.NextChange(g.Override.SetAt)
+	if err != nil || !g.Override.UntilChange || g.Override.Active || !g.Override.Until.Equal(want) {
+		t.Fatalf("stored override %+v, want inactive until %s (%v)", g.Override, want, err)
+	}
+	text := c.must("explain", "--called", "+4930901820", "--caller", "+4917612345678")
+	if !strings.Contains(text, "the schedule's next change") {
+		t.Errorf("explain: %s", text)
+	}
+	for _, args := range [][]string{
+		{"override", "set", "--gate", "after-hours", "--active", "on", "--until-change", "--until", "2030-01-01"},
+		{"override", "set", "--gate", "after-hours", "--active", "maybe"},
+		{"override", "set", "--gate", "after-hours", "--active", "on", "--until", "2000-01-01"},
+	} {
+		if _, _, err := c.run(args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	c.must("override", "clear", "--gate", "after-hours")
+	if text := c.must("explain", "--called", "+4930901820", "--caller", "+4917612345678"); strings.Contains(text, "override") {
+		t.Errorf("override not cleared: %s", text)
+	}
+}
