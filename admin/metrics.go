@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,9 @@ type Metrics struct {
 	storeOK       prometheus.Gauge
 
 	status statusBook // for /api/v1/status
+
+	// perGate are the vectors with a "gate" label, for ForgetGate.
+	perGate []partialDeleter
 }
 
 var _ gate.Observer = (*Metrics)(nil)
@@ -46,57 +50,74 @@ const noGate = "none"
 // NewMetrics returns Metrics with a registry of its own that also holds
 // the Go runtime and process collectors.
 func NewMetrics() *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_calls_total", Help: "Calls handled, by gate and outcome.",
-		}, []string{"gate", "outcome"}),
-		decision: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "vipgate_decision_seconds", Help: "Time the engine took to decide a call.",
-			Buckets: []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1},
-		}),
-		webhook: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "vipgate_webhook_seconds", Help: "Webhook request latency, by gate.",
-			Buckets: []float64{5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10, 15},
-		}, []string{"gate"}),
-		webhookErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_webhook_errors_total", Help: "Failed webhook requests, by gate and error class.",
-		}, []string{"gate", "class"}),
-		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "vipgate_webhook_breaker_open", Help: "1 while the webhook circuit breaker of a gate is open.",
-		}, []string{"gate"}),
-		webhookCache: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_webhook_cache_total", Help: "Webhook answer cache lookups, by gate and result (hit, miss).",
-		}, []string{"gate", "result"}),
-		pinFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_pin_failures_total", Help: "Wrong PIN attempts, by gate.",
-		}, []string{"gate"}),
-		lockouts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_lockouts_total", Help: "Calls rejected by a lockout, by gate.",
-		}, []string{"gate"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "vipgate_calls_in_flight", Help: "Calls vipgate is handling now.",
-		}),
-		sourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "vipgate_source_up", Help: "1 while a call source (ari, agi) is connected to its server.",
-		}, []string{"source", "server"}),
-		callsPruned: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "vipgate_calls_pruned_total", Help: "Call-log rows deleted because they were older than the retention.",
-		}),
-		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_admin_auth_failures_total", Help: "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).",
-		}, []string{"result"}),
-		storeOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "vipgate_store_ok", Help: "1 while the store passes the periodic check (reachable, writable, still the database file that was opened), else 0.",
-		}),
-		agiRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vipgate_agi_refused_total", Help: "FastAGI connections closed without a call, by reason (sessions, peer, header_pending, header_timeout).",
-		}, []string{"reason"}),
-	}
-	m.reg.MustRegister(m.calls, m.decision, m.webhook, m.webhookErrors, m.breakerOpen, m.webhookCache,
-		m.pinFailures, m.lockouts, m.inFlight, m.sourceUp, m.callsPruned, m.authFailures, m.agiRefused, m.storeOK,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.calls = m.counterVec("vipgate_calls_total", "Calls handled, by gate and outcome.", "gate", "outcome")
+	m.decision = m.histogram("vipgate_decision_seconds", "Time the engine took to decide a call.",
+		[]float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1})
+	m.webhook = m.histogramVec("vipgate_webhook_seconds", "Webhook request latency, by gate.",
+		[]float64{5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10, 15}, "gate")
+	m.webhookErrors = m.counterVec("vipgate_webhook_errors_total", "Failed webhook requests, by gate and error class.", "gate", "class")
+	m.breakerOpen = m.gaugeVec("vipgate_webhook_breaker_open", "1 while the webhook circuit breaker of a gate is open.", "gate")
+	m.webhookCache = m.counterVec("vipgate_webhook_cache_total", "Webhook answer cache lookups, by gate and result (hit, miss).", "gate", "result")
+	m.pinFailures = m.counterVec("vipgate_pin_failures_total", "Wrong PIN attempts, by gate.", "gate")
+	m.lockouts = m.counterVec("vipgate_lockouts_total", "Calls rejected by a lockout, by gate.", "gate")
+	m.inFlight = m.gauge("vipgate_calls_in_flight", "Calls vipgate is handling now.")
+	m.sourceUp = m.gaugeVec("vipgate_source_up", "1 while a call source (ari, agi) is connected to its server.", "source", "server")
+	m.callsPruned = m.counter("vipgate_calls_pruned_total", "Call-log rows deleted because they were older than the retention.")
+	m.authFailures = m.counterVec("vipgate_admin_auth_failures_total", "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).", "result")
+	m.storeOK = m.gauge("vipgate_store_ok", "1 while the store passes the periodic check (reachable, writable, still the database file that was opened), else 0.")
+	m.agiRefused = m.counterVec("vipgate_agi_refused_total", "FastAGI connections closed without a call, by reason (sessions, peer, header_pending, header_timeout).", "reason")
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// The constructors below register what they make; a vector with a "gate"
+// label is also one that ForgetGate clears.
+
+func (m *Metrics) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	m.reg.MustRegister(c)
+	return c
+}
+
+func (m *Metrics) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	m.reg.MustRegister(g)
+	return g
+}
+
+func (m *Metrics) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
+	m.reg.MustRegister(h)
+	return h
+}
+
+func (m *Metrics) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return register(m, prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels), labels)
+}
+
+func (m *Metrics) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	return register(m, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels), labels)
+}
+
+func (m *Metrics) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return register(m, prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels), labels)
+}
+
+// partialDeleter is a metric vector whose series ForgetGate can delete.
+type partialDeleter interface {
+	prometheus.Collector
+	DeletePartialMatch(labels prometheus.Labels) int
+}
+
+// register registers v and, when labels has "gate", lists it for
+// ForgetGate.
+func register[V partialDeleter](m *Metrics, v V, labels []string) V {
+	m.reg.MustRegister(v)
+	if slices.Contains(labels, "gate") {
+		m.perGate = append(m.perGate, v)
+	}
+	return v
 }
 
 // Registry returns the registry, for adding collectors.
@@ -201,13 +222,9 @@ func (m *Metrics) CallsPruned(n int64) { m.callsPruned.Add(float64(n)) }
 // not pile up as gates come and go.
 func (m *Metrics) ForgetGate(gateID string) {
 	l := prometheus.Labels{"gate": gateLabel(gateID)}
-	m.calls.DeletePartialMatch(l)
-	m.webhook.DeletePartialMatch(l)
-	m.webhookErrors.DeletePartialMatch(l)
-	m.breakerOpen.DeletePartialMatch(l)
-	m.webhookCache.DeletePartialMatch(l)
-	m.pinFailures.DeletePartialMatch(l)
-	m.lockouts.DeletePartialMatch(l)
+	for _, v := range m.perGate {
+		v.DeletePartialMatch(l)
+	}
 }
 
 // LockoutSource is what WatchGateLockouts reads at each scrape: a

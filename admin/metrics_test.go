@@ -90,6 +90,10 @@ func TestMetricsWebhookAndSources(t *testing.T) {
 	m.WebhookBreaker("crm", false)
 	checkSample(t, scrape(t, m), `vipgate_webhook_breaker_open{gate="crm"}`, 0)
 
+	m.CallFinished(&gate.CallRecord{GateID: "crm", Outcome: gate.OutcomePINFailed, Attempts: 2})
+	m.CallFinished(&gate.CallRecord{GateID: "crm", Outcome: gate.OutcomeLockedOut})
+	checkSample(t, scrape(t, m), `vipgate_pin_failures_total{gate="crm"}`, 2)
+	checkSample(t, scrape(t, m), `vipgate_lockouts_total{gate="crm"}`, 1)
 	m.CallFinished(&gate.CallRecord{GateID: "other", Outcome: gate.OutcomePassed})
 	m.ForgetGate("crm")
 	body = scrape(t, m)

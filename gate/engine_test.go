@@ -28,6 +28,27 @@ type classErr struct{ class string }
 func (e classErr) Error() string      { return "webhook failed: " + e.class }
 func (e classErr) ErrorClass() string { return e.class }
 
+// newEngine returns an Engine (region DE; auth may be nil) over a fresh
+// in-memory store that holds gates, and that store.
+func newEngine(t testing.TB, h *gate.Hasher, auth gate.Authorizer, gates ...*gate.Gate) (*gate.Engine, *gatetest.Store) {
+	t.Helper()
+	st := gatetest.NewStore()
+	for _, g := range gates {
+		if err := st.CreateGate(context.Background(), g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Authorizer: auth, Region: "DE"}), st
+}
+
+// gateOf is the ID of the gate d selected, "" for none.
+func gateOf(d *gate.Decision) string {
+	if d.Gate == nil {
+		return ""
+	}
+	return d.Gate.ID
+}
+
 func webhookGate(h *gate.Hasher, policy gate.FailureAction) *gate.Gate {
 	g := staticGate(h, "4711")
 	g.Identification.Mode = gate.IdentWebhook
@@ -71,12 +92,8 @@ func TestDecideWebhook(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := gatetest.NewStore()
-			if err := st.CreateGate(ctx, webhookGate(h, tt.policy)); err != nil {
-				t.Fatal(err)
-			}
 			fa := &fakeAuth{ans: tt.ans, err: tt.err}
-			e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Authorizer: fa, Region: "DE"})
+			e, _ := newEngine(t, h, fa, webhookGate(h, tt.policy))
 			d := e.Decide(ctx, gate.CallInfo{Caller: "017612345678", Called: "1000"}, now)
 			if d.Verdict != tt.wantVerdict {
 				t.Fatalf("verdict %s, want %s; trace %v", d.Verdict, tt.wantVerdict, d.Trace)
@@ -121,7 +138,6 @@ func TestDecideWebhookPINMatches(t *testing.T) {
 func TestDecideGateSelection(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
-	st := gatetest.NewStore()
 	a := staticGate(h, "1111")
 	a.ID, a.Match = "a", gate.Match{Numbers: []string{"+4971112345*"}, Names: []string{"hotline"}}
 	b := staticGate(h, "1111")
@@ -130,12 +146,7 @@ func TestDecideGateSelection(t *testing.T) {
 	c.ID, c.Match, c.Enabled = "c", gate.Match{Numbers: []string{"1000"}}, false
 	d := staticGate(h, "1111")
 	d.ID, d.Match = "d", gate.Match{Numbers: []string{"2000"}}
-	for _, g := range []*gate.Gate{a, b, c, d} {
-		if err := st.CreateGate(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	e, _ := newEngine(t, h, nil, a, b, c, d)
 	tests := []struct{ name, gateName, called, want string }{
 		{"by name", "hotline", "999", "a"},
 		{"by id", "d", "", "d"},
@@ -150,11 +161,7 @@ func TestDecideGateSelection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dec := e.Decide(ctx, gate.CallInfo{Caller: "+4917612345678", Called: tt.called, GateName: tt.gateName}, time.Now())
-			got := ""
-			if dec.Gate != nil {
-				got = dec.Gate.ID
-			}
-			if got != tt.want {
+			if got := gateOf(dec); got != tt.want {
 				t.Fatalf("gate %q, want %q; trace %v", got, tt.want, dec.Trace)
 			}
 			if tt.want == "" && dec.Verdict != gate.VerdictPass {
@@ -218,17 +225,14 @@ func TestDecideTableFailureTwiceRejects(t *testing.T) {
 
 func TestExplainTrace(t *testing.T) {
 	h := mustHasher(t)
-	st := gatetest.NewStore()
 	g := staticGate(h, "4711")
 	g.Identification.Mode = gate.IdentTable
 	ctx := context.Background()
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+	e, st := newEngine(t, h, nil, g)
 	if err := st.PutEntry(ctx, &gate.Entry{GateID: g.ID, Pattern: "+49711*", Label: "Stuttgart office", PIN: h.Hash("2468")}); err != nil {
 		t.Fatal(err)
 	}
-	d := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"}).Explain(ctx, "", "0711 555 1234", "1000", time.Now())
+	d := e.Explain(ctx, "", "0711 555 1234", "1000", time.Now())
 	text := fmt.Sprint(d.Trace)
 	for _, want := range []string{`raw "0711 555 1234" → +497115551234`, "entry #1 +49711* (Stuttgart office)", "ask for the PIN"} {
 		if !strings.Contains(text, want) {

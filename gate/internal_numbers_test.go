@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
-	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 // TestDecideInternalNumbers checks that internal extensions are looked up
@@ -19,13 +18,10 @@ import (
 func TestDecideInternalNumbers(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
-	st := gatetest.NewStore()
 	g := staticGate(h, "4711")
 	g.Identification.Mode = gate.IdentTable
 	g.Identification.UnknownCaller = gate.UnknownReject
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+	e, st := newEngine(t, h, nil, g)
 	nb, err := g.Numbering("DE")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +35,6 @@ func TestDecideInternalNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
 	tests := []struct {
 		caller     string
 		wantCaller string
@@ -84,14 +79,10 @@ func TestDecideInternalNumbers(t *testing.T) {
 func TestDecideInternalCalled(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
-	st := gatetest.NewStore()
 	g := webhookGate(h, gate.FailReject)
 	g.Match.Numbers = []string{"1004", "10*"}
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
 	fa := &fakeAuth{ans: gate.AuthAnswer{Kind: gate.AnswerPass}}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Authorizer: fa, Region: "DE"})
+	e, _ := newEngine(t, h, fa, g)
 	tests := []struct {
 		called, wantGate, wantCalled string
 	}{
@@ -105,11 +96,7 @@ func TestDecideInternalCalled(t *testing.T) {
 		t.Run(tt.called, func(t *testing.T) {
 			fa.got = gate.AuthRequest{}
 			d := e.Decide(ctx, gate.CallInfo{Caller: "201", Called: tt.called}, time.Now())
-			got := ""
-			if d.Gate != nil {
-				got = d.Gate.ID
-			}
-			if got != tt.wantGate {
+			if got := gateOf(d); got != tt.wantGate {
 				t.Fatalf("gate %q, want %q; trace %v", got, tt.wantGate, d.Trace)
 			}
 			if fa.got.Called != tt.wantCalled {
@@ -127,13 +114,9 @@ func TestDecideInternalCalled(t *testing.T) {
 func TestExplainNumberRules(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
-	st := gatetest.NewStore()
 	g := staticGate(h, "4711")
 	g.Match.Numbers = []string{"1000", "+4971112345"}
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	e, _ := newEngine(t, h, nil, g)
 	d := e.Explain(ctx, "", "0201", "1000", time.Now())
 	text := fmt.Sprint(d.Trace)
 	for _, want := range []string{
@@ -163,13 +146,9 @@ func TestDecideGateNumberRules(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
 	three := 3
-	st := gatetest.NewStore()
 	g := staticGate(h, "4711")
 	g.Numbers = gate.NumberRules{InternalMaxLength: &three, InternalPattern: "9[0-9]{7}"}
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	e, st := newEngine(t, h, nil, g)
 	for caller, want := range map[string]gate.NumberClass{"201": gate.ClassInternal, "1004": "", "91234567": gate.ClassInternal} {
 		d := e.Decide(ctx, gate.CallInfo{Caller: caller, Called: "1000"}, time.Now())
 		internal := strings.HasPrefix(d.CallerRule, "internal")
@@ -196,12 +175,8 @@ func TestDecideGateNumberRules(t *testing.T) {
 func TestEnginePreparesGateOnce(t *testing.T) {
 	h := mustHasher(t)
 	ctx := context.Background()
-	st := gatetest.NewStore()
 	g := staticGate(h, "4711")
-	if err := st.CreateGate(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	e, st := newEngine(t, h, nil, g)
 	call := gate.CallInfo{Caller: "+4917612345678", Called: "0711 12345"}
 	if d := e.Decide(ctx, call, time.Now()); d.Gate != nil {
 		t.Fatalf("gate %s selected before the change", d.Gate.ID)
@@ -237,12 +212,8 @@ func TestEnginePreparesGateOnce(t *testing.T) {
 // log line hold an internal caller as dialled.
 func TestFlowRecordsInternalCaller(t *testing.T) {
 	h := mustHasher(t)
-	st := gatetest.NewStore()
-	if err := st.CreateGate(context.Background(), staticGate(h, "4711")); err != nil {
-		t.Fatal(err)
-	}
+	e, st := newEngine(t, h, nil, staticGate(h, "4711"))
 	var logs strings.Builder
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
 	f := gate.NewFlow(e, gate.FlowConfig{Log: st, Counters: st, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	rec := f.Run(context.Background(), call("201", typed("4711")))
 	if rec.Caller != "201" || rec.CallerRaw != "201" {

@@ -13,3 +13,9 @@ import (
 func TestStoreConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) gate.Store { return gatetest.NewStore() })
 }
+
+// TestStoreParallelGuessing holds the in-memory fake's guess counters to
+// the lockout budget under parallel calls, as the real stores are held.
+func TestStoreParallelGuessing(t *testing.T) {
+	storagetest.ParallelGuessing(t, func(t *testing.T) []gate.Store { return []gate.Store{gatetest.NewStore()} }, 30, 3)
+}
