@@ -355,15 +355,16 @@ func (s *Serve) Calls() ([]*gate.CallRecord, error) {
 	}
 }
 
-// WaitCalls waits until the call log has a row for each of the raw caller
-// numbers and returns those rows by caller (the newest row of each).
-func (s *Serve) WaitCalls(ctx context.Context, callers []string) (map[string]*gate.CallRecord, error) {
+// WaitCalls waits until the call log has a row from after since for each
+// of the raw caller numbers and returns those rows by caller (the newest
+// row of each).
+func (s *Serve) WaitCalls(ctx context.Context, since time.Time, callers []string) (map[string]*gate.CallRecord, error) {
 	for {
 		rows, err := s.Calls()
 		got := map[string]*gate.CallRecord{}
 		if err == nil {
 			for _, r := range rows {
-				if _, ok := got[r.CallerRaw]; !ok {
+				if _, ok := got[r.CallerRaw]; !ok && r.At.After(since) {
 					got[r.CallerRaw] = r
 				}
 			}

@@ -121,7 +121,35 @@ routes: {forward_context: staff, on_correct: continue, on_incorrect: "hangup:bus
 failure: {action: forward, target: "9999"}
 `, hookURL),
 		"static.yaml": static("static", "6100") + "activation: {mode: always}\n" + common,
+		// An after-hours gate: active outside a window around now (so a
+		// call now is inside business hours and passes unanswered), and
+		// one whose window starts in three hours (a call now is after
+		// hours: PIN).
+		"hours-open.yaml":   static("hours-open", "6200") + afterHours(now.Add(-2*time.Hour), now.Add(2*time.Hour), "") + common,
+		"hours-closed.yaml": static("hours-closed", "6210") + afterHours(now.Add(3*time.Hour), now.Add(5*time.Hour), "") + common,
+		// Inside business hours, but closed today: active as after hours.
+		"closure.yaml": static("closure", "6300") + afterHours(now.Add(-2*time.Hour), now.Add(2*time.Hour), now.UTC().Format("2006-01-02")) + common,
+		// Never active, until an override set through the API.
+		"override.yaml": static("override", "6400") + "activation: {mode: never}\n" + common,
+		// One failed dialogue locks the caller out.
+		"lockout.yaml": static("lockout", "6500") + "activation: {mode: always}\nlockout: {max_failures: 1, window: 15m, duration: 30m}\n" + common,
+		// A wrong PIN forwards to staff extension 9300.
+		"fwdwrong.yaml": static("fwdwrong", "6600") + "activation: {mode: always}\n" +
+			strings.Replace(common, `on_incorrect: "hangup:busy"`, `on_incorrect: "9300"`, 1),
+		// Its ask-PIN prompt is uploaded through the API.
+		"upload.yaml": static("upload", "6700") + "activation: {mode: always}\n" + common,
 	}
+}
+
+// afterHours is the activation of a gate that is active outside the
+// window from..to (every day, UTC), closed all day on closure if set.
+func afterHours(from, to time.Time, closure string) string {
+	a := fmt.Sprintf("activation:\n  mode: schedule\n  schedule:\n    time_zone: UTC\n    active: outside\n    windows: [{from: \"%s\", to: \"%s\"}]\n",
+		from.UTC().Format("15:04"), to.UTC().Format("15:04"))
+	if closure != "" {
+		a += fmt.Sprintf("    closures: [{name: closed today, date: \"%s\"}]\n", closure)
+	}
+	return a
 }
 
 // startRealbin starts Asterisk (the FastAGI contexts of the shipped
@@ -216,44 +244,53 @@ type callCase struct {
 	class            string // the call log's error class
 	// played is a sound Asterisk must have played on the call.
 	played string
+	// caller is the caller's number (default: one of its own per call).
+	caller string
 }
 
 // call places tt through transport from a caller of its own and checks
 // where the call ended, its call-log row (through the admin API) and, if
-// tt.played is set, Asterisk's "Playing" line for it.
-func (r *realbin) call(t *testing.T, transport string, tt callCase) {
-	t.Helper()
+// tt.played is set, Asterisk's "Playing" line for it. It returns what was
+// wrong (nothing when all is right), so that many calls can run at once
+// in goroutines: parallel subtests would run only GOMAXPROCS at a time.
+func (r *realbin) call(transport string, tt callCase) []string {
 	id := r.id()
-	caller := "555" + fmt.Sprintf("%04s", id)
+	caller := tt.caller
+	if caller == "" {
+		caller = "555" + fmt.Sprintf("%04s", id)
+	}
+	since := time.Now().Add(-time.Second)
 	if tt.hook != "" {
 		r.hook.set(caller, tt.hook)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	spec := e2e.CallSpec{ID: id, Caller: caller, Exten: tt.exten, DTMF: tt.dtmf, PreWait: 1500 * time.Millisecond, Hold: 15 * time.Second}
 	if err := r.place(ctx, transport, spec); err != nil {
-		t.Fatal(err)
+		return []string{err.Error()}
 	}
+	var bad []string
 	res, err := r.ast.WaitResult(ctx, id)
 	if err != nil {
-		t.Fatal(err)
+		return []string{err.Error()}
 	}
 	if res.Kind != tt.kind || res.Arg != tt.arg || (tt.cause != "" && res.Fields["cause"] != tt.cause) || res.Fields["result"] != string(tt.outcome) {
-		t.Errorf("call ended %q, want %s %s cause=%s result=%s", res.Line, tt.kind, tt.arg, tt.cause, tt.outcome)
+		bad = append(bad, fmt.Sprintf("call ended %q, want %s %s cause=%s result=%s", res.Line, tt.kind, tt.arg, tt.cause, tt.outcome))
 	}
-	rows, err := r.vg.WaitCalls(ctx, []string{caller})
+	rows, err := r.vg.WaitCalls(ctx, since, []string{caller})
 	if err != nil {
-		t.Fatal(err)
+		return append(bad, err.Error())
 	}
 	rec := rows[caller]
 	if rec.Source != transport || rec.Outcome != tt.outcome || rec.ErrorClass != tt.class || rec.Called != tt.exten {
-		t.Errorf("call log: source %s outcome %s class %q called %s; want %s %s %q %s", rec.Source, rec.Outcome, rec.ErrorClass, rec.Called, transport, tt.outcome, tt.class, tt.exten)
+		bad = append(bad, fmt.Sprintf("call log: source %s outcome %s class %q called %s; want %s %s %q %s", rec.Source, rec.Outcome, rec.ErrorClass, rec.Called, transport, tt.outcome, tt.class, tt.exten))
 	}
 	if tt.played != "" {
 		if err := r.ast.WaitLogMatch(ctx, playing(id, tt.played)); err != nil {
-			t.Errorf("%s was not played: %v", tt.played, err)
+			bad = append(bad, fmt.Sprintf("%s was not played: %v", tt.played, err))
 		}
 	}
+	return bad
 }
 
 // playing is the start of the verbose line Asterisk logs when it starts
@@ -263,15 +300,41 @@ func playing(id, sound string) *regexp.Regexp {
 	return regexp.MustCompile(`Local/` + id + `@test-caller-[0-9a-f]+;1> Playing '` + regexp.QuoteMeta(sound) + `\.`)
 }
 
-// runCases runs every case through both transports, all at once.
+// runCases runs every case through both transports, all at once, and
+// reports each as a subtest.
 func (r *realbin) runCases(t *testing.T, cases []callCase) {
+	t.Helper()
+	var runs []namedRun
 	for _, tr := range transports {
 		for _, tt := range cases {
-			t.Run(tr+"/"+tt.name, func(t *testing.T) {
-				t.Parallel()
-				r.call(t, tr, tt)
-			})
+			runs = append(runs, namedRun{tr + "/" + tt.name, func() []string { return r.call(tr, tt) }})
 		}
+	}
+	r.runAll(t, runs...)
+}
+
+// namedRun is a check that returns what was wrong.
+type namedRun struct {
+	name string
+	f    func() []string
+}
+
+// runAll runs the functions at once and reports what each returned as a
+// subtest of its name.
+func (r *realbin) runAll(t *testing.T, runs ...namedRun) {
+	t.Helper()
+	bad := make([][]string, len(runs))
+	var wg sync.WaitGroup
+	for i, x := range runs {
+		wg.Go(func() { bad[i] = x.f() })
+	}
+	wg.Wait()
+	for i, x := range runs {
+		t.Run(x.name, func(t *testing.T) {
+			for _, b := range bad[i] {
+				t.Error(b)
+			}
+		})
 	}
 }
 
@@ -315,5 +378,66 @@ func realBinary(t *testing.T, db string) {
 			{name: "empty object", exten: "6000", hook: "{}",
 				kind: "forward", arg: "9999", outcome: gate.OutcomeFailed, class: "answer"},
 		})
+	})
+	t.Run("override through the API", func(t *testing.T) {
+		until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		code, body, err := r.vg.API(http.MethodPut, "/api/v1/gates/override/override", "application/json",
+			[]byte(`{"active": true, "until": "`+until+`", "reason": "e2e"}`))
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("PUT override: %d %s %v", code, body, err)
+		}
+	})
+	t.Run("uploaded prompt", func(t *testing.T) {
+		wav := filepath.Join(r.vg.Home, "ask.wav")
+		if err := e2e.WriteTone(wav, 1500*time.Millisecond, 660); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(wav)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, err := r.vg.API(http.MethodPut, "/api/v1/prompts/upload/en/ask-pin", "audio/wav", b)
+		if err != nil || code/100 != 2 {
+			t.Fatalf("PUT prompt: %d %s %v", code, body, err)
+		}
+		out, err := r.vg.Run("sounds", "install", "--dir", r.ast.SoundsDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, filepath.Join("en", "vipgate", "gates", "upload", "ask-pin")) {
+			t.Fatalf("sounds install did not write the upload:\n%s", out)
+		}
+	})
+	t.Run("gates", func(t *testing.T) {
+		r.runCases(t, []callCase{
+			{name: "static PIN right", exten: "6100", dtmf: pinStatic + "#",
+				kind: "continue", arg: "6100", outcome: gate.OutcomePINOK, played: "vipgate/ask-pin"},
+			{name: "inside business hours", exten: "6200",
+				kind: "continue", arg: "6200", outcome: gate.OutcomePassed},
+			{name: "outside business hours", exten: "6210", dtmf: pinStatic + "#",
+				kind: "continue", arg: "6210", outcome: gate.OutcomePINOK},
+			{name: "closure", exten: "6300", dtmf: pinStatic + "#",
+				kind: "continue", arg: "6300", outcome: gate.OutcomePINOK},
+			{name: "override", exten: "6400", dtmf: pinStatic + "#",
+				kind: "continue", arg: "6400", outcome: gate.OutcomePINOK},
+			{name: "forward on a wrong PIN", exten: "6600", dtmf: pinWrong + "#",
+				kind: "forward", arg: "9300", outcome: gate.OutcomePINFailed},
+			{name: "uploaded prompt played", exten: "6700", dtmf: pinStatic + "#",
+				kind: "continue", arg: "6700", outcome: gate.OutcomePINOK, played: "vipgate/gates/upload/ask-pin"},
+		})
+	})
+	t.Run("lockout across calls", func(t *testing.T) {
+		var runs []namedRun
+		for i, tr := range transports {
+			runs = append(runs, namedRun{tr, func() []string {
+				caller := fmt.Sprintf("555890%d", i)
+				bad := r.call(tr, callCase{exten: "6500", dtmf: pinWrong + "#", caller: caller,
+					kind: "hangup", cause: "17", outcome: gate.OutcomePINFailed})
+				// The right PIN no longer helps: refused before any dialogue.
+				return append(bad, r.call(tr, callCase{exten: "6500", dtmf: pinStatic + "#", caller: caller,
+					kind: "hangup", cause: "17", outcome: gate.OutcomeLockedOut})...)
+			}})
+		}
+		r.runAll(t, runs...)
 	})
 }
