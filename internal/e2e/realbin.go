@@ -479,3 +479,28 @@ func (a *Asterisk) WaitLogMatch(ctx context.Context, re *regexp.Regexp) error {
 		}
 	}
 }
+
+// AllResults returns every result line so far, by call id, in order.
+func (a *Asterisk) AllResults() (map[string][]Result, error) {
+	b, err := os.ReadFile(a.Results)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Result{}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		parts := strings.Fields(l)
+		if len(parts) < 2 {
+			continue
+		}
+		r := Result{Kind: parts[1], Fields: map[string]string{}, Line: l}
+		for _, p := range parts[2:] {
+			if k, v, ok := strings.Cut(p, "="); ok {
+				r.Fields[k] = v
+			} else if r.Arg == "" {
+				r.Arg = p
+			}
+		}
+		out[parts[0]] = append(out[parts[0]], r)
+	}
+	return out, nil
+}
