@@ -355,15 +355,16 @@ func (s *Serve) Calls() ([]*gate.CallRecord, error) {
 	}
 }
 
-// WaitCalls waits until the call log has a row for each of the raw caller
-// numbers and returns those rows by caller (the newest row of each).
-func (s *Serve) WaitCalls(ctx context.Context, callers []string) (map[string]*gate.CallRecord, error) {
+// WaitCalls waits until the call log has a row from after since for each
+// of the raw caller numbers and returns those rows by caller (the newest
+// row of each).
+func (s *Serve) WaitCalls(ctx context.Context, since time.Time, callers []string) (map[string]*gate.CallRecord, error) {
 	for {
 		rows, err := s.Calls()
 		got := map[string]*gate.CallRecord{}
 		if err == nil {
 			for _, r := range rows {
-				if _, ok := got[r.CallerRaw]; !ok {
+				if _, ok := got[r.CallerRaw]; !ok && r.At.After(since) {
 					got[r.CallerRaw] = r
 				}
 			}
@@ -477,4 +478,29 @@ func (a *Asterisk) WaitLogMatch(ctx context.Context, re *regexp.Regexp) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// AllResults returns every result line so far, by call id, in order.
+func (a *Asterisk) AllResults() (map[string][]Result, error) {
+	b, err := os.ReadFile(a.Results)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Result{}
+	for l := range strings.SplitSeq(string(b), "\n") {
+		parts := strings.Fields(l)
+		if len(parts) < 2 {
+			continue
+		}
+		r := Result{Kind: parts[1], Fields: map[string]string{}, Line: l}
+		for _, p := range parts[2:] {
+			if k, v, ok := strings.Cut(p, "="); ok {
+				r.Fields[k] = v
+			} else if r.Arg == "" {
+				r.Arg = p
+			}
+		}
+		out[parts[0]] = append(out[parts[0]], r)
+	}
+	return out, nil
 }
