@@ -22,8 +22,12 @@
 // gate.Observer and the webhook observer so that the call path reports to
 // it, and its Handler may also be served on a separate listener.
 //
-// Package admin depends on gate, sounds (WAV checking and conversion of
-// uploaded prompts) and the HTTP and metrics libraries. It must not import
+// GET /api/v1/events streams every call decision of an events.Hub as
+// Server-Sent Events; GET /api/v1/status is the document "vipgate check"
+// reads.
+//
+// Package admin depends on gate, events, sounds (WAV checking and
+// conversion of uploaded prompts) and the HTTP and metrics libraries. It must not import
 // a storage driver, the ari, agi or webhook packages, or cmd; the binary
 // wires it (its tests use storage/sqlite and check that Metrics satisfies
 // webhook.Observer).

@@ -47,6 +47,7 @@ func (s *server) routes() http.Handler {
 		r.With(operator).Delete("/gates/{gate}/lockouts/{caller}", s.clearLockout)
 
 		r.With(viewer).Get("/status", s.status)
+		r.With(viewer).Get("/events", s.streamEvents)
 		r.With(viewer).Get("/calls", s.listCalls)
 		r.With(viewer).Post("/explain", s.explain)
 

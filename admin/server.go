@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 )
 
@@ -61,6 +63,12 @@ type Deps struct {
 	// after which one more is allowed; 0 means DefaultAuthFailureRefill.
 	AuthFailureBurst  int
 	AuthFailureRefill time.Duration
+	// Events is the hub GET /api/v1/events streams; nil answers 503.
+	// EventKeepalive and EventWriteTimeout tune the stream; 0 means
+	// DefaultEventKeepalive and DefaultEventWriteTimeout.
+	Events            *events.Hub
+	EventKeepalive    time.Duration
+	EventWriteTimeout time.Duration
 }
 
 // DefaultTokenCacheTTL is the default Deps.TokenCacheTTL.
@@ -80,6 +88,10 @@ type server struct {
 	tokens  *tokenCache
 	started time.Time
 
+	events     *events.Hub
+	eventKeep  time.Duration
+	eventWrite time.Duration
+
 	authLimit *authLimiter
 }
 
@@ -96,6 +108,10 @@ func NewServer(d Deps) http.Handler {
 		now:     d.Now,
 		maxBody: d.MaxBody,
 		maxImp:  d.MaxImport,
+
+		events:     d.Events,
+		eventKeep:  cmp.Or(d.EventKeepalive, DefaultEventKeepalive),
+		eventWrite: cmp.Or(d.EventWriteTimeout, DefaultEventWriteTimeout),
 	}
 	if s.maxImp <= 0 {
 		s.maxImp = MaxImportBytes

@@ -25,6 +25,7 @@ import (
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/ari/arifake"
+	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
 	"github.com/vipgate/vipgate/internal/secretbox"
@@ -321,12 +322,35 @@ dialogue: {min_digits: 8, max_digits: 8}
 	auth := newAuthorizer(log, metrics)
 	defer auth.CloseIdleConnections()
 	engine := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: hasher, Authorizer: auth, Region: "DE", Logger: log})
-	flow := gate.NewFlow(engine, gate.FlowConfig{Log: st, Counters: st, Observer: metrics, Logger: log})
+	// Every decision also goes to the live event stream, followed below
+	// both on the hub and over the admin API.
+	hub := events.NewHub(events.Config{Buffer: 4096})
+	hubSub, _, err := hub.Subscribe(events.Filter{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: st, Counters: st, Observer: gate.Observers{metrics, hub}, Logger: log})
 	if err := st.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	adminSrv := httptest.NewServer(admin.NewServer(admin.Deps{Store: st, Engine: engine, Hasher: hasher, Metrics: metrics, Region: "DE", Logger: log}))
+	adminSrv := httptest.NewServer(admin.NewServer(admin.Deps{Store: st, Engine: engine, Hasher: hasher, Metrics: metrics, Region: "DE", Logger: log, Events: hub}))
 	defer adminSrv.Close()
+	sseReq, err := http.NewRequestWithContext(ctx, "GET", adminSrv.URL+"/api/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sseReq.Header.Set("Authorization", "Bearer "+clearToken)
+	sseRes, err := http.DefaultClient.Do(sseReq)
+	if err != nil || sseRes.StatusCode != http.StatusOK {
+		t.Fatalf("event stream: %v %v", err, sseRes)
+	}
+	sseBytes := new(syncBuffer)
+	sseDone := make(chan struct{})
+	go func() {
+		defer close(sseDone)
+		_, _ = io.Copy(sseBytes, sseRes.Body)
+		sseRes.Body.Close()
+	}()
 	api := func(method, path, ctype, body string) (int, []byte) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(ctx, method, adminSrv.URL+path, strings.NewReader(body))
@@ -655,6 +679,29 @@ dialogue: {min_digits: 8, max_digits: 8}
 		}
 	}
 	p.observe("call log rows (JSON)", recJSON.Bytes())
+
+	// The live events: one per call-log row, on the hub and on the wire.
+	hub.Close()
+	<-sseDone
+	var evJSON bytes.Buffer
+	nEvents := 0
+	for e := range hubSub.C() {
+		nEvents++
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evJSON.Write(b)
+		evJSON.WriteByte('\n')
+	}
+	if nEvents != wantRows {
+		t.Errorf("the hub published %d events, want one per call (%d)", nEvents, wantRows)
+	}
+	if n := bytes.Count(sseBytes.Bytes(), []byte("\nevent: call\n")); n != wantRows {
+		t.Errorf("the event stream carried %d call events, want %d", n, wantRows)
+	}
+	p.observe("live events (JSON)", evJSON.Bytes())
+	p.observe("live event stream (SSE)", sseBytes.Bytes())
 	p.observe("call log rows (string fields)", recStrings.Bytes())
 	for _, c := range calls {
 		r := byID[c.id]

@@ -16,6 +16,7 @@ import (
 	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
+	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/sounds"
 )
@@ -94,7 +95,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, StoreTimeout: storeFor, Logger: log})
 	// Uploaded prompts are played once "vipgate sounds install" has put
 	// them into the sounds directory that the resolver can see.
-	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: metrics, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
+	// Every decision goes to the metrics and the live event stream.
+	hub := events.NewHub(events.Config{})
+	metrics.WatchEvents(hub)
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: gate.Observers{metrics, hub}, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
 	handler := flow.Handler()
 
 	// Call sources run until ctx is done (SIGTERM/SIGINT) or one of them
@@ -134,7 +138,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *httpAddr != "" && *httpAddr != "off" {
-		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log})
+		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log, Events: hub})
 		if *serveSounds {
 			mux := http.NewServeMux()
 			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
@@ -225,6 +229,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	pruneWG.Wait()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	hub.Close() // event streams end; they would hold Shutdown up
 	for _, s := range httpSrvs {
 		_ = s.Shutdown(shutdown)
 	}
