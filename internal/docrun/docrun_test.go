@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -433,9 +432,15 @@ func freeAddr(t *testing.T) string {
 // source, waits for /healthz and stops it when the test ends.
 func startServe(t *testing.T, vipgate, addr string, env []string, dir string) {
 	t.Helper()
-	var log syncBuffer
+	logPath := filepath.Join(t.TempDir(), "serve.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close() // the child has its own descriptor
+	readLog := func() []byte { b, _ := os.ReadFile(logPath); return b }
 	cmd := exec.Command(vipgate, "serve", "--http", addr, "--agi", "off")
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, &log, &log
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, dir, logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +455,7 @@ func startServe(t *testing.T, vipgate, addr string, env []string, dir string) {
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("vipgate serve log:\n%s", tail(log.Bytes(), 80))
+			t.Logf("vipgate serve log:\n%s", tail(readLog(), 80))
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -464,11 +469,11 @@ func startServe(t *testing.T, vipgate, addr string, env []string, dir string) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("vipgate serve exited: %v\n%s", err, log.Bytes())
+			t.Fatalf("vipgate serve exited: %v\n%s", err, readLog())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("vipgate serve did not answer /healthz on %s:\n%s", addr, log.Bytes())
+			t.Fatalf("vipgate serve did not answer /healthz on %s:\n%s", addr, readLog())
 		}
 	}
 }
@@ -485,21 +490,4 @@ func tail(out []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.buf.Bytes())
 }
