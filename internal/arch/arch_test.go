@@ -216,3 +216,26 @@ func TestOnlyWiringImportsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsImportsOnlyTheDomain: the live-event hub sits between the call
+// path (gate.Flow publishes to it) and the admin API (which streams it);
+// it imports the domain and the standard library only, no transport,
+// driver, router or other module, so that both may use it.
+func TestEventsImportsOnlyTheDomain(t *testing.T) {
+	pkgs := listPackages(t)
+	p, ok := pkgs["events"]
+	if !ok {
+		t.Fatal("go list did not report package events")
+	}
+	if !slices.Contains(p.Imports, module+"gate") {
+		t.Errorf("events does not import gate according to go list; the check read no imports")
+	}
+	for _, imp := range p.Imports {
+		switch r := rel(imp); {
+		case r != "" && r != "gate":
+			t.Errorf("events imports %s: it imports only the domain (gate)", r)
+		case r == "" && (isDriver(imp) || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")):
+			t.Errorf("events imports %s: only gate and the standard library are allowed", imp)
+		}
+	}
+}

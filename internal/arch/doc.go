@@ -3,7 +3,8 @@
 // (gate) imports no transport, driver or router; the adapters (ari, agi,
 // webhook, admin, storage/sqlite, storage/postgres) never import each other;
 // the caller-table file format (pinsfile) imports the domain and nothing
-// that talks to the outside;
+// that talks to the outside; the live-event hub (events) imports only the
+// domain and the standard library;
 // the admin API reaches a database only through gate.Store; only the binary
 // (cmd/vipgate) and test support wire everything together.
 //
