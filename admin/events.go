@@ -72,8 +72,8 @@ func (s *server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	rc := http.NewResponseController(w)
-	// The stream outlives the server's read timeout, which would
-	// otherwise end it.
+	// The stream reads nothing more from the client and may last longer
+	// than the server's read timeout (TestEventStreamOutlivesReadTimeout).
 	_ = rc.SetReadDeadline(time.Time{})
 	write := func(b []byte) error {
 		_ = rc.SetWriteDeadline(time.Now().Add(s.eventWrite))

@@ -361,3 +361,36 @@ func TestEventStreamSlowClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestEventStreamOutlivesReadTimeout: serve's http.Server has a read
+// timeout (2m); a stream lasts longer and still delivers.
+func TestEventStreamOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEventEnv(t, events.Config{}, 20*time.Millisecond, 0)
+	srv := httptest.NewUnstartedServer(e.srv.Config.Handler)
+	srv.Config.ReadTimeout = 100 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.viewer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	s := &sseStream{res: res, rd: bufio.NewReader(res.Body)}
+	// Keepalives arrive for several read timeouts.
+	for keep := 0; keep < 20; {
+		ev, err := s.next()
+		if err != nil {
+			t.Fatalf("the stream ended after %d keepalives: %v", keep, err)
+		}
+		if ev.comment == "keepalive" {
+			keep++
+		}
+	}
+	e.hub.CallFinished(&gate.CallRecord{GateID: "vip", Outcome: gate.OutcomePassed})
+	if ev := decodeCall(t, s.nextEvent(t)); ev.Call.GateID != "vip" {
+		t.Errorf("event %+v", ev)
+	}
+}
