@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -126,6 +128,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	critLockouts := f.str("critical-lockouts", "", "", "range of lockouts in the window that is not CRITICAL, e.g. 50 ('' = off)")
 	warnAge := f.str("warning-age", "", "0", "WARNING when the last decision is older, e.g. 1h (0 = off; quiet nights are normal at many gates)")
 	critAge := f.str("critical-age", "", "0", "CRITICAL when the last decision is older (0 = off)")
+	caFile := f.str("ca-file", "", "", "PEM file of the CA that signed an https:// admin API's certificate (default: the system's CAs)")
 	sourcesDown := f.str("sources-down", "", "critical", "state of a call source (ARI server, FastAGI listener) that is not connected: critical, warning or ignore")
 	if err := f.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -180,13 +183,26 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
+	client := http.DefaultClient
+	if *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		pool := x509.NewCertPool()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("--ca-file: %v", err))
+		case !pool.AppendCertsFromPEM(pem):
+			errs = append(errs, fmt.Sprintf("--ca-file: %s holds no PEM certificate", *caFile))
+		default:
+			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		}
+	}
 	if len(errs) > 0 {
 		return checkResult(e.stdout, stateUnknown, strings.Join(errs, "; "), nil)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	st, state, err := fetchStatus(ctx, strings.TrimSuffix(base, "/"), token, win)
+	st, state, err := fetchStatus(ctx, client, strings.TrimSuffix(base, "/"), token, win)
 	if err != nil {
 		return checkResult(e.stdout, state, err.Error(), nil)
 	}
@@ -232,14 +248,14 @@ func checkToken(e *env, file string) (string, error) {
 // fetchStatus reads GET /api/v1/status. An instance that does not answer
 // is CRITICAL (it screens no calls); an answer the check cannot use (a
 // refused token, an unexpected status or body) is UNKNOWN.
-func fetchStatus(ctx context.Context, base, token string, window time.Duration) (*admin.Status, pluginState, error) {
+func fetchStatus(ctx context.Context, client *http.Client, base, token string, window time.Duration) (*admin.Status, pluginState, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/status?window="+url.QueryEscape(window.String()), nil)
 	if err != nil {
 		return nil, stateUnknown, fmt.Errorf("status request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, stateCritical, fmt.Errorf("no answer from %s within the timeout", base)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"math"
 	"net/http"
@@ -352,5 +353,32 @@ func TestDialAddr(t *testing.T) {
 		if got := dialAddr(in); got != want {
 			t.Errorf("dialAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCheckOverHTTPS checks an instance whose admin API is behind TLS: the
+// certificate is refused without --ca-file (CRITICAL: the check cannot
+// talk to it) and trusted with it.
+func TestCheckOverHTTPS(t *testing.T) {
+	in := newCheckInstance(t)
+	tlsSrv := httptest.NewTLSServer(in.srv.Config.Handler)
+	defer tlsSrv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t)
+	out, _, err := c.run("check", "--url", tlsSrv.URL, "--token-file", in.viewer)
+	if exitCode(err) != 2 || !strings.Contains(out, "certificate") {
+		t.Errorf("untrusted certificate: %v %q, want CRITICAL naming the certificate", err, out)
+	}
+	out, _, err = c.run("check", "--url", tlsSrv.URL, "--token-file", in.viewer, "--ca-file", ca)
+	if err != nil || !strings.HasPrefix(out, "VIPGATE OK - ") {
+		t.Errorf("with --ca-file: %v %q, want OK", err, out)
+	}
+	out, _, err = c.run("check", "--url", tlsSrv.URL, "--token-file", in.viewer, "--ca-file", in.viewer)
+	if exitCode(err) != 3 || !strings.Contains(out, "--ca-file") {
+		t.Errorf("--ca-file without a certificate: %v %q, want UNKNOWN", err, out)
 	}
 }
