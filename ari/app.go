@@ -70,7 +70,9 @@ type AppConfig struct {
 	MaxPlayback time.Duration
 	// PlaybackPoll is how often a running playback is checked with GET
 	// /playbacks/{id} (default 3s), to notice one that ended without a
-	// PlaybackFinished (unsupported media, event lost in a reconnect).
+	// PlaybackFinished (media other than sound:, event lost in a
+	// reconnect). A sound: playback is not polled while the event
+	// connection that carried its start is up.
 	PlaybackPoll time.Duration
 	// MinBackoff and MaxBackoff bound the reconnect delay (default 500ms
 	// and 30s). The delay doubles after each failed attempt and is reset
@@ -218,6 +220,11 @@ type server struct {
 	// the fallback at once.
 	draining atomic.Bool
 
+	// links counts the event connections made and lost: odd while one is
+	// up. A playback started under an odd value has its events delivered
+	// as long as the value holds.
+	links atomic.Uint64
+
 	mu    sync.Mutex
 	calls map[string]*call
 	wg    sync.WaitGroup // call goroutines
@@ -284,6 +291,8 @@ func (s *server) connect(ctx context.Context) error {
 	defer conn.CloseNow()
 	conn.SetReadLimit(4 << 20)
 	s.log.Info("ari event connection up", "app", s.cfg.App)
+	s.links.Add(1)
+	defer s.links.Add(1)
 	s.state(true)
 	defer s.state(false)
 

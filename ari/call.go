@@ -56,6 +56,11 @@ type pbState struct {
 	finished bool
 	stopped  bool // we asked Asterisk to stop it; nobody waits for it
 	result   string
+	// link is the server's event connection count when it started;
+	// reported says Asterisk always reports the end of its media
+	// (sound:, a missing file included).
+	link     uint64
+	reported bool
 }
 
 var _ gate.Call = (*call)(nil)
@@ -302,9 +307,10 @@ func (c *call) startPlayback(ctx context.Context, p gate.Prompt) (string, error)
 	}
 	c.seq++
 	id := c.srv.app.pbPrefix + c.id + "-" + strconv.Itoa(c.seq)
-	c.pbs[id] = &pbState{}
+	uri := mediaURI(p.Name)
+	c.pbs[id] = &pbState{link: c.srv.links.Load(), reported: strings.HasPrefix(uri, "sound:")}
 	c.mu.Unlock()
-	if _, err := c.cl.Play(ctx, c.id, id, []string{mediaURI(p.Name)}, p.Lang); err != nil {
+	if _, err := c.cl.Play(ctx, c.id, id, []string{uri}, p.Lang); err != nil {
 		c.mu.Lock()
 		delete(c.pbs, id)
 		c.mu.Unlock()
@@ -330,9 +336,19 @@ func (c *call) playbackDone(id string) (bool, string) {
 
 // pollPlayback asks Asterisk whether playback id still exists. Asterisk
 // forgets a playback when it ends, also when it never reports
-// PlaybackFinished (unsupported media) or the event was lost while the
-// websocket was down; such a playback is marked finished as "gone".
+// PlaybackFinished (media other than sound:, see REFERENCE.md) or the
+// event was lost while the websocket was down; such a playback is marked
+// finished as "gone". A sound: playback started while the event
+// connection was up, and that is still the same connection, needs no
+// request: its PlaybackFinished will come.
 func (c *call) pollPlayback(ctx context.Context, id string) {
+	c.mu.Lock()
+	pb := c.pbs[id]
+	sure := pb != nil && pb.reported && pb.link%2 == 1 && pb.link == c.srv.links.Load()
+	c.mu.Unlock()
+	if sure {
+		return
+	}
 	_, err := c.cl.GetPlayback(ctx, id)
 	if !errors.Is(err, gate.ErrNotFound) {
 		return

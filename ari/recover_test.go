@@ -80,7 +80,8 @@ func TestPlaybackEndings(t *testing.T) {
 		config func(*ari.AppConfig)
 	}{
 		{"missing file fails", "vipgate/missing", "failed", nil},
-		{"started never finished", "vipgate/unsupported", "unsupported", nil},
+		// A recording: that does not exist starts and never finishes.
+		{"started never finished", "recording:unsupported", "unsupported", nil},
 		{"never ends, stopped by the limit", "tone:ring", "stopped", func(c *ari.AppConfig) { c.MaxPlayback = 300 * time.Millisecond }},
 	}
 	for _, tt := range tests {
@@ -111,6 +112,49 @@ func TestPlaybackEndings(t *testing.T) {
 			}
 			e.stop()
 			checkLogs(t, e.logs.String())
+		})
+	}
+}
+
+// TestNoPollWhileEventsFlow: a sound: prompt that plays longer than the
+// playback poll is not polled while the event connection that carried its
+// start stays up (its PlaybackFinished will come); a prompt that may
+// never report its end is.
+func TestNoPollWhileEventsFlow(t *testing.T) {
+	tests := []struct {
+		media string
+		polls bool
+	}{
+		{"vipgate/long", false},
+		{"recording:long", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.media, func(t *testing.T) {
+			f := newFake(t, arifake.Config{PlaybackDuration: func(string) time.Duration { return 400 * time.Millisecond }})
+			errs := make(chan error, 1)
+			startApp(t, func(ctx context.Context, c gate.Call) {
+				errs <- c.Play(ctx, gate.Prompt{Key: gate.PromptWelcome, Name: tt.media})
+				_ = c.Continue(ctx, gate.Continue)
+			}, nil, f)
+			id, err := f.Call(arifake.CallSpec{State: "Up"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := result(t, f, id); r.Kind != "continue" {
+				t.Fatalf("result %+v", r)
+			}
+			if err := <-errs; err != nil {
+				t.Fatalf("Play = %v", err)
+			}
+			polls := 0
+			for _, r := range f.Requests() {
+				if r.Method == "GET" && strings.HasPrefix(r.Path, "/ari/playbacks/") {
+					polls++
+				}
+			}
+			if (polls > 0) != tt.polls {
+				t.Errorf("%d playback polls during a 400ms prompt (poll every 50ms), want polls: %v", polls, tt.polls)
+			}
 		})
 	}
 }
