@@ -215,14 +215,23 @@ func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if e := s.lookupLocked(gateID, number, at); e != nil {
+		return e, nil
+	}
+	return nil, fmt.Errorf("entry for %s: %w", number, gate.ErrNotFound)
+}
+
+// lookupLocked returns a copy of the entry LookupEntry finds, or nil; s.mu
+// is held.
+func (s *Store) lookupLocked(gateID, number string, at time.Time) *gate.Entry {
 	es := s.entries[gateID]
 	for _, k := range gate.Prefixes(number) {
 		if e, ok := es[k]; ok && e.ValidAt(at) {
 			c := *e
-			return &c, nil
+			return &c
 		}
 	}
-	return nil, fmt.Errorf("entry for %s: %w", number, gate.ErrNotFound)
+	return nil
 }
 
 // ReadCall implements gate.Store.
@@ -239,14 +248,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 		}
 	}
 	if number != "" {
-		es := s.entries[gateID]
-		for _, k := range gate.Prefixes(number) {
-			if e, ok := es[k]; ok && e.ValidAt(now) {
-				c := *e
-				st.Entry = &c
-				break
-			}
-		}
+		st.Entry = s.lookupLocked(gateID, number, now)
 	}
 	return st, nil
 }
