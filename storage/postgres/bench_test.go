@@ -259,6 +259,45 @@ func BenchmarkLookup(b *testing.B) {
 		storagetest.BenchDecide(b, s, h, "bench", callers, unlisted)
 		b.ReportMetric(float64(srv().Nanoseconds())/1e3/float64(b.N), "server-cpu-µs/op")
 	})
+	// A quiet PBX: calls find the pooled connection idle, and pgxpool
+	// pings one idle for more than a second before handing it out. The
+	// iterations alternate between 0.9 s and 1.1 s of idleness, so that
+	// both halves are equally cold and differ by the ping alone. Slow;
+	// run it with a small -benchtime such as 40x.
+	b.Run("DecideAfterIdle", func(b *testing.B) {
+		e := gate.NewEngine(gate.EngineConfig{Store: s, Hasher: h, Region: "DE"})
+		var short, long []time.Duration
+		i := 0
+		for b.Loop() {
+			idle := 900 * time.Millisecond
+			if i%2 == 1 {
+				idle = 1100 * time.Millisecond
+			}
+			b.StopTimer()
+			time.Sleep(idle)
+			b.StartTimer()
+			start := time.Now()
+			d := e.Decide(ctx, gate.CallInfo{Caller: callers[i%len(callers)], Called: "1000", GateName: "bench"}, now)
+			if i%2 == 1 {
+				long = append(long, time.Since(start))
+			} else {
+				short = append(short, time.Since(start))
+			}
+			if d.Verdict != gate.VerdictAskPIN {
+				b.Fatalf("decide: %s, err %v", d.Verdict, d.Err)
+			}
+			i++
+		}
+		median := func(d []time.Duration) float64 {
+			if len(d) == 0 {
+				return 0
+			}
+			slices.Sort(d)
+			return float64(d[len(d)/2].Nanoseconds()) / 1e3
+		}
+		b.ReportMetric(median(short), "p50-idle0.9s-µs")
+		b.ReportMetric(median(long), "p50-idle1.1s-µs")
+	})
 }
 
 // serverCPU returns a function that tells the CPU time the server
