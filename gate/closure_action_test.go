@@ -21,6 +21,7 @@ func closureGate(t *testing.T) *gate.Gate {
 		Closures: []gate.Closure{
 			{Name: "Christmas", Date: "12-25", Yearly: true, ClosureAction: gate.ClosureAction{Announce: "custom/closed-christmas", Route: mustTarget(t, "oncall,100,1")}},
 			{Name: "Inventory", Date: "2026-11-27"},
+			{Name: "Staff outing", Date: "2026-07-10", ClosureAction: gate.ClosureAction{Route: mustTarget(t, "9000")}},
 		},
 		Holidays:  []string{"de-by"},
 		OnHoliday: &gate.ClosureAction{Route: mustTarget(t, "hangup:congestion")},
@@ -51,6 +52,8 @@ func TestFlowClosureAction(t *testing.T) {
 		// dialogue), and is still named.
 		{"closure without action", "2026-11-27T10:00:00+01:00", `closure "Inventory"`, gate.OutcomePINOK, "continue", "", ""},
 		{"office hours", "2026-11-26T10:00:00+01:00", "", gate.OutcomePassed, "continue", "", ""},
+		// An extension is one of the gate's forward_context.
+		{"closure routed to an extension", "2026-07-10T10:00:00+02:00", `closure "Staff outing"`, gate.OutcomeForwarded, "staff,9000,1", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

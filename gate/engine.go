@@ -285,7 +285,7 @@ func (e *Engine) region(g *Gate) string {
 // reject cause).
 func closureAction(d *Decision, g *Gate, hit *closureHit) {
 	a := hit.action
-	d.Target = a.Route
+	d.Target = a.Route.Resolve(g.Routes.ForwardContext)
 	if d.Target == (Target{}) {
 		d.Target = rejectTarget(g)
 	}
