@@ -105,7 +105,7 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
 
 // callCSVHeader is the header row of the call-log CSV export.
 var callCSVHeader = []string{"id", "at", "source", "channel_id", "gate_id", "caller_raw", "caller", "called", "active",
-	"mode", "verdict", "attempts", "outcome", "target", "entry_id", "decision_latency_ms", "duration_ms", "webhook_latency_ms", "error_class"}
+	"mode", "verdict", "attempts", "outcome", "target", "entry_id", "decision_latency_ms", "duration_ms", "webhook_latency_ms", "error_class", "closure"}
 
 // exportCalls writes every row matching f (from f.Offset, at most
 // maxCSVCalls) as CSV, reading the store page by page.
@@ -132,7 +132,7 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 			_ = cw.Write([]string{strconv.FormatInt(c.ID, 10), c.At.UTC().Format(time.RFC3339Nano), c.Source, c.ChannelID, c.GateID,
 				csvSafe(c.CallerRaw), c.Caller, csvSafe(c.Called), strconv.FormatBool(c.Active), string(c.Mode), string(c.Verdict),
 				strconv.Itoa(c.Attempts), string(c.Outcome), c.Target, entry, ms(c.DecisionLatency), ms(c.Duration),
-				ms(c.WebhookLatency), c.ErrorClass})
+				ms(c.WebhookLatency), c.ErrorClass, csvSafe(c.Closure)})
 		}
 		written += len(rs)
 		f.Offset += len(rs)

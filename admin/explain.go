@@ -29,11 +29,15 @@ type explainOut struct {
 	Verdict  gate.Verdict   `json:"verdict"`
 	Target   string         `json:"target,omitempty"`
 	Announce gate.PromptKey `json:"announce,omitempty"`
-	AskPIN   *askPINOut     `json:"ask_pin,omitempty"`
-	Gate     string         `json:"gate,omitempty"`
-	Active   bool           `json:"active"`
-	Mode     gate.IdentMode `json:"mode,omitempty"`
-	Caller   string         `json:"caller,omitempty"`
+	// AnnounceSound is a closure's own announcement, played before Target.
+	AnnounceSound string `json:"announce_sound,omitempty"`
+	// Closure names the closure or holiday that decided the schedule.
+	Closure string         `json:"closure,omitempty"`
+	AskPIN  *askPINOut     `json:"ask_pin,omitempty"`
+	Gate    string         `json:"gate,omitempty"`
+	Active  bool           `json:"active"`
+	Mode    gate.IdentMode `json:"mode,omitempty"`
+	Caller  string         `json:"caller,omitempty"`
 	// CallerRule says which rule classified the caller: "internal (≤ 6
 	// digits, kept as dialled)", "E.164 (region DE)".
 	CallerRule string           `json:"caller_rule,omitempty"`
@@ -64,7 +68,7 @@ type entryRef struct {
 }
 
 func newExplainOut(d *gate.Decision, at time.Time) explainOut {
-	out := explainOut{At: at, Verdict: d.Verdict, Target: d.Target.String(), Announce: d.Announce,
+	out := explainOut{At: at, Verdict: d.Verdict, Target: d.Target.String(), Announce: d.Announce, AnnounceSound: d.AnnounceSound, Closure: d.Closure,
 		Active: d.Active, Mode: d.Mode, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, LockedOut: d.LockedOut, ErrClass: d.ErrClass, Trace: d.Trace}
 	if out.Trace == nil {
 		out.Trace = []gate.TraceStep{}

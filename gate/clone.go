@@ -29,6 +29,7 @@ func (g *Gate) Clone() *Gate {
 		}
 		cs.Closures = slices.Clone(s.Closures)
 		cs.Holidays = slices.Clone(s.Holidays)
+		cs.OnHoliday = cloneAction(s.OnHoliday)
 		c.Activation.Schedule = &cs
 	}
 	if p := g.Identification.StaticPIN; p != nil {

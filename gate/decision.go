@@ -44,8 +44,15 @@ type Decision struct {
 	// Announce is the prompt played before a reject ("" = none): rejected,
 	// locked-out or unavailable.
 	Announce PromptKey
+	// AnnounceSound is a sound played before the call goes to Target: a
+	// closure's announcement ("" = none).
+	AnnounceSound string
 	// AskPIN is set for VerdictAskPIN.
 	AskPIN *AskPIN
+	// Closure names the closure or holiday that decided the schedule
+	// (`closure "Christmas"`, `holiday "Karfreitag" (de-by)`), "" if none
+	// did.
+	Closure string
 
 	// Gate is the selected gate, nil if none matched.
 	Gate *Gate

@@ -86,13 +86,20 @@ func (e *Engine) Decide(ctx context.Context, info CallInfo, now time.Time) *Deci
 	d.Gate = g
 	d.Mode = g.Identification.Mode
 
-	active, why, err := activeAt(g, e.prepared(g), now)
+	active, why, hit, err := activeAt(g, e.prepared(g), now)
 	if err != nil {
 		e.fail(ctx, d, g, info, now, err, "schedule")
 		return d
 	}
 	d.Active = active
 	d.trace("activation", "%s", why)
+	if hit != nil {
+		d.Closure = hit.label
+		if hit.action != nil {
+			closureAction(d, g, hit)
+			return d
+		}
+	}
 	if !active {
 		d.pass("gate is inactive")
 		return d
@@ -273,9 +280,31 @@ func (e *Engine) region(g *Gate) string {
 	return e.cfg.Region
 }
 
+// closureAction decides d by the action of the closure or holiday hit:
+// its announcement, then its route (by default a hang-up with the gate's
+// reject cause).
+func closureAction(d *Decision, g *Gate, hit *closureHit) {
+	a := hit.action
+	d.Target = a.Route.Resolve(g.Routes.ForwardContext)
+	if d.Target == (Target{}) {
+		d.Target = rejectTarget(g)
+	}
+	d.Verdict = VerdictForward
+	if d.Target.Kind == TargetHangup {
+		d.Verdict = VerdictReject
+	}
+	d.AnnounceSound = a.Announce
+	if a.Announce != "" {
+		d.trace("verdict", "%s: %s after the announcement %q", hit.label, d.Target, a.Announce)
+		return
+	}
+	d.trace("verdict", "%s: %s", hit.label, d.Target)
+}
+
 // activeAt applies the override, then the activation mode, with the
-// schedule as p compiled it.
-func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, error) {
+// schedule as p compiled it. The closure or holiday that decided a
+// schedule comes with it.
+func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, *closureHit, error) {
 	if o := g.Override; o.InEffect(now) {
 		state := "inactive"
 		if o.Active {
@@ -291,28 +320,28 @@ func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, error) {
 		if o.Reason != "" {
 			why += fmt.Sprintf(" (%s)", o.Reason)
 		}
-		return o.Active, why, nil
+		return o.Active, why, nil, nil
 	}
 	switch g.Activation.Mode {
 	case ActiveAlways, "":
-		return true, "activation mode always", nil
+		return true, "activation mode always", nil, nil
 	case ActiveNever:
-		return false, "activation mode never", nil
+		return false, "activation mode never", nil, nil
 	case ActiveSchedule:
 		if g.Activation.Schedule == nil {
-			return false, "", errors.New("schedule mode without a schedule")
+			return false, "", nil, errors.New("schedule mode without a schedule")
 		}
-		active, why, err := p.activeAt(now)
+		active, why, hit, err := p.activeAt(now)
 		if err != nil {
-			return false, why, fmt.Errorf("schedule: %w", err)
+			return false, why, nil, fmt.Errorf("schedule: %w", err)
 		}
 		state := "inactive"
 		if active {
 			state = "active"
 		}
-		return active, fmt.Sprintf("schedule (active %s the windows): %s → %s", g.Activation.Schedule.Active, why, state), nil
+		return active, fmt.Sprintf("schedule (active %s the windows): %s → %s", g.Activation.Schedule.Active, why, state), hit, nil
 	}
-	return false, "", fmt.Errorf("unknown activation mode %q", g.Activation.Mode)
+	return false, "", nil, fmt.Errorf("unknown activation mode %q", g.Activation.Mode)
 }
 
 func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {

@@ -33,6 +33,7 @@ func (f *Flow) run(ctx context.Context, c Call) *CallRecord {
 		log = with(log, LogGate, d.Gate.ID)
 	}
 	rec := &CallRecord{
+		Closure:         d.Closure,
 		At:              startWall,
 		Source:          info.Source,
 		ChannelID:       info.ID,
@@ -98,6 +99,14 @@ func (f *Flow) carry(ctx context.Context, log *slog.Logger, c Call, d *Decision,
 			return OutcomeFailed
 		}
 		return o
+	}
+	if d.AnnounceSound != "" {
+		// A closure's own announcement, then its route.
+		rec.Outcome = failed(OutcomeForwarded)
+		if d.Verdict == VerdictReject {
+			rec.Outcome = failed(OutcomeRejected)
+		}
+		return f.routeAfter(ctx, log, c, g, d.Target, &Prompt{Key: PromptClosure, Name: d.AnnounceSound, Lang: lang}, rec)
 	}
 	switch d.Verdict {
 	case VerdictAskPIN:
@@ -224,6 +233,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 // route sets the result variables, plays announce if set, and sends the
 // call to t.
 func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord) error {
+	var p *Prompt
+	if announce != "" {
+		pr := f.cfg.Prompt(g, announce, lang)
+		p = &pr
+	}
+	return f.routeAfter(ctx, log, c, g, t, p, rec)
+}
+
+// routeAfter is route with the prompt to play (nil: none).
+func (f *Flow) routeAfter(ctx context.Context, log *slog.Logger, c Call, g *Gate, t Target, announce *Prompt, rec *CallRecord) error {
 	rec.Target = t.String()
 	for _, v := range [][2]string{{VarResult, string(rec.Outcome)}, {VarGate, g.ID}, {VarTarget, rec.Target}} {
 		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
@@ -233,12 +252,12 @@ func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lan
 			log.Warn("set variable failed", "var", v[0], "err", err)
 		}
 	}
-	if announce != "" {
+	if announce != nil {
 		if err := c.Answer(ctx); err != nil {
 			return fmt.Errorf("answer: %w", err)
 		}
-		if err := c.Play(ctx, f.cfg.Prompt(g, announce, lang)); err != nil {
-			return fmt.Errorf("play %s: %w", announce, err)
+		if err := c.Play(ctx, *announce); err != nil {
+			return fmt.Errorf("play %s: %w", announce.Key, err)
 		}
 	}
 	if t.Kind == TargetHangup {

@@ -227,6 +227,9 @@ const (
 	PromptLockedOut   PromptKey = "locked-out"
 	PromptUnavailable PromptKey = "unavailable"
 	PromptWelcome     PromptKey = "welcome"
+	// PromptClosure marks a closure's own announcement (ClosureAction);
+	// it is not one of a gate's configurable prompts.
+	PromptClosure PromptKey = "closure"
 )
 
 // PromptKeys lists every prompt key, in a stable order. Welcome is optional

@@ -81,6 +81,8 @@ type holidays struct {
 	sets  []string // the set names, normalised
 	lists [][]*cal.Holiday
 	years sync.Map // int64 year → map[int]string (MMDD → label)
+	// action is Schedule.OnHoliday, nil without one.
+	action *ClosureAction
 }
 
 func compileHolidays(names []string) (*holidays, int, error) {

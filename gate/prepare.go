@@ -90,6 +90,7 @@ func cloneSchedule(s *Schedule) *Schedule {
 	}
 	c.Closures = slices.Clone(s.Closures)
 	c.Holidays = slices.Clone(s.Holidays)
+	c.OnHoliday = cloneAction(s.OnHoliday)
 	return &c
 }
 
@@ -103,15 +104,16 @@ func (p *prepared) sameSchedule(s *Schedule) bool {
 
 // activeAt reports whether the gate's compiled schedule makes it active
 // at t, with the reason for the trace.
-func (p *prepared) activeAt(t time.Time) (bool, string, error) {
+// The closure or holiday that decided, if any, comes with it.
+func (p *prepared) activeAt(t time.Time) (bool, string, *closureHit, error) {
 	if p.schedErr != nil {
-		return false, "invalid schedule", p.schedErr
+		return false, "invalid schedule", nil, p.schedErr
 	}
 	if p.sched == nil {
-		return false, "no schedule", errors.New("schedule mode without a schedule")
+		return false, "no schedule", nil, errors.New("schedule mode without a schedule")
 	}
-	active, why := p.sched.activeAt(t)
-	return active, why, nil
+	active, why, hit := p.sched.decide(t)
+	return active, why, hit, nil
 }
 
 // current reports whether p was prepared from g as it is now.

@@ -40,6 +40,9 @@ type Schedule struct {
 	// "us", "gb-eng"; HolidaySets lists them): each holiday of a set is a
 	// closure of its whole day, computed for any year.
 	Holidays []string `json:"holidays,omitempty"`
+	// OnHoliday, when set, is what the holidays of Holidays do with a
+	// call instead of behaving as outside business hours.
+	OnHoliday *ClosureAction `json:"on_holiday,omitempty"`
 }
 
 // Schedule.Active values.
@@ -75,7 +78,26 @@ type Closure struct {
 	Yearly bool   `json:"yearly,omitempty"`
 	From   string `json:"from,omitempty"`
 	To     string `json:"to,omitempty"`
+	// ClosureAction, when set, replaces "behave as outside business
+	// hours" on this closure.
+	ClosureAction
 }
+
+// ClosureAction is what a closure does with a call instead of behaving
+// as outside business hours: play Announce, then send the call to Route.
+// Either may be left out: without Route the call is hung up with the
+// gate's reject cause after the announcement; without Announce it goes to
+// Route at once. A zero ClosureAction is no action.
+type ClosureAction struct {
+	// Announce is a sound name relative to Asterisk's sounds directory,
+	// without extension ("custom/closed-christmas").
+	Announce string `json:"announce,omitempty"`
+	// Route is where the call goes: continue, an extension in the gate's
+	// forward_context, context,exten,priority, or hangup:CAUSE.
+	Route Target `json:"route,omitzero"`
+}
+
+func (a ClosureAction) set() bool { return a.Announce != "" || a.Route != (Target{}) }
 
 // Inside reports whether t falls inside the schedule's windows and not on
 // a closure, with a short human-readable reason for the explain trace. It

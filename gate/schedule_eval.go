@@ -36,40 +36,54 @@ func (s *Schedule) inside(t time.Time) (bool, string, error) {
 	if err != nil {
 		return false, "invalid schedule", fmt.Errorf("schedule: %w", err)
 	}
-	in, why := cs.inside(t)
+	in, why, _ := cs.inside(t)
 	return in, why, nil
 }
 
+// closureHit is the closure or holiday that decided a schedule: its label
+// and its action (nil: behave as outside business hours).
+type closureHit struct {
+	label  string
+	action *ClosureAction
+}
+
 // inside reports whether t falls inside the windows and not on a
-// closure, with the reason for the trace.
-func (cs *compiledSchedule) inside(t time.Time) (bool, string) {
+// closure, with the reason for the trace and the closure or holiday that
+// decided (nil if none did).
+func (cs *compiledSchedule) inside(t time.Time) (bool, string, *closureHit) {
 	c := newClock(cs.loc, t)
 	when := " (" + cs.zone + ", " + t.In(cs.loc).Format("Mon 15:04 MST") + ")"
 	for i := range cs.closures {
 		if c.inClosure(&cs.closures[i]) {
-			return false, cs.closures[i].label + when
+			return false, cs.closures[i].label + when, &closureHit{label: cs.closures[i].label, action: cs.closures[i].action}
 		}
 	}
 	if cs.holidays != nil {
 		if label := c.inHoliday(cs.holidays); label != "" {
-			return false, label + when
+			return false, label + when, &closureHit{label: label, action: cs.holidays.action}
 		}
 	}
 	for i := range cs.windows {
 		if c.inWindow(&cs.windows[i]) {
-			return true, "inside window " + cs.windows[i].label + when
+			return true, "inside window " + cs.windows[i].label + when, nil
 		}
 	}
-	return false, "outside all windows" + when
+	return false, "outside all windows" + when, nil
 }
 
 // activeAt is Schedule.ActiveAt for the compiled form.
 func (cs *compiledSchedule) activeAt(t time.Time) (bool, string) {
-	in, why := cs.inside(t)
+	active, why, _ := cs.decide(t)
+	return active, why
+}
+
+// decide is activeAt with the closure or holiday that decided.
+func (cs *compiledSchedule) decide(t time.Time) (bool, string, *closureHit) {
+	in, why, hit := cs.inside(t)
 	if cs.activeInside {
-		return in, why
+		return in, why, hit
 	}
-	return !in, why
+	return !in, why, hit
 }
 
 // compiledSchedule is a parsed Schedule, built once per gate by the
@@ -89,7 +103,7 @@ type compiledSchedule struct {
 // and closures.
 func (s *Schedule) sameAs(o *Schedule) bool {
 	if s.TimeZone != o.TimeZone || s.Active != o.Active || len(s.Windows) != len(o.Windows) || len(s.Closures) != len(o.Closures) ||
-		!slices.Equal(s.Holidays, o.Holidays) {
+		!slices.Equal(s.Holidays, o.Holidays) || !sameAction(s.OnHoliday, o.OnHoliday) {
 		return false
 	}
 	for i := range s.Windows {
@@ -106,6 +120,21 @@ func (s *Schedule) sameAs(o *Schedule) bool {
 	return true
 }
 
+func cloneAction(a *ClosureAction) *ClosureAction {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	return &c
+}
+
+func sameAction(a, b *ClosureAction) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
 // compileSchedule parses s. It fails with the first problem as a
 // *ValidationError (fields relative to s); Validate reports them all. The
 // result holds copies of everything it read.
@@ -116,7 +145,7 @@ func compileSchedule(s *Schedule) (*compiledSchedule, error) {
 		return nil, &ValidationError{Field: "time_zone", Problem: err.Error()}
 	}
 	cs := &compiledSchedule{
-		src:          Schedule{TimeZone: s.TimeZone, Active: s.Active, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures), Holidays: slices.Clone(s.Holidays)},
+		src:          Schedule{TimeZone: s.TimeZone, Active: s.Active, Windows: make([]Window, len(s.Windows)), Closures: slices.Clone(s.Closures), Holidays: slices.Clone(s.Holidays), OnHoliday: cloneAction(s.OnHoliday)},
 		zone:         zone,
 		loc:          loc,
 		activeInside: strings.EqualFold(strings.TrimSpace(s.Active), Inside),
@@ -129,11 +158,18 @@ func compileSchedule(s *Schedule) (*compiledSchedule, error) {
 			return nil, &ValidationError{Field: fmt.Sprintf("closures[%d].%s", i, field), Problem: err.Error()}
 		}
 		c.label = closureLabel(&s.Closures[i])
+		if a := s.Closures[i].ClosureAction; a.set() {
+			c.action = &a
+		}
 		cs.closures[i] = c
 	}
 	var bad int
 	if cs.holidays, bad, err = compileHolidays(s.Holidays); err != nil {
 		return nil, &ValidationError{Field: fmt.Sprintf("holidays[%d]", bad), Problem: err.Error()}
+	}
+	if cs.holidays != nil && s.OnHoliday != nil && s.OnHoliday.set() {
+		a := *s.OnHoliday
+		cs.holidays.action = &a
 	}
 	for i := range s.Windows {
 		w, field, err := parseWindow(&s.Windows[i])
@@ -315,6 +351,7 @@ type closureSpec struct {
 	first, last int64
 	start, end  int    // minutes after midnight of each day; end > start
 	label       string // `closure "Christmas Eve" from 12:00`
+	action      *ClosureAction
 }
 
 // parseClosure reads c. On error it names the bad field relative to c.

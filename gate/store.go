@@ -153,6 +153,9 @@ type CallRecord struct {
 	// transport, shutdown, or a webhook class (timeout, status, syntax,
 	// answer, network, too_large, breaker_open, overload, ...).
 	ErrorClass string `json:"error_class,omitempty"`
+	// Closure names the closure or holiday that decided the gate's
+	// schedule (`holiday "Karfreitag" (de-by)`), "" if none did.
+	Closure string `json:"closure,omitempty"`
 }
 
 // CallFilter selects call-log rows.

@@ -312,10 +312,28 @@ func (s *Schedule) validate(es *ValidationErrors, prefix string) {
 			es.add(fmt.Sprintf("%sholidays[%d]", prefix, i), "%s", err)
 		}
 	}
+	if s.OnHoliday != nil {
+		if len(s.Holidays) == 0 {
+			es.add(prefix+"on_holiday", "needs holidays (the sets whose days it applies to)")
+		}
+		validateAction(es, prefix+"on_holiday.", s.OnHoliday)
+	}
+}
+
+// validateAction adds the problems of a closure's action, fields prefixed
+// by f.
+func validateAction(es *ValidationErrors, f string, a *ClosureAction) {
+	if a.Announce != "" {
+		if problem := checkSoundName(a.Announce); problem != "" {
+			es.add(f+"announce", "%s", problem)
+		}
+	}
+	checkTarget(es, f+"route", a.Route, false)
 }
 
 func validateClosure(es *ValidationErrors, f string, c *Closure) {
 	checkText(es, f+"name", c.Name, maxNameLen)
+	validateAction(es, f, &c.ClosureAction)
 	y, m, d, err := parseDate(c.Date)
 	dateOK := err == nil
 	switch {
@@ -523,10 +541,20 @@ func (g *Gate) validateRoutes(es *ValidationErrors) {
 		es.add("routes.reject.cause", "must be busy, rejected, congestion or normal")
 	}
 	if r.ForwardContext == "" {
-		for _, t := range []struct {
+		type field struct {
 			field  string
 			target Target
-		}{{"routes.on_correct", r.OnCorrect}, {"routes.on_incorrect", r.OnIncorrect}, {"failure.target", g.Failure.Target}} {
+		}
+		targets := []field{{"routes.on_correct", r.OnCorrect}, {"routes.on_incorrect", r.OnIncorrect}, {"failure.target", g.Failure.Target}}
+		if s := g.Activation.Schedule; s != nil {
+			for i := range s.Closures {
+				targets = append(targets, field{fmt.Sprintf("activation.schedule.closures[%d].route", i), s.Closures[i].Route})
+			}
+			if s.OnHoliday != nil {
+				targets = append(targets, field{"activation.schedule.on_holiday.route", s.OnHoliday.Route})
+			}
+		}
+		for _, t := range targets {
 			if t.target.Kind == TargetExtension && t.target.Context == "" {
 				es.add("routes.forward_context", "is required because %s is an extension (%s)", t.field, t.target.Exten)
 				break

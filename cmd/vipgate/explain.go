@@ -63,15 +63,19 @@ type explained struct {
 	Active bool   `json:"active"`
 	Caller string `json:"caller,omitempty"`
 	// CallerRule and CalledRule say which rule classified each number.
-	CallerRule string           `json:"caller_rule,omitempty"`
-	Called     string           `json:"called,omitempty"`
-	CalledRule string           `json:"called_rule,omitempty"`
-	Verdict    gate.Verdict     `json:"verdict"`
-	Target     string           `json:"target,omitempty"`
-	AskPIN     *explainedAsk    `json:"ask_pin,omitempty"`
-	Entry      *explainedEntry  `json:"entry,omitempty"`
-	Error      string           `json:"error,omitempty"`
-	Trace      []gate.TraceStep `json:"trace"`
+	CallerRule string       `json:"caller_rule,omitempty"`
+	Called     string       `json:"called,omitempty"`
+	CalledRule string       `json:"called_rule,omitempty"`
+	Verdict    gate.Verdict `json:"verdict"`
+	Target     string       `json:"target,omitempty"`
+	// Closure names the closure or holiday that decided the schedule;
+	// AnnounceSound is its own announcement, played before Target.
+	Closure       string           `json:"closure,omitempty"`
+	AnnounceSound string           `json:"announce_sound,omitempty"`
+	AskPIN        *explainedAsk    `json:"ask_pin,omitempty"`
+	Entry         *explainedEntry  `json:"entry,omitempty"`
+	Error         string           `json:"error,omitempty"`
+	Trace         []gate.TraceStep `json:"trace"`
 }
 
 type explainedAsk struct {
@@ -87,7 +91,7 @@ type explainedEntry struct {
 }
 
 func explainJSON(d *gate.Decision, at time.Time) explained {
-	x := explained{At: at, Active: d.Active, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, Verdict: d.Verdict, Trace: d.Trace}
+	x := explained{At: at, Active: d.Active, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, Verdict: d.Verdict, Trace: d.Trace, Closure: d.Closure, AnnounceSound: d.AnnounceSound}
 	if d.Gate != nil {
 		x.Gate = d.Gate.ID
 	}

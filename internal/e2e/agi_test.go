@@ -39,6 +39,9 @@ func startAGIAsterisk(t *testing.T) *e2e.Asterisk {
 	if out, err := ast.CLI("module show like res_agi.so"); err != nil || !strings.Contains(out, "Running") {
 		t.Fatalf("res_agi.so is not running (%v):\n%s", err, out)
 	}
+	if err := ast.WritePrompt("closed-holiday", 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
 	if err := ast.WritePrompt("long-ask", 25*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +159,9 @@ func TestE2EAGI(t *testing.T) {
 		{"digits typed during the prompt", "barge", e2e.CallSpec{ID: "309", Caller: "5550309", Exten: "5000", DTMF: "4711#", PreWait: 1500 * time.Millisecond},
 			"continue", "5000", map[string]string{"status": "SUCCESS", "result": "pin_ok", "gate": "barge"}, gate.OutcomePINOK, 1, true,
 			[]string{"STREAM FILE vipgate/long-ask "}},
+		{"closure announcement and route", "closed", e2e.CallSpec{ID: "311", Caller: "5550311", Exten: "6000"},
+			"forward", "9000", map[string]string{"result": "forwarded"}, gate.OutcomeForwarded, 0, true,
+			[]string{"STREAM FILE vipgate/closed-holiday ", "SET CONTEXT staff", "SET EXTENSION 9000"}},
 		// The gate is selected by the called number when the path names
 		// none, as with AGI(agi://host:port/,${EXTEN}).
 		{"no gate in the path: selected by called number", "", e2e.CallSpec{ID: "310", Caller: "5550310", Exten: "1000", DTMF: "4711#"},
@@ -197,6 +203,9 @@ func TestE2EAGI(t *testing.T) {
 				if rec.Outcome != tt.outcome || rec.Attempts != tt.attempts || rec.Source != "agi" || rec.Called != tt.call.Exten || rec.GateID != wantGate {
 					t.Errorf("call log: outcome %s attempts %d source %s called %s gate %s; want %s %d agi %s %s",
 						rec.Outcome, rec.Attempts, rec.Source, rec.Called, rec.GateID, tt.outcome, tt.attempts, tt.call.Exten, wantGate)
+				}
+				if wantClosure := closureOf(tt.call.Exten); rec.Closure != wantClosure {
+					t.Errorf("call log closure %q, want %q", rec.Closure, wantClosure)
 				}
 				if uid := r.Fields["uid"]; uid != "" && rec.ChannelID != uid {
 					t.Errorf("call log channel %q, dialplan UNIQUEID %q", rec.ChannelID, uid)

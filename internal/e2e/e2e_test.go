@@ -38,7 +38,23 @@ func testGates(h *gate.Hasher) []*gate.Gate {
 	forward.Routes.OnCorrect = gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}
 	barge := static("barge", "5000")
 	barge.Prompts = gate.Prompts{gate.PromptAskPIN: "vipgate/long-ask"}
-	return []*gate.Gate{static("static", "1000"), table, inactive, forward, barge}
+	// A closure that covers every day, with its own announcement and
+	// route: the caller hears it and goes to 9000 without a PIN.
+	closed := static("closed", "6000")
+	closed.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: &gate.Schedule{
+		TimeZone: "Europe/Berlin", Active: gate.Outside, Windows: []gate.Window{{From: "00:00", To: "24:00"}},
+		Closures: []gate.Closure{{Name: "Christmas", Date: "01-01", Until: "12-31", Yearly: true,
+			ClosureAction: gate.ClosureAction{Announce: "vipgate/closed-holiday", Route: gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}}}},
+	}}
+	return []*gate.Gate{static("static", "1000"), table, inactive, forward, barge, closed}
+}
+
+// closureOf is the closure the call log names for a call to exten.
+func closureOf(exten string) string {
+	if exten == "6000" {
+		return `closure "Christmas"`
+	}
+	return ""
 }
 
 func TestE2EARI(t *testing.T) {
@@ -46,6 +62,9 @@ func TestE2EARI(t *testing.T) {
 	ast := e2e.Start(t, cfg)
 	// A prompt long enough that only barge-in lets a caller through quickly.
 	if err := ast.WritePrompt("long-ask", 25*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := ast.WritePrompt("closed-holiday", 500*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	h, err := gate.NewHasher(e2e.HasherKey)
@@ -83,6 +102,8 @@ func TestE2EARI(t *testing.T) {
 			"hangup", "", map[string]string{"cause": "16"}, gate.OutcomeAbandoned, 1, true},
 		{"digits typed during the prompt", e2e.CallSpec{ID: "109", Caller: "5550109", Exten: "5000", DTMF: "4711#", PreWait: 1500 * time.Millisecond},
 			"continue", "5000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 1, true},
+		{"closure announcement and route", e2e.CallSpec{ID: "110", Caller: "5550110", Exten: "6000"},
+			"forward", "9000", map[string]string{"result": "forwarded"}, gate.OutcomeForwarded, 0, true},
 	}
 	t.Run("calls", func(t *testing.T) {
 		for _, tt := range tests {
@@ -112,6 +133,9 @@ func TestE2EARI(t *testing.T) {
 				}
 				if rec.Outcome != tt.outcome || rec.Attempts != tt.attempts || rec.Source != "ari" || rec.Called != tt.call.Exten {
 					t.Errorf("call log: outcome %s attempts %d source %s called %s; want %s %d ari %s", rec.Outcome, rec.Attempts, rec.Source, rec.Called, tt.outcome, tt.attempts, tt.call.Exten)
+				}
+				if wantClosure := closureOf(tt.call.Exten); rec.Closure != wantClosure {
+					t.Errorf("call log closure %q, want %q", rec.Closure, wantClosure)
 				}
 				// A Local channel enters Stasis already Up, so vipgate never
 				// needs to answer here; what can be checked is that it does

@@ -125,7 +125,7 @@ func (s *Store) refillIDs(ctx context.Context) {
 
 var callColumns = []string{"id", "at", "source", "channel_id", "gate_id", "caller_raw", "caller", "called",
 	"active", "mode", "verdict", "attempts", "outcome", "target", "entry_id",
-	"decision_latency_ns", "duration_ns", "webhook_latency_ns", "error_class"}
+	"decision_latency_ns", "duration_ns", "webhook_latency_ns", "error_class", "closure"}
 
 // insertCalls stores one batch in a multi-row INSERT … ON CONFLICT DO
 // NOTHING rather than COPY, so that a batch whose commit was not confirmed
@@ -163,7 +163,7 @@ func (s *Store) insertCalls(ctx context.Context, batch []gate.CallRecord) error 
 		sql.WriteByte(')')
 		args = append(args, r.ID, r.At, r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called,
 			r.Active, string(r.Mode), string(r.Verdict), r.Attempts, string(r.Outcome), r.Target, r.EntryID,
-			int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass)
+			int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass, r.Closure)
 	}
 	sql.WriteString(" ON CONFLICT (id) DO NOTHING")
 	_, err := s.pool.Exec(ctx, sql.String(), args...)
@@ -228,7 +228,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 			dl, du, wl             int64
 		)
 		err := row.Scan(&r.ID, &r.At, &r.Source, &r.ChannelID, &r.GateID, &r.CallerRaw, &r.Caller, &r.Called,
-			&r.Active, &mode, &verdict, &r.Attempts, &outcome, &r.Target, &r.EntryID, &dl, &du, &wl, &r.ErrorClass)
+			&r.Active, &mode, &verdict, &r.Attempts, &outcome, &r.Target, &r.EntryID, &dl, &du, &wl, &r.ErrorClass, &r.Closure)
 		r.At = r.At.UTC()
 		r.Mode, r.Verdict, r.Outcome = gate.IdentMode(mode), gate.Verdict(verdict), gate.Outcome(outcome)
 		r.DecisionLatency, r.Duration, r.WebhookLatency = time.Duration(dl), time.Duration(du), time.Duration(wl)

@@ -64,7 +64,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		return nil, 0, fmt.Errorf("sqlite: list calls: %w", dbErr(err))
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, at, source, channel_id, gate_id, caller_raw, caller, called, active, mode, verdict,
-		attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class
+		attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class, closure
 		FROM calls WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: list calls: %w", dbErr(err))
@@ -78,7 +78,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 			mode, verdict, out2 string
 		)
 		if err := rows.Scan(&r.ID, &at, &r.Source, &r.ChannelID, &r.GateID, &r.CallerRaw, &r.Caller, &r.Called, &r.Active,
-			&mode, &verdict, &r.Attempts, &out2, &r.Target, &r.EntryID, &dl, &dur, &wl, &r.ErrorClass); err != nil {
+			&mode, &verdict, &r.Attempts, &out2, &r.Target, &r.EntryID, &dl, &dur, &wl, &r.ErrorClass, &r.Closure); err != nil {
 			return nil, 0, fmt.Errorf("sqlite: list calls: %w", dbErr(err))
 		}
 		r.At = timeNS(at)
@@ -132,7 +132,7 @@ func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error)
 	}
 }
 
-// callBatch is the most rows one INSERT writes (18 parameters each).
+// callBatch is the most rows one INSERT writes (19 parameters each).
 const callBatch = 256
 
 // insertCalls writes rows in multi-row INSERTs in one transaction.
@@ -144,15 +144,15 @@ func (s *Store) insertCalls(ctx context.Context, rows []gate.CallRecord) error {
 		for start := 0; start < len(rows); start += callBatch {
 			chunk := rows[start:min(start+callBatch, len(rows))]
 			q := `INSERT INTO calls (at, source, channel_id, gate_id, caller_raw, caller, called, active, mode, verdict,
-				attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class) VALUES ` +
-				strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),`, len(chunk)-1) +
-				`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-			args := make([]any, 0, 18*len(chunk))
+				attempts, outcome, target, entry_id, decision_latency_ns, duration_ns, webhook_latency_ns, error_class, closure) VALUES ` +
+				strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),`, len(chunk)-1) +
+				`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			args := make([]any, 0, 19*len(chunk))
 			for i := range chunk {
 				r := &chunk[i]
 				args = append(args, clampNS(r.At), r.Source, r.ChannelID, r.GateID, r.CallerRaw, r.Caller, r.Called, r.Active,
 					string(r.Mode), string(r.Verdict), r.Attempts, string(r.Outcome), r.Target, r.EntryID,
-					int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass)
+					int64(r.DecisionLatency), int64(r.Duration), int64(r.WebhookLatency), r.ErrorClass, r.Closure)
 			}
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err

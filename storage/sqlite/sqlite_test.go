@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,8 +88,16 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &v); err != nil {
 		t.Fatal(err)
 	}
-	if n != v || n < 1 {
-		t.Errorf("schema_migrations: %d rows, max version %d; want one row per version", n, v)
+	// Numbers are handed out ahead of merging, so a number may be missing
+	// for a while: one row per migration file, the last one's number the
+	// highest.
+	embedded, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil || len(embedded) == 0 {
+		t.Fatalf("migration files: %v", err)
+	}
+	last, _, _ := strings.Cut(filepath.Base(embedded[len(embedded)-1]), "_")
+	if n != len(embedded) || n < 1 || strconv.Itoa(v) != strings.TrimLeft(last, "0") {
+		t.Errorf("schema_migrations: %d rows, max version %d; want one row per embedded migration (%d, the last %s)", n, v, len(embedded), last)
 	}
 	// A database from a newer vipgate is refused, not damaged.
 	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {

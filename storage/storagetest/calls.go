@@ -30,6 +30,7 @@ func fullCall() *gate.CallRecord {
 		Duration:        9*time.Second + 876543210*time.Nanosecond,
 		WebhookLatency:  98765432 * time.Nanosecond,
 		ErrorClass:      "webhook_timeout",
+		Closure:         `holiday "Karfreitag" (de-by)`,
 	}
 }
 
