@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,7 +160,13 @@ func Start(t testing.TB, cfg Config) *Asterisk {
 	go func() { _ = a.cmd.Wait(); close(a.exited) }()
 	// Generous: originate answers slowly while Asterisk is busy with
 	// hundreds of channels.
-	a.Client, err = ari.NewClient(ari.ClientConfig{BaseURL: a.ARIURL, User: a.User, Password: a.Password, RequestTimeout: 30 * time.Second})
+	// Idle connections are dropped before Asterisk's own 15 s
+	// (session_keep_alive) would close them: a POST on a connection that
+	// Asterisk closes at that moment fails with EOF and is not retried.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = 64, 10*time.Second
+	a.Client, err = ari.NewClient(ari.ClientConfig{BaseURL: a.ARIURL, User: a.User, Password: a.Password, RequestTimeout: 30 * time.Second,
+		HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
