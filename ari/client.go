@@ -38,6 +38,14 @@ type ClientConfig struct {
 	Logger *slog.Logger
 }
 
+// IdleConnTimeout is how long the default client keeps an idle HTTP
+// connection to Asterisk. Asterisk's HTTP server closes a connection idle
+// for session_keep_alive (http.conf, 15 s by default); a request sent on a
+// connection at the moment Asterisk closes it fails with EOF and, being a
+// POST, is not retried by net/http. Dropping idle connections well before
+// that keeps requests off connections Asterisk is about to close.
+const IdleConnTimeout = 10 * time.Second
+
 // Client calls the ARI REST interface of one Asterisk. It is safe for
 // concurrent use. Every method blocks until Asterisk answers, the request
 // timeout expires or ctx is done, and returns an *Error that unwraps to a
@@ -67,6 +75,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 64
+		t.IdleConnTimeout = IdleConnTimeout
 		c.http = &http.Client{Transport: t}
 	}
 	if c.timeout <= 0 {

@@ -155,6 +155,20 @@ func TestClientKeepAlive(t *testing.T) {
 	}
 }
 
+// Asterisk closes an HTTP connection idle for session_keep_alive (15 s by
+// default); the client must drop idle connections before that, or a POST
+// sent as Asterisk closes one fails with EOF and is not retried.
+func TestClientDropsIdleConnectionsBeforeAsterisk(t *testing.T) {
+	const asteriskKeepAlive = 15 * time.Second
+	c, err := ari.NewClient(ari.ClientConfig{BaseURL: "http://127.0.0.1:8088/ari"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ari.IdleTimeoutOf(c); d <= 0 || d >= asteriskKeepAlive {
+		t.Errorf("idle connections kept %v, want more than 0 and less than Asterisk's %v", d, asteriskKeepAlive)
+	}
+}
+
 func TestNewClientRejects(t *testing.T) {
 	for _, base := range []string{"ftp://host/ari", "http://user:pw@host:8088/ari", "::"} {
 		if _, err := ari.NewClient(ari.ClientConfig{BaseURL: base}); err == nil {

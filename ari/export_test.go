@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -18,4 +19,12 @@ func SetFirstCommandHook(h func(channelID string, started, sent time.Time)) func
 func SetCollectHook(h func(opts gate.CollectOptions)) func() {
 	testHookCollect = h
 	return func() { testHookCollect = nil }
+}
+
+// IdleTimeoutOf returns how long c keeps idle connections (0: no limit).
+func IdleTimeoutOf(c *Client) time.Duration {
+	if t, ok := c.http.Transport.(*http.Transport); ok {
+		return t.IdleConnTimeout
+	}
+	return -1
 }
