@@ -70,6 +70,8 @@ type Decision struct {
 	CalledRule string
 	// Entry is the matched caller-table entry, if any.
 	Entry *Entry
+	// Denied is true when a deny entry rejected the call.
+	Denied bool
 	// LockedOut is true when the caller (or gate) is locked out.
 	LockedOut bool
 	// Slowed is true while a gate-wide lockout with the slow action is in

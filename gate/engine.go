@@ -352,12 +352,10 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	}
 	e.readNumbers(d, p.numbering, info)
 	keys := lockoutKeys(g, d.Caller)
-	number := ""
-	if g.Identification.Mode == IdentTable {
-		number = d.Caller
-	}
-	// The lockouts and the caller's entry come in one read (one round
-	// trip to a database server); a lockout rejects the call all the same.
+	// The caller's entry is read in every mode: deny and allow entries
+	// apply to all of them. The lockouts and the entry come in one read
+	// (one round trip to a database server).
+	number := d.Caller
 	var st CallState
 	var err error
 	if len(keys) > 0 || number != "" {
@@ -370,15 +368,23 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 			return err
 		})
 	}
+	// Entries are judged first, in every mode: deny, then allow (neither
+	// asks for a PIN, so the lockout does not apply), then the mode.
+	if err == nil && st.Entry != nil && st.Entry.EntryKind() != EntryPIN {
+		e.lookup(ctx, d, g, info, now, st.Entry, nil)
+		return
+	}
 	if e.lockedOut(d, g, keys, st.Lockouts, err, now) {
 		return
 	}
 	switch g.Identification.Mode {
 	case IdentStatic:
+		entryUnused(d, st.Entry, err, "the gate asks for its static PIN")
 		e.askStatic(d, g, "static PIN")
 	case IdentTable:
 		e.lookup(ctx, d, g, info, now, st.Entry, err)
 	case IdentWebhook:
+		entryUnused(d, st.Entry, err, "the webhook decides")
 		e.webhook(ctx, d, g, info, now)
 	default:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
@@ -504,27 +510,61 @@ func (d *Decision) ask(g *Gate, expected PINCheck, onCorrect, onIncorrect Target
 	d.trace("verdict", "ask for the PIN (%s), %d attempts; correct → %s, incorrect → %s", why, retries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
 }
 
-// lookup decides a table gate's call by the caller's entry ent, which
-// the store read with the lockouts (nil: none matches), or readErr if it
-// could not.
+// entryUnused notes in the trace why a static or webhook gate does not
+// use the caller's PIN entry, or that the entries could not be read.
+func entryUnused(d *Decision, ent *Entry, readErr error, why string) {
+	switch {
+	case readErr != nil:
+		d.trace("entry", "deny and allow entries unavailable (%v); %s", readErr, why)
+	case ent != nil:
+		d.trace("entry", "pin entry #%d is not used: %s", ent.ID, why)
+	}
+}
+
+// lookup decides a call by the caller's entry ent, which the store read
+// with the lockouts (nil: none matches; deny before allow before PIN,
+// see EntryStore.LookupEntry), or readErr if it could not: a deny entry
+// rejects, an allow entry passes (or forwards to its target), a PIN
+// entry asks for its PIN; no entry follows unknown_caller.
 func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time, ent *Entry, readErr error) {
 	switch {
 	case d.Caller == "":
 		e.unknown(d, g, "caller number missing or unreadable")
+		return
 	case readErr != nil:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("lookup entry: %w", readErr), "store")
+		return
 	case ent == nil:
 		d.trace("entry", "no entry matches %s", d.Caller)
 		e.unknown(d, g, "caller has no entry")
-	case e.cfg.Hasher == nil:
-		e.fail(ctx, d, g, info, now, errors.New("no PIN hasher configured"), "config")
-	default:
+		return
+	}
+	label := ""
+	if ent.Label != "" {
+		label = fmt.Sprintf(" (%s)", ent.Label)
+	}
+	kind := ent.EntryKind()
+	switch kind {
+	case EntryDeny:
 		d.Entry = ent
-		label := ""
-		if ent.Label != "" {
-			label = fmt.Sprintf(" (%s)", ent.Label)
+		d.trace("entry", "%s matches %s entry #%d %s%s", d.Caller, kind, ent.ID, ent.Pattern, label)
+		d.Denied = true
+		d.reject(g, PromptRejected, fmt.Sprintf("deny entry #%d", ent.ID))
+	case EntryAllow:
+		d.Entry = ent
+		d.trace("entry", "%s matches %s entry #%d %s%s", d.Caller, kind, ent.ID, ent.Pattern, label)
+		if ent.Target.IsZero() {
+			d.pass(fmt.Sprintf("allow entry #%d", ent.ID))
+		} else {
+			d.forward(g, ent.Target, fmt.Sprintf("allow entry #%d", ent.ID))
 		}
-		d.trace("entry", "%s matches entry #%d %s%s", d.Caller, ent.ID, ent.Pattern, label)
+	default:
+		if e.cfg.Hasher == nil {
+			e.fail(ctx, d, g, info, now, errors.New("no PIN hasher configured"), "config")
+			return
+		}
+		d.Entry = ent
+		d.trace("entry", "%s matches %s entry #%d %s%s", d.Caller, kind, ent.ID, ent.Pattern, label)
 		d.ask(g, HashedPIN{Hasher: e.cfg.Hasher, Hash: ent.PIN}, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, fmt.Sprintf("PIN of entry #%d", ent.ID))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 )
 
@@ -15,6 +16,11 @@ const (
 	VarResult = "VIPGATE_RESULT" // the Outcome
 	VarGate   = "VIPGATE_GATE"   // the gate ID ("" when no gate matched)
 	VarTarget = "VIPGATE_TARGET" // the target's text form
+	// VarLabel and VarPriority are the matched entry's label and priority,
+	// set only when the call goes on (passed, forwarded, correct PIN) and
+	// the entry has them.
+	VarLabel    = "VIPGATE_LABEL"
+	VarPriority = "VIPGATE_PRIORITY"
 )
 
 // logTimeout bounds writing the call-log row after the call has gone on.
@@ -116,12 +122,21 @@ func (f *Flow) carry(ctx context.Context, log *slog.Logger, c Call, d *Decision,
 		if d.LockedOut {
 			rec.Outcome = OutcomeLockedOut
 		}
+		if d.Denied {
+			rec.Outcome = OutcomeDenied
+		}
 		return f.route(ctx, log, c, g, lang, d.Target, d.Announce, rec)
 	case VerdictForward:
 		rec.Outcome = failed(OutcomeForwarded)
+		if err := f.entryVars(ctx, log, c, d); err != nil {
+			return err
+		}
 		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
 	default:
 		rec.Outcome = failed(OutcomePassed)
+		if err := f.entryVars(ctx, log, c, d); err != nil {
+			return err
+		}
 		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
 	}
 }
@@ -188,6 +203,9 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		if ok && match {
 			rec.Outcome = OutcomePINOK
 			f.release(ctx, log, d, g, adm)
+			if err := f.entryVars(ctx, log, c, d); err != nil {
+				return err
+			}
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
 				announce = PromptConnecting
@@ -228,6 +246,30 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// entryVars sets VarLabel and VarPriority from the matched entry, if it
+// has them, for a call that goes on. Only a hangup is an error.
+func (f *Flow) entryVars(ctx context.Context, log *slog.Logger, c Call, d *Decision) error {
+	if d.Entry == nil || d.Err != nil {
+		return nil
+	}
+	var vars [][2]string
+	if d.Entry.Label != "" {
+		vars = append(vars, [2]string{VarLabel, d.Entry.Label})
+	}
+	if d.Entry.Priority != 0 {
+		vars = append(vars, [2]string{VarPriority, strconv.Itoa(d.Entry.Priority)})
+	}
+	for _, v := range vars {
+		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
+			if errors.Is(err, ErrHangup) {
+				return fmt.Errorf("set %s: %w", v[0], err)
+			}
+			log.Warn("set variable failed", "var", v[0], "err", err)
+		}
+	}
+	return nil
 }
 
 // route sets the result variables, plays announce if set, and sends the

@@ -74,7 +74,10 @@ type ImportResult struct {
 type EntryStore interface {
 	// LookupEntry finds the entry for an E.164 number at time at: exact
 	// patterns and prefix patterns ("+49711*") that the number starts
-	// with, valid at at; the longest pattern wins. ErrNotFound if none.
+	// with, valid at at. Kinds are judged in order: a deny entry wins
+	// over an allow entry, which wins over a PIN entry, whatever their
+	// lengths; within a kind the longest pattern wins. ErrNotFound if
+	// none.
 	LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*Entry, error)
 	// GetEntry returns one entry of a gate.
 	GetEntry(ctx context.Context, gateID string, id int64) (*Entry, error)
@@ -122,6 +125,7 @@ const (
 	OutcomePINFailed Outcome = "pin_failed" // every attempt wrong
 	OutcomeAbandoned Outcome = "abandoned"  // caller hung up
 	OutcomeLockedOut Outcome = "locked_out" // rejected by the lockout
+	OutcomeDenied    Outcome = "denied"     // rejected by a deny entry
 	OutcomeFailed    Outcome = "failed"     // an internal failure; the failure policy routed the call
 )
 

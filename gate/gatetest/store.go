@@ -221,17 +221,23 @@ func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.
 	return nil, fmt.Errorf("entry for %s: %w", number, gate.ErrNotFound)
 }
 
-// lookupLocked returns a copy of the entry LookupEntry finds, or nil; s.mu
-// is held.
+// lookupLocked returns a copy of the entry LookupEntry finds, or nil: the
+// number's and its prefixes' entries valid at at, deny before allow
+// before PIN, longest first within a kind. s.mu is held.
 func (s *Store) lookupLocked(gateID, number string, at time.Time) *gate.Entry {
 	es := s.entries[gateID]
+	var best *gate.Entry
+	// Prefixes are longest first: the first of the best-ranked kind wins.
 	for _, k := range gate.Prefixes(number) {
-		if e, ok := es[k]; ok && e.ValidAt(at) {
-			c := *e
-			return &c
+		if e, ok := es[k]; ok && e.ValidAt(at) && (best == nil || e.EntryKind().Rank() < best.EntryKind().Rank()) {
+			best = e
 		}
 	}
-	return nil
+	if best == nil {
+		return nil
+	}
+	c := *best
+	return &c
 }
 
 // ReadCall implements gate.Store.
@@ -305,6 +311,13 @@ func (s *Store) PutEntry(ctx context.Context, e *gate.Entry) error {
 }
 
 func (s *Store) putLocked(e *gate.Entry) error {
+	if e.Pattern == "" {
+		return gate.Invalid("caller", "is empty")
+	}
+	if err := e.CheckKind(""); err != nil {
+		return err
+	}
+	e.Kind = e.EntryKind()
 	if _, ok := s.gates[e.GateID]; !ok {
 		return fmt.Errorf("gate %q: %w", e.GateID, gate.ErrNotFound)
 	}
@@ -372,8 +385,11 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 	}
 	now := time.Now().UTC()
 	for i, e := range entries {
-		if e.Pattern == "" || len(e.PIN.Sum) == 0 {
-			return gate.ImportResult{}, fmt.Errorf("entry %d: pattern and PIN hash are required: %w", i+1, gate.ErrInvalid)
+		if e.Pattern == "" {
+			return gate.ImportResult{}, fmt.Errorf("entry %d: pattern is required: %w", i+1, gate.ErrInvalid)
+		}
+		if err := e.CheckKind(fmt.Sprintf("entries[%d].", i)); err != nil {
+			return gate.ImportResult{}, err
 		}
 		if seen[e.Pattern] {
 			return gate.ImportResult{}, fmt.Errorf("entry %s twice in import: %w", e.Pattern, gate.ErrConflict)
@@ -381,6 +397,7 @@ func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gat
 		seen[e.Pattern] = true
 		c := *e
 		c.GateID = gateID
+		c.Kind = e.EntryKind()
 		if old, ok := next[e.Pattern]; ok {
 			c.ID, c.CreatedAt = old.ID, old.CreatedAt
 			res.Updated++
