@@ -13,22 +13,31 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
-const entryColumns = `id, gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at`
+const entryColumns = `id, gate_id, pattern, kind, pin_salt, pin_sum, label, priority, target, valid_from, valid_until, created_at, updated_at`
 
 func scanEntry(row pgx.CollectableRow) (*gate.Entry, error) {
 	var (
-		e          gate.Entry
-		from, till *time.Time
+		e            gate.Entry
+		kind, target string
+		from, till   *time.Time
 	)
-	if err := row.Scan(&e.ID, &e.GateID, &e.Pattern, &e.PIN.Salt, &e.PIN.Sum, &e.Label,
+	if err := row.Scan(&e.ID, &e.GateID, &e.Pattern, &kind, &e.PIN.Salt, &e.PIN.Sum, &e.Label, &e.Priority, &target,
 		&from, &till, &e.CreatedAt, &e.UpdatedAt); err != nil {
 		return nil, err
 	}
+	e.Kind = gate.EntryKind(kind)
 	if len(e.PIN.Salt) == 0 {
 		e.PIN.Salt = nil
 	}
 	if len(e.PIN.Sum) == 0 {
 		e.PIN.Sum = nil
+	}
+	if target != "" {
+		t, err := gate.ParseTarget(target)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: target: %w", e.ID, err)
+		}
+		e.Target = t
 	}
 	if from != nil {
 		e.ValidFrom = from.UTC()
@@ -60,12 +69,13 @@ func one[T any](rows pgx.Rows, scan pgx.RowToFunc[*T]) (*T, error) {
 	return pgx.CollectExactlyOneRow(rows, scan)
 }
 
-// lookupSQL finds the entry of the longest pattern among the number and
-// its prefixes ($2, longest first) that is valid at $3.
+// lookupSQL finds the entry among the number and its prefixes ($2,
+// longest first) that is valid at $3: deny before allow before PIN, then
+// the longest pattern.
 const lookupSQL = `SELECT ` + entryColumns + ` FROM entries
 	WHERE gate_id = $1 AND pattern = ANY($2::text[])
 	  AND (valid_from IS NULL OR valid_from <= $3) AND (valid_until IS NULL OR valid_until > $3)
-	ORDER BY array_position($2::text[], pattern::text) LIMIT 1`
+	ORDER BY CASE kind WHEN 'deny' THEN 0 WHEN 'allow' THEN 1 ELSE 2 END, array_position($2::text[], pattern::text) LIMIT 1`
 
 // LookupEntry finds the entry for number with one indexed query over the
 // number and its prefixes (gate.Prefixes); the longest valid pattern wins.
@@ -141,10 +151,15 @@ func checkEntry(field string, e *gate.Entry) error {
 	if e.Pattern == "" {
 		return gate.Invalid(field+".caller", "is empty")
 	}
-	if len(e.PIN.Sum) == 0 || len(e.PIN.Salt) == 0 {
-		return gate.Invalid(field+".pin", "has no PIN hash")
+	return e.CheckKind(field + ".")
+}
+
+// targetText is the stored form of an allow entry's target ("" = none).
+func targetText(t gate.Target) string {
+	if t.IsZero() {
+		return ""
 	}
-	return nil
+	return t.String()
 }
 
 // PutEntry inserts (ID 0) or updates an entry and sets its ID and times.
@@ -163,26 +178,26 @@ func (s *Store) PutEntry(ctx context.Context, e *gate.Entry) error {
 		// rows" (ErrNotFound) and keeps the gate from being deleted until
 		// the entry is in.
 		err := s.pool.QueryRow(ctx, `INSERT INTO entries
-			(gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at)
-			SELECT id, $2, $3, $4, $5, $6, $7, $8, $8 FROM gates WHERE id = $1 FOR KEY SHARE RETURNING id`,
+			(gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at, kind, priority, target)
+			SELECT id, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11 FROM gates WHERE id = $1 FOR KEY SHARE RETURNING id`,
 			e.GateID, e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
-			nullTime(e.ValidFrom), nullTime(e.ValidUntil), now).Scan(&id)
+			nullTime(e.ValidFrom), nullTime(e.ValidUntil), now, string(e.EntryKind()), e.Priority, targetText(e.Target)).Scan(&id)
 		if err != nil {
 			return wrap(fmt.Sprintf("put entry %s", e.Pattern), err)
 		}
-		e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
+		e.ID, e.CreatedAt, e.UpdatedAt, e.Kind = id, now, now, e.EntryKind()
 		return nil
 	}
 	var created time.Time
 	err := s.pool.QueryRow(ctx, `UPDATE entries SET pattern = $3, pin_salt = $4, pin_sum = $5, label = $6,
-			valid_from = $7, valid_until = $8, updated_at = $9
+			valid_from = $7, valid_until = $8, updated_at = $9, kind = $10, priority = $11, target = $12
 		WHERE gate_id = $1 AND id = $2 RETURNING created_at`,
 		e.GateID, e.ID, e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
-		nullTime(e.ValidFrom), nullTime(e.ValidUntil), now).Scan(&created)
+		nullTime(e.ValidFrom), nullTime(e.ValidUntil), now, string(e.EntryKind()), e.Priority, targetText(e.Target)).Scan(&created)
 	if err != nil {
 		return wrap(fmt.Sprintf("put entry %d", e.ID), err)
 	}
-	e.CreatedAt, e.UpdatedAt = created.UTC(), now
+	e.CreatedAt, e.UpdatedAt, e.Kind = created.UTC(), now, e.EntryKind()
 	return nil
 }
 
@@ -232,7 +247,7 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 		var (
 			batch []*gate.Entry
 			i     int
-			row   = make([]any, 0, len(prefix)+6)
+			row   = make([]any, 0, len(prefix)+9)
 		)
 		return pgx.CopyFromFunc(func() ([]any, error) {
 			for i == len(batch) {
@@ -259,7 +274,7 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 			batch[i] = nil
 			i++
 			row = append(append(row[:0], prefix...), e.Pattern, notNil(e.PIN.Salt), notNil(e.PIN.Sum), e.Label,
-				nullTime(e.ValidFrom), nullTime(e.ValidUntil))
+				nullTime(e.ValidFrom), nullTime(e.ValidUntil), string(e.EntryKind()), e.Priority, targetText(e.Target))
 			return row, nil
 		})
 	}
@@ -275,7 +290,7 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 			// pattern twice in the import is a unique violation
 			// (ErrConflict) and undoes the transaction.
 			n, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"},
-				[]string{"gate_id", "created_at", "updated_at", "pattern", "pin_salt", "pin_sum", "label", "valid_from", "valid_until"},
+				[]string{"gate_id", "created_at", "updated_at", "pattern", "pin_salt", "pin_sum", "label", "valid_from", "valid_until", "kind", "priority", "target"},
 				rows(gateID, now, now))
 			res.Inserted = int(n)
 			copied = time.Since(start)
@@ -283,11 +298,12 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 		}
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE vipgate_import (
 				pattern text COLLATE "C" NOT NULL, pin_salt bytea NOT NULL, pin_sum bytea NOT NULL,
-				label text NOT NULL, valid_from timestamptz, valid_until timestamptz) ON COMMIT DROP`); err != nil {
+				label text NOT NULL, valid_from timestamptz, valid_until timestamptz,
+				kind text NOT NULL, priority integer NOT NULL, target text NOT NULL) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"vipgate_import"},
-			[]string{"pattern", "pin_salt", "pin_sum", "label", "valid_from", "valid_until"}, rows()); err != nil {
+			[]string{"pattern", "pin_salt", "pin_sum", "label", "valid_from", "valid_until", "kind", "priority", "target"}, rows()); err != nil {
 			return err
 		}
 		copied = time.Since(start)
@@ -295,11 +311,11 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 			return err
 		}
 		if err := tx.QueryRow(ctx, `WITH up AS (
-				INSERT INTO entries AS e (gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at)
-				SELECT $1, pattern, pin_salt, pin_sum, label, valid_from, valid_until, $2, $2 FROM vipgate_import ORDER BY pattern
+				INSERT INTO entries AS e (gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at, kind, priority, target)
+				SELECT $1, pattern, pin_salt, pin_sum, label, valid_from, valid_until, $2, $2, kind, priority, target FROM vipgate_import ORDER BY pattern
 				ON CONFLICT (gate_id, pattern) DO UPDATE SET pin_salt = EXCLUDED.pin_salt, pin_sum = EXCLUDED.pin_sum,
 					label = EXCLUDED.label, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
-					updated_at = EXCLUDED.updated_at
+					updated_at = EXCLUDED.updated_at, kind = EXCLUDED.kind, priority = EXCLUDED.priority, target = EXCLUDED.target
 				RETURNING (xmax = 0) AS inserted)
 			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`,
 			gateID, now).Scan(&res.Inserted, &res.Updated); err != nil {

@@ -10,18 +10,30 @@ import (
 	"github.com/vipgate/vipgate/gate"
 )
 
-const entryCols = `id, gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at`
+const entryCols = `id, gate_id, pattern, kind, pin_salt, pin_sum, label, priority, target, valid_from, valid_until, created_at, updated_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanEntry(sc scanner) (*gate.Entry, error) {
 	var (
 		e                gate.Entry
+		kind, target     string
 		from, until      sql.NullInt64
 		created, updated int64
 	)
-	if err := sc.Scan(&e.ID, &e.GateID, &e.Pattern, &e.PIN.Salt, &e.PIN.Sum, &e.Label, &from, &until, &created, &updated); err != nil {
+	if err := sc.Scan(&e.ID, &e.GateID, &e.Pattern, &kind, &e.PIN.Salt, &e.PIN.Sum, &e.Label, &e.Priority, &target, &from, &until, &created, &updated); err != nil {
 		return nil, err
+	}
+	e.Kind = gate.EntryKind(kind)
+	if len(e.PIN.Salt) == 0 || len(e.PIN.Sum) == 0 {
+		e.PIN = gate.PINHash{}
+	}
+	if target != "" {
+		t, err := gate.ParseTarget(target)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: target: %w", e.ID, err)
+		}
+		e.Target = t
 	}
 	e.ValidFrom, e.ValidUntil = fromNS(from), fromNS(until)
 	e.CreatedAt, e.UpdatedAt = timeNS(created), timeNS(updated)
@@ -41,7 +53,7 @@ func lookupSQL(n int) string {
 	b.WriteString(`)
 		AND (valid_from IS NULL OR valid_from <= ?3)
 		AND (valid_until IS NULL OR valid_until > ?3)
-		ORDER BY length(rtrim(pattern, '*')) DESC LIMIT 1`)
+		ORDER BY CASE kind WHEN 'deny' THEN 0 WHEN 'allow' THEN 1 ELSE 2 END, length(rtrim(pattern, '*')) DESC LIMIT 1`)
 	return b.String()
 }
 
@@ -152,10 +164,27 @@ func checkEntry(e *gate.Entry) error {
 	if e.Pattern == "" {
 		return gate.Invalid("caller", "is empty")
 	}
-	if len(e.PIN.Salt) == 0 || len(e.PIN.Sum) == 0 {
-		return gate.Invalid("pin", "has no hash")
+	return e.CheckKind("")
+}
+
+// kindArg is the stored kind of e ("" is a PIN entry).
+func kindArg(e *gate.Entry) string { return string(e.EntryKind()) }
+
+// blob maps nil to an empty blob (the PIN columns are NOT NULL; allow and
+// deny entries have no PIN).
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
 	}
-	return nil
+	return b
+}
+
+// targetText is the stored form of an allow entry's target ("" = none).
+func targetText(t gate.Target) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.String()
 }
 
 // PutEntry inserts (ID 0) or updates (ID set) an entry and sets its ID and
@@ -167,23 +196,26 @@ func (s *Store) PutEntry(ctx context.Context, e *gate.Entry) error {
 	now := s.stamp()
 	if e.ID == 0 {
 		var id int64
-		err := s.w.QueryRowContext(ctx, `INSERT INTO entries (gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			e.GateID, e.Pattern, e.PIN.Salt, e.PIN.Sum, e.Label, ns(e.ValidFrom), ns(e.ValidUntil), now.UnixNano(), now.UnixNano()).Scan(&id)
+		err := s.w.QueryRowContext(ctx, `INSERT INTO entries (gate_id, pattern, kind, pin_salt, pin_sum, label, priority, target, valid_from, valid_until, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			e.GateID, e.Pattern, kindArg(e), blob(e.PIN.Salt), blob(e.PIN.Sum), e.Label, e.Priority, targetText(e.Target),
+			ns(e.ValidFrom), ns(e.ValidUntil), now.UnixNano(), now.UnixNano()).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("sqlite: put entry: %w", dbErr(err))
 		}
-		e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
+		e.ID, e.CreatedAt, e.UpdatedAt, e.Kind = id, now, now, e.EntryKind()
 		return nil
 	}
 	var created int64
-	err := s.w.QueryRowContext(ctx, `UPDATE entries SET pattern = ?, pin_salt = ?, pin_sum = ?, label = ?, valid_from = ?, valid_until = ?, updated_at = ?
+	err := s.w.QueryRowContext(ctx, `UPDATE entries SET pattern = ?, kind = ?, pin_salt = ?, pin_sum = ?, label = ?, priority = ?, target = ?,
+			valid_from = ?, valid_until = ?, updated_at = ?
 		WHERE id = ? AND gate_id = ? RETURNING created_at`,
-		e.Pattern, e.PIN.Salt, e.PIN.Sum, e.Label, ns(e.ValidFrom), ns(e.ValidUntil), now.UnixNano(), e.ID, e.GateID).Scan(&created)
+		e.Pattern, kindArg(e), blob(e.PIN.Salt), blob(e.PIN.Sum), e.Label, e.Priority, targetText(e.Target),
+		ns(e.ValidFrom), ns(e.ValidUntil), now.UnixNano(), e.ID, e.GateID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("sqlite: put entry %d: %w", e.ID, dbErr(err))
 	}
-	e.CreatedAt, e.UpdatedAt = timeNS(created), now
+	e.CreatedAt, e.UpdatedAt, e.Kind = timeNS(created), now, e.EntryKind()
 	return nil
 }
 

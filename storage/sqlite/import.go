@@ -20,7 +20,8 @@ import (
 const importBatch = 1000
 
 // ImportEntries upserts entries by pattern in one transaction. An entry
-// without pattern or PIN hash fails the import with ErrInvalid, a pattern
+// without pattern, or whose PIN hash, target or priority does not fit its
+// kind (gate.Entry.CheckKind), fails the import with ErrInvalid, a pattern
 // that occurs twice with ErrConflict; nothing is written then. The entries'
 // IDs are not set.
 func (s *Store) ImportEntries(ctx context.Context, gateID string, entries []*gate.Entry, opts gate.ImportOptions) (gate.ImportResult, error) {
@@ -171,16 +172,17 @@ func keepPatterns(ctx context.Context, tx *sql.Tx, entries []*gate.Entry) error 
 func insertEntries(ctx context.Context, tx *sql.Tx, gateID string, now int64, entries []*gate.Entry, upsert bool) error {
 	build := func(rows int) string {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO entries (gate_id, pattern, pin_salt, pin_sum, label, valid_from, valid_until, created_at, updated_at) VALUES `)
+		b.WriteString(`INSERT INTO entries (gate_id, pattern, kind, pin_salt, pin_sum, label, priority, target, valid_from, valid_until, created_at, updated_at) VALUES `)
 		for i := range rows {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?)")
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 		}
 		if upsert {
-			b.WriteString(` ON CONFLICT (gate_id, pattern) DO UPDATE SET pin_salt = excluded.pin_salt, pin_sum = excluded.pin_sum,
-				label = excluded.label, valid_from = excluded.valid_from, valid_until = excluded.valid_until, updated_at = excluded.updated_at`)
+			b.WriteString(` ON CONFLICT (gate_id, pattern) DO UPDATE SET kind = excluded.kind, pin_salt = excluded.pin_salt, pin_sum = excluded.pin_sum,
+				label = excluded.label, priority = excluded.priority, target = excluded.target,
+				valid_from = excluded.valid_from, valid_until = excluded.valid_until, updated_at = excluded.updated_at`)
 		}
 		return b.String()
 	}
@@ -194,12 +196,13 @@ func insertEntries(ctx context.Context, tx *sql.Tx, gateID string, now int64, en
 		}
 		return clampNS(t)
 	}
-	args := make([]any, 0, 9*importBatch)
+	args := make([]any, 0, 12*importBatch)
 	for start := 0; start < len(entries); start += importBatch {
 		chunk := entries[start:min(start+importBatch, len(entries))]
 		args = args[:0]
 		for _, e := range chunk {
-			args = append(args, gateArg, e.Pattern, e.PIN.Salt, e.PIN.Sum, e.Label, timeArg(e.ValidFrom), timeArg(e.ValidUntil), nowArg, nowArg)
+			args = append(args, gateArg, e.Pattern, kindArg(e), blob(e.PIN.Salt), blob(e.PIN.Sum), e.Label, e.Priority, targetText(e.Target),
+				timeArg(e.ValidFrom), timeArg(e.ValidUntil), nowArg, nowArg)
 		}
 		if len(chunk) < importBatch {
 			if _, err := tx.ExecContext(ctx, build(len(chunk)), args...); err != nil {
