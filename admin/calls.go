@@ -13,7 +13,7 @@ import (
 
 // outcomes are the call outcomes the call-log filter accepts.
 var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.OutcomeRejected, gate.OutcomePINOK,
-	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeFailed}
+	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeDenied, gate.OutcomeFailed}
 
 // maxCSVCalls bounds a CSV export of the call log.
 const maxCSVCalls = 100_000

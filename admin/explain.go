@@ -40,15 +40,17 @@ type explainOut struct {
 	Caller  string         `json:"caller,omitempty"`
 	// CallerRule says which rule classified the caller: "internal (≤ 6
 	// digits, kept as dialled)", "E.164 (region DE)".
-	CallerRule string           `json:"caller_rule,omitempty"`
-	Called     string           `json:"called,omitempty"`
-	CalledRule string           `json:"called_rule,omitempty"`
-	Entry      *entryRef        `json:"entry,omitempty"`
-	LockedOut  bool             `json:"locked_out"`
-	Error      string           `json:"error,omitempty"`
-	ErrClass   string           `json:"error_class,omitempty"`
-	Webhook    string           `json:"webhook_latency,omitempty"`
-	Trace      []gate.TraceStep `json:"trace"`
+	CallerRule string    `json:"caller_rule,omitempty"`
+	Called     string    `json:"called,omitempty"`
+	CalledRule string    `json:"called_rule,omitempty"`
+	Entry      *entryRef `json:"entry,omitempty"`
+	LockedOut  bool      `json:"locked_out"`
+	// Denied is true when a deny entry rejected the call.
+	Denied   bool             `json:"denied,omitempty"`
+	Error    string           `json:"error,omitempty"`
+	ErrClass string           `json:"error_class,omitempty"`
+	Webhook  string           `json:"webhook_latency,omitempty"`
+	Trace    []gate.TraceStep `json:"trace"`
 }
 
 type askPINOut struct {
@@ -62,14 +64,16 @@ type askPINOut struct {
 }
 
 type entryRef struct {
-	ID     int64  `json:"id"`
-	Caller string `json:"caller"`
-	Label  string `json:"label,omitempty"`
+	ID       int64  `json:"id"`
+	Caller   string `json:"caller"`
+	Kind     string `json:"kind"`
+	Label    string `json:"label,omitempty"`
+	Priority int    `json:"priority,omitempty"`
 }
 
 func newExplainOut(d *gate.Decision, at time.Time) explainOut {
 	out := explainOut{At: at, Verdict: d.Verdict, Target: d.Target.String(), Announce: d.Announce, AnnounceSound: d.AnnounceSound, Closure: d.Closure,
-		Active: d.Active, Mode: d.Mode, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, LockedOut: d.LockedOut, ErrClass: d.ErrClass, Trace: d.Trace}
+		Active: d.Active, Mode: d.Mode, Caller: d.Caller, CallerRule: d.CallerRule, Called: d.Called, CalledRule: d.CalledRule, LockedOut: d.LockedOut, Denied: d.Denied, ErrClass: d.ErrClass, Trace: d.Trace}
 	if out.Trace == nil {
 		out.Trace = []gate.TraceStep{}
 	}
@@ -77,7 +81,7 @@ func newExplainOut(d *gate.Decision, at time.Time) explainOut {
 		out.Gate = d.Gate.ID
 	}
 	if d.Entry != nil {
-		out.Entry = &entryRef{ID: d.Entry.ID, Caller: d.Entry.Pattern, Label: d.Entry.Label}
+		out.Entry = &entryRef{ID: d.Entry.ID, Caller: d.Entry.Pattern, Kind: string(d.Entry.EntryKind()), Label: d.Entry.Label, Priority: d.Entry.Priority}
 	}
 	if d.Err != nil {
 		out.Error = d.Err.Error()

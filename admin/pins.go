@@ -15,9 +15,15 @@ import (
 // PIN: write-only, hashed at once. It is required on create; on update nil
 // keeps the stored PIN.
 type entryIn struct {
-	Caller string  `json:"caller"`
-	PIN    *string `json:"pin,omitempty"`
-	Label  string  `json:"label,omitempty"`
+	Caller string `json:"caller"`
+	// Kind is pin (the default), allow or deny.
+	Kind  string  `json:"kind,omitempty"`
+	PIN   *string `json:"pin,omitempty"`
+	Label string  `json:"label,omitempty"`
+	// Priority is 0 (none) or gate.MinPriority..gate.MaxPriority.
+	Priority int `json:"priority,omitempty"`
+	// Target is an allow entry's own target (gate.ParseTarget's forms).
+	Target string `json:"target,omitempty"`
 	// ValidFrom and ValidUntil take gate.ParseValidity's forms: an RFC
 	// 3339 time, a local time or a date in the gate's zone.
 	ValidFrom  string `json:"valid_from,omitempty"`
@@ -29,7 +35,10 @@ type entryOut struct {
 	ID         int64     `json:"id"`
 	GateID     string    `json:"gate_id"`
 	Caller     string    `json:"caller"`
+	Kind       string    `json:"kind"`
 	Label      string    `json:"label,omitempty"`
+	Priority   int       `json:"priority,omitempty"`
+	Target     string    `json:"target,omitempty"`
 	ValidFrom  time.Time `json:"valid_from,omitzero"`
 	ValidUntil time.Time `json:"valid_until,omitzero"`
 	CreatedAt  time.Time `json:"created_at,omitzero"`
@@ -37,8 +46,12 @@ type entryOut struct {
 }
 
 func newEntryOut(e *gate.Entry) entryOut {
-	return entryOut{ID: e.ID, GateID: e.GateID, Caller: e.Pattern, Label: e.Label,
+	out := entryOut{ID: e.ID, GateID: e.GateID, Caller: e.Pattern, Kind: string(e.EntryKind()), Label: e.Label, Priority: e.Priority,
 		ValidFrom: e.ValidFrom, ValidUntil: e.ValidUntil, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	if !e.Target.IsZero() {
+		out.Target = e.Target.String()
+	}
+	return out
 }
 
 // maxLabel bounds an entry's label, in characters.
@@ -60,9 +73,28 @@ func checkPIN(g *gate.Gate, pin string) string {
 // entry on update.
 func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Entry, error) {
 	var errs gate.ValidationErrors
-	e := &gate.Entry{GateID: g.ID, Label: strings.TrimSpace(in.Label)}
+	e := &gate.Entry{GateID: g.ID, Label: strings.TrimSpace(in.Label), Priority: in.Priority}
+	kind, kerr := gate.ParseEntryKind(strings.ToLower(strings.TrimSpace(in.Kind)))
+	if kerr != nil {
+		errs = append(errs, &gate.ValidationError{Field: "kind", Problem: kerr.Error()})
+	}
+	e.Kind = kind
 	if prev != nil {
-		e.ID, e.PIN, e.CreatedAt = prev.ID, prev.PIN, prev.CreatedAt
+		e.ID, e.CreatedAt = prev.ID, prev.CreatedAt
+		if prev.EntryKind() == gate.EntryPIN {
+			// The stored PIN stays when the update gives none.
+			e.PIN = prev.PIN
+		}
+	}
+	if t := strings.TrimSpace(in.Target); t != "" {
+		if kind != gate.EntryAllow {
+			errs = append(errs, &gate.ValidationError{Field: "target", Problem: "is only allowed on allow entries"})
+		} else if e.Target, kerr = gate.ParseTarget(t); kerr != nil {
+			errs = append(errs, &gate.ValidationError{Field: "target", Problem: kerr.Error()})
+		}
+	}
+	if e.Priority != 0 && (e.Priority < gate.MinPriority || e.Priority > gate.MaxPriority) {
+		errs = append(errs, &gate.ValidationError{Field: "priority", Problem: fmt.Sprintf("must be %d to %d (or 0 for none)", gate.MinPriority, gate.MaxPriority)})
 	}
 	nb, err := s.numberingOf(g)
 	if err != nil {
@@ -82,8 +114,15 @@ func (s *server) toEntry(g *gate.Gate, in *entryIn, prev *gate.Entry) (*gate.Ent
 		e.Pattern = p
 	}
 	switch {
-	case in.PIN == nil && prev == nil:
-		errs = append(errs, &gate.ValidationError{Field: "pin", Problem: "is required"})
+	case kerr != nil:
+		// The kind is wrong; what it needs of the PIN is unknown.
+	case !kind.HasPIN():
+		if in.PIN != nil {
+			errs = append(errs, &gate.ValidationError{Field: "pin", Problem: fmt.Sprintf("must be empty for a %s entry", kind)})
+		}
+		e.PIN = gate.PINHash{}
+	case in.PIN == nil && len(e.PIN.Sum) == 0:
+		errs = append(errs, &gate.ValidationError{Field: "pin", Problem: "is required for a pin entry"})
 	case in.PIN != nil:
 		if p := checkPIN(g, *in.PIN); p != "" {
 			errs = append(errs, &gate.ValidationError{Field: "pin", Problem: p})

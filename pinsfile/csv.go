@@ -12,6 +12,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,12 +27,17 @@ import (
 //
 // An import file has one caller per row:
 //
-//	caller,pin,label,valid_from,valid_until
+//	caller,pin,label,valid_from,valid_until,kind,priority,target
 //	+4971112345,4711,Anna Müller,,
 //	0711 987654,90210,Night shift,2026-01-01,2026-06-30
 //	+49711555*,8642,Branch office,,
+//	+4917612345678,,Key account,,,allow,10,200
+//	+49900*,,Premium numbers,,,deny
 //
-// label, valid_from and valid_until are optional. The header row is
+// label, valid_from, valid_until, kind (pin, allow or deny; empty is pin),
+// priority (0 or empty = none) and target (allow entries only) are
+// optional; allow and deny rows have no PIN. A file with a kind column may
+// leave out the pin column. The header row is
 // optional: a first row whose first field has no digit is a header, and its
 // column names (in any order; caller, pin, label, valid_from, valid_until,
 // and a few aliases such as number, name, from, until) say which column is
@@ -80,7 +86,8 @@ type RowError struct {
 	// Row is the line number in a CSV file (1 = the first line), or the
 	// position in a JSON array (1 = the first element).
 	Row int `json:"row"`
-	// Field is caller, pin, label, valid_from, valid_until, or "row" for
+	// Field is caller, pin, label, valid_from, valid_until, kind,
+	// priority, target, or "row" for
 	// a problem with the row as a whole.
 	Field   string `json:"field"`
 	Problem string `json:"problem"`
@@ -136,10 +143,13 @@ const (
 	colLabel
 	colFrom
 	colUntil
+	colKind
+	colPriority
+	colTarget
 	numCols
 )
 
-var colNames = [numCols]string{"caller", "pin", "label", "valid_from", "valid_until"}
+var colNames = [numCols]string{"caller", "pin", "label", "valid_from", "valid_until", "kind", "priority", "target"}
 
 // colAliases maps header names (lower case, '_' for ' ' and '-') to columns.
 var colAliases = map[string]int{
@@ -149,6 +159,9 @@ var colAliases = map[string]int{
 	"label": colLabel, "name": colLabel, "comment": colLabel, "description": colLabel, "bezeichnung": colLabel,
 	"valid_from": colFrom, "from": colFrom, "gueltig_ab": colFrom,
 	"valid_until": colUntil, "until": colUntil, "to": colUntil, "gueltig_bis": colUntil,
+	"kind": colKind, "type": colKind, "art": colKind,
+	"priority": colPriority, "prio": colPriority, "prioritaet": colPriority,
+	"target": colTarget, "ziel": colTarget,
 }
 
 // rawRow is one row as read, before validation.
@@ -194,7 +207,7 @@ func readCSV(r io.Reader, p *pipeline) error {
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 
-	cols := []int{colCaller, colPIN, colLabel, colFrom, colUntil}
+	cols := []int{colCaller, colPIN, colLabel, colFrom, colUntil, colKind, colPriority, colTarget}
 	first := true
 	for {
 		rec, err := cr.Read()
@@ -230,7 +243,7 @@ func readCSV(r io.Reader, p *pipeline) error {
 		for i, v := range rec {
 			if i >= len(cols) {
 				if strings.TrimSpace(v) != "" {
-					row.problem = fmt.Sprintf("has %d fields, want at most %d (caller,pin,label,valid_from,valid_until)", len(rec), len(cols))
+					row.problem = fmt.Sprintf("has %d fields, want at most %d (caller,pin,label,valid_from,valid_until,kind,priority,target)", len(rec), len(cols))
 				}
 				continue
 			}
@@ -246,9 +259,9 @@ func readCSV(r io.Reader, p *pipeline) error {
 }
 
 // ReadJSON reads a caller table from a JSON array of objects with
-// the keys caller, pin, label, valid_from and valid_until (string values),
-// with the same rules as ReadCSV. PINs must be JSON strings, so that
-// leading zeros survive.
+// the keys caller, pin, label, valid_from, valid_until, kind, priority and
+// target (string values; priority may be a number), with the same rules
+// as ReadCSV. PINs must be JSON strings, so that leading zeros survive.
 func ReadJSON(r io.Reader, opts Options) ([]*gate.Entry, []RowError, error) {
 	opts.Partial = true
 	return readAll(newStream(opts, func(p *pipeline) error { return readJSON(r, p) }))
@@ -289,13 +302,18 @@ func readJSON(r io.Reader, p *pipeline) error {
 		for k, v := range obj {
 			col, ok := colAliases[headerKey(k)]
 			if !ok {
-				row.problem = "has an unknown key (want caller, pin, label, valid_from, valid_until)"
+				row.problem = "has an unknown key (want caller, pin, label, valid_from, valid_until, kind, priority, target)"
 				continue
 			}
 			if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
 				continue
 			}
 			var s string
+			var num json.Number
+			if col == colPriority && json.Unmarshal(v, &num) == nil {
+				row.fields[col] = num.String()
+				continue
+			}
 			if err := json.Unmarshal(v, &s); err != nil {
 				row.problem = colNames[col] + " is not a JSON string"
 				if col == colPIN {
@@ -363,14 +381,15 @@ func jsonErr(err error) error {
 }
 
 // WriteCSV writes entries as CSV with the header
-// caller,label,valid_from,valid_until (times in RFC 3339, UTC). It writes
-// no PINs: stores keep only keyed hashes. The output is therefore not an
-// import file as it is; add a pin column to import it again. A label that
+// caller,label,valid_from,valid_until,kind,priority,target (times in RFC
+// 3339, UTC; priority empty when none). It writes no PINs: stores keep
+// only keyed hashes. Allow and deny rows import again as they are; for
+// pin rows add a pin column first. A label that
 // starts with '=', '+', '-', '@' or a tab is written with a leading "'"
 // so that spreadsheet programs do not run it as a formula.
 func WriteCSV(w io.Writer, entries []*gate.Entry) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until"}); err != nil {
+	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until", "kind", "priority", "target"}); err != nil {
 		return fmt.Errorf("write caller table: %w", err)
 	}
 	ts := func(t time.Time) string {
@@ -380,7 +399,14 @@ func WriteCSV(w io.Writer, entries []*gate.Entry) error {
 		return t.UTC().Format(time.RFC3339)
 	}
 	for _, e := range entries {
-		if err := cw.Write([]string{e.Pattern, csvSafe(e.Label), ts(e.ValidFrom), ts(e.ValidUntil)}); err != nil {
+		prio, target := "", ""
+		if e.Priority != 0 {
+			prio = strconv.Itoa(e.Priority)
+		}
+		if !e.Target.IsZero() {
+			target = e.Target.String()
+		}
+		if err := cw.Write([]string{e.Pattern, csvSafe(e.Label), ts(e.ValidFrom), ts(e.ValidUntil), string(e.EntryKind()), prio, target}); err != nil {
 			return fmt.Errorf("write caller table: %w", err)
 		}
 	}
@@ -447,7 +473,7 @@ func headerColumns(rec []string) ([]int, error) {
 		}
 		c, ok := colAliases[k]
 		if !ok {
-			return nil, fmt.Errorf("header column %d is not one of caller, pin, label, valid_from, valid_until", i+1)
+			return nil, fmt.Errorf("header column %d is not one of caller, pin, label, valid_from, valid_until, kind, priority, target", i+1)
 		}
 		if seen[c] {
 			return nil, fmt.Errorf("header names the %s column twice", colNames[c])
@@ -457,7 +483,7 @@ func headerColumns(rec []string) ([]int, error) {
 	if !seen[colCaller] {
 		return nil, errors.New("header has no caller column")
 	}
-	if !seen[colPIN] {
+	if !seen[colPIN] && !seen[colKind] {
 		return nil, errors.New("header has no pin column (an export of vipgate carries no PINs; add a pin column to import it)")
 	}
 	return cols, nil
@@ -779,8 +805,10 @@ func (p *pipeline) process(b *rowBatch) {
 			b.errs = append(b.errs, errs...)
 			continue
 		}
-		pin := strings.TrimSpace(b.rows[i].fields[colPIN])
-		e.PIN = hb.HashWithSalt(salts[16*i:16*i+16:16*i+16], pin, sums[sha256.Size*i:sha256.Size*(i+1)])
+		if e.EntryKind().HasPIN() {
+			pin := strings.TrimSpace(b.rows[i].fields[colPIN])
+			e.PIN = hb.HashWithSalt(salts[16*i:16*i+16:16*i+16], pin, sums[sha256.Size*i:sha256.Size*(i+1)])
+		}
 		b.entries[i] = e
 	}
 }
@@ -804,8 +832,19 @@ func (p *pipeline) row(r *rawRow) (*gate.Entry, []RowError) {
 		e.Pattern = pat
 	}
 
+	kind, kerr := gate.ParseEntryKind(strings.ToLower(strings.TrimSpace(r.fields[colKind])))
+	if kerr != nil {
+		bad("kind", kerr.Error())
+	}
+	e.Kind = kind
 	pin := strings.TrimSpace(r.fields[colPIN])
-	if pin == "" {
+	if kerr != nil {
+		// What the kind needs of the PIN is unknown.
+	} else if !kind.HasPIN() {
+		if pin != "" {
+			bad("pin", fmt.Sprintf("must be empty for a %s entry", kind))
+		}
+	} else if pin == "" {
 		bad("pin", "is missing")
 	} else if err := gate.ValidatePIN(pin, p.opts.MinDigits, p.opts.MaxDigits); err != nil {
 		bad("pin", err.Error())
@@ -822,6 +861,24 @@ func (p *pipeline) row(r *rawRow) (*gate.Entry, []RowError) {
 		bad("label", "is not valid UTF-8")
 	} else if n := utf8.RuneCountInString(e.Label); n > gate.MaxLabelLen {
 		bad("label", fmt.Sprintf("has %d characters, at most %d allowed", n, gate.MaxLabelLen))
+	}
+
+	if v := strings.TrimSpace(r.fields[colPriority]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || (n != 0 && (n < gate.MinPriority || n > gate.MaxPriority)) {
+			bad("priority", fmt.Sprintf("is not a number from %d to %d (or 0 for none)", gate.MinPriority, gate.MaxPriority))
+		} else {
+			e.Priority = n
+		}
+	}
+	if v := strings.TrimSpace(r.fields[colTarget]); v != "" {
+		if kind != gate.EntryAllow {
+			bad("target", "is only allowed on allow entries")
+		} else if t, err := gate.ParseTarget(v); err != nil {
+			bad("target", "is not a target (continue, an extension, or context,exten,priority)")
+		} else {
+			e.Target = t
+		}
 	}
 
 	var err error

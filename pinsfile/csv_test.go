@@ -347,9 +347,9 @@ func TestWriteEntriesCSV(t *testing.T) {
 	if err := pinsfile.WriteCSV(&buf, entries); err != nil {
 		t.Fatal(err)
 	}
-	want := "caller,label,valid_from,valid_until\n" +
-		"+4971112345,\"Anna, \"\"the boss\"\"\",2026-01-01T00:00:00Z,2026-06-30T22:00:00Z\n" +
-		"+49711*,\"'=HYPERLINK(\"\"x\"\")\",,\n"
+	want := "caller,label,valid_from,valid_until,kind,priority,target\n" +
+		"+4971112345,\"Anna, \"\"the boss\"\"\",2026-01-01T00:00:00Z,2026-06-30T22:00:00Z,pin,,\n" +
+		"+49711*,\"'=HYPERLINK(\"\"x\"\")\",,,pin,,\n"
 	if buf.String() != want {
 		t.Errorf("export =\n%s\nwant\n%s", buf.String(), want)
 	}
@@ -358,9 +358,9 @@ func TestWriteEntriesCSV(t *testing.T) {
 			t.Error("export holds a PIN or PIN hash")
 		}
 	}
-	// The export is not an import file as it is.
-	if _, _, err := pinsfile.ReadCSV(&buf, csvOpts(t)); err == nil {
-		t.Error("an export was accepted as an import file without PINs")
+	// The export's pin rows do not import as they are: they lack PINs.
+	if got, rowErrs, err := pinsfile.ReadCSV(&buf, csvOpts(t)); err != nil || len(got) != 0 || len(rowErrs) != 2 || rowErrs[0].Field != "pin" {
+		t.Errorf("export imported as %d entries, %v, %v; want every pin row refused for its missing PIN", len(got), rowErrs, err)
 	}
 	// With a pin column added, it imports again.
 	var in strings.Builder

@@ -85,9 +85,11 @@ type explainedAsk struct {
 }
 
 type explainedEntry struct {
-	ID      int64  `json:"id"`
-	Pattern string `json:"caller"`
-	Label   string `json:"label,omitempty"`
+	ID       int64  `json:"id"`
+	Pattern  string `json:"caller"`
+	Kind     string `json:"kind"`
+	Label    string `json:"label,omitempty"`
+	Priority int    `json:"priority,omitempty"`
 }
 
 func explainJSON(d *gate.Decision, at time.Time) explained {
@@ -102,7 +104,7 @@ func explainJSON(d *gate.Decision, at time.Time) explained {
 		x.AskPIN = &explainedAsk{OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(), MaxRetries: a.MaxRetries}
 	}
 	if d.Entry != nil {
-		x.Entry = &explainedEntry{ID: d.Entry.ID, Pattern: d.Entry.Pattern, Label: d.Entry.Label}
+		x.Entry = &explainedEntry{ID: d.Entry.ID, Pattern: d.Entry.Pattern, Kind: string(d.Entry.EntryKind()), Label: d.Entry.Label, Priority: d.Entry.Priority}
 	}
 	if d.Err != nil {
 		x.Error = d.ErrClass + ": " + d.Err.Error()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -16,7 +18,9 @@ import (
 func cmdPins(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stderr, "Usage: vipgate pins import --gate G FILE.csv | export --gate G [FILE.csv]")
-		fmt.Fprintln(e.stderr, "CSV columns: caller,pin[,label,valid_from,valid_until]")
+		fmt.Fprintln(e.stderr, "       vipgate pins allow --gate G --caller N [--label L] [--priority P] [--target T]")
+		fmt.Fprintln(e.stderr, "       vipgate pins deny --gate G --caller N [--label L]")
+		fmt.Fprintln(e.stderr, "CSV columns: caller,pin[,label,valid_from,valid_until,kind,priority,target]")
 		if len(args) == 0 {
 			return usagef("pins: give import or export")
 		}
@@ -27,8 +31,87 @@ func cmdPins(ctx context.Context, e *env, args []string) error {
 		return pinsImport(ctx, e, args[1:])
 	case "export":
 		return pinsExport(ctx, e, args[1:])
+	case "allow":
+		return pinsList(ctx, e, gate.EntryAllow, args[1:])
+	case "deny":
+		return pinsList(ctx, e, gate.EntryDeny, args[1:])
 	}
-	return usagef("pins: unknown subcommand %q (want import or export)", args[0])
+	return usagef("pins: unknown subcommand %q (want import, export, allow or deny)", args[0])
+}
+
+// pinsList adds (or, for a caller the gate has an entry for, replaces)
+// an allow or deny entry.
+func pinsList(ctx context.Context, e *env, kind gate.EntryKind, args []string) error {
+	name := "pins " + string(kind)
+	usage := "--gate G --caller N [--label L] [--priority P]"
+	if kind == gate.EntryAllow {
+		usage += " [--target T]"
+	}
+	f := newFlags(e, name, usage)
+	c := f.common()
+	gateID := f.str("gate", "", "", "gate ID (required)")
+	caller := f.str("caller", "", "", "caller number in any format, or a prefix ending in '*' (required)")
+	label := f.str("label", "", "", "label, set as VIPGATE_LABEL when the call goes on")
+	prio := f.str("priority", "", "", "priority 1 to 1000, set as VIPGATE_PRIORITY when the call goes on")
+	var target *string
+	if kind == gate.EntryAllow {
+		target = f.str("target", "", "", "where the caller goes: an extension, context,exten,priority or continue (default: on to the call's destination)")
+	}
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *gateID == "" || *caller == "" || f.fs.NArg() != 0 {
+		return usagef("%s: give --gate and --caller", name)
+	}
+	d, err := c.open(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	g, err := d.store.GetGate(ctx, *gateID)
+	if err != nil {
+		return err
+	}
+	region := g.Identification.Region
+	if region == "" {
+		region = d.region
+	}
+	nb, err := gate.NewNumbering(region, g.Numbers)
+	if err != nil {
+		return err
+	}
+	pat, err := nb.Pattern(*caller)
+	if err != nil {
+		return &gate.ValidationError{Field: "caller", Problem: err.Error()}
+	}
+	ent := &gate.Entry{GateID: g.ID, Pattern: pat, Kind: kind, Label: strings.TrimSpace(*label)}
+	if *prio != "" {
+		if ent.Priority, err = strconv.Atoi(*prio); err != nil {
+			return &gate.ValidationError{Field: "priority", Problem: "is not a number"}
+		}
+	}
+	if target != nil && *target != "" {
+		if ent.Target, err = gate.ParseTarget(*target); err != nil {
+			return &gate.ValidationError{Field: "target", Problem: err.Error()}
+		}
+	}
+	if err := ent.CheckKind(""); err != nil {
+		return err
+	}
+	// An existing entry of the caller is replaced, whatever its kind.
+	page, _, err := d.store.ListEntries(ctx, g.ID, gate.EntryFilter{Caller: pat, Limit: 1})
+	if err != nil {
+		return err
+	}
+	verb := "added"
+	if len(page) == 1 && page[0].Pattern == pat {
+		ent.ID, verb = page[0].ID, "replaced"
+	}
+	if err := d.store.PutEntry(ctx, ent); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "gate %s: %s entry #%d for %s %s\n", g.ID, kind, ent.ID, pat, verb)
+	return nil
 }
 
 func pinsImport(ctx context.Context, e *env, args []string) error {

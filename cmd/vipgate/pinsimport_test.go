@@ -70,3 +70,37 @@ func TestPinsImportStreamsAllOrNothing(t *testing.T) {
 		t.Fatalf("partial import: %s", out)
 	}
 }
+
+// TestPinsAllowDeny checks that pins allow and pins deny write entries of
+// their kind without a PIN, replace a caller's entry, name a bad field,
+// and that export shows them.
+func TestPinsAllowDeny(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	out := c.must("pins", "allow", "--gate", "premium-support", "--caller", "0176 12345678", "--label", "Anna", "--priority", "10", "--target", "200")
+	if !strings.Contains(out, "allow entry #") || !strings.Contains(out, "+4917612345678 added") {
+		t.Fatalf("allow: %s", out)
+	}
+	c.must("pins", "deny", "--gate", "premium-support", "--caller", "+49900*", "--label", "premium numbers")
+	if out := c.must("pins", "deny", "--gate", "premium-support", "--caller", "+4917612345678"); !strings.Contains(out, "replaced") {
+		t.Fatalf("deny of an allowed caller: %s", out)
+	}
+	for _, bad := range [][]string{
+		{"allow", "--gate", "premium-support", "--caller", "+4930111", "--priority", "5000"},
+		{"allow", "--gate", "premium-support", "--caller", "+4930111", "--target", "a,b"},
+	} {
+		if _, _, err := c.run(append([]string{"pins"}, bad...)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	// explain names the deny entry in its trace.
+	if out := c.must("explain", "--gate", "premium-support", "--caller", "+4990012345"); !strings.Contains(out, "matches deny entry #") || !strings.Contains(out, "reject") {
+		t.Errorf("explain of a denied caller:\n%s", out)
+	}
+	exp := c.must("pins", "export", "--gate", "premium-support")
+	for _, want := range []string{"+4917612345678,,,,deny,,", "+49900*,premium numbers,,,deny,,"} {
+		if !strings.Contains(exp, want) {
+			t.Errorf("export lacks %q:\n%s", want, exp)
+		}
+	}
+}

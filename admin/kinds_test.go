@@ -1,0 +1,107 @@
+package admin_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+type kindEntryJSON struct {
+	ID       int64  `json:"id"`
+	Caller   string `json:"caller"`
+	Kind     string `json:"kind"`
+	Label    string `json:"label"`
+	Priority int    `json:"priority"`
+	Target   string `json:"target"`
+}
+
+// TestPinsKinds checks allow and deny entries over the API: created
+// without a PIN, shown with kind, priority and target, validated by
+// field, and judged by explain deny before allow before pin.
+func TestPinsKinds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	op := e.tokens["operator"]
+
+	create := func(body map[string]any) kindEntryJSON {
+		t.Helper()
+		r := e.do(op, "POST", "/api/v1/gates/vip/pins", body)
+		mustStatus(t, r, http.StatusCreated)
+		var ent kindEntryJSON
+		r.json(t, &ent)
+		return ent
+	}
+	deny := create(map[string]any{"caller": "0711*", "kind": "deny", "label": "blocked"})
+	allow := create(map[string]any{"caller": "0711 555", "kind": "allow", "label": "Anna", "priority": 10, "target": "200"})
+	vip := create(map[string]any{"caller": "0176 12345678", "kind": "allow", "label": "Bob", "priority": 5})
+	pin := create(map[string]any{"caller": "030 123", "pin": "8642"})
+	if deny.Kind != "deny" || allow.Kind != "allow" || pin.Kind != "pin" {
+		t.Errorf("kinds %q %q %q, want deny allow pin", deny.Kind, allow.Kind, pin.Kind)
+	}
+	if allow.Priority != 10 || allow.Target != "200" || allow.Label != "Anna" {
+		t.Errorf("allow entry shown as %+v", allow)
+	}
+
+	// Bad input names the field.
+	for _, tt := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"caller": "+4911", "kind": "vip"}, "kind"},
+		{map[string]any{"caller": "+4912", "kind": "allow", "pin": "8642"}, "pin"},
+		{map[string]any{"caller": "+4913", "kind": "deny", "target": "200"}, "target"},
+		{map[string]any{"caller": "+4914", "kind": "allow", "target": "a,b"}, "target"},
+		{map[string]any{"caller": "+4915", "kind": "allow", "priority": 1001}, "priority"},
+		{map[string]any{"caller": "+4916", "kind": "pin"}, "pin"},
+	} {
+		r := e.do(op, "POST", "/api/v1/gates/vip/pins", tt.body)
+		mustStatus(t, r, http.StatusUnprocessableEntity)
+		if f := r.fields(t); !slices.Contains(f, tt.field) {
+			t.Errorf("%v: fields %v, want %s", tt.body, f, tt.field)
+		}
+	}
+
+	// A PIN entry becomes an allow entry without a PIN, and back only
+	// with a new PIN.
+	path := "/api/v1/gates/vip/pins/" + itoa(int(pin.ID))
+	r := e.do(op, "PUT", path, map[string]any{"caller": "030 123", "kind": "allow"})
+	mustStatus(t, r, http.StatusOK)
+	r = e.do(op, "PUT", path, map[string]any{"caller": "030 123", "kind": "pin"})
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "pin") {
+		t.Errorf("allow → pin without a PIN: fields %v, want pin", f)
+	}
+	mustStatus(t, e.do(op, "PUT", path, map[string]any{"caller": "030 123", "kind": "pin", "pin": "9753"}), http.StatusOK)
+
+	// Explain: the deny prefix beats the longer allow entry.
+	type explain struct {
+		Verdict string `json:"verdict"`
+		Target  string `json:"target"`
+		Denied  bool   `json:"denied"`
+		Entry   *struct {
+			ID       int64  `json:"id"`
+			Kind     string `json:"kind"`
+			Priority int    `json:"priority"`
+		} `json:"entry"`
+	}
+	for _, tt := range []struct {
+		caller, verdict string
+		entry           int64
+		denied          bool
+	}{
+		{"0711 555", "reject", deny.ID, true},
+		{"0176 12345678", "pass", vip.ID, false},
+		{"030 123", "ask_pin", pin.ID, false},
+	} {
+		r := e.do(e.tokens["viewer"], "POST", "/api/v1/explain", map[string]any{"caller": tt.caller, "called": "+49309990"})
+		mustStatus(t, r, http.StatusOK)
+		var x explain
+		r.json(t, &x)
+		if x.Verdict != tt.verdict || x.Entry == nil || x.Entry.ID != tt.entry || x.Denied != tt.denied {
+			t.Errorf("explain %s: %s", tt.caller, r.body)
+		}
+	}
+	// The call log filter knows the denied outcome.
+	mustStatus(t, e.do(e.tokens["viewer"], "GET", "/api/v1/calls?outcome=denied", nil), http.StatusOK)
+}
