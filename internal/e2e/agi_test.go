@@ -120,8 +120,7 @@ func TestE2EAGI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries := []*gate.Entry{{GateID: "table", Pattern: "+4917612345678", PIN: h.Hash("2580")}}
-	vg := e2e.StartVipgateAGI(t, testGates(h), entries, nil)
+	vg := e2e.StartVipgateAGI(t, testGates(h), kindEntries(h, "3"), nil)
 
 	tests := []struct {
 		name     string
@@ -166,6 +165,20 @@ func TestE2EAGI(t *testing.T) {
 		// none, as with AGI(agi://host:port/,${EXTEN}).
 		{"no gate in the path: selected by called number", "", e2e.CallSpec{ID: "310", Caller: "5550310", Exten: "1000", DTMF: "4711#"},
 			"continue", "1000", map[string]string{"status": "SUCCESS", "result": "pin_ok", "gate": "static"}, gate.OutcomePINOK, 1, true, nil},
+		// Entry kinds, as in TestE2EARI.
+		{"deny entry rejects without a PIN", "table", e2e.CallSpec{ID: "321", Caller: "+4915100031999", Exten: "2000"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false,
+			[]string{`EXEC Hangup "17"`}},
+		{"deny prefix beats a longer allow entry", "table", e2e.CallSpec{ID: "322", Caller: "+4915100031200", Exten: "2000"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false, nil},
+		{"allow entry passes with label and priority", "table", e2e.CallSpec{ID: "323", Caller: "+4915100034000", Exten: "2000"},
+			"continue", "2000", map[string]string{"status": "SUCCESS", "result": "passed", "label": "Anna", "prio": "7"}, gate.OutcomePassed, 0, false,
+			[]string{"SET VARIABLE VIPGATE_LABEL ", "SET VARIABLE VIPGATE_PRIORITY "}},
+		{"allow entry to its own target", "table", e2e.CallSpec{ID: "324", Caller: "+4915100032555", Exten: "2000"},
+			"forward", "9000", map[string]string{"result": "forwarded", "label": "Desk"}, gate.OutcomeForwarded, 0, false,
+			[]string{"SET CONTEXT staff", "SET EXTENSION 9000"}},
+		{"deny entry on a static gate", "static", e2e.CallSpec{ID: "325", Caller: "+4915100033555", Exten: "1000", DTMF: "4711#"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false, nil},
 	}
 	// All calls are placed at once, not from t.Parallel subtests, which
 	// -parallel (GOMAXPROCS by default) would run a few at a time: the

@@ -339,8 +339,10 @@ func (a *Asterisk) writeSounds(dir string) error {
 //
 //   - [from-external] runs Stasis(vipgate,${EXTEN}) and records where the
 //     call went: "continue" after Stasis() (with STASISSTATUS and
-//     VIPGATE_RESULT), "hangup" with the cause from the h extension;
-//   - [staff] is the forward context: it records "forward <exten>";
+//     VIPGATE_RESULT, VIPGATE_LABEL and VIPGATE_PRIORITY), "hangup" with
+//     the cause from the h extension;
+//   - [staff] is the forward context: it records "forward <exten>" (with
+//     the same variables);
 //   - [test-caller] is the ;2 half of the test calls: it answers, waits
 //     CALLER_PREWAIT seconds, sends CALLER_DTMF, waits CALLER_HOLD seconds
 //     and hangs up.
@@ -352,12 +354,12 @@ func (a *Asterisk) writeSounds(dir string) error {
 const baseDialplan = `[from-external]
 exten => _X.,1,NoOp(vipgate e2e ${TESTID})
  same => n,Stasis(vipgate,${EXTEN})
- same => n,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${STASISSTATUS} result=${VIPGATE_RESULT})
+ same => n,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${STASISSTATUS} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY})
  same => n,Hangup()
 exten => h,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} hangup cause=${HANGUPCAUSE} result=${VIPGATE_RESULT})
 
 [staff]
-exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} forward ${EXTEN} result=${VIPGATE_RESULT})
+exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} forward ${EXTEN} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY})
  same => n,Hangup()
 exten => h,1,NoOp()
 

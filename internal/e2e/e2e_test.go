@@ -57,6 +57,23 @@ func closureOf(exten string) string {
 	return ""
 }
 
+// kindEntries are the entries of the table and static gates: a PIN entry,
+// and for each transport's callers (prefix p, "1" for ARI, "3" for
+// FastAGI) a deny prefix with an allow entry under it, an allow entry with
+// label and priority, an allow prefix with its own target, and a deny
+// prefix on the static gate.
+func kindEntries(h *gate.Hasher, p string) []*gate.Entry {
+	nine := gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}
+	return []*gate.Entry{
+		{GateID: "table", Pattern: "+4917612345678", PIN: h.Hash("2580")},
+		{GateID: "table", Pattern: "+49151000" + p + "1*", Kind: gate.EntryDeny, Label: "blocked"},
+		{GateID: "table", Pattern: "+49151000" + p + "1200", Kind: gate.EntryAllow, Label: "Hidden"},
+		{GateID: "table", Pattern: "+49151000" + p + "4000", Kind: gate.EntryAllow, Label: "Anna", Priority: 7},
+		{GateID: "table", Pattern: "+49151000" + p + "2*", Kind: gate.EntryAllow, Label: "Desk", Target: nine},
+		{GateID: "static", Pattern: "+49151000" + p + "3*", Kind: gate.EntryDeny},
+	}
+}
+
 func TestE2EARI(t *testing.T) {
 	cfg := e2e.ConfigFromEnv(t)
 	ast := e2e.Start(t, cfg)
@@ -71,8 +88,7 @@ func TestE2EARI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries := []*gate.Entry{{GateID: "table", Pattern: "+4917612345678", PIN: h.Hash("2580")}}
-	vg := e2e.StartVipgate(t, ast, testGates(h), entries, nil)
+	vg := e2e.StartVipgate(t, ast, testGates(h), kindEntries(h, "1"), nil)
 
 	tests := []struct {
 		name     string
@@ -104,6 +120,19 @@ func TestE2EARI(t *testing.T) {
 			"continue", "5000", map[string]string{"result": "pin_ok"}, gate.OutcomePINOK, 1, true},
 		{"closure announcement and route", e2e.CallSpec{ID: "110", Caller: "5550110", Exten: "6000"},
 			"forward", "9000", map[string]string{"result": "forwarded"}, gate.OutcomeForwarded, 0, true},
+		// Entry kinds: the deny prefix +4915100011* beats the longer allow
+		// entry +4915100011200; allow entries pass unanswered with label
+		// and priority; a deny entry works on a static gate too.
+		{"deny entry rejects without a PIN", e2e.CallSpec{ID: "111", Caller: "+4915100011999", Exten: "2000"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false},
+		{"deny prefix beats a longer allow entry", e2e.CallSpec{ID: "112", Caller: "+4915100011200", Exten: "2000"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false},
+		{"allow entry passes with label and priority", e2e.CallSpec{ID: "113", Caller: "+4915100014000", Exten: "2000"},
+			"continue", "2000", map[string]string{"status": "SUCCESS", "result": "passed", "label": "Anna", "prio": "7"}, gate.OutcomePassed, 0, false},
+		{"allow entry to its own target", e2e.CallSpec{ID: "114", Caller: "+4915100012555", Exten: "2000"},
+			"forward", "9000", map[string]string{"result": "forwarded", "label": "Desk", "prio": ""}, gate.OutcomeForwarded, 0, false},
+		{"deny entry on a static gate", e2e.CallSpec{ID: "115", Caller: "+4915100013555", Exten: "1000", DTMF: "4711#"},
+			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false},
 	}
 	t.Run("calls", func(t *testing.T) {
 		for _, tt := range tests {
