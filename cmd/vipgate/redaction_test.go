@@ -50,6 +50,8 @@ const (
 	rpNumericPIN = "51927364"   // a PIN sent as a JSON number (400)
 	rpLongPIN    = "604718253"  // a PIN one digit too long (422)
 	rpBadGatePIN = "2846193705" // a static PIN too long for its gate ("gates import" fails)
+	rpAllowPIN   = "17394028"   // a PIN sent with an allow entry (422)
+	rpDenyRowPIN = "93618257"   // the PIN of a deny row in a CSV import (refused)
 )
 
 // Numbers of the redaction proof.
@@ -71,6 +73,8 @@ const (
 	rpCallerW4 = "+4917655503004" // webhook times out
 	rpCallerW5 = "+4917655503005" // webhook answers 500
 	rpCallerW6 = "+4917655503006" // webhook answers a bad maxRetries
+	rpCallerD1 = "+4917655504001" // table: deny entry, types digits anyway
+	rpCallerL1 = "+4917655504002" // table: allow entry with label and priority
 )
 
 // syncBuffer is a bytes.Buffer that is safe for concurrent writers.
@@ -167,6 +171,7 @@ func TestRedactionProof(t *testing.T) {
 		{"typed wrong digits 1", rpWrong1}, {"typed wrong digits 2", rpWrong2}, {"typed wrong digits 3", rpWrong3},
 		{"PIN of a refused CSV row", rpBadRowPIN}, {"PIN sent as a JSON number", rpNumericPIN},
 		{"PIN too long", rpLongPIN}, {"gate static PIN too long", rpBadGatePIN},
+		{"PIN sent with an allow entry", rpAllowPIN}, {"PIN of a deny row", rpDenyRowPIN},
 		{"webhook signing secret", hookSecret}, {"installation key (hex)", keyHex},
 		{"ARI password", ariPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
 	} {
@@ -177,7 +182,7 @@ func TestRedactionProof(t *testing.T) {
 	// Everything public the test uses must not contain a secret, or a
 	// match could be an accident rather than a leak.
 	public := []string{rpCalledStatic, rpCalledTable, rpCalledHook, rpCallerA, rpCallerB, rpCallerC,
-		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6,
+		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1,
 		"1800000000.11", "1800000000.12", "1800000000.13", "1700000000.1", "vip-static", "vip-table", "vip-hook", tok.ID}
 	for _, s := range p.secrets {
 		for _, pub := range public {
@@ -408,6 +413,14 @@ dialogue: {min_digits: 8, max_digits: 8}
 		`{"caller":"+4917655502005","pin":"`+rpLongPIN+`"}`)
 	mustAPI(http.StatusOK, "POST", "/api/v1/gates/vip-table/pins/import?partial=true", "text/csv",
 		"caller,pin,label\n"+rpCallerT2+","+rpTablePIN2+",Redaction T2\nno-such-number,"+rpBadRowPIN+",Refused row\n")
+	// Allow and deny entries carry no PIN: one sent along is refused and
+	// not repeated.
+	mustAPI(http.StatusUnprocessableEntity, "POST", "/api/v1/gates/vip-table/pins", "application/json",
+		`{"caller":"+4917655504003","kind":"allow","pin":"`+rpAllowPIN+`"}`)
+	mustAPI(http.StatusCreated, "POST", "/api/v1/gates/vip-table/pins", "application/json",
+		`{"caller":"`+rpCallerL1+`","kind":"allow","label":"Redaction L1","priority":9}`)
+	mustAPI(http.StatusOK, "POST", "/api/v1/gates/vip-table/pins/import?partial=true", "text/csv",
+		"caller,pin,kind\n"+rpCallerD1+",,deny\n+4917655504004,"+rpDenyRowPIN+",deny\n")
 	pinsCSV := filepath.Join(keyDir, "pins.csv")
 	mustWrite(t, pinsCSV, "caller,pin,label\n"+rpCallerT3+","+rpTablePIN3+",Redaction T3\n")
 	if out, err := cli([]string{"pins", "import"}, "--gate", "vip-table", pinsCSV); err != nil || !strings.Contains(out, "1 inserted") {
@@ -424,6 +437,8 @@ dialogue: {min_digits: 8, max_digits: 8}
 		{"rp-t2", rpCallerT2, rpCalledTable, []string{rpTablePIN1, rpTablePIN2}, gate.OutcomePINOK, 2, ""},
 		{"rp-t3", rpCallerT3, rpCalledTable, []string{rpTablePIN1, rpTablePIN2, rpWrong3}, gate.OutcomePINFailed, 3, ""},
 		{"rp-t4", rpCallerT4, rpCalledTable, []string{rpTablePIN1}, gate.OutcomeRejected, 0, ""},
+		{"rp-d1", rpCallerD1, rpCalledTable, []string{rpTablePIN1}, gate.OutcomeDenied, 0, ""},
+		{"rp-l1", rpCallerL1, rpCalledTable, nil, gate.OutcomePassed, 0, ""},
 		{"rp-w1", rpCallerW1, rpCalledHook, []string{rpWrong3, rpHookPIN}, gate.OutcomePINOK, 2, ""},
 		{"rp-w2", rpCallerW2, rpCalledHook, []string{rpWrong1, rpWrong2}, gate.OutcomePINFailed, 2, ""},
 		{"rp-w3", rpCallerW3, rpCalledHook, []string{rpHookStatic}, gate.OutcomePINOK, 1, webhook.ClassSyntax},
@@ -440,7 +455,11 @@ dialogue: {min_digits: 8, max_digits: 8}
 		if rec.Outcome != c.outcome || rec.Attempts != c.attempts || rec.ErrorClass != c.errClass {
 			t.Errorf("call %s: outcome %s attempts %d error class %q, want %s %d %q", c.id, rec.Outcome, rec.Attempts, rec.ErrorClass, c.outcome, c.attempts, c.errClass)
 		}
-		vars := fmt.Sprintf("%s=%s %s=%s %s=%s", gate.VarResult, gc.Var(gate.VarResult), gate.VarGate, gc.Var(gate.VarGate), gate.VarTarget, gc.Var(gate.VarTarget))
+		if c.id == "rp-l1" && (gc.Var(gate.VarLabel) != "Redaction L1" || gc.Var(gate.VarPriority) != "9") {
+			t.Errorf("allow entry call: %s=%q %s=%q", gate.VarLabel, gc.Var(gate.VarLabel), gate.VarPriority, gc.Var(gate.VarPriority))
+		}
+		vars := fmt.Sprintf("%s=%s %s=%s %s=%s %s=%s %s=%s", gate.VarResult, gc.Var(gate.VarResult), gate.VarGate, gc.Var(gate.VarGate), gate.VarTarget, gc.Var(gate.VarTarget),
+			gate.VarLabel, gc.Var(gate.VarLabel), gate.VarPriority, gc.Var(gate.VarPriority))
 		p.observe("channel of "+c.id, fmt.Appendf(nil, "%s\n%v\n%s\n%+v", gc.Ops(), gc.Prompts(), vars, rec))
 	}
 
