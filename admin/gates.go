@@ -35,6 +35,7 @@ type identIn struct {
 	Mode          gate.IdentMode      `json:"mode"`
 	StaticPIN     *string             `json:"static_pin,omitempty"`
 	UnknownCaller gate.UnknownCaller  `json:"unknown_caller,omitempty"`
+	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
 }
@@ -64,6 +65,7 @@ type identOut struct {
 	Mode          gate.IdentMode      `json:"mode"`
 	StaticPINSet  bool                `json:"static_pin_set"`
 	UnknownCaller gate.UnknownCaller  `json:"unknown_caller,omitempty"`
+	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
 }
@@ -76,6 +78,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Mode:          g.Identification.Mode,
 			StaticPINSet:  g.Identification.StaticPIN != nil,
 			UnknownCaller: g.Identification.UnknownCaller,
+			Withheld:      g.Identification.Withheld,
 			Region:        g.Identification.Region,
 			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
 		},
@@ -93,6 +96,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		Identification: gate.Identification{
 			Mode:          in.Identification.Mode,
 			UnknownCaller: in.Identification.UnknownCaller,
+			Withheld:      in.Identification.Withheld,
 			Region:        in.Identification.Region,
 			Webhook:       in.Identification.Webhook,
 		},

@@ -105,3 +105,49 @@ func TestPinsKinds(t *testing.T) {
 	// The call log filter knows the denied outcome.
 	mustStatus(t, e.do(e.tokens["viewer"], "GET", "/api/v1/calls?outcome=denied", nil), http.StatusOK)
 }
+
+// TestGateWithheldRule checks identification.withheld over the API: shown
+// back, validated by field, and applied by explain to a withheld caller.
+func TestGateWithheldRule(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := tableGate("vip")
+	g["identification"] = map[string]any{"mode": "table", "unknown_caller": "pass", "withheld": "reject", "region": "DE"}
+	r := e.admin("POST", "/api/v1/gates", g)
+	mustStatus(t, r, http.StatusCreated)
+	var out struct {
+		Identification struct {
+			Withheld string `json:"withheld"`
+		} `json:"identification"`
+	}
+	r.json(t, &out)
+	if out.Identification.Withheld != "reject" {
+		t.Errorf("withheld shown as %q: %s", out.Identification.Withheld, r.body)
+	}
+	var x struct {
+		Verdict string `json:"verdict"`
+	}
+	r = e.do(e.tokens["viewer"], "POST", "/api/v1/explain", map[string]any{"caller": "anonymous", "called": "+49309990"})
+	mustStatus(t, r, http.StatusOK)
+	r.json(t, &x)
+	if x.Verdict != "reject" {
+		t.Errorf("withheld caller: %s", r.body)
+	}
+	r = e.do(e.tokens["viewer"], "POST", "/api/v1/explain", map[string]any{"caller": "+4930555555", "called": "+49309990"})
+	r.json(t, &x)
+	if x.Verdict != "pass" {
+		t.Errorf("caller with a number (unknown_caller pass): %s", r.body)
+	}
+	for _, ident := range []map[string]any{
+		{"mode": "table", "withheld": "account"},
+		{"mode": "table", "withheld": "static"}, // no static PIN
+	} {
+		g := tableGate("bad")
+		g["identification"] = ident
+		r := e.admin("POST", "/api/v1/gates", g)
+		mustStatus(t, r, http.StatusUnprocessableEntity)
+		if f := r.fields(t); !slices.Contains(f, "identification.withheld") {
+			t.Errorf("%v: fields %v", ident, f)
+		}
+	}
+}

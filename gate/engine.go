@@ -374,7 +374,18 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 		e.lookup(ctx, d, g, info, now, st.Entry, nil)
 		return
 	}
+	withheld := d.Caller == "" && g.Identification.Withheld != WithheldMode && g.Identification.Withheld != ""
+	if withheld && g.Identification.Withheld == WithheldReject {
+		d.trace("rule", "withheld=reject")
+		d.reject(g, PromptRejected, "caller number withheld or unreadable")
+		return
+	}
 	if e.lockedOut(d, g, keys, st.Lockouts, err, now) {
+		return
+	}
+	if withheld && g.Identification.Withheld == WithheldStatic {
+		d.trace("rule", "withheld=static")
+		e.askStatic(d, g, "static PIN for a caller without a number")
 		return
 	}
 	switch g.Identification.Mode {

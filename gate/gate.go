@@ -158,6 +158,22 @@ const (
 	UnknownStatic UnknownCaller = "static"
 )
 
+// Withheld says what happens to a caller whose number is withheld or
+// cannot be read, in any mode.
+type Withheld string
+
+// Rules for callers without a number.
+const (
+	// WithheldMode leaves them to the mode, as for other callers: table
+	// gates apply unknown_caller, static gates ask the static PIN,
+	// webhook gates ask the webhook (the default).
+	WithheldMode Withheld = "mode"
+	// WithheldReject rejects them with the gate's reject route.
+	WithheldReject Withheld = "reject"
+	// WithheldStatic asks them for the gate's static PIN.
+	WithheldStatic Withheld = "static"
+)
+
 // Identification configures how an active gate identifies callers.
 type Identification struct {
 	Mode IdentMode `json:"mode"`
@@ -167,6 +183,9 @@ type Identification struct {
 	StaticPIN *PINHash `json:"static_pin_hash,omitempty"`
 	// UnknownCaller applies in table mode; default reject.
 	UnknownCaller UnknownCaller `json:"unknown_caller,omitempty"`
+	// Withheld applies to callers without a readable number, in every
+	// mode; default WithheldMode.
+	Withheld Withheld `json:"withheld,omitempty"`
 	// Region is the default region (ISO 3166 alpha-2, e.g. "DE") used to
 	// normalise national caller numbers; empty means the Engine's default.
 	Region string `json:"region,omitempty"`

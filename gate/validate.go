@@ -94,6 +94,10 @@ func (g *Gate) Normalize() {
 	if id.UnknownCaller == "" {
 		id.UnknownCaller = UnknownReject
 	}
+	id.Withheld = Withheld(lowerTrim(string(id.Withheld)))
+	if id.Withheld == "" {
+		id.Withheld = WithheldMode
+	}
 	id.Region = strings.ToUpper(strings.TrimSpace(id.Region))
 	if w := id.Webhook; w != nil {
 		w.URL = strings.TrimSpace(w.URL)
@@ -391,6 +395,15 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 		es.add("identification.mode", "is required (static, table or webhook)")
 	default:
 		es.add("identification.mode", "must be static, table or webhook")
+	}
+	switch id.Withheld {
+	case WithheldMode, WithheldReject, "":
+	case WithheldStatic:
+		if id.StaticPIN == nil {
+			es.add("identification.withheld", "static needs the gate's static PIN")
+		}
+	default:
+		es.add("identification.withheld", "must be mode, reject or static")
 	}
 	if h := id.StaticPIN; h != nil && (len(h.Salt) == 0 || len(h.Sum) != 32) {
 		es.add("identification.static_pin_hash", "is malformed")
