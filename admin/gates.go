@@ -32,8 +32,11 @@ type gateIn struct {
 // clear static PIN: write-only, hashed at once. On update, nil keeps the
 // stored PIN and "" removes it.
 type identIn struct {
-	Mode          gate.IdentMode      `json:"mode"`
-	StaticPIN     *string             `json:"static_pin,omitempty"`
+	Mode      gate.IdentMode `json:"mode"`
+	StaticPIN *string        `json:"static_pin,omitempty"`
+	// PINSet replaces the gate's PIN set when given (clear PINs, hashed
+	// at once); nil keeps the stored set and [] removes it.
+	PINSet        *[]gate.SetPINIn    `json:"pin_set,omitempty"`
 	UnknownCaller gate.UnknownCaller  `json:"unknown_caller,omitempty"`
 	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
@@ -64,19 +67,33 @@ type gateOut struct {
 type identOut struct {
 	Mode          gate.IdentMode      `json:"mode"`
 	StaticPINSet  bool                `json:"static_pin_set"`
+	PINSet        []setPINOut         `json:"pin_set,omitempty"`
 	UnknownCaller gate.UnknownCaller  `json:"unknown_caller,omitempty"`
 	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
 }
 
+// setPINOut is a PIN of a PIN set as the API shows it: never the PIN.
+type setPINOut struct {
+	Label      string    `json:"label"`
+	Account    string    `json:"account,omitempty"`
+	ValidFrom  time.Time `json:"valid_from,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+}
+
 func newGateOut(g *gate.Gate) gateOut {
+	var set []setPINOut
+	for _, p := range g.Identification.PINSet {
+		set = append(set, setPINOut{Label: p.Label, Account: p.Account, ValidFrom: p.ValidFrom, ValidUntil: p.ValidUntil})
+	}
 	return gateOut{
 		ID: g.ID, Name: g.Name, Enabled: g.Enabled, Match: g.Match, Numbers: g.Numbers, Language: g.Language,
 		Activation: g.Activation,
 		Identification: identOut{
 			Mode:          g.Identification.Mode,
 			StaticPINSet:  g.Identification.StaticPIN != nil,
+			PINSet:        set,
 			UnknownCaller: g.Identification.UnknownCaller,
 			Withheld:      g.Identification.Withheld,
 			Region:        g.Identification.Region,
@@ -104,6 +121,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 	}
 	if prev != nil {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN
+		g.Identification.PINSet = prev.Identification.PINSet
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
 		gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
@@ -112,6 +130,14 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 	var errs gate.ValidationErrors
 	if !gate.ValidID(g.ID) {
 		errs = append(errs, &gate.ValidationError{Field: "id", Problem: "must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit"})
+	}
+	if set := in.Identification.PINSet; set != nil {
+		if err := gate.HashPINSet(s.hasher, g, *set); err != nil {
+			var ves gate.ValidationErrors
+			if errors.As(err, &ves) {
+				errs = append(errs, ves...)
+			}
+		}
 	}
 	if p := in.Identification.StaticPIN; p != nil {
 		switch {

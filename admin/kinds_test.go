@@ -3,6 +3,7 @@ package admin_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -150,4 +151,56 @@ func TestGateWithheldRule(t *testing.T) {
 			t.Errorf("%v: fields %v", ident, f)
 		}
 	}
+}
+
+// TestGatePINSet checks a gate's PIN set over the API: PINs write-only,
+// labels and dates shown, kept on an update that omits the set, replaced
+// by one that gives it, validated by field, and honoured by explain's
+// dialogue setup.
+func TestGatePINSet(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := staticGate("rot", "")
+	g["identification"] = map[string]any{"mode": "static", "pin_set": []map[string]any{
+		{"label": "November", "pin": "80417", "account": "ACC-11", "valid_from": "2026-11-01", "valid_until": "2026-11-30"},
+		{"label": "December", "pin": "90528", "valid_from": "2026-12-01"},
+	}}
+	r := e.admin("POST", "/api/v1/gates", g)
+	mustStatus(t, r, http.StatusCreated)
+	for _, pin := range []string{"80417", "90528", "pin_hash"} {
+		if strings.Contains(string(r.body), pin) {
+			t.Errorf("gate shown with %q: %s", pin, r.body)
+		}
+	}
+	var out struct {
+		Identification struct {
+			PINSet []struct {
+				Label   string `json:"label"`
+				Account string `json:"account"`
+			} `json:"pin_set"`
+		} `json:"identification"`
+	}
+	r.json(t, &out)
+	if len(out.Identification.PINSet) != 2 || out.Identification.PINSet[0].Account != "ACC-11" {
+		t.Fatalf("pin set shown as %s", r.body)
+	}
+	// An update without pin_set keeps it; the gate stays valid without a
+	// static PIN.
+	g["identification"] = map[string]any{"mode": "static"}
+	mustStatus(t, e.admin("PUT", "/api/v1/gates/rot", g), http.StatusOK)
+	r = e.admin("GET", "/api/v1/gates/rot", nil)
+	r.json(t, &out)
+	if len(out.Identification.PINSet) != 2 {
+		t.Fatalf("update without pin_set dropped it: %s", r.body)
+	}
+	// Bad PINs name the field and are not repeated.
+	g["identification"] = map[string]any{"mode": "static", "pin_set": []map[string]any{{"label": "x", "pin": "12"}, {"label": "x", "pin": "55555"}}}
+	r = e.admin("PUT", "/api/v1/gates/rot", g)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "identification.pin_set[0].pin") {
+		t.Errorf("fields %v", f)
+	}
+	// [] removes the set: a static gate without any PIN is refused.
+	g["identification"] = map[string]any{"mode": "static", "pin_set": []map[string]any{}}
+	mustStatus(t, e.admin("PUT", "/api/v1/gates/rot", g), http.StatusUnprocessableEntity)
 }

@@ -35,6 +35,7 @@ func (g *Gate) Clone() *Gate {
 	if p := g.Identification.StaticPIN; p != nil {
 		c.Identification.StaticPIN = &PINHash{Salt: slices.Clone(p.Salt), Sum: slices.Clone(p.Sum)}
 	}
+	c.Identification.PINSet = cloneSet(g.Identification.PINSet)
 	if w := g.Identification.Webhook; w != nil {
 		cw := *w
 		cw.Headers = maps.Clone(w.Headers)

@@ -385,13 +385,13 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	}
 	if withheld && g.Identification.Withheld == WithheldStatic {
 		d.trace("rule", "withheld=static")
-		e.askStatic(d, g, "static PIN for a caller without a number")
+		e.askStatic(d, g, now, "static PIN for a caller without a number")
 		return
 	}
 	switch g.Identification.Mode {
 	case IdentStatic:
 		entryUnused(d, st.Entry, err, "the gate asks for its static PIN")
-		e.askStatic(d, g, "static PIN")
+		e.askStatic(d, g, now, "static PIN")
 	case IdentTable:
 		e.lookup(ctx, d, g, info, now, st.Entry, err)
 	case IdentWebhook:
@@ -478,14 +478,27 @@ func (e *Engine) lockedOut(d *Decision, g *Gate, keys []GuessKey, lockouts []*Lo
 	return false
 }
 
-func (e *Engine) askStatic(d *Decision, g *Gate, why string) {
-	if g.Identification.StaticPIN == nil || e.cfg.Hasher == nil {
+func (e *Engine) askStatic(d *Decision, g *Gate, now time.Time, why string) {
+	if !g.Identification.hasStatic() || e.cfg.Hasher == nil {
 		d.Err = errors.New("static PIN is not set")
 		d.ErrClass = "config"
 		d.reject(g, PromptUnavailable, "static PIN required but none is set")
 		return
 	}
-	d.ask(g, HashedPIN{Hasher: e.cfg.Hasher, Hash: *g.Identification.StaticPIN}, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, why)
+	if len(g.Identification.PINSet) == 0 {
+		d.ask(g, HashedPIN{Hasher: e.cfg.Hasher, Hash: *g.Identification.StaticPIN}, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, why)
+		return
+	}
+	check, valid := newStaticCheck(e.cfg.Hasher, g, now)
+	if check.static == nil && valid == 0 {
+		d.trace("pin set", "none of the %d PINs of the set is valid now", len(g.Identification.PINSet))
+		d.Err = errors.New("no PIN of the set is valid now")
+		d.ErrClass = "config"
+		d.reject(g, PromptUnavailable, "static PIN required but no PIN of the set is valid now")
+		return
+	}
+	d.trace("pin set", "%d of %d PINs of the set valid now", valid, len(g.Identification.PINSet))
+	d.ask(g, check, g.Routes.OnCorrect, g.Routes.OnIncorrect, 0, why)
 }
 
 func (d *Decision) ask(g *Gate, expected PINCheck, onCorrect, onIncorrect Target, retries int, why string) {
@@ -540,14 +553,14 @@ func entryUnused(d *Decision, ent *Entry, readErr error, why string) {
 func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time, ent *Entry, readErr error) {
 	switch {
 	case d.Caller == "":
-		e.unknown(d, g, "caller number missing or unreadable")
+		e.unknown(d, g, now, "caller number missing or unreadable")
 		return
 	case readErr != nil:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("lookup entry: %w", readErr), "store")
 		return
 	case ent == nil:
 		d.trace("entry", "no entry matches %s", d.Caller)
-		e.unknown(d, g, "caller has no entry")
+		e.unknown(d, g, now, "caller has no entry")
 		return
 	}
 	label := ""
@@ -580,14 +593,14 @@ func (e *Engine) lookup(ctx context.Context, d *Decision, g *Gate, info CallInfo
 	}
 }
 
-func (e *Engine) unknown(d *Decision, g *Gate, why string) {
+func (e *Engine) unknown(d *Decision, g *Gate, now time.Time, why string) {
 	switch g.Identification.UnknownCaller {
 	case UnknownPass:
 		d.trace("rule", "unknown_caller=pass")
 		d.pass(why)
 	case UnknownStatic:
 		d.trace("rule", "unknown_caller=static")
-		e.askStatic(d, g, "static PIN for an unknown caller")
+		e.askStatic(d, g, now, "static PIN for an unknown caller")
 	default:
 		d.trace("rule", "unknown_caller=reject")
 		d.reject(g, PromptRejected, why)
@@ -670,7 +683,7 @@ func (e *Engine) fail(ctx context.Context, d *Decision, g *Gate, info CallInfo, 
 	case FailForward:
 		d.forward(g, pol.Target, "failure policy")
 	case FailStatic:
-		e.askStatic(d, g, "static PIN by failure policy")
+		e.askStatic(d, g, now, "static PIN by failure policy")
 	case FailTable:
 		if g.Identification.Mode == IdentTable {
 			d.reject(g, PromptUnavailable, "failure policy table, but the table itself failed")

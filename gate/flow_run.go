@@ -206,6 +206,9 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 			if err := f.entryVars(ctx, log, c, d); err != nil {
 				return err
 			}
+			if err := f.setPINVars(ctx, log, c, a.Expected); err != nil {
+				return err
+			}
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
 				announce = PromptConnecting
@@ -260,6 +263,28 @@ func (f *Flow) entryVars(ctx context.Context, log *slog.Logger, c Call, d *Decis
 	}
 	if d.Entry.Priority != 0 {
 		vars = append(vars, [2]string{VarPriority, strconv.Itoa(d.Entry.Priority)})
+	}
+	for _, v := range vars {
+		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
+			if errors.Is(err, ErrHangup) {
+				return fmt.Errorf("set %s: %w", v[0], err)
+			}
+			log.Warn("set variable failed", "var", v[0], "err", err)
+		}
+	}
+	return nil
+}
+
+// setPINVars sets VarLabel and VarAccount from the set PIN that matched,
+// if one did.
+func (f *Flow) setPINVars(ctx context.Context, log *slog.Logger, c Call, expected PINCheck) error {
+	sc, ok := expected.(*staticCheck)
+	if !ok || sc.matched == nil {
+		return nil
+	}
+	vars := [][2]string{{VarLabel, sc.matched.Label}}
+	if sc.matched.Account != "" {
+		vars = append(vars, [2]string{VarAccount, sc.matched.Account})
 	}
 	for _, v := range vars {
 		if err := c.SetVar(ctx, v[0], v[1]); err != nil {

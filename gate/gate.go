@@ -181,6 +181,9 @@ type Identification struct {
 	// fallbacks). It is set from a clear PIN with Hasher.Hash; the clear PIN
 	// is never kept.
 	StaticPIN *PINHash `json:"static_pin_hash,omitempty"`
+	// PINSet holds further PINs that are valid, each in its own dates,
+	// wherever the static PIN is asked for (see SetPIN).
+	PINSet []SetPIN `json:"pin_set,omitempty"`
 	// UnknownCaller applies in table mode; default reject.
 	UnknownCaller UnknownCaller `json:"unknown_caller,omitempty"`
 	// Withheld applies to callers without a readable number, in every

@@ -374,15 +374,15 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 	id := &g.Identification
 	switch id.Mode {
 	case IdentStatic:
-		if id.StaticPIN == nil {
-			es.add("identification.static_pin_hash", "is required for static mode")
+		if !id.hasStatic() {
+			es.add("identification.static_pin_hash", "is required for static mode (or a pin_set)")
 		}
 	case IdentTable:
 		switch id.UnknownCaller {
 		case UnknownReject, UnknownPass:
 		case UnknownStatic:
-			if id.StaticPIN == nil {
-				es.add("identification.unknown_caller", "static needs the gate's static PIN")
+			if !id.hasStatic() {
+				es.add("identification.unknown_caller", "static needs the gate's static PIN or a pin_set")
 			}
 		default:
 			es.add("identification.unknown_caller", "must be reject, pass or static")
@@ -399,12 +399,13 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 	switch id.Withheld {
 	case WithheldMode, WithheldReject, "":
 	case WithheldStatic:
-		if id.StaticPIN == nil {
-			es.add("identification.withheld", "static needs the gate's static PIN")
+		if !id.hasStatic() {
+			es.add("identification.withheld", "static needs the gate's static PIN or a pin_set")
 		}
 	default:
 		es.add("identification.withheld", "must be mode, reject or static")
 	}
+	g.validatePINSet(es)
 	if h := id.StaticPIN; h != nil && (len(h.Salt) == 0 || len(h.Sum) != 32) {
 		es.add("identification.static_pin_hash", "is malformed")
 	}
@@ -620,8 +621,8 @@ func (g *Gate) validateFailure(es *ValidationErrors) {
 			es.add("failure.target", "is required when action is forward")
 		}
 	case FailStatic:
-		if g.Identification.StaticPIN == nil {
-			es.add("failure.action", "static needs the gate's static PIN")
+		if !g.Identification.hasStatic() {
+			es.add("failure.action", "static needs the gate's static PIN or a pin_set")
 		}
 	case FailTable:
 		if g.Identification.Mode != IdentWebhook {

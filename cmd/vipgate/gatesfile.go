@@ -63,7 +63,18 @@ func parseGatesFile(data []byte, h *gate.Hasher) ([]*gate.Gate, error) {
 
 func gateFromMap(m map[string]any, h *gate.Hasher) (*gate.Gate, error) {
 	var clearPIN string
+	var clearSet []gate.SetPINIn
 	if ident, ok := m["identification"].(map[string]any); ok {
+		if set, ok := ident["pin_set"]; ok {
+			b, err := json.Marshal(set)
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(b, &clearSet); err != nil {
+				return nil, &gate.ValidationError{Field: "identification.pin_set", Problem: "must be a list of {label, pin, account, valid_from, valid_until} with quoted PINs"}
+			}
+			delete(ident, "pin_set")
+		}
 		if p, ok := ident["static_pin"]; ok {
 			s, ok := p.(string)
 			if !ok {
@@ -95,6 +106,11 @@ func gateFromMap(m map[string]any, h *gate.Hasher) (*gate.Gate, error) {
 		}
 		ph := h.Hash(clearPIN)
 		g.Identification.StaticPIN = &ph
+	}
+	if clearSet != nil {
+		if err := gate.HashPINSet(h, &g, clearSet); err != nil {
+			return nil, err
+		}
 	}
 	if err := g.Validate(); err != nil {
 		return nil, err

@@ -61,6 +61,10 @@ func testGateRoundTrip(t *testing.T, s gate.Store) {
 	if !hasher(t).Check(*got.Identification.StaticPIN, "4711") {
 		t.Error("static PIN hash does not check after the round trip")
 	}
+	if set := got.Identification.PINSet; len(set) != 2 || !hasher(t).Check(set[0].PIN, "1111") || set[0].Account != "ACC-11" ||
+		!set[0].ValidFrom.Equal(t0) || got.Identification.Withheld != gate.WithheldStatic {
+		t.Errorf("PIN set or withheld rule after the round trip: %+v, %q", set, got.Identification.Withheld)
+	}
 	list, err := s.ListGates(ctx(t))
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list gates = %d gates, %v; want 1", len(list), err)
@@ -124,6 +128,7 @@ func testGateUpdateKeepsOverride(t *testing.T, s gate.Store) {
 			want := fullGate(t, "a")
 			want.Name = upd.Name
 			want.Identification.StaticPIN = upd.Identification.StaticPIN
+			want.Identification.PINSet = upd.Identification.PINSet
 			want.Override = ov
 			checkGate(t, got, want)
 			checkTime(t, "created_at", got.CreatedAt, orig.CreatedAt)
