@@ -106,8 +106,8 @@ func fullGate(t testing.TB, id string) *gate.Gate {
 			},
 		}},
 		Identification: gate.Identification{
-			Mode:          gate.IdentWebhook,
-			StaticPIN:     &pin,
+			Mode:      gate.IdentWebhook,
+			StaticPIN: &pin,
 			PINSet: []gate.SetPIN{
 				{Label: "November", PIN: hasher(t).Hash("1111"), Account: "ACC-11", ValidFrom: t0, ValidUntil: t0.Add(30 * 24 * time.Hour)},
 				{Label: "December", PIN: hasher(t).Hash("1212"), ValidFrom: t0.Add(30 * 24 * time.Hour)},
