@@ -51,6 +51,8 @@ const (
 	rpLongPIN    = "604718253"  // a PIN one digit too long (422)
 	rpBadGatePIN = "2846193705" // a static PIN too long for its gate ("gates import" fails)
 	rpAllowPIN   = "17394028"   // a PIN sent with an allow entry (422)
+	rpSetPIN     = "62058173"   // vip-static's PIN-set code, imported through "gates import"
+	rpHookSetPIN = "48150926"   // vip-hook's PIN-set code, written through POST /gates
 	rpDenyRowPIN = "93618257"   // the PIN of a deny row in a CSV import (refused)
 )
 
@@ -75,6 +77,7 @@ const (
 	rpCallerW6 = "+4917655503006" // webhook answers a bad maxRetries
 	rpCallerD1 = "+4917655504001" // table: deny entry, types digits anyway
 	rpCallerL1 = "+4917655504002" // table: allow entry with label and priority
+	rpCallerE1 = "+4917655504005" // static: wrong, then the PIN-set code
 )
 
 // syncBuffer is a bytes.Buffer that is safe for concurrent writers.
@@ -171,7 +174,7 @@ func TestRedactionProof(t *testing.T) {
 		{"typed wrong digits 1", rpWrong1}, {"typed wrong digits 2", rpWrong2}, {"typed wrong digits 3", rpWrong3},
 		{"PIN of a refused CSV row", rpBadRowPIN}, {"PIN sent as a JSON number", rpNumericPIN},
 		{"PIN too long", rpLongPIN}, {"gate static PIN too long", rpBadGatePIN},
-		{"PIN sent with an allow entry", rpAllowPIN}, {"PIN of a deny row", rpDenyRowPIN},
+		{"PIN sent with an allow entry", rpAllowPIN}, {"PIN-set code", rpSetPIN}, {"webhook gate PIN-set code", rpHookSetPIN}, {"PIN of a deny row", rpDenyRowPIN},
 		{"webhook signing secret", hookSecret}, {"installation key (hex)", keyHex},
 		{"ARI password", ariPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
 	} {
@@ -182,7 +185,7 @@ func TestRedactionProof(t *testing.T) {
 	// Everything public the test uses must not contain a secret, or a
 	// match could be an accident rather than a leak.
 	public := []string{rpCalledStatic, rpCalledTable, rpCalledHook, rpCallerA, rpCallerB, rpCallerC,
-		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1,
+		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1, rpCallerE1,
 		"1800000000.11", "1800000000.12", "1800000000.13", "1700000000.1", "vip-static", "vip-table", "vip-hook", tok.ID}
 	for _, s := range p.secrets {
 		for _, pub := range public {
@@ -284,7 +287,7 @@ name: Redaction proof static gate
 enabled: true
 match: {numbers: ["`+rpCalledStatic+`"]}
 activation: {mode: always}
-identification: {mode: static, static_pin: "`+rpStaticPIN+`", region: DE}
+identification: {mode: static, static_pin: "`+rpStaticPIN+`", region: DE, pin_set: [{label: Monthly, pin: "`+rpSetPIN+`", account: ACC7}]}
 dialogue: {max_retries: 3, min_digits: 8, max_digits: 8, first_digit_timeout: 2s, inter_digit_timeout: 1s}
 routes: {on_correct: continue, on_incorrect: "hangup:busy", reject: {cause: busy, announce: true}}
 failure: {action: reject}
@@ -399,7 +402,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		"failure":{"action":"reject"}}`)
 	mustAPI(http.StatusCreated, "POST", "/api/v1/gates", "application/json", `{"id":"vip-hook","name":"Redaction proof webhook gate","enabled":true,
 		"match":{"numbers":["`+rpCalledHook+`"]},"activation":{"mode":"always"},
-		"identification":{"mode":"webhook","region":"DE","static_pin":"`+rpHookStatic+`",
+		"identification":{"mode":"webhook","region":"DE","static_pin":"`+rpHookStatic+`","pin_set":[{"label":"Hook","pin":"`+rpHookSetPIN+`"}],
 			"webhook":{"url":"`+hook.URL+`/decide?caller=###CALLER_NUMBER###&called=###CALLED_NUMBER###","method":"POST",
 				"headers":{"X-Crm-Tenant":"redaction"},"timeout":"300ms","secret_file":"`+secretPath+`","breaker_failures":50}},
 		"dialogue":{"max_retries":3,"min_digits":8,"max_digits":8,"first_digit_timeout":"2s","inter_digit_timeout":"1s"},
@@ -433,6 +436,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		{"rp-s2", rpCallerB, rpCalledStatic, []string{rpWrong1, rpWrong2, rpWrong3}, gate.OutcomePINFailed, 3, ""},
 		{"rp-s3", rpCallerB, rpCalledStatic, []string{rpWrong2, rpWrong3, rpWrong1}, gate.OutcomePINFailed, 3, ""},
 		{"rp-s4", rpCallerB, rpCalledStatic, []string{rpStaticPIN}, gate.OutcomeLockedOut, 0, ""},
+		{"rp-s5", rpCallerE1, rpCalledStatic, []string{rpWrong3, rpSetPIN}, gate.OutcomePINOK, 2, ""},
 		{"rp-t1", rpCallerT1, rpCalledTable, []string{rpWrong2, rpTablePIN1}, gate.OutcomePINOK, 2, ""},
 		{"rp-t2", rpCallerT2, rpCalledTable, []string{rpTablePIN1, rpTablePIN2}, gate.OutcomePINOK, 2, ""},
 		{"rp-t3", rpCallerT3, rpCalledTable, []string{rpTablePIN1, rpTablePIN2, rpWrong3}, gate.OutcomePINFailed, 3, ""},
@@ -660,7 +664,8 @@ dialogue: {min_digits: 8, max_digits: 8}
 	metrics.Handler().ServeHTTP(mrec, httptest.NewRequest("GET", "/metrics", nil))
 	p.observe("metrics handler", mrec.Body.Bytes())
 	for _, want := range []string{
-		`vipgate_calls_total{gate="vip-static",outcome="pin_ok"} 2`,
+		`vipgate_calls_total{gate="vip-static",outcome="pin_ok"} 3`,
+		`vipgate_calls_total{gate="vip-table",outcome="denied"} 1`,
 		`vipgate_calls_total{gate="vip-static",outcome="locked_out"} 1`,
 		`vipgate_calls_total{gate="vip-table",outcome="pin_ok"} 4`,
 		`vipgate_calls_total{gate="vip-hook",outcome="pin_failed"} 2`,

@@ -48,7 +48,7 @@ const shippedAGIURL = "agi://127.0.0.1:4573/hotline"
 // in the results file ("hangup" in the two screening contexts, "refused"
 // in the refuse context). [vipgate-agi-route], the original destination,
 // records "continue <exten> status=AGISTATUS result=VIPGATE_RESULT
-// gate=VIPGATE_GATE uid=UNIQUEID label=VIPGATE_LABEL prio=VIPGATE_PRIORITY". The other contexts (two instances,
+// gate=VIPGATE_GATE uid=UNIQUEID label=VIPGATE_LABEL prio=VIPGATE_PRIORITY acct=VIPGATE_ACCOUNT". The other contexts (two instances,
 // DNID, the example forward targets) are left out. It fails when the
 // snippet no longer has what the tests rely on.
 //
@@ -87,7 +87,7 @@ func AGIDialplan(snippet string) (string, error) {
 		}
 	}
 	b.WriteString(`[vipgate-agi-route]
-exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${AGISTATUS} result=${VIPGATE_RESULT} gate=${VIPGATE_GATE} uid=${UNIQUEID} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY})
+exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${AGISTATUS} result=${VIPGATE_RESULT} gate=${VIPGATE_GATE} uid=${UNIQUEID} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY} acct=${VIPGATE_ACCOUNT})
  same => n,Hangup()
 exten => h,1,NoOp()
 `)

@@ -179,6 +179,11 @@ func TestE2EAGI(t *testing.T) {
 			[]string{"SET CONTEXT staff", "SET EXTENSION 9000"}},
 		{"deny entry on a static gate", "static", e2e.CallSpec{ID: "325", Caller: "+4915100033555", Exten: "1000", DTMF: "4711#"},
 			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false, nil},
+		{"PIN set: this month's code", "static", e2e.CallSpec{ID: "326", Caller: "5550316", Exten: "1000", DTMF: "8642#"},
+			"continue", "1000", map[string]string{"status": "SUCCESS", "result": "pin_ok", "label": "Monthly", "acct": "ACC7"}, gate.OutcomePINOK, 1, true,
+			[]string{"SET VARIABLE VIPGATE_ACCOUNT "}},
+		{"PIN set: an expired code is wrong", "static", e2e.CallSpec{ID: "327", Caller: "5550317", Exten: "1000", DTMF: "9753#ww9753#ww9753#"},
+			"hangup", "", map[string]string{"cause": "17", "result": "pin_failed"}, gate.OutcomePINFailed, 3, true, nil},
 	}
 	// All calls are placed at once, not from t.Parallel subtests, which
 	// -parallel (GOMAXPROCS by default) would run a few at a time: the
@@ -237,7 +242,7 @@ func TestE2EAGI(t *testing.T) {
 					}
 				}
 				for _, c := range cmds {
-					for _, pin := range []string{"4711", "2580"} {
+					for _, pin := range []string{"4711", "2580", "8642", "9753"} {
 						if strings.Contains(c, pin) {
 							t.Errorf("command %q carries a PIN", c)
 						}

@@ -339,7 +339,8 @@ func (a *Asterisk) writeSounds(dir string) error {
 //
 //   - [from-external] runs Stasis(vipgate,${EXTEN}) and records where the
 //     call went: "continue" after Stasis() (with STASISSTATUS and
-//     VIPGATE_RESULT, VIPGATE_LABEL and VIPGATE_PRIORITY), "hangup" with
+//     VIPGATE_RESULT, VIPGATE_LABEL, VIPGATE_PRIORITY and
+//     VIPGATE_ACCOUNT), "hangup" with
 //     the cause from the h extension;
 //   - [staff] is the forward context: it records "forward <exten>" (with
 //     the same variables);
@@ -354,12 +355,12 @@ func (a *Asterisk) writeSounds(dir string) error {
 const baseDialplan = `[from-external]
 exten => _X.,1,NoOp(vipgate e2e ${TESTID})
  same => n,Stasis(vipgate,${EXTEN})
- same => n,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${STASISSTATUS} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY})
+ same => n,Set(FILE(${RESULTS},,,al,u)=${TESTID} continue ${EXTEN} status=${STASISSTATUS} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY} acct=${VIPGATE_ACCOUNT})
  same => n,Hangup()
 exten => h,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} hangup cause=${HANGUPCAUSE} result=${VIPGATE_RESULT})
 
 [staff]
-exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} forward ${EXTEN} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY})
+exten => _X.,1,Set(FILE(${RESULTS},,,al,u)=${TESTID} forward ${EXTEN} result=${VIPGATE_RESULT} label=${VIPGATE_LABEL} prio=${VIPGATE_PRIORITY} acct=${VIPGATE_ACCOUNT})
  same => n,Hangup()
 exten => h,1,NoOp()
 

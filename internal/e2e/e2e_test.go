@@ -46,7 +46,14 @@ func testGates(h *gate.Hasher) []*gate.Gate {
 		Closures: []gate.Closure{{Name: "Christmas", Date: "01-01", Until: "12-31", Yearly: true,
 			ClosureAction: gate.ClosureAction{Announce: "vipgate/closed-holiday", Route: gate.Target{Kind: gate.TargetExtension, Exten: "9000", Priority: 1}}}},
 	}}
-	return []*gate.Gate{static("static", "1000"), table, inactive, forward, barge, closed}
+	// The static gate also takes this month's code of its PIN set; last
+	// month's no longer works.
+	st := static("static", "1000")
+	st.Identification.PINSet = []gate.SetPIN{
+		{Label: "Monthly", PIN: h.Hash("8642"), Account: "ACC7", ValidFrom: time.Now().Add(-24 * time.Hour), ValidUntil: time.Now().Add(24 * time.Hour)},
+		{Label: "Expired", PIN: h.Hash("9753"), ValidUntil: time.Now().Add(-time.Hour)},
+	}
+	return []*gate.Gate{st, table, inactive, forward, barge, closed}
 }
 
 // closureOf is the closure the call log names for a call to exten.
@@ -133,6 +140,10 @@ func TestE2EARI(t *testing.T) {
 			"forward", "9000", map[string]string{"result": "forwarded", "label": "Desk", "prio": ""}, gate.OutcomeForwarded, 0, false},
 		{"deny entry on a static gate", e2e.CallSpec{ID: "115", Caller: "+4915100013555", Exten: "1000", DTMF: "4711#"},
 			"hangup", "", map[string]string{"cause": "17", "result": "denied"}, gate.OutcomeDenied, 0, false},
+		{"PIN set: this month's code", e2e.CallSpec{ID: "116", Caller: "5550116", Exten: "1000", DTMF: "8642#"},
+			"continue", "1000", map[string]string{"status": "SUCCESS", "result": "pin_ok", "label": "Monthly", "acct": "ACC7"}, gate.OutcomePINOK, 1, true},
+		{"PIN set: an expired code is wrong", e2e.CallSpec{ID: "117", Caller: "5550117", Exten: "1000", DTMF: "9753#ww9753#ww9753#"},
+			"hangup", "", map[string]string{"cause": "17", "result": "pin_failed"}, gate.OutcomePINFailed, 3, true},
 	}
 	t.Run("calls", func(t *testing.T) {
 		for _, tt := range tests {
