@@ -3,7 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"io/fs"
+	"path"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,5 +85,61 @@ func TestMigrationCallsAutoincrement(t *testing.T) {
 	}
 	if id <= 12 {
 		t.Errorf("first id after emptying the call log is %d, want above 12", id)
+	}
+}
+
+// TestMigrateAppliesSkippedMigration opens a database that has every
+// migration but one below the newest (as a database made before a
+// lower-numbered migration was merged would) and checks that migrate
+// applies the missing one instead of going by the highest number.
+func TestMigrateAppliesSkippedMigration(t *testing.T) {
+	ctx := context.Background()
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("migrations: %v (%d files)", err, len(files))
+	}
+	sort.Strings(files)
+	skipped := files[len(files)-2]
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "gap.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	version := func(f string) int {
+		v, err := strconv.Atoi(strings.SplitN(path.Base(f), "_", 2)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, f := range files {
+		if f == skipped {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, 0)`, version(f), path.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(ctx, db, time.Now); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version(skipped)).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%s recorded %d times (%v), want once: a migration below the newest applied one was skipped", path.Base(skipped), n, err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) {
+		t.Fatalf("%d migrations recorded (%v), want %d", n, err, len(files))
 	}
 }

@@ -235,15 +235,33 @@ func migrate(ctx context.Context, db *sql.DB, now func() time.Time) error {
 		ms = append(ms, mig{v, name})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	// Every embedded migration the table does not list is applied, in
+	// order, also one numbered below a migration applied before (a change
+	// merged after a later-numbered one); none is skipped for its number.
+	applied := map[int]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", dbErr(err))
 	}
+	current := 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: migrate: %w", dbErr(err))
+		}
+		applied[v] = true
+		current = max(current, v)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", dbErr(err))
+	}
+	rows.Close()
 	if len(ms) > 0 && current > ms[len(ms)-1].version {
 		return fmt.Errorf("sqlite: migrate: database schema version %d is newer than this vipgate knows (%d)", current, ms[len(ms)-1].version)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		body, err := migrations.ReadFile("migrations/" + m.name)
