@@ -264,6 +264,12 @@ func (f *Flow) entryVars(ctx context.Context, log *slog.Logger, c Call, d *Decis
 	if d.Entry.Priority != 0 {
 		vars = append(vars, [2]string{VarPriority, strconv.Itoa(d.Entry.Priority)})
 	}
+	return setVars(ctx, log, c, vars)
+}
+
+// setVars sets the channel variables vars (name, value) in order. A
+// variable that cannot be set is logged and skipped; a hangup ends it.
+func setVars(ctx context.Context, log *slog.Logger, c Call, vars [][2]string) error {
 	for _, v := range vars {
 		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
 			if errors.Is(err, ErrHangup) {
@@ -286,15 +292,7 @@ func (f *Flow) setPINVars(ctx context.Context, log *slog.Logger, c Call, expecte
 	if sc.matched.Account != "" {
 		vars = append(vars, [2]string{VarAccount, sc.matched.Account})
 	}
-	for _, v := range vars {
-		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
-			if errors.Is(err, ErrHangup) {
-				return fmt.Errorf("set %s: %w", v[0], err)
-			}
-			log.Warn("set variable failed", "var", v[0], "err", err)
-		}
-	}
-	return nil
+	return setVars(ctx, log, c, vars)
 }
 
 // route sets the result variables, plays announce if set, and sends the
