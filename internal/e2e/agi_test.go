@@ -18,12 +18,10 @@ import (
 	"github.com/vipgate/vipgate/internal/e2e"
 )
 
-// startAGIAsterisk starts Asterisk with the FastAGI contexts of the shipped
-// snippet (deploy/asterisk/extensions-agi.conf) and the long barge-in
-// prompt of TestE2EARI.
-func startAGIAsterisk(t *testing.T) *e2e.Asterisk {
+// agiSnippet returns the shipped FastAGI snippet
+// (deploy/asterisk/extensions-agi.conf) as dialplan for the test Asterisk.
+func agiSnippet(t *testing.T) string {
 	t.Helper()
-	cfg := e2e.ConfigFromEnv(t)
 	snippet, err := os.ReadFile("../../deploy/asterisk/extensions-agi.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +30,24 @@ func startAGIAsterisk(t *testing.T) *e2e.Asterisk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Dialplan += dp
+	return dp
+}
+
+// addAGISnippet adds the shipped FastAGI snippet and the modules it needs
+// to cfg.
+func addAGISnippet(t *testing.T, cfg *e2e.Config) {
+	t.Helper()
+	cfg.Dialplan += agiSnippet(t)
 	cfg.Modules = append(cfg.Modules, e2e.AGIModules...)
+}
+
+// startAGIAsterisk starts Asterisk with the FastAGI contexts of the shipped
+// snippet (deploy/asterisk/extensions-agi.conf) and the long barge-in
+// prompt of TestE2EARI.
+func startAGIAsterisk(t *testing.T) *e2e.Asterisk {
+	t.Helper()
+	cfg := e2e.ConfigFromEnv(t)
+	addAGISnippet(t, &cfg)
 	ast := e2e.Start(t, cfg)
 	// Without res_agi every call would only end in "No application 'AGI'".
 	if out, err := ast.CLI("module show like res_agi.so"); err != nil || !strings.Contains(out, "Running") {

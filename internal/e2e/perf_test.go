@@ -117,14 +117,7 @@ func resultsOf(ctx context.Context, path string, ids []string) (map[string]strin
 func TestE2EPerfCPU(t *testing.T) {
 	skipUnlessPerf(t)
 	cfg := e2e.ConfigFromEnv(t)
-	snippet, err := os.ReadFile("../../deploy/asterisk/extensions-agi.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := e2e.AGIDialplan(string(snippet))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dp := agiSnippet(t)
 	cfg.Dialplan += dp + nativeDialplan
 	cfg.Modules = append(cfg.Modules, e2e.AGIModules...)
 	cfg.Modules = append(cfg.Modules, "app_authenticate.so")

@@ -177,16 +177,7 @@ func startRealbin(t *testing.T, db string) *realbin {
 	t.Helper()
 	bin := e2e.BuildVipgate(t)
 	cfg := e2e.ConfigFromEnv(t)
-	snippet, err := os.ReadFile("../../deploy/asterisk/extensions-agi.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dp, err := e2e.AGIDialplan(string(snippet))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Dialplan += dp
-	cfg.Modules = append(cfg.Modules, e2e.AGIModules...)
+	addAGISnippet(t, &cfg)
 	cfg.Prompts = []string{} // the real prompts come from "vipgate sounds install"
 	cfg.HTTPSessionLimit = 1000
 	cfg.Files = map[string]string{"logger.conf": "[general]\n[logfiles]\nmessages => notice,warning,error,verbose\nfull => notice,warning,error,debug,verbose,dtmf\n"}
