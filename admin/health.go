@@ -121,3 +121,14 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			"bytes", ww.BytesWritten(), "duration", time.Since(start))
 	})
 }
+
+// States returns a copy of every source's state, by name.
+func (r *Readiness) States() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]bool, len(r.up))
+	for n, up := range r.up {
+		out[n] = up
+	}
+	return out
+}

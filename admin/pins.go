@@ -157,6 +157,13 @@ func callerFilter(raw string, nb *gate.Numbering, field string) (string, error) 
 	return strings.TrimSuffix(p, "*"), nil
 }
 
+// entriesOut is a page of entries; Caller is the caller search as the
+// gate's numbering read it (the normalised number or prefix).
+type entriesOut struct {
+	pageOut[entryOut]
+	Caller string `json:"caller,omitempty"`
+}
+
 func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 	g, err := s.gate(r)
 	if err != nil {
@@ -183,7 +190,7 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("list entries of gate %q: %w", g.ID, err))
 		return
 	}
-	out := pageOut[entryOut]{Items: make([]entryOut, 0, len(es)), Total: total, Offset: offset, Limit: limit}
+	out := entriesOut{pageOut: pageOut[entryOut]{Items: make([]entryOut, 0, len(es)), Total: total, Offset: offset, Limit: limit}, Caller: caller}
 	for _, e := range es {
 		out.Items = append(out.Items, newEntryOut(e))
 	}

@@ -2,15 +2,80 @@ package admin
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/vipgate/vipgate/gate"
 )
 
-// routes lists the whole admin API. Every /api/v1 route names the least
-// role it needs; openapi.json documents the same set of routes (a test
-// keeps them in step).
+// route is one /api/v1 route and the least role it needs.
+type route struct {
+	method, pattern string
+	role            gate.Role
+	handler         func(*server) http.HandlerFunc
+}
+
+// apiRoutes is the role matrix of the admin API: every /api/v1 route and
+// the least role it needs. The REST API and the web console (through API.Do
+// and Need) both obey this one table; openapi.json documents the same set
+// of routes (a test keeps them in step).
+var apiRoutes = []route{
+	{"GET", "/gates", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listGates }},
+	{"POST", "/gates", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.createGate }},
+	{"GET", "/gates/{gate}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getGate }},
+	{"PUT", "/gates/{gate}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.updateGate }},
+	{"DELETE", "/gates/{gate}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.deleteGate }},
+
+	{"GET", "/gates/{gate}/pins", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listEntries }},
+	{"POST", "/gates/{gate}/pins", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.createEntry }},
+	{"POST", "/gates/{gate}/pins/import", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.importEntries }},
+	{"GET", "/gates/{gate}/pins/export", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.exportEntries }},
+	{"GET", "/gates/{gate}/pins/{entry}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getEntry }},
+	{"PUT", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateEntry }},
+	{"DELETE", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteEntry }},
+
+	{"PUT", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.setOverride }},
+	{"DELETE", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearOverride }},
+
+	{"GET", "/lockouts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listLockouts }},
+	{"DELETE", "/gates/{gate}/lockouts/{caller}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearLockout }},
+
+	{"GET", "/status", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.status }},
+	{"GET", "/events", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.streamEvents }},
+	{"GET", "/calls", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listCalls }},
+	{"POST", "/explain", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.explain }},
+
+	{"GET", "/prompts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listPrompts }},
+	{"GET", "/prompts/{gate}/{lang}/{key}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getPrompt }},
+	{"PUT", "/prompts/{gate}/{lang}/{key}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.putPrompt }},
+	{"DELETE", "/prompts/{gate}/{lang}/{key}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.deletePrompt }},
+
+	{"POST", "/tokens", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.createToken }},
+	{"GET", "/tokens", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.listTokens }},
+	{"DELETE", "/tokens/{token}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.revokeToken }},
+}
+
+// Need returns the least role the /api/v1 route method pattern needs
+// ("GET", "/gates/{gate}/pins"), and false when there is no such route.
+// The web console asks it to decide which controls to show; the request
+// itself is still checked by the route.
+func Need(method, pattern string) (gate.Role, bool) {
+	pattern = strings.TrimPrefix(pattern, "/api/v1")
+	for _, rt := range apiRoutes {
+		if rt.method == method && rt.pattern == pattern {
+			return rt.role, true
+		}
+	}
+	return "", false
+}
+
+// Allows reports whether a token of role have may use a route that needs
+// role need (the ranking the API's checks use).
+func Allows(have, need gate.Role) bool { return rank(have) >= rank(need) && rank(need) > 0 }
+
+// routes lists the whole admin API: the health and metrics endpoints and
+// apiRoutes under /api/v1, each behind its role check.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.accessLog)
@@ -22,43 +87,11 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/metrics", s.metrics.Handler())
 	r.Get("/openapi.json", s.openAPI)
 
-	viewer, operator, admin := require(gate.RoleViewer), require(gate.RoleOperator), require(gate.RoleAdmin)
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
-
-		r.With(viewer).Get("/gates", s.listGates)
-		r.With(admin).Post("/gates", s.createGate)
-		r.With(viewer).Get("/gates/{gate}", s.getGate)
-		r.With(admin).Put("/gates/{gate}", s.updateGate)
-		r.With(admin).Delete("/gates/{gate}", s.deleteGate)
-
-		r.With(viewer).Get("/gates/{gate}/pins", s.listEntries)
-		r.With(operator).Post("/gates/{gate}/pins", s.createEntry)
-		r.With(operator).Post("/gates/{gate}/pins/import", s.importEntries)
-		r.With(viewer).Get("/gates/{gate}/pins/export", s.exportEntries)
-		r.With(viewer).Get("/gates/{gate}/pins/{entry}", s.getEntry)
-		r.With(operator).Put("/gates/{gate}/pins/{entry}", s.updateEntry)
-		r.With(operator).Delete("/gates/{gate}/pins/{entry}", s.deleteEntry)
-
-		r.With(operator).Put("/gates/{gate}/override", s.setOverride)
-		r.With(operator).Delete("/gates/{gate}/override", s.clearOverride)
-
-		r.With(viewer).Get("/lockouts", s.listLockouts)
-		r.With(operator).Delete("/gates/{gate}/lockouts/{caller}", s.clearLockout)
-
-		r.With(viewer).Get("/status", s.status)
-		r.With(viewer).Get("/events", s.streamEvents)
-		r.With(viewer).Get("/calls", s.listCalls)
-		r.With(viewer).Post("/explain", s.explain)
-
-		r.With(viewer).Get("/prompts", s.listPrompts)
-		r.With(viewer).Get("/prompts/{gate}/{lang}/{key}", s.getPrompt)
-		r.With(admin).Put("/prompts/{gate}/{lang}/{key}", s.putPrompt)
-		r.With(admin).Delete("/prompts/{gate}/{lang}/{key}", s.deletePrompt)
-
-		r.With(admin).Post("/tokens", s.createToken)
-		r.With(admin).Get("/tokens", s.listTokens)
-		r.With(admin).Delete("/tokens/{token}", s.revokeToken)
+		for _, rt := range apiRoutes {
+			r.With(require(rt.role)).Method(rt.method, rt.pattern, rt.handler(s))
+		}
 	})
 	return r
 }

@@ -96,7 +96,9 @@ type server struct {
 }
 
 // NewServer returns the admin API handler. See routes.go for the API.
-func NewServer(d Deps) http.Handler {
+func NewServer(d Deps) http.Handler { return New(d).h }
+
+func newServer(d Deps) *server {
 	s := &server{
 		store:   d.Store,
 		engine:  d.Engine,
@@ -145,7 +147,7 @@ func NewServer(d Deps) http.Handler {
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
 	}
-	return s.routes()
+	return s
 }
 
 func urlParam(r *http.Request, name string) string { return chi.URLParam(r, name) }

@@ -703,3 +703,11 @@ func (e *Engine) fail(ctx context.Context, d *Decision, g *Gate, info CallInfo, 
 		d.reject(g, PromptUnavailable, "failure policy (fail closed)")
 	}
 }
+
+// ActiveAt reports whether gate g screens calls at now and why: the
+// override when one is in effect, then the activation mode and schedule.
+// It is the rule Decide applies; the web console shows its answer.
+func ActiveAt(g *Gate, now time.Time) (bool, string, error) {
+	active, why, _, err := activeAt(g, prepare(g, ""), now)
+	return active, why, err
+}
