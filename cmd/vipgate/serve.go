@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/events"
@@ -110,10 +111,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var sources []string
 	var ready admin.Readiness
 	var httpSrvs []*http.Server
-	listen := func(addr string, h http.Handler, what string) error {
+	listen := func(addr string, h http.Handler, what string) (string, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return fmt.Errorf("%s listener: %w", what, err)
+			return "", fmt.Errorf("%s listener: %w", what, err)
 		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 		httpSrvs = append(httpSrvs, srv)
@@ -123,7 +124,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 				errc <- fmt.Errorf("%s: %w", what, err)
 			}
 		})
-		return nil
+		return ln.Addr().String(), nil
 	}
 	// abort undoes a start that failed half-way: nothing may still use the
 	// store when it closes.
@@ -138,19 +139,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *httpAddr != "" && *httpAddr != "off" {
-		var h http.Handler = admin.NewServer(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log, Events: hub})
-		if *serveSounds {
-			mux := http.NewServeMux()
-			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
-			mux.Handle("/", h)
-			h = mux
-		}
-		if err := listen(*httpAddr, h, "admin API"); err != nil {
+		api := admin.New(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log, Events: hub})
+		web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: d.store.Ping, Logger: log})
+		if err != nil {
 			return abort(err)
 		}
+		mux := http.NewServeMux()
+		for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
+			mux.Handle(p, api)
+		}
+		if *serveSounds {
+			mux.Handle("/sounds/", http.StripPrefix("/sounds", sounds.Handler(d.store)))
+		}
+		mux.Handle("/", web)
+		addr, err := listen(*httpAddr, mux, "admin API")
+		if err != nil {
+			return abort(err)
+		}
+		fmt.Fprintf(e.stderr, "web console: http://%s/  (log in with an API token; create one with: vipgate tokens create --role admin)\n", consoleHost(addr))
 	}
 	if *metricsAddr != "" {
-		if err := listen(*metricsAddr, metrics.Handler(), "metrics"); err != nil {
+		if _, err := listen(*metricsAddr, metrics.Handler(), "metrics"); err != nil {
 			return abort(err)
 		}
 	}
@@ -307,4 +316,17 @@ func ariServers(f *flags, e *env, url, user, passFile, app string) ([]ari.Server
 		}
 	}
 	return out, nil
+}
+
+// consoleHost is the host:port to put in the console's URL: a listener on
+// every address is reached on 127.0.0.1 from the same host.
+func consoleHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }

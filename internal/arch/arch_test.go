@@ -191,6 +191,40 @@ func TestAdminReachesNoDriver(t *testing.T) {
 	}
 }
 
+// The web console is a front end of the admin API: it reads and writes
+// only through admin.API (the same role checks, validation and store code
+// as the REST API), so it imports the domain and admin and nothing else
+// of vipgate: no store, no other adapter.
+func TestConsoleGoesThroughTheAdminAPI(t *testing.T) {
+	pkgs := listPackages(t)
+	p := pkgs["admin/console"]
+	if p == nil {
+		t.Fatal("go list did not report admin/console")
+	}
+	checked := 0
+	for _, imp := range p.Imports {
+		r := rel(imp)
+		if r == "" {
+			continue
+		}
+		checked++
+		if r != "gate" && r != "admin" {
+			t.Errorf("admin/console imports %s: the console reaches everything through admin.API", r)
+		}
+	}
+	if checked == 0 {
+		t.Error("admin/console imports nothing of vipgate according to go list; the check read no imports")
+	}
+	for _, dep := range p.Deps {
+		if r := rel(dep); strings.HasPrefix(r, "storage/") || under(dep, dbDrivers) {
+			t.Errorf("admin/console depends on %s: it reaches the database only through the admin API", dep)
+		}
+	}
+	if !slices.Contains(pkgs["cmd/vipgate"].Imports, module+"admin/console") {
+		t.Error("cmd/vipgate does not import admin/console: vipgate serve would not serve the console")
+	}
+}
+
 func TestOnlyWiringImportsEverything(t *testing.T) {
 	pkgs := listPackages(t)
 	// Test support and the binary may wire adapters together; nothing else

@@ -1,0 +1,417 @@
+package console_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+const evil = `<script>alert(1)</script>`
+
+// Values from callers and the database render inert: a caller number,
+// label, gate name or reason holding markup is escaped on every page.
+func TestCallerAndDatabaseValuesAreEscaped(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g := staticGate("g1")
+	g.Name = evil
+	e.putGate(t, g)
+	if err := e.store.SetOverride(ctx, "g1", &gate.Override{Active: true, Reason: evil, SetAt: e.now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutEntry(ctx, &gate.Entry{GateID: "g1", Pattern: "+4915100000001", Label: evil, PIN: e.hasher.Hash("2580")}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &gate.CallRecord{At: e.now().Add(-time.Minute), Source: "agi", GateID: "g1", CallerRaw: evil, Caller: evil, Called: evil, Outcome: gate.OutcomeRejected}
+	if err := e.store.LogCall(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.AddFailure(ctx, "g1", evil, e.now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetLockout(ctx, &gate.Lockout{GateID: "g1", Caller: evil, Until: e.now().Add(time.Hour), At: e.now()}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.as(gate.RoleAdmin)
+	_, calls := b.get("/calls")
+	pages := map[string]string{"/calls": calls}
+	for _, p := range []string{"/", "/gates/g1", "/gates/g1/pins", "/lockouts", "/simulate"} {
+		_, pages[p] = b.get(p)
+	}
+	_, pages["/gates/g1/pins?q="] = b.get("/gates/g1/pins?q=" + url.QueryEscape(evil))
+	_, pages["simulate post"] = b.post("/simulate", url.Values{"caller": {evil}, "called": {evil}, "at": {evil}})
+	for p, body := range pages {
+		if strings.Contains(body, "<script") {
+			t.Errorf("%s renders markup from the data:\n%s", p, excerpt(body, "<script"))
+		}
+	}
+	for _, p := range []string{"/", "/gates/g1", "/gates/g1/pins", "/calls", "/lockouts"} {
+		if !strings.Contains(pages[p], "&lt;script&gt;") {
+			t.Errorf("%s does not show the value (escaped) at all", p)
+		}
+	}
+}
+
+func excerpt(body, near string) string {
+	i := strings.Index(body, near)
+	if i < 0 {
+		return ""
+	}
+	return body[max(0, i-200):min(len(body), i+200)]
+}
+
+// No PIN, typed digit, API token or webhook secret reaches a page.
+func TestNoSecretInAnyPage(t *testing.T) {
+	e := newEnv(t)
+	b := e.as(gate.RoleAdmin)
+	const staticPIN, entryPIN, headerSecret = "735190", "864213", "s3cr3t-header-value"
+	// A gate with a static PIN and a webhook with a secret header, made
+	// through the console.
+	resp, body := b.post("/gates/new", url.Values{"id": {"g1"}, "name": {"G"}, "enabled": {"on"}, "match.numbers": {"+4930901820"},
+		"activation.mode": {"always"}, "identification.mode": {"static"}, "identification.static_pin": {staticPIN}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create gate: %d\n%s", resp.StatusCode, body)
+	}
+	g, err := e.store.GetGate(context.Background(), "g1")
+	if err != nil || g.Identification.StaticPIN == nil || !e.hasher.Check(*g.Identification.StaticPIN, staticPIN) {
+		t.Fatalf("the static PIN typed in the editor was not stored (hashed): %v", err)
+	}
+	g.Identification.Webhook = &gate.WebhookConfig{URL: "https://user:pw-in-url@hook.example/x", Headers: map[string]string{"Authorization": headerSecret}}
+	if err := e.store.UpdateGate(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = b.post("/gates/g1/pins", url.Values{"caller": {"0176 1111 2222"}, "pin": {entryPIN}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add entry: %d\n%s", resp.StatusCode, body)
+	}
+	// A failed edit re-renders the form: the typed PIN must not come back.
+	b.post("/gates/g1", url.Values{"id": {"g1"}, "activation.mode": {"bogus"}, "identification.static_pin": {staticPIN}})
+	b.post("/gates/g1/pins", url.Values{"caller": {"not a number"}, "pin": {entryPIN}})
+	b.post("/tokens", url.Values{"role": {"viewer"}})
+	for _, p := range []string{"/", "/gates/g1", "/gates/g1/pins", "/calls", "/lockouts", "/prompts", "/tokens", "/gates/g1/pins/export"} {
+		b.get(p)
+	}
+	b.post("/simulate", url.Values{"called": {"+4930901820"}, "caller": {"+4917611112222"}})
+	e.mu.Lock()
+	pages := append([]string(nil), e.pages...)
+	e.mu.Unlock()
+	secrets := []string{staticPIN, entryPIN, headerSecret, "pw-in-url"}
+	for role, tok := range e.tokens {
+		secrets = append(secrets, tok, string(role)+"-token-never")
+	}
+	for _, p := range pages {
+		for _, s := range secrets {
+			if strings.Contains(p, s) {
+				t.Errorf("a page holds the secret %q:\n%s", s, excerpt(p, s))
+			}
+		}
+	}
+	// The one exception: the new token is shown once, on the answer that
+	// created it, and in no other page.
+	shown := 0
+	for _, p := range pages {
+		if strings.Contains(p, `id="new-token"`) {
+			shown++
+		}
+	}
+	if shown != 1 {
+		t.Errorf("the new token was shown on %d pages, want 1", shown)
+	}
+	logs := e.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds the secret %q", s)
+		}
+	}
+}
+
+// The gate editor shows the domain's field-named errors at their fields
+// and keeps what was typed (but never the PIN).
+func TestGateEditorShowsErrorsAtTheirFields(t *testing.T) {
+	e := newEnv(t)
+	b := e.as(gate.RoleAdmin)
+	resp, body := b.post("/gates/new", url.Values{"id": {"g1"}, "name": {"Kept name"}, "activation.mode": {"schedule"},
+		"activation.schedule.time_zone": {"Mars/Olympus"}, "activation.schedule.active": {"inside"},
+		"activation.schedule.windows": {"mon-fri 08:00-18:00"}, "identification.mode": {"static"}, "identification.static_pin": {"12"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid gate: %d, want 422\n%s", resp.StatusCode, body)
+	}
+	for _, id := range []string{`id="err-f-tz"`, `id="err-f-pin"`} {
+		if !strings.Contains(body, id) {
+			t.Errorf("no error shown at %s:\n%s", id, body)
+		}
+	}
+	tz := excerpt(body, `id="err-f-tz"`)
+	if !strings.Contains(tz, "Mars/Olympus") && !strings.Contains(strings.ToLower(tz), "zone") {
+		t.Errorf("the time-zone error does not name the problem: %s", tz)
+	}
+	if !strings.Contains(body, `value="Kept name"`) || !strings.Contains(body, `aria-invalid="true"`) {
+		t.Error("the form lost what was typed or does not mark the invalid fields")
+	}
+	if _, err := e.store.GetGate(context.Background(), "g1"); err == nil {
+		t.Error("an invalid gate was stored")
+	}
+	// Fixed, it is saved with its schedule and shown as stored.
+	resp, body = b.post("/gates/new", url.Values{"id": {"g1"}, "name": {"Kept name"}, "enabled": {"on"}, "activation.mode": {"schedule"},
+		"activation.schedule.time_zone": {"Europe/Berlin"}, "activation.schedule.active": {"outside"},
+		"activation.schedule.windows": {"mon-fri 08:00-18:00"}, "activation.schedule.closures": {"12-24 12:00-24:00 yearly\n2026-12-31"},
+		"identification.mode": {"static"}, "identification.static_pin": {"4711"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("valid gate: %d\n%s", resp.StatusCode, body)
+	}
+	g, err := e.store.GetGate(context.Background(), "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := g.Activation.Schedule
+	if s == nil || s.TimeZone != "Europe/Berlin" || len(s.Windows) != 1 || s.Windows[0].From != "08:00" || len(s.Closures) != 2 || !s.Closures[0].Yearly {
+		t.Fatalf("stored schedule: %+v", s)
+	}
+	_, body = b.get("/gates/g1")
+	if !strings.Contains(body, "mon-fri 08:00-18:00") || !strings.Contains(body, "12-24 12:00-24:00 yearly") || !strings.Contains(body, "A static PIN is set.") {
+		t.Errorf("the editor does not show the stored gate:\n%s", body)
+	}
+	// Saving without typing a PIN keeps it.
+	resp, _ = b.post("/gates/g1", url.Values{"id": {"g1"}, "name": {"Renamed"}, "enabled": {"on"}, "activation.mode": {"always"}, "identification.mode": {"static"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: %d", resp.StatusCode)
+	}
+	g, _ = e.store.GetGate(context.Background(), "g1")
+	if g.Name != "Renamed" || g.Identification.StaticPIN == nil || !e.hasher.Check(*g.Identification.StaticPIN, "4711") {
+		t.Errorf("update lost the static PIN or the name: %q %v", g.Name, g.Identification.StaticPIN != nil)
+	}
+}
+
+// A CSV with a bad row writes nothing and shows the row's error in a
+// table; a good file is imported.
+func TestCSVImportShowsRowErrorsAndWritesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.putGate(t, staticGate("g1"))
+	b := e.as(gate.RoleOperator)
+	csv := "caller,pin,label\n+4915100000001,4711,ok\nnot-a-number,4712,bad\n+4915100000003,4713,ok\n"
+	resp, body := b.upload("/gates/g1/pins/import", "csv", "t.csv", []byte(csv), nil)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("bad CSV: %d\n%s", resp.StatusCode, body)
+	}
+	table := excerpt(body, `id="row-errors"`)
+	if table == "" || !strings.Contains(body, "<td>3</td><td>caller</td>") {
+		t.Errorf("the bad row (line 3, caller) is not shown in the error table:\n%s", body)
+	}
+	if strings.Contains(body, "4712") {
+		t.Error("the error table repeats the row's PIN")
+	}
+	if _, n, _ := e.store.ListEntries(context.Background(), "g1", gate.EntryFilter{}); n != 0 {
+		t.Errorf("a CSV with a bad row wrote %d entries", n)
+	}
+	resp, body = b.upload("/gates/g1/pins/import", "csv", "t.csv", []byte("caller,pin\n+4915100000001,4711\n0151 0000 0002,4712\n"), nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("good CSV: %d\n%s", resp.StatusCode, body)
+	}
+	if _, n, _ := e.store.ListEntries(context.Background(), "g1", gate.EntryFilter{}); n != 2 {
+		t.Errorf("good CSV: %d entries, want 2", n)
+	}
+	_, body = b.get("/gates/g1/pins")
+	if !strings.Contains(body, "Imported. 2 rows") {
+		t.Errorf("no import report:\n%s", body)
+	}
+}
+
+// The PIN table searches by any number format and shows what the search
+// was normalised to.
+func TestPinSearchShowsTheNormalisation(t *testing.T) {
+	e := newEnv(t)
+	e.putGate(t, staticGate("g1"))
+	for _, p := range []string{"+4917611112222", "+4917699998888", "+4930123456"} {
+		if err := e.store.PutEntry(context.Background(), &gate.Entry{GateID: "g1", Pattern: p, PIN: e.hasher.Hash("2580")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.as(gate.RoleViewer)
+	_, body := b.get("/gates/g1/pins?q=" + url.QueryEscape("0176 1111 2222"))
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, "<code>+4917611112222</code>") || !strings.Contains(body, "1 entries") {
+		t.Errorf("search 0176 1111 2222:\n%s", body)
+	}
+	_, body = b.get("/gates/g1/pins?q=" + url.QueryEscape("0176*"))
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, "<code>+49176</code>") || !strings.Contains(body, "2 entries") {
+		t.Errorf("search 0176*:\n%s", body)
+	}
+	if strings.Contains(body, "Add an entry") {
+		t.Error("a viewer sees the add form")
+	}
+	resp, body := b.get("/gates/g1/pins?q=" + url.QueryEscape("abc"))
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-q"`) {
+		t.Errorf("bad search: %d, want 422 with the error at the search field", resp.StatusCode)
+	}
+}
+
+// The overview shows each gate's state and why, the day's calls by
+// outcome, lockouts and the connections.
+func TestOverview(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.putGate(t, staticGate("always"))
+	off := staticGate("forced")
+	off.Match.Numbers = []string{"+4930999"}
+	e.putGate(t, off)
+	if err := e.store.SetOverride(ctx, "forced", &gate.Override{Active: false, Until: e.now().Add(time.Hour), Reason: "maintenance", SetAt: e.now()}); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range []gate.Outcome{gate.OutcomePINOK, gate.OutcomePINOK, gate.OutcomeRejected} {
+		if err := e.store.LogCall(ctx, &gate.CallRecord{At: e.now().Add(-time.Duration(i+1) * time.Minute), Source: "agi", GateID: "always", Caller: "+49151", Outcome: o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.store.LogCall(ctx, &gate.CallRecord{At: e.now().Add(-25 * time.Hour), Source: "agi", GateID: "always", Outcome: gate.OutcomeRejected}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.as(gate.RoleViewer)
+	_, body := b.get("/")
+	for _, want := range []string{"activation mode always", "manual override: forced inactive until", "maintenance",
+		`<a href="/calls?outcome=pin_ok">pin_ok</a></td><td>2</td>`, `<a href="/calls?outcome=rejected">rejected</a></td><td>1</td>`,
+		"agi: <span class=\"on\">up</span>", "ari pbx1: <span class=\"off\">down</span>", "Store: <span class=\"on\">up</span>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `action="/gates/always/override"`) {
+		t.Error("a viewer sees the override form")
+	}
+}
+
+// The language follows the browser and the switch.
+func TestGermanAndTheSwitch(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/login", nil)
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+	_, body := b.do(req)
+	if !strings.Contains(body, `<html lang="de">`) || !strings.Contains(body, "Anmelden") {
+		t.Errorf("Accept-Language de: not German:\n%s", body)
+	}
+	resp, _ := b.get("/lang/en?back=/login")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("switch: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/login", nil)
+	req.Header.Set("Accept-Language", "de")
+	_, body = b.do(req)
+	if !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, ">Log in<") {
+		t.Error("the switch to English did not stick")
+	}
+	if resp, _ := b.get("/lang/en?back=//evil.example/"); resp.Header.Get("Location") != "/" {
+		t.Errorf("the switch redirects off-site: %s", resp.Header.Get("Location"))
+	}
+}
+
+// Override, simulator, call log and lockouts work end to end through the
+// console.
+func TestOverrideSimulatorCallsLockouts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g := staticGate("g1")
+	g.Identification.Mode = gate.IdentTable
+	e.putGate(t, g)
+	b := e.as(gate.RoleOperator)
+	until := e.now().Add(2 * time.Hour).UTC().Format("2006-01-02T15:04")
+	if resp, body := b.post("/gates/g1/override", url.Values{"active": {"false"}, "until": {until}, "reason": {"fire drill"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("override: %d\n%s", resp.StatusCode, body)
+	}
+	got, _ := e.store.GetGate(ctx, "g1")
+	if got.Override == nil || got.Override.Active || got.Override.Reason != "fire drill" || got.Override.Until.Format("2006-01-02T15:04") != until {
+		t.Fatalf("stored override: %+v", got.Override)
+	}
+	_, body := b.post("/simulate", url.Values{"called": {"030 901820"}, "caller": {"0176 1111 2222"}})
+	if !strings.Contains(body, `id="trace"`) || !strings.Contains(body, "manual override: forced inactive") {
+		t.Errorf("simulator trace:\n%s", body)
+	}
+	if resp, _ := b.post("/gates/g1/override/clear", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("clear override")
+	}
+	if got, _ := e.store.GetGate(ctx, "g1"); got.Override != nil {
+		t.Error("override not cleared")
+	}
+	rec := &gate.CallRecord{At: e.now().Add(-time.Minute), Source: "ari", GateID: "g1", CallerRaw: "0176 1111 2222", Caller: "+4917611112222", Called: "+4930901820", Outcome: gate.OutcomePINFailed}
+	if err := e.store.LogCall(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	_, body = b.get("/calls?caller=" + url.QueryEscape("0176 1111 2222") + "&outcome=pin_failed")
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, `href="/calls/export?caller=0176+1111+2222&outcome=pin_failed"`) {
+		t.Error("the export link does not carry the filter")
+	}
+	if !strings.Contains(body, "1 Calls") || !strings.Contains(body, "+4917611112222") {
+		t.Fatalf("call log filter:\n%s", body)
+	}
+	m := detailRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no detail link")
+	}
+	resp, body := b.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="trace"`) || !strings.Contains(body, "pin_failed") {
+		t.Errorf("call detail: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = b.get("/calls/export?gate=g1")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(body, "+4917611112222") {
+		t.Errorf("call export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if err := e.store.SetLockout(ctx, &gate.Lockout{GateID: "g1", Caller: "+4917611112222", Until: e.now().Add(time.Hour), At: e.now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = b.get("/lockouts")
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, "+4917611112222") {
+		t.Fatal("lockout not listed")
+	}
+	if resp, body := b.post("/lockouts/clear", url.Values{"gate": {"g1"}, "caller": {"+4917611112222"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear lockout: %d\n%s", resp.StatusCode, body)
+	}
+	if _, err := e.store.GetLockout(ctx, "g1", "+4917611112222", e.now()); err == nil {
+		t.Error("lockout not cleared")
+	}
+}
+
+// Admins create, list and revoke tokens with the API's store code.
+func TestTokens(t *testing.T) {
+	e := newEnv(t)
+	b := e.as(gate.RoleAdmin)
+	resp, body := b.post("/tokens", url.Values{"role": {"operator"}, "name": {"back office"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create token: %d\n%s", resp.StatusCode, body)
+	}
+	m := newTokenRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the new token is not shown")
+	}
+	nb := e.browser()
+	nb.login(m[1])
+	ts, _ := e.store.ListTokens(context.Background())
+	var id string
+	for _, tk := range ts {
+		if tk.Name == "back office" {
+			id = tk.ID
+		}
+	}
+	if resp, _ := b.post("/tokens/"+id+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := nb.get("/"); resp.StatusCode != http.StatusSeeOther {
+		t.Error("the revoked token's session still works")
+	}
+	if r := e.api(gate.RoleAdmin, "GET", "/api/v1/gates", "", nil); r.StatusCode != http.StatusOK {
+		t.Error("the admin's REST token broke")
+	}
+}
+
+var (
+	detailRE   = regexp.MustCompile(`href="(/calls/\d+\?at=[^"]+)"`)
+	newTokenRE = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
+)
