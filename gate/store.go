@@ -52,6 +52,11 @@ type EntryFilter struct {
 	// Caller, if set, is a normalised number or prefix: entries whose
 	// pattern starts with it are listed.
 	Caller string
+	// After, if set, starts the page after the entry with this pattern
+	// (keyset paging: the next page is After = the last pattern of this
+	// one, as fast at the millionth entry as at the first). Total still
+	// counts every entry that matches Caller.
+	After  string
 	Offset int
 	// Limit caps the page; 0 means 100.
 	Limit int
@@ -181,6 +186,9 @@ type CallLog interface {
 	// ListCalls returns a page of rows, newest first, and the total number
 	// that match.
 	ListCalls(ctx context.Context, f CallFilter) ([]*CallRecord, int, error)
+	// CountCalls counts the rows that match f (Offset and Limit do not
+	// apply) by outcome, in one query; outcomes without rows are absent.
+	CountCalls(ctx context.Context, f CallFilter) (map[Outcome]int, error)
 	// PruneCalls deletes the rows whose At is before before, keeps the rows
 	// at or after it, and returns how many it deleted; a second call with
 	// the same time deletes nothing. Rows that LogCall has buffered are

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -288,7 +289,11 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Pattern < all[j].Pattern })
-	return page(all, f.Offset, f.Limit), len(all), nil
+	total := len(all)
+	if f.After != "" {
+		all = slices.DeleteFunc(all, func(e *gate.Entry) bool { return e.Pattern <= f.After })
+	}
+	return page(all, f.Offset, f.Limit), total, nil
 }
 
 func page[T any](all []T, offset, limit int) []T {
@@ -475,6 +480,20 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		return int(b.ID - a.ID)
 	})
 	return page(all, f.Offset, f.Limit), len(all), nil
+}
+
+// CountCalls implements gate.Store.
+func (s *Store) CountCalls(ctx context.Context, f gate.CallFilter) (map[gate.Outcome]int, error) {
+	f.Offset, f.Limit = 0, math.MaxInt
+	rs, _, err := s.ListCalls(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := map[gate.Outcome]int{}
+	for _, r := range rs {
+		out[r.Outcome]++
+	}
+	return out, nil
 }
 
 // PruneCalls implements gate.Store.

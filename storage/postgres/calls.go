@@ -179,33 +179,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 	if err != nil && !errors.Is(classify(err), gate.ErrUnavailable) {
 		return nil, 0, classify(err) // the writer's error names the store and the failed write
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
-	if f.GateID != "" {
-		add("gate_id = $%d", f.GateID)
-	}
-	if f.Caller != "" {
-		add("caller = $%d", f.Caller)
-	}
-	if f.Outcome != "" {
-		add("outcome = $%d", string(f.Outcome))
-	}
-	if !f.From.IsZero() {
-		add("at >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("at < $%d", f.To)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
+	where, args := callWhere(f)
 	var total int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM calls`+where, args...).Scan(&total); err != nil {
 		return nil, 0, wrap("list calls", err)
@@ -284,4 +258,66 @@ func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error)
 			return total, fmt.Errorf("postgres: prune calls: %d deleted, then: %w", total, err)
 		}
 	}
+}
+
+// callWhere is the WHERE clause (with its keyword, or "") of a call
+// filter and its arguments.
+func callWhere(f gate.CallFilter) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.GateID != "" {
+		add("gate_id = $%d", f.GateID)
+	}
+	if f.Caller != "" {
+		add("caller = $%d", f.Caller)
+	}
+	if f.Outcome != "" {
+		add("outcome = $%d", string(f.Outcome))
+	}
+	if !f.From.IsZero() {
+		add("at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("at < $%d", f.To)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	return where, args
+}
+
+// CountCalls implements gate.Store: one GROUP BY over the filtered rows.
+func (s *Store) CountCalls(ctx context.Context, f gate.CallFilter) (map[gate.Outcome]int, error) {
+	fctx, cancel := s.bound(ctx)
+	err := s.calls.Flush(fctx)
+	cancel()
+	if err != nil && !errors.Is(classify(err), gate.ErrUnavailable) {
+		return nil, classify(err)
+	}
+	where, args := callWhere(f)
+	rows, err := s.pool.Query(ctx, `SELECT outcome, count(*) FROM calls`+where+` GROUP BY outcome`, args...)
+	if err != nil {
+		return nil, wrap("count calls", err)
+	}
+	defer rows.Close()
+	out := map[gate.Outcome]int{}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			return nil, wrap("count calls", err)
+		}
+		out[gate.Outcome(o)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("count calls", err)
+	}
+	return out, nil
 }

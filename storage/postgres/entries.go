@@ -132,8 +132,8 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 	if err := s.pool.QueryRow(ctx, `SELECT count(*)`+where, gateID, like).Scan(&total); err != nil {
 		return nil, 0, wrap("list entries", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+where+` ORDER BY pattern LIMIT $3 OFFSET $4`,
-		gateID, like, limit, max(f.Offset, 0))
+	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+where+` AND ($5 = '' OR pattern > $5) ORDER BY pattern LIMIT $3 OFFSET $4`,
+		gateID, like, limit, max(f.Offset, 0), f.After)
 	if err != nil {
 		return nil, 0, wrap("list entries", err)
 	}

@@ -33,28 +33,7 @@ func (s *Store) ListCalls(ctx context.Context, f gate.CallFilter) ([]*gate.CallR
 		// The writer's error names the store and the failed write.
 		return nil, 0, err
 	}
-	where := `1`
-	var args []any
-	if f.GateID != "" {
-		where += ` AND gate_id = ?`
-		args = append(args, f.GateID)
-	}
-	if f.Caller != "" {
-		where += ` AND caller = ?`
-		args = append(args, f.Caller)
-	}
-	if f.Outcome != "" {
-		where += ` AND outcome = ?`
-		args = append(args, string(f.Outcome))
-	}
-	if !f.From.IsZero() {
-		where += ` AND at >= ?`
-		args = append(args, clampNS(f.From))
-	}
-	if !f.To.IsZero() {
-		where += ` AND at < ?`
-		args = append(args, clampNS(f.To))
-	}
+	where, args := callWhere(f)
 	limit, offset := f.Limit, max(f.Offset, 0)
 	if limit <= 0 {
 		limit = 100
@@ -164,4 +143,57 @@ func (s *Store) insertCalls(ctx context.Context, rows []gate.CallRecord) error {
 		return dbErr(err)
 	}
 	return nil
+}
+
+// callWhere is the WHERE clause of a call filter and its arguments.
+func callWhere(f gate.CallFilter) (string, []any) {
+	where := `1`
+	var args []any
+	if f.GateID != "" {
+		where += ` AND gate_id = ?`
+		args = append(args, f.GateID)
+	}
+	if f.Caller != "" {
+		where += ` AND caller = ?`
+		args = append(args, f.Caller)
+	}
+	if f.Outcome != "" {
+		where += ` AND outcome = ?`
+		args = append(args, string(f.Outcome))
+	}
+	if !f.From.IsZero() {
+		where += ` AND at >= ?`
+		args = append(args, clampNS(f.From))
+	}
+	if !f.To.IsZero() {
+		where += ` AND at < ?`
+		args = append(args, clampNS(f.To))
+	}
+	return where, args
+}
+
+// CountCalls implements gate.Store: one GROUP BY over the filtered rows.
+func (s *Store) CountCalls(ctx context.Context, f gate.CallFilter) (map[gate.Outcome]int, error) {
+	if err := s.calls.Flush(ctx); err != nil {
+		return nil, err
+	}
+	where, args := callWhere(f)
+	rows, err := s.r.QueryContext(ctx, `SELECT outcome, count(*) FROM calls WHERE `+where+` GROUP BY outcome`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count calls: %w", dbErr(err))
+	}
+	defer rows.Close()
+	out := map[gate.Outcome]int{}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: count calls: %w", dbErr(err))
+		}
+		out[gate.Outcome(o)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: count calls: %w", dbErr(err))
+	}
+	return out, nil
 }

@@ -140,6 +140,10 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: list entries: %w", dbErr(err))
 	}
+	if f.After != "" {
+		where += ` AND pattern > ?`
+		args = append(args, f.After)
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+entryCols+` FROM entries WHERE `+where+` ORDER BY pattern LIMIT ? OFFSET ?`,
 		append(args, limit, offset)...)
 	if err != nil {

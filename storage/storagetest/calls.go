@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -145,6 +146,18 @@ func testCallList(t *testing.T, s gate.Store) {
 			var want []*gate.CallRecord
 			if tc.f.Offset < len(all) {
 				want = all[tc.f.Offset:min(len(all), tc.f.Offset+limit)]
+			}
+			// CountCalls counts the same rows by outcome, whatever the page.
+			counts, err := s.CountCalls(ctx(t), tc.f)
+			if err != nil {
+				t.Fatalf("count calls: %v", err)
+			}
+			wantCounts := map[gate.Outcome]int{}
+			for _, r := range all {
+				wantCounts[r.Outcome]++
+			}
+			if !maps.Equal(counts, wantCounts) {
+				t.Errorf("count calls = %v, want %v", counts, wantCounts)
 			}
 			got, total, err := s.ListCalls(ctx(t), tc.f)
 			if err != nil {

@@ -292,6 +292,11 @@ func testEntryList(t *testing.T, s gate.Store) {
 		{"caller prefix paged", gate.EntryFilter{Caller: "+49711", Offset: 3, Limit: 5}, filter("+49711"), 3, 5},
 		{"caller berlin", gate.EntryFilter{Caller: "+4930"}, filter("+4930"), 0, 5},
 		{"caller no match", gate.EntryFilter{Caller: "+33"}, nil, 0, 0},
+		// Keyset paging: the page after a pattern; total counts all matches.
+		{"after", gate.EntryFilter{After: sorted[9], Limit: 10}, sorted, 10, 10},
+		{"after the last", gate.EntryFilter{After: sorted[len(sorted)-1], Limit: 10}, sorted, 0, 0},
+		{"after with caller", gate.EntryFilter{Caller: "+49711", After: filter("+49711")[2], Limit: 2}, filter("+49711"), 3, 2},
+		{"after a pattern not stored", gate.EntryFilter{After: sorted[4] + "0", Limit: 3}, sorted, 5, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
