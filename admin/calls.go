@@ -167,3 +167,34 @@ func csvSafe(v string) string {
 	}
 	return v
 }
+
+// callSummary is the answer of GET /api/v1/calls/summary.
+type callSummary struct {
+	// Outcomes counts the matching calls by outcome; every outcome is
+	// listed, with 0 when there were none.
+	Outcomes map[gate.Outcome]int `json:"outcomes"`
+	Total    int                  `json:"total"`
+}
+
+// summarizeCalls counts the calls the filter selects by outcome, in one
+// store query (the console's overview shows the last 24 hours).
+func (s *server) summarizeCalls(w http.ResponseWriter, r *http.Request) {
+	f, err := s.callFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	counts, err := s.store.CountCalls(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("count calls: %w", err))
+		return
+	}
+	out := callSummary{Outcomes: map[gate.Outcome]int{}}
+	for _, o := range outcomes {
+		out.Outcomes[o] = counts[o]
+	}
+	for _, n := range counts {
+		out.Total += n
+	}
+	writeJSON(w, http.StatusOK, out)
+}

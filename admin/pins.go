@@ -162,6 +162,8 @@ func callerFilter(raw string, nb *gate.Numbering, field string) (string, error) 
 type entriesOut struct {
 	pageOut[entryOut]
 	Caller string `json:"caller,omitempty"`
+	// NextAfter, on a full page, is the after of the next page.
+	NextAfter string `json:"next_after,omitempty"`
 }
 
 func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +187,12 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Caller: caller, Offset: offset, Limit: limit})
+	after := r.URL.Query().Get("after")
+	if len(after) > 200 {
+		s.writeError(w, r, invalid("after", "must be a pattern of at most 200 characters (the next_after of the previous page)"))
+		return
+	}
+	es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Caller: caller, After: after, Offset: offset, Limit: limit})
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("list entries of gate %q: %w", g.ID, err))
 		return
@@ -193,6 +200,9 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 	out := entriesOut{pageOut: pageOut[entryOut]{Items: make([]entryOut, 0, len(es)), Total: total, Offset: offset, Limit: limit}, Caller: caller}
 	for _, e := range es {
 		out.Items = append(out.Items, newEntryOut(e))
+	}
+	if len(es) == limit {
+		out.NextAfter = es[len(es)-1].Pattern
 	}
 	writeJSON(w, http.StatusOK, out)
 }

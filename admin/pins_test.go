@@ -16,10 +16,12 @@ type entryJSON struct {
 }
 
 type entryPage struct {
-	Items  []entryJSON `json:"items"`
-	Total  int         `json:"total"`
-	Offset int         `json:"offset"`
-	Limit  int         `json:"limit"`
+	Items     []entryJSON `json:"items"`
+	Total     int         `json:"total"`
+	Offset    int         `json:"offset"`
+	Limit     int         `json:"limit"`
+	Caller    string      `json:"caller"`
+	NextAfter string      `json:"next_after"`
 }
 
 func TestPinsCRUD(t *testing.T) {
@@ -63,8 +65,31 @@ func TestPinsCRUD(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	var p entryPage
 	r.json(t, &p)
-	if p.Total != 2 {
-		t.Errorf("prefix search: %s", r.body)
+	if p.Total != 2 || p.Caller != "+49711" {
+		t.Errorf("prefix search (want 2 entries and the normalised search +49711): %s", r.body)
+	}
+
+	// Keyset paging: next_after of a full page gets the next one.
+	var keyset []string
+	after := ""
+	for range 3 {
+		r := e.do(op, "GET", "/api/v1/gates/vip/pins?limit=3&after="+url.QueryEscape(after), nil)
+		mustStatus(t, r, http.StatusOK)
+		var p entryPage
+		r.json(t, &p)
+		if p.Total != 4 {
+			t.Errorf("keyset page after %q: total %d, want 4 (all matches)", after, p.Total)
+		}
+		for _, it := range p.Items {
+			keyset = append(keyset, it.Caller)
+		}
+		if p.NextAfter == "" {
+			break
+		}
+		after = p.NextAfter
+	}
+	if len(keyset) != 4 || !slices.IsSorted(keyset) {
+		t.Errorf("keyset paging went through %v, want the 4 entries in order", keyset)
 	}
 
 	// Paging.

@@ -175,7 +175,36 @@ func TestCalls(t *testing.T) {
 		}
 	}
 
-	r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls?format=csv&gate=hotline", nil)
+	// The summary counts the same filter's calls by outcome.
+	for _, q := range []struct {
+		query string
+		want  map[gate.Outcome]int
+		total int
+	}{
+		{"", map[gate.Outcome]int{"passed": 1, "rejected": 1, "pin_ok": 1}, 3},
+		{"gate=hotline", map[gate.Outcome]int{"rejected": 1, "pin_ok": 1}, 2},
+		{"from=" + url.QueryEscape(now.Add(-150*time.Minute).Format(time.RFC3339)), map[gate.Outcome]int{"passed": 1, "rejected": 1}, 2},
+	} {
+		r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls/summary?"+q.query, nil)
+		mustStatus(t, r, http.StatusOK)
+		var sum struct {
+			Outcomes map[gate.Outcome]int
+			Total    int
+		}
+		r.json(t, &sum)
+		if _, ok := sum.Outcomes[gate.OutcomeAbandoned]; !ok || sum.Total != q.total {
+			t.Errorf("summary %q: %s, want every outcome (0 when none) and total %d", q.query, r.body, q.total)
+		}
+		for o, n := range sum.Outcomes {
+			if n != q.want[o] {
+				t.Errorf("summary %q: %s = %d, want %d", q.query, o, n, q.want[o])
+			}
+		}
+	}
+	r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls/summary?outcome=maybe", nil)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+
+	r = e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls?format=csv&gate=hotline", nil)
 	mustStatus(t, r, http.StatusOK)
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Errorf("Content-Type %q", ct)

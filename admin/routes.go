@@ -44,6 +44,7 @@ var apiRoutes = []route{
 	{"GET", "/status", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.status }},
 	{"GET", "/events", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.streamEvents }},
 	{"GET", "/calls", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listCalls }},
+	{"GET", "/calls/summary", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.summarizeCalls }},
 	{"POST", "/explain", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.explain }},
 
 	{"GET", "/prompts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listPrompts }},
