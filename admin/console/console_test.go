@@ -101,7 +101,7 @@ func TestSessionCookieIsSecureUnderTLS(t *testing.T) {
 }
 
 func TestFailedLoginsAreRefusedLoggedAndSlowedDown(t *testing.T) {
-	e := newEnvOpts(t, envOpts{burst: 3})
+	e := newEnvOpts(t, envOpts{burst: 3, tokenTTL: -1})
 	b := e.browser()
 	b.get("/login")
 	for i := range 3 {

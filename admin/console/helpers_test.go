@@ -71,9 +71,12 @@ func (e *env) advance(d time.Duration) {
 
 type envOpts struct {
 	burst int
+	// tokenTTL is admin.Deps.TokenCacheTTL; the tests use -1 (no cache,
+	// a revocation shows at once), the benchmarks 0 (the default).
+	tokenTTL time.Duration
 }
 
-func newEnv(t testing.TB) *env { return newEnvOpts(t, envOpts{burst: -1}) }
+func newEnv(t testing.TB) *env { return newEnvOpts(t, envOpts{burst: -1, tokenTTL: -1}) }
 
 func openStore(t testing.TB) gate.Store {
 	t.Helper()
@@ -98,7 +101,7 @@ func newEnvOpts(tb testing.TB, o envOpts) *env {
 	log := slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
 	api := admin.New(admin.Deps{Store: st, Engine: eng, Hasher: h, Region: "DE", Logger: log, Now: e.now,
-		AuthFailureBurst: o.burst, AuthFailureRefill: time.Minute, TokenCacheTTL: -1})
+		AuthFailureBurst: o.burst, AuthFailureRefill: time.Minute, TokenCacheTTL: o.tokenTTL})
 	var ready admin.Readiness
 	ready.Set("agi", true)
 	ready.Set("ari pbx1", false)

@@ -205,15 +205,18 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		d.Gates = append(d.Gates, gateState{ID: g.ID, Name: g.Name, Enabled: g.Enabled, Active: active, Why: why, Override: g.Override})
 	}
 	since := url.QueryEscape(now.Add(-24 * time.Hour).UTC().Format(time.RFC3339))
-	for _, o := range outcomes {
-		var p struct{ Total int }
-		if res := c.get(r, s, "/calls?limit=1&outcome="+string(o)+"&from="+since, &p); res != nil {
-			c.fail(w, r, s, res)
-			return
-		}
-		d.Outcomes = append(d.Outcomes, outcomeCount{Outcome: o, N: p.Total})
-		d.Total += p.Total
+	var sum struct {
+		Outcomes map[gate.Outcome]int
+		Total    int
 	}
+	if res := c.get(r, s, "/calls/summary?from="+since, &sum); res != nil {
+		c.fail(w, r, s, res)
+		return
+	}
+	for _, o := range outcomes {
+		d.Outcomes = append(d.Outcomes, outcomeCount{Outcome: o, N: sum.Outcomes[o]})
+	}
+	d.Total = sum.Total
 	maxN := 0
 	for _, o := range d.Outcomes {
 		maxN = max(maxN, o.N)

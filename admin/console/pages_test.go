@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -414,4 +415,50 @@ func TestTokens(t *testing.T) {
 var (
 	detailRE   = regexp.MustCompile(`href="(/calls/\d+\?at=[^"]+)"`)
 	newTokenRE = regexp.MustCompile(`<code id="new-token">([^<]+)</code>`)
+)
+
+// The PIN table pages by key: each Next link starts after the last
+// caller shown, and together the pages show every entry once.
+func TestPinTablePagesByKey(t *testing.T) {
+	e := newEnv(t)
+	e.putGate(t, staticGate("g1"))
+	var es []*gate.Entry
+	for i := range 120 {
+		es = append(es, &gate.Entry{GateID: "g1", Pattern: fmt.Sprintf("+49151%07d", i), PIN: e.hasher.Hash("2580")})
+	}
+	if _, err := e.store.ImportEntries(context.Background(), "g1", es, gate.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.as(gate.RoleViewer)
+	seen := map[string]bool{}
+	path, pages := "/gates/g1/pins", 0
+	for path != "" {
+		pages++
+		if pages > 5 {
+			t.Fatal("the Next links do not end")
+		}
+		_, body := b.get(path)
+		body = html.UnescapeString(body)
+		for _, m := range callerCellRE.FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Errorf("%s shown twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		path = ""
+		if m := nextRE.FindStringSubmatch(body); m != nil {
+			path = m[1]
+			if !strings.Contains(path, "after=") {
+				t.Errorf("the Next link is not a keyset link: %s", path)
+			}
+		}
+	}
+	if pages != 3 || len(seen) != 120 {
+		t.Errorf("%d pages showed %d entries, want 3 pages and 120", pages, len(seen))
+	}
+}
+
+var (
+	callerCellRE = regexp.MustCompile(`<td class="mono">(\+49151\d+)</td>`)
+	nextRE       = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 )

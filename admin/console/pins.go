@@ -37,8 +37,9 @@ type pinsData struct {
 	Normalised string
 	Items      []entryView
 	Total      int
-	Offset     int
-	Next, Prev string
+	After      string
+	Next       string
+	First      string
 	Errs       map[string]string
 	RowErrs    []rowError
 	Form       map[string]string
@@ -50,19 +51,23 @@ func problem(field, text string) *admin.Problem {
 	return &admin.Problem{Title: "Unprocessable Entity", Status: http.StatusUnprocessableEntity, Errors: []admin.FieldProblem{{Field: field, Problem: text}}}
 }
 
-// pinsData reads a page of the caller table for the search q.
-func (c *Console) pinsData(r *http.Request, s *session, gateID, q string, offset int) (*pinsData, *result) {
-	d := &pinsData{Gate: gateID, Q: q, Offset: offset, CanWrite: can(s, "POST", "/gates/{gate}/pins")}
+// pinsData reads a page of the caller table for the search q: the page
+// after the pattern after (keyset paging, fast at any depth).
+func (c *Console) pinsData(r *http.Request, s *session, gateID, q, after string) (*pinsData, *result) {
+	d := &pinsData{Gate: gateID, Q: q, After: after, CanWrite: can(s, "POST", "/gates/{gate}/pins")}
 	aq := url.Values{}
 	if q != "" {
 		aq.Set("caller", q)
 	}
+	if after != "" {
+		aq.Set("after", after)
+	}
 	aq.Set("limit", strconv.Itoa(pageSize))
-	aq.Set("offset", strconv.Itoa(offset))
 	var p struct {
-		Items  []entryView
-		Total  int
-		Caller string
+		Items     []entryView
+		Total     int
+		Caller    string
+		NextAfter string `json:"next_after"`
 	}
 	if res := c.get(r, s, "/gates/"+url.PathEscape(gateID)+"/pins?"+aq.Encode(), &p); res != nil {
 		if res.problem == nil || len(res.problem.Errors) == 0 {
@@ -72,26 +77,27 @@ func (c *Console) pinsData(r *http.Request, s *session, gateID, q string, offset
 		return d, nil
 	}
 	d.Items, d.Total, d.Normalised = p.Items, p.Total, p.Caller
-	link := func(off int) string {
+	link := func(after string) string {
 		v := url.Values{}
 		if q != "" {
 			v.Set("q", q)
 		}
-		v.Set("offset", strconv.Itoa(off))
+		if after != "" {
+			v.Set("after", after)
+		}
 		return "/gates/" + url.PathEscape(gateID) + "/pins?" + v.Encode()
 	}
-	if offset+len(p.Items) < p.Total {
-		d.Next = link(offset + pageSize)
+	if p.NextAfter != "" {
+		d.Next = link(p.NextAfter)
 	}
-	if offset > 0 {
-		d.Prev = link(max(0, offset-pageSize))
+	if after != "" {
+		d.First = link("")
 	}
 	return d, nil
 }
 
 func (c *Console) pins(w http.ResponseWriter, r *http.Request, s *session) {
-	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-	d, res := c.pinsData(r, s, r.PathValue("gate"), strings.TrimSpace(r.URL.Query().Get("q")), max(offset, 0))
+	d, res := c.pinsData(r, s, r.PathValue("gate"), strings.TrimSpace(r.URL.Query().Get("q")), r.URL.Query().Get("after"))
 	if res != nil {
 		c.fail(w, r, s, res)
 		return
@@ -126,7 +132,7 @@ func (c *Console) pinWrite(w http.ResponseWriter, r *http.Request, s *session, m
 		c.fail(w, r, s, res)
 		return
 	}
-	d, res2 := c.pinsData(r, s, gateID, "", 0)
+	d, res2 := c.pinsData(r, s, gateID, "", "")
 	if res2 != nil {
 		c.fail(w, r, s, res2)
 		return
@@ -187,7 +193,7 @@ func (c *Console) pinImport(w http.ResponseWriter, r *http.Request, s *session) 
 		c.fail(w, r, s, res)
 		return
 	}
-	d, res2 := c.pinsData(r, s, gateID, "", 0)
+	d, res2 := c.pinsData(r, s, gateID, "", "")
 	if res2 != nil {
 		c.fail(w, r, s, res2)
 		return

@@ -12,16 +12,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/ari/arifake"
@@ -341,7 +345,17 @@ dialogue: {min_digits: 8, max_digits: 8}
 	if err := st.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	adminSrv := httptest.NewServer(admin.NewServer(admin.Deps{Store: st, Engine: engine, Hasher: hasher, Metrics: metrics, Region: "DE", Logger: log, Events: hub}))
+	// The admin listener as serve mounts it: the API and the web console.
+	adminAPI := admin.New(admin.Deps{Store: st, Engine: engine, Hasher: hasher, Metrics: metrics, Region: "DE", Logger: log, Events: hub})
+	web, err := console.New(console.Deps{API: adminAPI, Ready: st.Ping, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminMux := http.NewServeMux()
+	adminMux.Handle("/api/", adminAPI)
+	adminMux.Handle("/metrics", adminAPI)
+	adminMux.Handle("/", web)
+	adminSrv := httptest.NewServer(adminMux)
 	defer adminSrv.Close()
 	sseReq, err := http.NewRequestWithContext(ctx, "GET", adminSrv.URL+"/api/v1/events", nil)
 	if err != nil {
@@ -658,6 +672,59 @@ dialogue: {min_digits: 8, max_digits: 8}
 			`{"gate":"`+c.gate+`","caller":"`+c.caller+`","called":"`+c.called+`"}`)
 	}
 	mustAPI(http.StatusOK, "GET", "/metrics", "", "")
+
+	// The web console: log in with the token, open every page, and post
+	// forms that fail (so that the typed PINs would come back if anything
+	// echoed them).
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+	var csrf string
+	page := func(method, path string, form url.Values) {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			form.Set("csrf", csrf)
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequestWithContext(ctx, method, adminSrv.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if m := csrfRE.FindSubmatch(b); m != nil {
+			csrf = string(m[1])
+		}
+		var raw bytes.Buffer
+		_ = resp.Header.Write(&raw)
+		raw.Write(b)
+		p.observe(fmt.Sprintf("console %s %s → %d", method, path, resp.StatusCode), raw.Bytes())
+	}
+	page("GET", "/login", nil)
+	page("POST", "/login", url.Values{"token": {clearToken}})
+	if last := p.surfaces[len(p.surfaces)-1].data; !bytes.Contains(last, []byte("Logged in as "+tok.ID)) {
+		t.Fatalf("console login failed: %s", last)
+	}
+	for _, path := range []string{"/", "/gates/vip-static", "/gates/vip-table", "/gates/vip-hook", "/gates/vip-table/pins",
+		"/gates/vip-table/pins?q=" + url.QueryEscape(rpCallerT1), "/gates/vip-table/pins/export", "/calls", "/calls/export",
+		"/lockouts", "/prompts", "/tokens", "/simulate"} {
+		page("GET", path, nil)
+	}
+	page("POST", "/simulate", url.Values{"gate": {"vip-table"}, "caller": {rpCallerT1}, "called": {rpCalledTable}})
+	page("POST", "/gates/vip-hook", url.Values{"id": {"vip-hook"}, "activation.mode": {"bogus"}, "identification.mode": {"webhook"},
+		"identification.static_pin": {rpHookStatic}})
+	page("POST", "/gates/vip-table/pins", url.Values{"caller": {"not a number"}, "pin": {rpTablePIN1}})
+	if !strings.Contains(string(p.surfaces[len(p.surfaces)-1].data), "caller") {
+		t.Errorf("the console's failed entry post shows no field error: %s", p.surfaces[len(p.surfaces)-1].data)
+	}
 
 	// Metrics, straight from the handler.
 	mrec := httptest.NewRecorder()
