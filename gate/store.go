@@ -56,8 +56,11 @@ type EntryFilter struct {
 	// (keyset paging: the next page is After = the last pattern of this
 	// one, as fast at the millionth entry as at the first). Total still
 	// counts every entry that matches Caller.
-	After  string
-	Offset int
+	After string
+	// NoTotal skips counting the matches (ListEntries returns total -1):
+	// counting a table of a million entries takes longer than its page.
+	NoTotal bool
+	Offset  int
 	// Limit caps the page; 0 means 100.
 	Limit int
 }

@@ -290,6 +290,9 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Pattern < all[j].Pattern })
 	total := len(all)
+	if f.NoTotal {
+		total = -1
+	}
 	if f.After != "" {
 		all = slices.DeleteFunc(all, func(e *gate.Entry) bool { return e.Pattern <= f.After })
 	}

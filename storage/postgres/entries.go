@@ -128,9 +128,11 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 		like = likePrefix(p)
 	}
 	const where = ` FROM entries WHERE gate_id = $1 AND ($2 = '' OR pattern LIKE $2)`
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*)`+where, gateID, like).Scan(&total); err != nil {
-		return nil, 0, wrap("list entries", err)
+	total := -1
+	if !f.NoTotal {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*)`+where, gateID, like).Scan(&total); err != nil {
+			return nil, 0, wrap("list entries", err)
+		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+where+` AND ($5 = '' OR pattern > $5) ORDER BY pattern LIMIT $3 OFFSET $4`,
 		gateID, like, limit, max(f.Offset, 0), f.After)

@@ -136,9 +136,11 @@ func (s *Store) ListEntries(ctx context.Context, gateID string, f gate.EntryFilt
 	if limit <= 0 {
 		limit = 100
 	}
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list entries: %w", dbErr(err))
+	total := -1
+	if !f.NoTotal {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("sqlite: list entries: %w", dbErr(err))
+		}
 	}
 	if f.After != "" {
 		where += ` AND pattern > ?`
