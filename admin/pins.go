@@ -192,7 +192,12 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid("after", "must be a pattern of at most 200 characters (the next_after of the previous page)"))
 		return
 	}
-	es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Caller: caller, After: after, Offset: offset, Limit: limit})
+	noTotal, err := boolParam(r, "no_total")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	es, total, err := s.store.ListEntries(r.Context(), g.ID, gate.EntryFilter{Caller: caller, After: after, NoTotal: noTotal, Offset: offset, Limit: limit})
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("list entries of gate %q: %w", g.ID, err))
 		return

@@ -88,6 +88,13 @@ func TestPinsCRUD(t *testing.T) {
 		}
 		after = p.NextAfter
 	}
+	r = e.do(op, "GET", "/api/v1/gates/vip/pins?limit=3&no_total=true", nil)
+	mustStatus(t, r, http.StatusOK)
+	var nt entryPage
+	r.json(t, &nt)
+	if nt.Total != -1 || len(nt.Items) != 3 {
+		t.Errorf("no_total=true: %s, want total -1 and a page of 3", r.body)
+	}
 	if len(keyset) != 4 || !slices.IsSorted(keyset) {
 		t.Errorf("keyset paging went through %v, want the 4 entries in order", keyset)
 	}
