@@ -112,10 +112,9 @@ func BenchmarkPinTableSearch1M(b *testing.B) {
 		{"prefix", func(n int) (string, string) {
 			return "/gates/big/pins?q=" + url.QueryEscape(fmt.Sprintf("0151%05d*", n/1000)), "entries"
 		}},
-		// No search, a keyset page deep in the table (the total counts all
-		// 1,000,000 entries).
+		// No search, a keyset page deep in the table.
 		{"deep-page", func(n int) (string, string) {
-			return "/gates/big/pins?after=" + url.QueryEscape(fmt.Sprintf("+49151%08d", n)), "1000000 entries"
+			return "/gates/big/pins?after=" + url.QueryEscape(fmt.Sprintf("+49151%08d", n)), `rel="next"`
 		}},
 	} {
 		b.Run(k.name, func(b *testing.B) {

@@ -176,6 +176,7 @@ var german = map[string]string{
 	"Not found.":             "Nicht gefunden.",
 	"Logged out.":            "Abgemeldet.",
 	"Entry":                  "Eintrag",
+	"Entries":                "Einträge",
 	"Actions":                "Aktionen",
 	"Details":                "Details",
 	"Export":                 "Exportieren",
