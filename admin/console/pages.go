@@ -186,7 +186,7 @@ type source struct {
 }
 
 var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.OutcomeRejected, gate.OutcomePINOK,
-	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeFailed}
+	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeDenied, gate.OutcomeFailed}
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	var gs struct{ Items []gateView }
