@@ -21,6 +21,7 @@ type Store interface {
 	PromptStore
 	TokenStore
 	CallReader
+	AuditLog
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close flushes buffered writes (the call log) and releases resources.

@@ -26,6 +26,8 @@ type Store struct {
 	nextID   int64
 	calls    []*gate.CallRecord
 	callID   int64 // the last call-log ID handed out
+	audit    []*gate.AuditEntry
+	auditID  int64
 	failures map[string][]time.Time
 	lockouts map[string]*gate.Lockout
 	prompts  map[string]*gate.PromptFile
@@ -776,4 +778,68 @@ func (s *Store) RevokeToken(ctx context.Context, id string, t time.Time) error {
 	}
 	tok.RevokedAt = t
 	return nil
+}
+
+// AppendAudit implements gate.Store.
+func (s *Store) AppendAudit(ctx context.Context, e *gate.AuditEntry) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	s.auditID++
+	e.ID = s.auditID
+	c := *e
+	c.Changes = slices.Clone(e.Changes)
+	if c.Changes == nil {
+		c.Changes = []gate.AuditChange{}
+	}
+	s.audit = append(s.audit, &c)
+	return nil
+}
+
+// ListAudit implements gate.Store.
+func (s *Store) ListAudit(ctx context.Context, f gate.AuditFilter) ([]*gate.AuditEntry, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []*gate.AuditEntry
+	for i := len(s.audit) - 1; i >= 0 && len(out) < limit; i-- {
+		e := s.audit[i]
+		if (f.GateID != "" && e.GateID != f.GateID) || (f.Actor != "" && e.Actor != f.Actor) ||
+			(f.Action != "" && e.Action != f.Action) || (f.Object != "" && e.Object != f.Object) ||
+			(!f.From.IsZero() && e.At.Before(f.From)) || (!f.To.IsZero() && !e.At.Before(f.To)) ||
+			(f.BeforeID != 0 && e.ID >= f.BeforeID) {
+			continue
+		}
+		c := *e
+		c.Changes = slices.Clone(e.Changes)
+		out = append(out, &c)
+	}
+	return out, nil
+}
+
+// PruneAudit implements gate.Store.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	keep := s.audit[:0]
+	for _, e := range s.audit {
+		if !e.At.Before(before) {
+			keep = append(keep, e)
+		}
+	}
+	n := int64(len(s.audit) - len(keep))
+	clear(s.audit[len(keep):])
+	s.audit = keep
+	return n, nil
 }

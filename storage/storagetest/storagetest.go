@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Counters/ReadCall", testReadCall},
 		{"Prompts", testPrompts},
 		{"Tokens", testTokens},
+		{"Audit", testAudit},
 		{"Concurrent/Writers", testConcurrentWriters},
 		{"Concurrent/Failures", testConcurrentFailures},
 		{"Concurrent/ReserveGuess", testConcurrentReserveGuess},
