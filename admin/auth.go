@@ -227,8 +227,17 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey, t)))
+		ctx := context.WithValue(r.Context(), tokenKey, t)
+		next.ServeHTTP(w, r.WithContext(gate.WithActor(ctx, tokenActor(t))))
 	})
+}
+
+// tokenActor names a token in the audit log: "token:<id> (<name>)".
+func tokenActor(t *gate.Token) string {
+	if t.Name == "" {
+		return "token:" + t.ID
+	}
+	return "token:" + t.ID + " (" + t.Name + ")"
 }
 
 func unauthorized(w http.ResponseWriter, detail string) {

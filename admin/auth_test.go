@@ -52,6 +52,7 @@ var routeRoles = []struct {
 	{"POST", "/api/v1/tokens", "/api/v1/tokens", map[string]any{"role": "viewer"}, gate.RoleAdmin},
 	{"GET", "/api/v1/tokens", "/api/v1/tokens", nil, gate.RoleAdmin},
 	{"DELETE", "/api/v1/tokens/{token}", "/api/v1/tokens/unknownid", nil, gate.RoleAdmin},
+	{"GET", "/api/v1/audit", "/api/v1/audit", nil, gate.RoleAdmin},
 }
 
 func rank(r gate.Role) int {

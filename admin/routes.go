@@ -55,6 +55,7 @@ var apiRoutes = []route{
 	{"POST", "/tokens", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.createToken }},
 	{"GET", "/tokens", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.listTokens }},
 	{"DELETE", "/tokens/{token}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.revokeToken }},
+	{"GET", "/audit", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.listAudit }},
 }
 
 // Need returns the least role the /api/v1 route method pattern needs

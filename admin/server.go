@@ -100,7 +100,7 @@ func NewServer(d Deps) http.Handler { return New(d).h }
 
 func newServer(d Deps) *server {
 	s := &server{
-		store:   d.Store,
+		store:   gate.Audited(d.Store, ""),
 		engine:  d.Engine,
 		hasher:  d.Hasher,
 		metrics: d.Metrics,

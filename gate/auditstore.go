@@ -35,7 +35,11 @@ var (
 // the change's context (WithActor), else actor. The entry is written
 // after the change succeeded; an error writing it is returned (the change
 // itself stays made). Reads and the call path's writes pass through.
+// Audited of an Audited store changes only the default actor.
 func Audited(s Store, actor string) Store {
+	if a, ok := s.(*audited); ok {
+		s = a.Store
+	}
 	return &audited{Store: s, actor: actor}
 }
 
