@@ -169,6 +169,7 @@ var globalKeys = map[string]bool{
 	"http": true, "metrics": true, "agi": true, "ari-url": true, "ari-user": true,
 	"ari-password-file": true, "ari-app": true, "drain": true, "sounds-dir": true,
 	"serve-sounds": true, "ari_servers": true, "call-log-retention": true,
+	"audit-retention": true,
 }
 
 // logger builds the process logger.

@@ -851,6 +851,25 @@ dialogue: {min_digits: 8, max_digits: 8}
 		t.Errorf("tokens list: %v", err)
 	}
 
+	// The audit log of the changes above, through the API and the command
+	// line: the PINs set show as "[secret]".
+	auditJSON := mustAPI(http.StatusOK, "GET", "/api/v1/audit?limit=1000", "", "")
+	for _, want := range []string{`{"field":"identification.static_pin_hash","before":null,"after":"[secret]"}`,
+		`{"field":"pin","before":null,"after":"[secret]"}`, `"action":"entries.import"`} {
+		if !bytes.Contains(auditJSON, []byte(want)) {
+			t.Errorf("GET audit lacks %s: %s", want, auditJSON)
+		}
+	}
+	for _, args := range [][]string{{"--limit", "1000"}, {"--format", "json"}, {"--format", "csv"}} {
+		sub := "export"
+		if args[0] == "--limit" {
+			sub = "list"
+		}
+		if out, err := cli([]string{"audit", sub}, args...); err != nil || !strings.Contains(out, "[secret]") || !strings.Contains(out, "cli:") {
+			t.Errorf("audit %s %v: %v:\n%s", sub, args, err, out)
+		}
+	}
+
 	// What the webhook received.
 	hookMu.Lock()
 	reqs := append([]hookReq(nil), hookReqs...)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // Call-log retention defaults: serve prunes once firstPrune after it
@@ -30,6 +32,31 @@ func retentionFlag(f *flags) func() (time.Duration, error) {
 		}
 		return d, nil
 	}
+}
+
+// auditRetentionFlag adds --audit-retention to f; after f.parse, the
+// returned function reads its value, which defaults to the call-log
+// retention callLog.
+func auditRetentionFlag(f *flags) func(callLog time.Duration) (time.Duration, error) {
+	v := f.str("audit-retention", "VIPGATE_AUDIT_RETENTION", "",
+		"delete audit-log entries older than this, checked hourly: days or a duration as for --call-log-retention; default the call-log retention; 0 keeps every entry")
+	return func(callLog time.Duration) (time.Duration, error) {
+		if strings.TrimSpace(*v) == "" {
+			return callLog, nil
+		}
+		d, err := parseRetention(*v)
+		if err != nil {
+			return 0, usagef("--audit-retention: %v", err)
+		}
+		return d, nil
+	}
+}
+
+// auditPrunes lets a callPruner prune the audit log.
+type auditPrunes struct{ gate.AuditLog }
+
+func (a auditPrunes) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	return a.PruneAudit(ctx, before)
 }
 
 // maxDays is the longest retention in days that a time.Duration holds
@@ -71,6 +98,8 @@ type callPruner struct {
 	store interface {
 		PruneCalls(ctx context.Context, before time.Time) (int64, error)
 	}
+	// what is the log pruned, for the log lines; "" means "call log".
+	what      string
 	retention time.Duration
 	delay     time.Duration
 	interval  time.Duration
@@ -108,14 +137,18 @@ func (p *callPruner) run(ctx context.Context) {
 // rows were deleted, Warn when the store failed (unless ctx ended it).
 func (p *callPruner) prune(ctx context.Context, before time.Time) {
 	start := time.Now()
+	what := p.what
+	if what == "" {
+		what = "call log"
+	}
 	n, err := p.store.PruneCalls(ctx, before)
 	if n > 0 {
-		p.log.Info("call log pruned", "rows", n, "before", before.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
+		p.log.Info(what+" pruned", "rows", n, "before", before.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
 		if p.pruned != nil {
 			p.pruned(n)
 		}
 	}
 	if err != nil && ctx.Err() == nil {
-		p.log.Warn("call log prune failed; trying again later", "err", err, "next_in", p.interval)
+		p.log.Warn(what+" prune failed; trying again later", "err", err, "next_in", p.interval)
 	}
 }

@@ -49,6 +49,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
 	requireGates := f.boolean("require-gates", "VIPGATE_REQUIRE_GATES", "refuse to serve (exit with an error) while the database holds no gates, at start and when the gates vanish while serving, instead of passing every call unscreened")
 	callLogRetention := retentionFlag(f)
+	auditRetention := auditRetentionFlag(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -68,6 +69,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--store-timeout: want a duration from 1ms to 1m, such as 2s")
 	}
 	retention, err := callLogRetention()
+	if err != nil {
+		return err
+	}
+	auditKeep, err := auditRetention(retention)
 	if err != nil {
 		return err
 	}
@@ -219,6 +224,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		pruneWG.Go(func() { p.run(ctx) })
 	} else {
 		log.Info("call-log pruning is off (--call-log-retention 0): the call log keeps every row")
+	}
+	if auditKeep > 0 {
+		p := &callPruner{store: auditPrunes{d.store}, what: "audit log", retention: auditKeep, delay: firstPrune, interval: pruneEvery, log: log}
+		pruneWG.Go(func() { p.run(ctx) })
 	}
 
 	log.Info("vipgate started", "version", version, "db", d.dbDesc, "region", d.region, "call_log_retention", retention)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/user"
 	"path/filepath"
 
 	"github.com/vipgate/vipgate/gate"
@@ -81,7 +82,20 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 			}
 		}
 	}
+	st = gate.Audited(st, cliActor())
 	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath}, nil
+}
+
+// cliActor names the user running the command in the audit log:
+// "cli:<os user>".
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli:unknown"
 }
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
