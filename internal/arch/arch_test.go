@@ -273,3 +273,43 @@ func TestEventsImportsOnlyTheDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestCalendarIsAnAdapter: the iCalendar reader (calendar) is the only
+// package that imports the iCal and recurrence libraries; it imports no
+// other vipgate package, and the domain reaches neither it nor them, so
+// that a gate's schedule sees only the closures that come out of it.
+func TestCalendarIsAnAdapter(t *testing.T) {
+	pkgs := listPackages(t)
+	p, ok := pkgs["calendar"]
+	if !ok {
+		t.Fatal("go list did not report package calendar")
+	}
+	icalLibs := []string{"github.com/arran4/golang-ical", "github.com/teambition/rrule-go"}
+	uses := 0
+	for _, imp := range p.Imports {
+		if r := rel(imp); r != "" {
+			t.Errorf("calendar imports %s: it reads files and imports no vipgate package", r)
+		}
+		if under(imp, icalLibs) {
+			uses++
+		}
+	}
+	if uses != len(icalLibs) {
+		t.Errorf("calendar imports %d of %v according to go list; the check read no imports", uses, icalLibs)
+	}
+	for name, q := range pkgs {
+		if name == "calendar" || name == "" {
+			continue
+		}
+		for _, imp := range q.Imports {
+			if under(imp, icalLibs) {
+				t.Errorf("%s imports %s: only package calendar reads iCalendar", name, imp)
+			}
+		}
+	}
+	for _, dep := range pkgs["gate"].Deps {
+		if rel(dep) == "calendar" || under(dep, icalLibs) {
+			t.Errorf("gate depends on %s: the domain sees closures, never the calendar reader", dep)
+		}
+	}
+}
