@@ -29,6 +29,7 @@ func (g *Gate) Clone() *Gate {
 		}
 		cs.Closures = slices.Clone(s.Closures)
 		cs.Holidays = slices.Clone(s.Holidays)
+		cs.Calendars = slices.Clone(s.Calendars)
 		cs.OnHoliday = cloneAction(s.OnHoliday)
 		c.Activation.Schedule = &cs
 	}

@@ -31,6 +31,9 @@ type EngineConfig struct {
 	NoGate FailurePolicy
 	// Logger, nil means discard.
 	Logger *slog.Logger
+	// Calendars gives the events of the iCalendar calendars schedules
+	// name; nil leaves them unread (noted in the trace).
+	Calendars CalendarEvents
 }
 
 // Engine decides what happens to calls. It is safe for concurrent use.
@@ -86,7 +89,7 @@ func (e *Engine) Decide(ctx context.Context, info CallInfo, now time.Time) *Deci
 	d.Gate = g
 	d.Mode = g.Identification.Mode
 
-	active, why, hit, err := activeAt(g, e.prepared(g), now)
+	active, why, hit, err := activeAt(g, e.prepared(g), now, e.cfg.Calendars)
 	if err != nil {
 		e.fail(ctx, d, g, info, now, err, "schedule")
 		return d
@@ -304,7 +307,7 @@ func closureAction(d *Decision, g *Gate, hit *closureHit) {
 // activeAt applies the override, then the activation mode, with the
 // schedule as p compiled it. The closure or holiday that decided a
 // schedule comes with it.
-func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, *closureHit, error) {
+func activeAt(g *Gate, p *prepared, now time.Time, cal CalendarEvents) (bool, string, *closureHit, error) {
 	if o := g.Override; o.InEffect(now) {
 		state := "inactive"
 		if o.Active {
@@ -331,7 +334,7 @@ func activeAt(g *Gate, p *prepared, now time.Time) (bool, string, *closureHit, e
 		if g.Activation.Schedule == nil {
 			return false, "", nil, errors.New("schedule mode without a schedule")
 		}
-		active, why, hit, err := p.activeAt(now)
+		active, why, hit, err := p.activeAt(now, func() (*closureHit, []string) { return calendarHit(cal, g, now) })
 		if err != nil {
 			return false, why, nil, fmt.Errorf("schedule: %w", err)
 		}
@@ -708,6 +711,6 @@ func (e *Engine) fail(ctx context.Context, d *Decision, g *Gate, info CallInfo, 
 // override when one is in effect, then the activation mode and schedule.
 // It is the rule Decide applies; the web console shows its answer.
 func ActiveAt(g *Gate, now time.Time) (bool, string, error) {
-	active, why, _, err := activeAt(g, prepare(g, ""), now)
+	active, why, _, err := activeAt(g, prepare(g, ""), now, nil) // calendars are the Engine's; the trace names them unread
 	return active, why, err
 }

@@ -91,6 +91,7 @@ func cloneSchedule(s *Schedule) *Schedule {
 	c.Closures = slices.Clone(s.Closures)
 	c.Holidays = slices.Clone(s.Holidays)
 	c.OnHoliday = cloneAction(s.OnHoliday)
+	c.Calendars = slices.Clone(s.Calendars)
 	return &c
 }
 
@@ -105,7 +106,9 @@ func (p *prepared) sameSchedule(s *Schedule) bool {
 // activeAt reports whether the gate's compiled schedule makes it active
 // at t, with the reason for the trace.
 // The closure or holiday that decided, if any, comes with it.
-func (p *prepared) activeAt(t time.Time) (bool, string, *closureHit, error) {
+// cal, when not nil, returns the calendar event that covers t (checked
+// when no closure or holiday decided), with the calendars' problems.
+func (p *prepared) activeAt(t time.Time, cal func() (*closureHit, []string)) (bool, string, *closureHit, error) {
 	if p.schedErr != nil {
 		return false, "invalid schedule", nil, p.schedErr
 	}
@@ -113,6 +116,18 @@ func (p *prepared) activeAt(t time.Time) (bool, string, *closureHit, error) {
 		return false, "no schedule", nil, errors.New("schedule mode without a schedule")
 	}
 	active, why, hit := p.sched.decide(t)
+	if hit == nil && cal != nil {
+		chit, problems := cal()
+		if chit != nil {
+			// An event closes the gate: it behaves as outside the
+			// windows.
+			active, hit = !p.sched.activeInside, chit
+			why = chit.label + p.sched.when(t)
+		}
+		for _, pr := range problems {
+			why += "; " + pr
+		}
+	}
 	return active, why, hit, nil
 }
 

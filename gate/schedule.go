@@ -43,6 +43,10 @@ type Schedule struct {
 	// OnHoliday, when set, is what the holidays of Holidays do with a
 	// call instead of behaving as outside business hours.
 	OnHoliday *ClosureAction `json:"on_holiday,omitempty"`
+	// Calendars are iCalendar calendars whose events close the gate for
+	// their duration (see CalendarSource); checked after Closures and
+	// Holidays.
+	Calendars []CalendarSource `json:"calendars,omitempty"`
 }
 
 // Schedule.Active values.

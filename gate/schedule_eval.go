@@ -52,7 +52,7 @@ type closureHit struct {
 // decided (nil if none did).
 func (cs *compiledSchedule) inside(t time.Time) (bool, string, *closureHit) {
 	c := newClock(cs.loc, t)
-	when := " (" + cs.zone + ", " + t.In(cs.loc).Format("Mon 15:04 MST") + ")"
+	when := cs.when(t)
 	for i := range cs.closures {
 		if c.inClosure(&cs.closures[i]) {
 			return false, cs.closures[i].label + when, &closureHit{label: cs.closures[i].label, action: cs.closures[i].action}
@@ -69,6 +69,11 @@ func (cs *compiledSchedule) inside(t time.Time) (bool, string, *closureHit) {
 		}
 	}
 	return false, "outside all windows" + when, nil
+}
+
+// when is t as the trace shows it: the zone and the local time.
+func (cs *compiledSchedule) when(t time.Time) string {
+	return " (" + cs.zone + ", " + t.In(cs.loc).Format("Mon 15:04 MST") + ")"
 }
 
 // activeAt is Schedule.ActiveAt for the compiled form.

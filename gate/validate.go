@@ -322,6 +322,7 @@ func (s *Schedule) validate(es *ValidationErrors, prefix string) {
 		}
 		validateAction(es, prefix+"on_holiday.", s.OnHoliday)
 	}
+	validateCalendars(es, prefix, s.Calendars)
 }
 
 // validateAction adds the problems of a closure's action, fields prefixed
