@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -149,4 +150,25 @@ func validateCalendars(es *ValidationErrors, prefix string, cs []CalendarSource)
 		}
 		validateAction(es, f, &c.ClosureAction)
 	}
+}
+
+// CalendarCopy is the last good copy of a calendar as read from its
+// source: kept in the store so that a restart or an unreachable server
+// changes nothing.
+type CalendarCopy struct {
+	GateID       string
+	Source       string // the URL or path
+	Body         []byte
+	ETag         string
+	LastModified string
+	FetchedAt    time.Time
+}
+
+// CalendarStore keeps the last good copy of each gate's calendars. Stores
+// that implement it let the calendar reader start from those copies.
+type CalendarStore interface {
+	// PutCalendar stores or replaces the copy of (GateID, Source).
+	PutCalendar(ctx context.Context, c *CalendarCopy) error
+	// GetCalendar returns a copy or ErrNotFound.
+	GetCalendar(ctx context.Context, gateID, source string) (*CalendarCopy, error)
 }

@@ -17,21 +17,22 @@ import (
 // Store is an in-memory gate.Store. Set Err to make every method fail with
 // it (a dead store). It is safe for concurrent use.
 type Store struct {
-	mu       sync.Mutex
-	err      error
-	block    bool
-	blocked  []Blocked
-	gates    map[string]*gate.Gate
-	entries  map[string]map[string]*gate.Entry // gate → pattern → entry
-	nextID   int64
-	calls    []*gate.CallRecord
-	callID   int64 // the last call-log ID handed out
-	audit    []*gate.AuditEntry
-	auditID  int64
-	failures map[string][]time.Time
-	lockouts map[string]*gate.Lockout
-	prompts  map[string]*gate.PromptFile
-	tokens   map[string]*gate.Token
+	mu        sync.Mutex
+	err       error
+	block     bool
+	blocked   []Blocked
+	gates     map[string]*gate.Gate
+	entries   map[string]map[string]*gate.Entry // gate → pattern → entry
+	nextID    int64
+	calls     []*gate.CallRecord
+	callID    int64 // the last call-log ID handed out
+	audit     []*gate.AuditEntry
+	auditID   int64
+	failures  map[string][]time.Time
+	lockouts  map[string]*gate.Lockout
+	prompts   map[string]*gate.PromptFile
+	calendars map[string]*gate.CalendarCopy
+	tokens    map[string]*gate.Token
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -39,12 +40,13 @@ var _ gate.Store = (*Store)(nil)
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	return &Store{
-		gates:    map[string]*gate.Gate{},
-		entries:  map[string]map[string]*gate.Entry{},
-		failures: map[string][]time.Time{},
-		lockouts: map[string]*gate.Lockout{},
-		prompts:  map[string]*gate.PromptFile{},
-		tokens:   map[string]*gate.Token{},
+		gates:     map[string]*gate.Gate{},
+		entries:   map[string]map[string]*gate.Entry{},
+		failures:  map[string][]time.Time{},
+		lockouts:  map[string]*gate.Lockout{},
+		prompts:   map[string]*gate.PromptFile{},
+		calendars: map[string]*gate.CalendarCopy{},
+		tokens:    map[string]*gate.Token{},
 	}
 }
 
@@ -842,4 +844,31 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error)
 	clear(s.audit[len(keep):])
 	s.audit = keep
 	return n, nil
+}
+
+// PutCalendar implements gate.CalendarStore.
+func (s *Store) PutCalendar(ctx context.Context, c *gate.CalendarCopy) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	cp := *c
+	cp.Body = append([]byte{}, c.Body...)
+	s.calendars[c.GateID+"\x00"+c.Source] = &cp
+	return nil
+}
+
+// GetCalendar implements gate.CalendarStore.
+func (s *Store) GetCalendar(ctx context.Context, gateID, source string) (*gate.CalendarCopy, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	c, ok := s.calendars[gateID+"\x00"+source]
+	if !ok {
+		return nil, fmt.Errorf("calendar %s: %w", gateID, gate.ErrNotFound)
+	}
+	cp := *c
+	cp.Body = append([]byte{}, c.Body...)
+	return &cp, nil
 }

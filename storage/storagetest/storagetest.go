@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Counters/ReserveGuess", testReserveGuess},
 		{"Counters/ReadCall", testReadCall},
 		{"Prompts", testPrompts},
+		{"Calendars", testCalendars},
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"Concurrent/Writers", testConcurrentWriters},
