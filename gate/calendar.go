@@ -32,6 +32,20 @@ func (c CalendarSource) Source() string {
 	return c.Path
 }
 
+// Redacted names the calendar for logs, traces and metrics: a URL's
+// scheme and host only (shared calendar URLs often carry a private token
+// in their path or query), or the path.
+func (c CalendarSource) Redacted() string {
+	if c.URL == "" {
+		return c.Path
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || u.Host == "" {
+		return "(calendar URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
 // Default and least calendar refresh intervals.
 const (
 	DefaultCalendarRefresh = 15 * time.Minute
@@ -58,9 +72,10 @@ type CalendarEvent struct {
 // CalendarEvents gives the Engine the events of the calendars that gates'
 // schedules name (the serve command reads and refreshes them). Events
 // returns the occurrences of gate gateID's calendar src, sorted by start,
-// as last read successfully, and ok false when none was ever read.
+// as last read successfully, and ok false when none was ever read;
+// problem says why the last refresh failed ("" when it did not).
 type CalendarEvents interface {
-	Events(gateID string, src CalendarSource) (events []CalendarEvent, ok bool)
+	Events(gateID string, src CalendarSource) (events []CalendarEvent, problem string, ok bool)
 }
 
 // calendarHit returns the event of g's calendars that covers t, with the
@@ -75,12 +90,15 @@ func calendarHit(cal CalendarEvents, g *Gate, t time.Time) (*closureHit, []strin
 	for i := range s.Calendars {
 		src := s.Calendars[i]
 		if cal == nil {
-			problems = append(problems, fmt.Sprintf("calendar %s not loaded", src.Source()))
+			problems = append(problems, fmt.Sprintf("calendar %s not loaded", src.Redacted()))
 			continue
 		}
-		evs, ok := cal.Events(g.ID, src)
+		evs, problem, ok := cal.Events(g.ID, src)
+		if problem != "" {
+			problems = append(problems, fmt.Sprintf("calendar %s failing (%s), its last good copy used", src.Redacted(), problem))
+		}
 		if !ok {
-			problems = append(problems, fmt.Sprintf("calendar %s not loaded yet", src.Source()))
+			problems = append(problems, fmt.Sprintf("calendar %s not loaded yet", src.Redacted()))
 			continue
 		}
 		if e := covering(evs, t); e != nil {

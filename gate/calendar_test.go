@@ -18,11 +18,11 @@ type fakeCalendars struct {
 	events map[string][]gate.CalendarEvent // by source; absent: never read
 }
 
-func (f *fakeCalendars) Events(gateID string, src gate.CalendarSource) ([]gate.CalendarEvent, bool) {
+func (f *fakeCalendars) Events(gateID string, src gate.CalendarSource) ([]gate.CalendarEvent, string, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	evs, ok := f.events[gateID+" "+src.Source()]
-	return evs, ok
+	return evs, "", ok
 }
 
 func calendarGate(t *testing.T) *gate.Gate {
@@ -95,7 +95,7 @@ func TestCalendarEventClosesTheGate(t *testing.T) {
 		e := newEnv(t, calendarGate(t))
 		eng := gate.NewEngine(gate.EngineConfig{Store: e.store, Hasher: e.h, Region: "DE", Calendars: &fakeCalendars{}})
 		d := eng.Explain(context.Background(), "hotline", "+4917612345678", "1000", instant(t, "2026-12-24T10:00:00+01:00"))
-		if d.Closure != "" || d.Active || !strings.Contains(traceText(d), "calendar https://cal.example.com/office.ics not loaded yet") {
+		if d.Closure != "" || d.Active || !strings.Contains(traceText(d), "calendar https://cal.example.com/… not loaded yet") {
 			t.Errorf("closure %q active %v, trace %s; want no closure (office hours) and the unread calendar named", d.Closure, d.Active, traceText(d))
 		}
 	})
