@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/vipgate/vipgate/calendar"
 	"github.com/vipgate/vipgate/gate"
 )
 
@@ -30,7 +31,14 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Region: d.region, Logger: d.log})
+	// The gates' calendars: the store's last good copies, refreshed from
+	// their sources (a calendar that fails is named in the trace).
+	calStore, _ := d.store.(gate.CalendarStore)
+	calendars := calendar.NewFetcher(calendar.FetcherConfig{Store: calStore, Logger: d.log})
+	if gates, err := d.store.ListGates(ctx); err == nil {
+		calendars.Sync(ctx, gates)
+	}
+	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Region: d.region, Logger: d.log, Calendars: calendars})
 	var dec *gate.Decision
 	when, note := time.Now(), ""
 	if *at == "" {

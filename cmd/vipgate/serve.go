@@ -17,6 +17,7 @@ import (
 	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
+	"github.com/vipgate/vipgate/calendar"
 	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/sounds"
@@ -98,7 +99,21 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	metrics.WatchGateLockouts(d.store, time.Now)
 	auth := newAuthorizer(log, metrics)
-	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, StoreTimeout: storeFor, Logger: log})
+	// The iCalendar calendars of gates' schedules are read and refreshed
+	// in the background; the last good copy of each is kept in the store.
+	calStore, _ := d.store.(gate.CalendarStore)
+	calendars := calendar.NewFetcher(calendar.FetcherConfig{Store: calStore, Logger: log})
+	metrics.WatchCalendars(func() []admin.CalendarStatus {
+		var out []admin.CalendarStatus
+		for _, s := range calendars.Status() {
+			out = append(out, admin.CalendarStatus{GateID: s.GateID, Calendar: s.Source, LastSuccess: s.LastSuccess, Errors: s.Errors})
+		}
+		return out
+	}, time.Now)
+	calCtx, stopCalendars := context.WithCancel(ctx)
+	defer stopCalendars()
+	go calendars.Run(calCtx, d.store.ListGates, calendarSyncEvery)
+	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, StoreTimeout: storeFor, Logger: log, Calendars: calendars})
 	// Uploaded prompts are played once "vipgate sounds install" has put
 	// them into the sounds directory that the resolver can see.
 	// Every decision goes to the metrics and the live event stream.
@@ -339,3 +354,7 @@ func consoleHost(addr string) string {
 	}
 	return net.JoinHostPort(host, port)
 }
+
+// calendarSyncEvery is how often serve looks for calendars that are due
+// for a refresh (each has its own interval, at least a minute).
+const calendarSyncEvery = 30 * time.Second
