@@ -12,6 +12,7 @@ type CalendarStatus struct {
 	GateID, Calendar string // Calendar as the reader names it (a URL's host only)
 	LastSuccess      time.Time
 	Errors           int
+	Problem          string // why the last refresh failed, "" if it did not
 }
 
 var (

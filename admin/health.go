@@ -47,6 +47,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 			failed = true
 		}
 	}
+	if s.cals != nil {
+		checks["calendars"] = calendarCheck(s.cals())
+	}
 	if failed {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "checks": checks})
 		return
@@ -131,4 +134,20 @@ func (r *Readiness) States() map[string]bool {
 		out[n] = up
 	}
 	return out
+}
+
+// calendarCheck is the readiness line of the calendars: "ok", or the
+// failing ones ("failing (last good copy used): hotline https://host/…").
+func calendarCheck(st []CalendarStatus) string {
+	var bad []string
+	for _, c := range st {
+		if c.Problem != "" {
+			bad = append(bad, c.GateID+" "+c.Calendar)
+		}
+	}
+	if len(bad) == 0 {
+		return "ok"
+	}
+	slices.Sort(bad)
+	return "failing (last good copy used): " + strings.Join(bad, ", ")
 }

@@ -42,6 +42,10 @@ type Deps struct {
 	// Ready reports whether the call sources (ARI, AGI) are connected;
 	// nil means always ready. /readyz calls it with Store.Ping.
 	Ready func(ctx context.Context) error
+	// Calendars reports the gates' iCalendar calendars; /readyz lists the
+	// failing ones (informational: their last good copy is used, so they
+	// do not make the instance unready). nil: none.
+	Calendars func() []CalendarStatus
 	// Logger, nil means discard.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -81,6 +85,7 @@ type server struct {
 	metrics *Metrics
 	region  string
 	ready   func(ctx context.Context) error
+	cals    func() []CalendarStatus
 	log     *slog.Logger
 	now     func() time.Time
 	maxBody int64
@@ -106,6 +111,7 @@ func newServer(d Deps) *server {
 		metrics: d.Metrics,
 		region:  d.Region,
 		ready:   d.Ready,
+		cals:    d.Calendars,
 		log:     d.Logger,
 		now:     d.Now,
 		maxBody: d.MaxBody,

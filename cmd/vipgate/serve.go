@@ -103,13 +103,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// in the background; the last good copy of each is kept in the store.
 	calStore, _ := d.store.(gate.CalendarStore)
 	calendars := calendar.NewFetcher(calendar.FetcherConfig{Store: calStore, Logger: log})
-	metrics.WatchCalendars(func() []admin.CalendarStatus {
+	calendarStatus := func() []admin.CalendarStatus {
 		var out []admin.CalendarStatus
 		for _, s := range calendars.Status() {
-			out = append(out, admin.CalendarStatus{GateID: s.GateID, Calendar: s.Source, LastSuccess: s.LastSuccess, Errors: s.Errors})
+			out = append(out, admin.CalendarStatus{GateID: s.GateID, Calendar: s.Source, LastSuccess: s.LastSuccess, Errors: s.Errors, Problem: s.Problem})
 		}
 		return out
-	}, time.Now)
+	}
+	metrics.WatchCalendars(calendarStatus, time.Now)
 	calCtx, stopCalendars := context.WithCancel(ctx)
 	defer stopCalendars()
 	go calendars.Run(calCtx, d.store.ListGates, calendarSyncEvery)
@@ -159,7 +160,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *httpAddr != "" && *httpAddr != "off" {
-		api := admin.New(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Logger: log, Events: hub})
+		api := admin.New(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Calendars: calendarStatus, Logger: log, Events: hub})
 		web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: d.store.Ping, Logger: log})
 		if err != nil {
 			return abort(err)
