@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,11 +99,30 @@ func BenchmarkDecideSchedule(b *testing.B) {
 	if err := st.CreateGate(ctx, withHolidays); err != nil {
 		b.Fatal(err)
 	}
-	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	// The same with a calendar of 500 events (one hour each, every
+	// 19 hours from a day before), none at the time of the call, so the
+	// search runs in full.
+	withCalendar := withHolidays.Clone()
+	withCalendar.ID = "calendar"
+	withCalendar.Match.Numbers = []string{"3000"}
+	withCalendar.Activation.Schedule.Calendars = []gate.CalendarSource{{URL: "https://cal.example.com/office.ics"}}
+	if err := st.CreateGate(ctx, withCalendar); err != nil {
+		b.Fatal(err)
+	}
 	now := instant(b, "2026-01-13T19:15:00+01:00") // a Tuesday evening: active
-	for _, bc := range []struct{ name, called string }{{"closures", "1000"}, {"two holiday sets", "2000"}} {
+	var evs []gate.CalendarEvent
+	for i := range 500 {
+		start := now.Add(-24*time.Hour + time.Duration(i)*19*time.Hour + 30*time.Minute)
+		evs = append(evs, gate.CalendarEvent{Name: fmt.Sprintf("event %d", i), Start: start, End: start.Add(time.Hour)})
+	}
+	cals := &fakeCalendars{events: map[string][]gate.CalendarEvent{"calendar https://cal.example.com/office.ics": evs}}
+	e := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Calendars: cals})
+	for _, bc := range []struct{ name, called string }{{"closures", "1000"}, {"two holiday sets", "2000"}, {"two holiday sets and a 500-event calendar", "3000"}} {
 		b.Run(bc.name, func(b *testing.B) {
 			info := gate.CallInfo{Caller: "+4917612345678", Called: bc.called}
+			if d := e.Decide(ctx, info, now); strings.Contains(traceText(d), "not loaded") {
+				b.Fatal("the calendar was not read:", traceText(d))
+			}
 			benchDecide(b, func() {
 				if d := e.Decide(ctx, info, now); d.Verdict != gate.VerdictAskPIN {
 					b.Fatal(d.Verdict, d.Trace)
