@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,22 @@ func (f *Fetcher) Status() []Status {
 func (f *Fetcher) Sync(ctx context.Context, gates []*gate.Gate) {
 	f.syncMu.Lock()
 	defer f.syncMu.Unlock()
+	// Calendars no gate names any more are forgotten.
+	named := map[string]bool{}
+	for _, g := range gates {
+		if s := g.Activation.Schedule; s != nil {
+			for _, src := range s.Calendars {
+				named[key(g.ID, src.Source())] = true
+			}
+		}
+	}
+	f.mu.Lock()
+	for k := range f.cal {
+		if !named[k] {
+			delete(f.cal, k)
+		}
+	}
+	f.mu.Unlock()
 	for _, g := range gates {
 		s := g.Activation.Schedule
 		if s == nil {
@@ -162,6 +179,9 @@ func (f *Fetcher) sync(ctx context.Context, gateID string, src gate.CalendarSour
 		e.errors++
 		f.mu.Unlock()
 		f.cfg.Logger.Warn("calendar refresh failed; the last good copy is used", "gate", gateID, "calendar", src.Redacted(), "err", err, "last_success", e.lastOK)
+		if e.copy != nil && now.Sub(e.parsedFor) > time.Hour {
+			f.install(e, e.copy, loc, now, e.problem) // move the window
+		}
 		return
 	}
 	if c != e.copy && f.cfg.Store != nil {
@@ -182,15 +202,26 @@ func (f *Fetcher) install(e *entry, c *gate.CalendarCopy, loc *time.Location, no
 		return
 	}
 	evs := make([]gate.CalendarEvent, len(res.Events))
+	from := now.Add(-WindowBefore)
 	for i, ev := range res.Events {
-		evs[i] = gate.CalendarEvent{Name: ev.Summary, Start: ev.Start, End: ev.End}
+		// Events start no earlier than the window, so that the Engine's
+		// search looks back a bounded time.
+		evs[i] = gate.CalendarEvent{Name: ev.Summary, Start: maxTime(ev.Start, from), End: ev.End}
 	}
+	slices.SortStableFunc(evs, func(a, b gate.CalendarEvent) int { return a.Start.Compare(b.Start) })
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e.copy, e.events, e.loaded, e.problem, e.parsedFor = c, evs, true, problem, now
 	if e.lastOK.IsZero() {
 		e.lastOK = c.FetchedAt
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // read returns the calendar from its source: old itself when the server

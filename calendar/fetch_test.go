@@ -133,4 +133,18 @@ func TestFetcherRefreshesFailsAndRecovers(t *testing.T) {
 	if len(evs) != 7 || !strings.Contains(problem, "not an iCalendar") {
 		t.Fatalf("after a bad body: %d events, problem %q", len(evs), problem)
 	}
+
+	// An event that began before the window starts at the window's start.
+	now = time.Date(2026, 12, 26, 12, 0, 0, 0, time.UTC)
+	f.Sync(ctx, []*gate.Gate{g})
+	evs, _, _ = f.Events("hotline", src)
+	if len(evs) == 0 || evs[0].Name != "Christmas break" || !evs[0].Start.Equal(now.Add(-calendar.WindowBefore)) {
+		t.Fatalf("events at 26 December: %v", evs)
+	}
+
+	// A calendar no gate names any more is forgotten.
+	f.Sync(ctx, nil)
+	if _, _, ok := f.Events("hotline", src); ok || len(f.Status()) != 0 {
+		t.Fatal("the calendar of a gate that is gone is still kept")
+	}
 }

@@ -129,9 +129,11 @@ func covering(evs []CalendarEvent, t time.Time) *CalendarEvent {
 	return nil
 }
 
-// maxCalendarEvent bounds how far back covering looks: events longer than
-// this are cut to it by the reader.
-const maxCalendarEvent = 400 * 24 * time.Hour
+// maxCalendarEvent bounds how far back covering looks: the reader gives
+// events that start at most a day before now (it moves earlier starts to
+// then) and expands them up to 400 days ahead, so that a call decided at
+// now looks back a day at most.
+const maxCalendarEvent = 402 * 24 * time.Hour
 
 // validateCalendars adds the problems of a schedule's calendars.
 func validateCalendars(es *ValidationErrors, prefix string, cs []CalendarSource) {

@@ -64,6 +64,7 @@ func TestCalendarEventClosesTheGate(t *testing.T) {
 	}{
 		{"all-day event", "2026-12-24T10:00:00+01:00", `calendar event "Christmas break"`, gate.OutcomePINOK},
 		{"timed event", "2026-12-11T15:00:00+01:00", `calendar event "Team party"`, gate.OutcomePINOK},
+		{"days into a long event", "2026-12-27T10:00:00+01:00", `calendar event "Christmas break"`, gate.OutcomePINOK},
 		{"after the timed event", "2026-12-11T17:59:59+01:00", `calendar event "Team party"`, gate.OutcomePINOK},
 		{"end is exclusive", "2026-12-11T18:00:00+01:00", "", gate.OutcomePINOK}, // after hours anyway, no event
 		{"office hours", "2026-12-10T10:00:00+01:00", "", gate.OutcomePassed},
