@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -191,4 +192,27 @@ type CalendarStore interface {
 	PutCalendar(ctx context.Context, c *CalendarCopy) error
 	// GetCalendar returns a copy or ErrNotFound.
 	GetCalendar(ctx context.Context, gateID, source string) (*CalendarCopy, error)
+}
+
+// errNoCalendars is what an Audited store answers when the store it wraps
+// keeps no calendars.
+var errNoCalendars = errors.New("the store keeps no calendars")
+
+// PutCalendar passes the calendar copy through: it is the calendar
+// reader's cache, not an administrative change.
+func (a *audited) PutCalendar(ctx context.Context, c *CalendarCopy) error {
+	cs, ok := a.Store.(CalendarStore)
+	if !ok {
+		return errNoCalendars
+	}
+	return cs.PutCalendar(ctx, c)
+}
+
+// GetCalendar passes through.
+func (a *audited) GetCalendar(ctx context.Context, gateID, source string) (*CalendarCopy, error) {
+	cs, ok := a.Store.(CalendarStore)
+	if !ok {
+		return nil, fmt.Errorf("calendar %s: %w (%w)", gateID, ErrNotFound, errNoCalendars)
+	}
+	return cs.GetCalendar(ctx, gateID, source)
 }

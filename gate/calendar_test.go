@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 // fakeCalendars is a gate.CalendarEvents with fixed events per source.
@@ -134,5 +135,25 @@ func TestCalendarValidation(t *testing.T) {
 		if strings.Contains(ve.Error(), "secret") {
 			t.Errorf("validation error %q repeats the URL's password", ve.Error())
 		}
+	}
+}
+
+// TestAuditedStoreKeepsCalendars: the copies of calendars pass through an
+// audited store (the binary wraps its store in one).
+func TestAuditedStoreKeepsCalendars(t *testing.T) {
+	st := gatetest.NewStore()
+	cs, ok := gate.Audited(st, "test").(gate.CalendarStore)
+	if !ok {
+		t.Fatal("an audited store is no CalendarStore")
+	}
+	ctx := context.Background()
+	if err := cs.PutCalendar(ctx, &gate.CalendarCopy{GateID: "hotline", Source: "/etc/x.ics", Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := st.GetCalendar(ctx, "hotline", "/etc/x.ics"); err != nil || string(c.Body) != "x" {
+		t.Fatalf("the wrapped store has %+v, %v", c, err)
+	}
+	if c, err := cs.GetCalendar(ctx, "hotline", "/etc/x.ics"); err != nil || string(c.Body) != "x" {
+		t.Fatalf("GetCalendar through the audited store: %+v, %v", c, err)
 	}
 }
