@@ -22,6 +22,7 @@ type Store interface {
 	TokenStore
 	CallReader
 	AuditLog
+	Eraser
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close flushes buffered writes (the call log) and releases resources.

@@ -843,3 +843,52 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error)
 	s.audit = keep
 	return n, nil
 }
+
+// EraseCaller implements gate.Store.
+func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Erasure, error) {
+	var out gate.Erasure
+	if err := gate.ValidErasable(number); err != nil {
+		return out, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return out, err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.gates[gateID]; gateID != "" && !ok {
+		return out, fmt.Errorf("gate %q: %w", gateID, gate.ErrNotFound)
+	}
+	at := func(g string) bool { return gateID == "" || g == gateID }
+	keep := s.calls[:0]
+	for _, r := range s.calls {
+		if r.Caller == number && at(r.GateID) {
+			out.Calls++
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	clear(s.calls[len(keep):])
+	s.calls = keep
+	for g, es := range s.entries {
+		if _, ok := es[number]; ok && at(g) {
+			delete(es, number)
+			out.Entries++
+		}
+	}
+	mine := func(k string) bool {
+		g, c, _ := strings.Cut(k, "\x00")
+		return c == number && at(g)
+	}
+	for k := range s.lockouts {
+		if mine(k) {
+			delete(s.lockouts, k)
+			out.Lockouts++
+		}
+	}
+	for k := range s.failures {
+		if mine(k) {
+			delete(s.failures, k)
+			out.Counters++
+		}
+	}
+	return out, nil
+}

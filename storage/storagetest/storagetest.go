@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Calls/RoundTrip", testCallRoundTrip},
 		{"Calls/List", testCallList},
 		{"Calls/Prune", testCallPrune},
+		{"Calls/EraseCaller", testEraseCaller},
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
