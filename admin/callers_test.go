@@ -133,3 +133,22 @@ func TestEraseCaller(t *testing.T) {
 	}
 	mustStatus(t, e.admin("DELETE", "/api/v1/callers/+4917612345678?gate=missing", nil), http.StatusNotFound)
 }
+
+// TestGateRetentionField checks that a gate's retention is validated with
+// a field-named error and kept.
+func TestGateRetentionField(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := tableGate("vip")
+	g["retention"] = "90m"
+	r := e.admin("POST", "/api/v1/gates", g)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "retention") {
+		t.Errorf("fields %v lack retention", f)
+	}
+	g["retention"] = "30d"
+	mustStatus(t, e.admin("POST", "/api/v1/gates", g), http.StatusCreated)
+	if got, err := e.store.GetGate(context.Background(), "vip"); err != nil || got.Retention != "30d" {
+		t.Errorf("stored retention %v, %v", got, err)
+	}
+}

@@ -1,6 +1,9 @@
 package gate
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Erasure counts what EraseCaller deleted.
 type Erasure struct {
@@ -37,4 +40,22 @@ func ValidErasable(number string) error {
 		return &ValidationError{Field: "number", Problem: "must be a caller's phone number"}
 	}
 	return nil
+}
+
+// PruneScope says whose call-log rows PruneGateCalls deletes.
+type PruneScope struct {
+	// GateIDs are the gates whose rows go; with Except, the rows of every
+	// other gate (and of calls that met no gate) go instead.
+	GateIDs []string
+	Except  bool
+}
+
+// GatePruner prunes the call log gate by gate, for gates that keep their
+// calls for a retention of their own.
+type GatePruner interface {
+	// PruneGateCalls is PruneCalls limited to the rows scope selects: the
+	// same batches, buffered rows written first, the same count and
+	// errors. An empty scope without Except deletes nothing; with Except
+	// it is PruneCalls.
+	PruneGateCalls(ctx context.Context, before time.Time, scope PruneScope) (int64, error)
 }

@@ -23,6 +23,7 @@ type Store interface {
 	CallReader
 	AuditLog
 	Eraser
+	GatePruner
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close flushes buffered writes (the call log) and releases resources.

@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 	"github.com/vipgate/vipgate/storage/sqlite"
+	"github.com/vipgate/vipgate/storage/storagetest"
 )
 
 // logCalls writes call-log rows into the CLI's database.
@@ -103,5 +109,70 @@ func TestCallersErase(t *testing.T) {
 		if _, _, err := c.run(args...); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+// TestPrunerGateRetention checks that a gate's own retention overrides
+// the global one, shorter or longer, and that gates without one follow
+// the global retention, also when it is off.
+func TestPrunerGateRetention(t *testing.T) {
+	now := privacyAt
+	for _, tc := range []struct {
+		global time.Duration
+		want   map[string]int // rows left per gate
+	}{
+		{90 * 24 * time.Hour, map[string]int{"short": 0, "long": 2, "plain": 1, "": 1}},
+		{0, map[string]int{"short": 0, "long": 2, "plain": 2, "": 2}},
+	} {
+		st := gatetest.NewStore()
+		for id, r := range map[string]string{"short": "2d", "long": "400d", "plain": ""} {
+			g := storagetest.DecideGate(id)
+			g.Retention = r
+			if err := st.CreateGate(t.Context(), g); err != nil {
+				t.Fatal(err)
+			}
+			for _, age := range []time.Duration{10 * 24 * time.Hour, 200 * 24 * time.Hour} {
+				for _, gid := range []string{id, ""} {
+					if gid == "" && id != "plain" {
+						continue
+					}
+					if err := st.LogCall(t.Context(), &gate.CallRecord{At: now.Add(-age), GateID: gid, Outcome: gate.OutcomePassed}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		p := &callPruner{store: st, gates: st, retention: tc.global, interval: time.Hour, log: slog.New(slog.DiscardHandler)}
+		p.pruneAt(t.Context(), now)
+		got := map[string]int{"short": 0, "long": 0, "plain": 0, "": 0}
+		for _, r := range st.Calls() {
+			got[r.GateID]++
+		}
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("global %v: rows left %v, want %v", tc.global, got, tc.want)
+		}
+	}
+}
+
+func TestGateRetentionValidated(t *testing.T) {
+	g := storagetest.DecideGate("g")
+	retentionErr := func(r string) bool {
+		g.Retention = r
+		var ves gate.ValidationErrors
+		errors.As(g.Validate(), &ves)
+		return slices.ContainsFunc(ves, func(v *gate.ValidationError) bool { return v.Field == "retention" })
+	}
+	for _, r := range []string{"90m", "x", "-1d"} {
+		if !retentionErr(r) {
+			t.Errorf("retention %q: no retention field error", r)
+		}
+	}
+	for _, r := range []string{"", "0", "30d", "36h"} {
+		if retentionErr(r) {
+			t.Errorf("retention %q: refused", r)
+		}
+	}
+	if g.Retention = "30d"; g.CallRetention() != 30*24*time.Hour {
+		t.Errorf("CallRetention of 30d = %v", g.CallRetention())
 	}
 }

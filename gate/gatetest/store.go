@@ -503,13 +503,18 @@ func (s *Store) CountCalls(ctx context.Context, f gate.CallFilter) (map[gate.Out
 
 // PruneCalls implements gate.Store.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	return s.PruneGateCalls(ctx, before, gate.PruneScope{Except: true})
+}
+
+// PruneGateCalls implements gate.Store.
+func (s *Store) PruneGateCalls(ctx context.Context, before time.Time, scope gate.PruneScope) (int64, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err
 	}
 	defer s.mu.Unlock()
 	keep := s.calls[:0]
 	for _, r := range s.calls {
-		if !r.At.Before(before) {
+		if !r.At.Before(before) || slices.Contains(scope.GateIDs, r.GateID) == scope.Except {
 			keep = append(keep, r)
 		}
 	}

@@ -118,3 +118,45 @@ func testEraseCaller(t *testing.T, s gate.Store) {
 		t.Error("a refused erasure removed the gate-wide lockout")
 	}
 }
+
+// testPruneGateCalls checks PruneGateCalls: only the old rows of the
+// gates in scope go, or with Except those of every other gate (rows
+// without a gate included), and an empty scope deletes nothing.
+func testPruneGateCalls(t *testing.T, s gate.Store) {
+	for _, g := range []string{"a", "b", "c", ""} {
+		for _, at := range []time.Time{t0.Add(-48 * time.Hour), t0} {
+			if err := s.LogCall(ctx(t), &gate.CallRecord{At: at, Source: "agi", GateID: g, Outcome: gate.OutcomePassed}); err != nil {
+				t.Fatalf("log call: %v", err)
+			}
+		}
+	}
+	left := func(t *testing.T, g string) int {
+		t.Helper()
+		rs, _, err := s.ListCalls(ctx(t), gate.CallFilter{Limit: 100})
+		if err != nil {
+			t.Fatalf("list calls: %v", err)
+		}
+		n := 0
+		for _, r := range rs {
+			if r.GateID == g {
+				n++
+			}
+		}
+		return n
+	}
+	if n, err := s.PruneGateCalls(ctx(t), t0, gate.PruneScope{}); err != nil || n != 0 {
+		t.Fatalf("empty scope = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := s.PruneGateCalls(ctx(t), t0, gate.PruneScope{GateIDs: []string{"a"}}); err != nil || n != 1 {
+		t.Fatalf("prune a = %d, %v; want 1", n, err)
+	}
+	if left(t, "a") != 1 || left(t, "b") != 2 || left(t, "c") != 2 || left(t, "") != 2 {
+		t.Fatal("prune of gate a touched other gates or kept a's old row")
+	}
+	if n, err := s.PruneGateCalls(ctx(t), t0, gate.PruneScope{GateIDs: []string{"b"}, Except: true}); err != nil || n != 2 {
+		t.Fatalf("prune all but b = %d, %v; want 2 (c and no gate; a's old row is gone)", n, err)
+	}
+	if left(t, "a") != 1 || left(t, "b") != 2 || left(t, "c") != 1 || left(t, "") != 1 {
+		t.Fatal("prune of every gate but b: wrong rows left")
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Calls/List", testCallList},
 		{"Calls/Prune", testCallPrune},
 		{"Calls/EraseCaller", testEraseCaller},
+		{"Calls/PruneGateCalls", testPruneGateCalls},
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
@@ -150,6 +151,7 @@ func fullGate(t testing.TB, id string) *gate.Gate {
 			MaxFailures: 5, Window: gate.Duration(10 * time.Minute),
 			Duration: gate.Duration(time.Hour), GateMaxFailures: 50,
 		},
+		Retention: "30d",
 	}
 }
 
