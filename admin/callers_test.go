@@ -132,6 +132,17 @@ func TestEraseCaller(t *testing.T) {
 		}
 	}
 	mustStatus(t, e.admin("DELETE", "/api/v1/callers/+4917612345678?gate=missing", nil), http.StatusNotFound)
+
+	// Both erasures are audited under the token, without the number.
+	list, err := e.store.ListAudit(ctx, gate.AuditFilter{Action: "caller.erase"})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("audit: %d caller.erase entries, %v; want 2", len(list), err)
+	}
+	for _, a := range list {
+		if b, _ := json.Marshal(a); !strings.HasPrefix(a.Actor, "token:") || strings.Contains(string(b), "12345678") {
+			t.Errorf("audit entry %s", b)
+		}
+	}
 }
 
 // TestGateRetentionField checks that a gate's retention is validated with

@@ -59,3 +59,14 @@ type GatePruner interface {
 	// it is PruneCalls.
 	PruneGateCalls(ctx context.Context, before time.Time, scope PruneScope) (int64, error)
 }
+
+// EraseCaller erases and records caller.erase with the counts. The entry
+// names the gate but not the number: the audit log must not keep what
+// was erased.
+func (a *audited) EraseCaller(ctx context.Context, gateID, number string) (Erasure, error) {
+	res, err := a.Store.EraseCaller(ctx, gateID, number)
+	if err != nil {
+		return res, err
+	}
+	return res, a.record(ctx, "caller.erase", gateID, "", AuditDiff(nil, res))
+}
