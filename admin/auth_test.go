@@ -41,6 +41,7 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/lockouts", "/api/v1/lockouts", nil, gate.RoleViewer},
 	{"DELETE", "/api/v1/gates/{gate}/lockouts/{caller}", "/api/v1/gates/vip/lockouts/+4917699999999", nil, gate.RoleOperator},
 	{"GET", "/api/v1/calls", "/api/v1/calls", nil, gate.RoleViewer},
+	{"DELETE", "/api/v1/callers/{number}", "/api/v1/callers/+4917699999999", nil, gate.RoleAdmin},
 	{"GET", "/api/v1/status", "/api/v1/status", nil, gate.RoleViewer},
 	{"GET", "/api/v1/events", "/api/v1/events", nil, gate.RoleViewer},
 	{"GET", "/api/v1/calls/summary", "/api/v1/calls/summary", nil, gate.RoleViewer},

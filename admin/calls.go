@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/callcsv"
 )
 
 // outcomes are the call outcomes the call-log filter accepts.
@@ -18,8 +18,9 @@ var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.Ou
 // maxCSVCalls bounds a CSV export of the call log.
 const maxCSVCalls = 100_000
 
-// callFilter reads the call-log filter from the query.
-func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
+// callFilter reads the call-log filter from the query, and whether the
+// export is to be pseudonymised.
+func (s *server) callFilter(r *http.Request) (gate.CallFilter, bool, error) {
 	var f gate.CallFilter
 	var errs gate.ValidationErrors
 	q := r.URL.Query()
@@ -36,7 +37,7 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
 	}
 	if c := q.Get("caller"); c != "" {
 		if nb, err := s.numberingOf(g); err != nil {
-			return f, err
+			return f, false, err
 		} else if n, err := nb.Number(c); err != nil {
 			add("caller", "%s", err.Error())
 		} else {
@@ -79,17 +80,35 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, error) {
 	default:
 		add("format", "must be json or csv")
 	}
-	return f, errs.Err()
+	pseudo := false
+	if v := q.Get("pseudonymise"); v != "" {
+		b, err := strconv.ParseBool(v)
+		switch {
+		case err != nil:
+			add("pseudonymise", "must be true or false")
+		case b && q.Get("format") != "csv":
+			add("pseudonymise", "applies to the CSV export only; add format=csv")
+		}
+		pseudo = b
+	}
+	return f, pseudo, errs.Err()
 }
 
 func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
-	f, err := s.callFilter(r)
+	f, pseudo, err := s.callFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("format") == "csv" {
-		s.exportCalls(w, r, f)
+		var p *callcsv.Pseudonymiser
+		if pseudo {
+			if p, err = callcsv.NewPseudonymiser(nil); err != nil {
+				s.writeError(w, r, fmt.Errorf("export calls: %w", err))
+				return
+			}
+		}
+		s.exportCalls(w, r, f, p)
 		return
 	}
 	rs, total, err := s.store.ListCalls(r.Context(), f)
@@ -103,13 +122,10 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, pageOut[*gate.CallRecord]{Items: rs, Total: total, Offset: f.Offset, Limit: f.Limit})
 }
 
-// callCSVHeader is the header row of the call-log CSV export.
-var callCSVHeader = []string{"id", "at", "source", "channel_id", "gate_id", "caller_raw", "caller", "called", "active",
-	"mode", "verdict", "attempts", "outcome", "target", "entry_id", "decision_latency_ms", "duration_ms", "webhook_latency_ms", "error_class", "closure"}
-
 // exportCalls writes every row matching f (from f.Offset, at most
-// maxCSVCalls) as CSV, reading the store page by page.
-func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.CallFilter) {
+// maxCSVCalls) as CSV, reading the store page by page; with p set, the
+// callers are pseudonymised.
+func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.CallFilter, p *callcsv.Pseudonymiser) {
 	const pageSize = 1000
 	f.Limit = pageSize
 	first, total, err := s.store.ListCalls(r.Context(), f)
@@ -119,20 +135,11 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="vipgate-calls.csv"`)
-	cw := csv.NewWriter(w)
-	_ = cw.Write(callCSVHeader)
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
+	cw := callcsv.NewWriter(w, p)
 	written := 0
 	for rs := first; len(rs) > 0; {
 		for _, c := range rs {
-			entry := ""
-			if c.EntryID != 0 {
-				entry = strconv.FormatInt(c.EntryID, 10)
-			}
-			_ = cw.Write([]string{strconv.FormatInt(c.ID, 10), c.At.UTC().Format(time.RFC3339Nano), c.Source, c.ChannelID, c.GateID,
-				csvSafe(c.CallerRaw), c.Caller, csvSafe(c.Called), strconv.FormatBool(c.Active), string(c.Mode), string(c.Verdict),
-				strconv.Itoa(c.Attempts), string(c.Outcome), c.Target, entry, ms(c.DecisionLatency), ms(c.Duration),
-				ms(c.WebhookLatency), c.ErrorClass, csvSafe(c.Closure)})
+			cw.Write(c)
 		}
 		written += len(rs)
 		f.Offset += len(rs)
@@ -145,27 +152,7 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 			break
 		}
 	}
-	cw.Flush()
-}
-
-// csvSafe defuses spreadsheet formulas in values that callers control
-// (caller ID, dialled number): a leading =, +, -, @ is prefixed with a
-// quote unless the value is a plain phone number.
-func csvSafe(v string) string {
-	if v == "" {
-		return v
-	}
-	switch v[0] {
-	case '=', '@', '-', '\t', '\r':
-		return "'" + v
-	case '+':
-		for _, c := range v[1:] {
-			if c < '0' || c > '9' {
-				return "'" + v
-			}
-		}
-	}
-	return v
+	_ = cw.Flush()
 }
 
 // callSummary is the answer of GET /api/v1/calls/summary.
@@ -179,7 +166,7 @@ type callSummary struct {
 // summarizeCalls counts the calls the filter selects by outcome, in one
 // store query (the console's overview shows the last 24 hours).
 func (s *server) summarizeCalls(w http.ResponseWriter, r *http.Request) {
-	f, err := s.callFilter(r)
+	f, _, err := s.callFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -26,6 +26,7 @@ type gateIn struct {
 	Routes         gate.Routes        `json:"routes"`
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
+	Retention      string             `json:"retention,omitempty"`
 }
 
 // identIn is gate.Identification as clients write it. StaticPIN is the
@@ -59,6 +60,7 @@ type gateOut struct {
 	Routes         gate.Routes        `json:"routes"`
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
+	Retention      string             `json:"retention,omitempty"`
 	Override       *gate.Override     `json:"override,omitempty"`
 	CreatedAt      time.Time          `json:"created_at,omitzero"`
 	UpdatedAt      time.Time          `json:"updated_at,omitzero"`
@@ -99,7 +101,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Region:        g.Identification.Region,
 			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
 		},
-		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout,
+		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout, Retention: g.Retention,
 		Override: g.Override, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 	}
 }
@@ -117,7 +119,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 			Region:        in.Identification.Region,
 			Webhook:       in.Identification.Webhook,
 		},
-		Dialogue: in.Dialogue, Prompts: in.Prompts, Routes: in.Routes, Failure: in.Failure, Lockout: in.Lockout,
+		Dialogue: in.Dialogue, Prompts: in.Prompts, Routes: in.Routes, Failure: in.Failure, Lockout: in.Lockout, Retention: in.Retention,
 	}
 	if prev != nil {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN

@@ -45,6 +45,7 @@ var apiRoutes = []route{
 	{"GET", "/events", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.streamEvents }},
 	{"GET", "/calls", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listCalls }},
 	{"GET", "/calls/summary", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.summarizeCalls }},
+	{"DELETE", "/callers/{number}", gate.RoleAdmin, func(s *server) http.HandlerFunc { return s.eraseCaller }},
 	{"POST", "/explain", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.explain }},
 
 	{"GET", "/prompts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listPrompts }},

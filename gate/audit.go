@@ -21,7 +21,7 @@ type AuditEntry struct {
 	// Action is what: gate.create, gate.update, gate.delete,
 	// entry.create, entry.update, entry.delete, entries.import,
 	// override.set, override.clear, prompt.put, prompt.delete,
-	// lockout.clear, token.create, token.revoke.
+	// lockout.clear, caller.erase, token.create, token.revoke.
 	Action string `json:"action"`
 	// GateID is the gate the change concerns, if any.
 	GateID string `json:"gate_id,omitempty"`

@@ -37,6 +37,11 @@ type Gate struct {
 	Failure        FailurePolicy  `json:"failure"`
 	Lockout        LockoutPolicy  `json:"lockout"`
 
+	// Retention is how long the gate's call-log rows are kept ("30d",
+	// "2160h"), overriding the global retention; empty or "0" follows
+	// it. See ParseRetention.
+	Retention string `json:"retention,omitempty"`
+
 	// Override forces the gate on or off; it is set through the override API
 	// and kept with the gate.
 	Override *Override `json:"override,omitempty"`

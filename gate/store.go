@@ -22,6 +22,8 @@ type Store interface {
 	TokenStore
 	CallReader
 	AuditLog
+	Eraser
+	GatePruner
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close flushes buffered writes (the call log) and releases resources.

@@ -246,6 +246,11 @@ func (g *Gate) Validate() error {
 	g.validateRoutes(&es)
 	g.validateFailure(&es)
 	g.validateLockout(&es)
+	if g.Retention != "" {
+		if _, err := ParseRetention(g.Retention); err != nil {
+			es.add("retention", "%s", err.Error())
+		}
+	}
 	return es.Err()
 }
 

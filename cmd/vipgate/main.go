@@ -74,6 +74,8 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"gates", "gates import|export|list: manage gates from YAML/JSON files", cmdGates},
 		{"pins", "pins import|export --gate G: manage a gate's caller table (CSV)", cmdPins},
+		{"calls", "calls export [--pseudonymise]: the call log as CSV", cmdCalls},
+		{"callers", "callers erase NUMBER [--gate G]: forget one caller (call log, entries, lockouts)", cmdCallers},
 		{"explain", "explain --gate G --caller N --called N: dry-run a decision", cmdExplain},
 		{"override", "override set --gate G --active on|off [--until T|--until-change] | clear: force a gate", cmdOverride},
 		{"tokens", "tokens create|list|revoke: admin API tokens", cmdTokens},

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,35 +56,8 @@ func (a auditPrunes) PruneCalls(ctx context.Context, before time.Time) (int64, e
 	return a.PruneAudit(ctx, before)
 }
 
-// maxDays is the longest retention in days that a time.Duration holds
-// (about 292 years).
-const maxDays = math.MaxInt64 / int64(24*time.Hour)
-
-// parseRetention reads a retention period: a whole number of days ("90d")
-// or a Go duration ("2160h", "36h30m"). "0" (or "0d") means keep every row.
-func parseRetention(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil || n < 0 || n > maxDays || strings.HasPrefix(days, "+") {
-			return 0, fmt.Errorf("want a whole number of days such as 90d, got %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("want days such as 90d or a duration such as 36h (0 keeps every row), got %q", s)
-	}
-	if d > 0 && d < minRetention {
-		// 90m or 90s is more likely a slip for 90 days (or months) than
-		// a wish to keep an hour and a half of calls.
-		return 0, fmt.Errorf("%q is less than %v; give days such as 90d (0 keeps every row)", s, minRetention)
-	}
-	return d, nil
-}
-
-// minRetention is the shortest retention accepted other than 0.
-const minRetention = 24 * time.Hour
+// parseRetention reads a retention period; see gate.ParseRetention.
+func parseRetention(s string) (time.Duration, error) { return gate.ParseRetention(s) }
 
 // callPruner deletes call-log rows older than retention: once delay after
 // run starts, then every interval (measured from the end of the previous
@@ -99,7 +69,16 @@ type callPruner struct {
 		PruneCalls(ctx context.Context, before time.Time) (int64, error)
 	}
 	// what is the log pruned, for the log lines; "" means "call log".
-	what      string
+	what string
+	// gates, when set, is asked for the gates on each prune: a gate with
+	// a retention of its own (gate.Gate.Retention) has its rows pruned
+	// by it, and the global retention prunes the other gates' rows.
+	gates interface {
+		ListGates(ctx context.Context) ([]*gate.Gate, error)
+		PruneGateCalls(ctx context.Context, before time.Time, scope gate.PruneScope) (int64, error)
+	}
+	// retention is the global retention; 0 keeps the rows of gates
+	// without one of their own.
 	retention time.Duration
 	delay     time.Duration
 	interval  time.Duration
@@ -128,27 +107,71 @@ func (p *callPruner) run(ctx context.Context) {
 			return
 		case <-after(wait):
 		}
-		p.prune(ctx, now().Add(-p.retention))
+		p.pruneAt(ctx, now())
 		wait = p.interval
+	}
+}
+
+// pruneAt prunes as of now: each gate with a retention of its own by it,
+// then the rest by the global retention.
+func (p *callPruner) pruneAt(ctx context.Context, now time.Time) {
+	if p.gates == nil {
+		if p.retention > 0 {
+			p.prune(ctx, now.Add(-p.retention))
+		}
+		return
+	}
+	gs, err := p.gates.ListGates(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("call log prune failed; trying again later", "err", err, "next_in", p.interval)
+		}
+		return
+	}
+	var own []string
+	for _, g := range gs {
+		r := g.CallRetention()
+		if r == 0 {
+			continue
+		}
+		own = append(own, g.ID)
+		p.report(ctx, now.Add(-r), g.ID, func() (int64, error) {
+			return p.gates.PruneGateCalls(ctx, now.Add(-r), gate.PruneScope{GateIDs: []string{g.ID}})
+		})
+	}
+	if p.retention > 0 {
+		p.report(ctx, now.Add(-p.retention), "", func() (int64, error) {
+			return p.gates.PruneGateCalls(ctx, now.Add(-p.retention), gate.PruneScope{GateIDs: own, Except: true})
+		})
 	}
 }
 
 // prune deletes the rows before before and logs the result: Info when
 // rows were deleted, Warn when the store failed (unless ctx ended it).
 func (p *callPruner) prune(ctx context.Context, before time.Time) {
+	p.report(ctx, before, "", func() (int64, error) { return p.store.PruneCalls(ctx, before) })
+}
+
+// report runs one prune and logs it; gateID "" is the global one.
+func (p *callPruner) report(ctx context.Context, before time.Time, gateID string, prune func() (int64, error)) {
 	start := time.Now()
 	what := p.what
 	if what == "" {
 		what = "call log"
 	}
-	n, err := p.store.PruneCalls(ctx, before)
+	n, err := prune()
+	var gateArg []any
+	if gateID != "" {
+		gateArg = []any{"gate", gateID}
+	}
 	if n > 0 {
-		p.log.Info(what+" pruned", "rows", n, "before", before.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond))
+		args := append([]any{"rows", n, "before", before.UTC().Format(time.RFC3339), "took", time.Since(start).Round(time.Millisecond)}, gateArg...)
+		p.log.Info(what+" pruned", args...)
 		if p.pruned != nil {
 			p.pruned(n)
 		}
 	}
 	if err != nil && ctx.Err() == nil {
-		p.log.Warn(what+" prune failed; trying again later", "err", err, "next_in", p.interval)
+		p.log.Warn(what+" prune failed; trying again later", append([]any{"err", err, "next_in", p.interval}, gateArg...)...)
 	}
 }

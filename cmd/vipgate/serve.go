@@ -235,11 +235,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			errc <- err
 		}
 	})
-	if retention > 0 {
-		p := &callPruner{store: d.store, retention: retention, delay: firstPrune, interval: pruneEvery, log: log, pruned: metrics.CallsPruned}
+	{
+		// Gates may keep their calls for a retention of their own, so
+		// the pruner runs even with the global retention off.
+		p := &callPruner{store: d.store, gates: d.store, retention: retention, delay: firstPrune, interval: pruneEvery, log: log, pruned: metrics.CallsPruned}
 		pruneWG.Go(func() { p.run(ctx) })
-	} else {
-		log.Info("call-log pruning is off (--call-log-retention 0): the call log keeps every row")
+	}
+	if retention == 0 {
+		log.Info("global call-log pruning is off (--call-log-retention 0): the call log keeps every row of gates without a retention of their own")
 	}
 	if auditKeep > 0 {
 		p := &callPruner{store: auditPrunes{d.store}, what: "audit log", retention: auditKeep, delay: firstPrune, interval: pruneEvery, log: log}

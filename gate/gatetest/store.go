@@ -505,13 +505,18 @@ func (s *Store) CountCalls(ctx context.Context, f gate.CallFilter) (map[gate.Out
 
 // PruneCalls implements gate.Store.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	return s.PruneGateCalls(ctx, before, gate.PruneScope{Except: true})
+}
+
+// PruneGateCalls implements gate.Store.
+func (s *Store) PruneGateCalls(ctx context.Context, before time.Time, scope gate.PruneScope) (int64, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err
 	}
 	defer s.mu.Unlock()
 	keep := s.calls[:0]
 	for _, r := range s.calls {
-		if !r.At.Before(before) {
+		if !r.At.Before(before) || slices.Contains(scope.GateIDs, r.GateID) == scope.Except {
 			keep = append(keep, r)
 		}
 	}
@@ -871,4 +876,53 @@ func (s *Store) GetCalendar(ctx context.Context, gateID, source string) (*gate.C
 	cp := *c
 	cp.Body = append([]byte{}, c.Body...)
 	return &cp, nil
+}
+
+// EraseCaller implements gate.Store.
+func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Erasure, error) {
+	var out gate.Erasure
+	if err := gate.ValidErasable(number); err != nil {
+		return out, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return out, err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.gates[gateID]; gateID != "" && !ok {
+		return out, fmt.Errorf("gate %q: %w", gateID, gate.ErrNotFound)
+	}
+	at := func(g string) bool { return gateID == "" || g == gateID }
+	keep := s.calls[:0]
+	for _, r := range s.calls {
+		if r.Caller == number && at(r.GateID) {
+			out.Calls++
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	clear(s.calls[len(keep):])
+	s.calls = keep
+	for g, es := range s.entries {
+		if _, ok := es[number]; ok && at(g) {
+			delete(es, number)
+			out.Entries++
+		}
+	}
+	mine := func(k string) bool {
+		g, c, _ := strings.Cut(k, "\x00")
+		return c == number && at(g)
+	}
+	for k := range s.lockouts {
+		if mine(k) {
+			delete(s.lockouts, k)
+			out.Lockouts++
+		}
+	}
+	for k := range s.failures {
+		if mine(k) {
+			delete(s.failures, k)
+			out.Counters++
+		}
+	}
+	return out, nil
 }

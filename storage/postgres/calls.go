@@ -225,7 +225,8 @@ const pruneBatch = 5000
 // found through the calls_at index; rows another transaction holds (an
 // instance pruning at the same time) are skipped, not waited for.
 const pruneCallsSQL = `DELETE FROM calls WHERE id IN (
-	SELECT id FROM calls WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	SELECT id FROM calls WHERE at < $1 AND (cardinality($3::text[]) = 0 OR (gate_id = ANY($3)) <> $4)
+	ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED)`
 
 // PruneCalls deletes the call-log rows from before before and returns how
 // many it deleted. It writes this instance's buffered rows first (and
@@ -235,6 +236,18 @@ const pruneCallsSQL = `DELETE FROM calls WHERE id IN (
 // deleting at the same moment are skipped, not waited for, so instances
 // that prune at once share the work instead of queueing on row locks.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	return s.PruneGateCalls(ctx, before, gate.PruneScope{Except: true})
+}
+
+// PruneGateCalls is PruneCalls for the rows of the gates scope selects.
+func (s *Store) PruneGateCalls(ctx context.Context, before time.Time, scope gate.PruneScope) (int64, error) {
+	if len(scope.GateIDs) == 0 && !scope.Except {
+		return 0, nil
+	}
+	ids := scope.GateIDs
+	if ids == nil {
+		ids = []string{}
+	}
 	fctx, cancel := s.bound(ctx)
 	err := s.calls.Flush(fctx)
 	cancel()
@@ -244,7 +257,7 @@ func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error)
 	var total int64
 	for {
 		bctx, cancel := s.bound(ctx)
-		tag, err := s.pool.Exec(bctx, pruneCallsSQL, before, s.pruneBatch)
+		tag, err := s.pool.Exec(bctx, pruneCallsSQL, before, s.pruneBatch, ids, scope.Except)
 		cancel()
 		if err != nil {
 			return total, wrap(fmt.Sprintf("prune calls: %d deleted, then", total), err)

@@ -41,7 +41,7 @@ func TestPruneUsesIndexes(t *testing.T) {
 		name, sql, index string
 		args             []any
 	}{
-		{"calls", pruneCallsSQL, "calls_at", []any{time.Now(), 10}},
+		{"calls", pruneCallsSQL, "calls_at", []any{time.Now(), 10, []string{}, true}},
 		{"failures", pruneFailuresSQL, "failures_gate_newest", []any{"g", time.Now(), 10}},
 	}
 	for _, tc := range tests {

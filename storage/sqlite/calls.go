@@ -78,7 +78,7 @@ const pruneBatch = 1000
 
 // pruneCallsSQL deletes the oldest call-log rows before a time, at most a
 // number of them; the calls_at index finds them.
-const pruneCallsSQL = `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE at < ? ORDER BY at LIMIT ?)`
+const pruneCallsSQL = `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE at < ?%s ORDER BY at LIMIT ?)`
 
 // PruneCalls deletes the call-log rows from before before and returns how
 // many it deleted. It writes the queued rows first (and fails, like
@@ -87,13 +87,34 @@ const pruneCallsSQL = `DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE
 // never held for long; it stops between batches when ctx is done. The
 // file does not shrink: SQLite reuses the freed pages.
 func (s *Store) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	return s.PruneGateCalls(ctx, before, gate.PruneScope{Except: true})
+}
+
+// PruneGateCalls is PruneCalls for the rows of the gates scope selects.
+func (s *Store) PruneGateCalls(ctx context.Context, before time.Time, scope gate.PruneScope) (int64, error) {
+	if len(scope.GateIDs) == 0 && !scope.Except {
+		return 0, nil
+	}
 	if err := s.calls.Flush(ctx); err != nil {
 		return 0, err // named by the writer, as in ListCalls
 	}
 	cut := clampNS(before)
+	args, cond := []any{cut}, ""
+	if len(scope.GateIDs) > 0 {
+		not := ""
+		if scope.Except {
+			not = "NOT "
+		}
+		cond = " AND gate_id " + not + "IN (?" + strings.Repeat(", ?", len(scope.GateIDs)-1) + ")"
+		for _, id := range scope.GateIDs {
+			args = append(args, id)
+		}
+	}
+	q := fmt.Sprintf(pruneCallsSQL, cond)
+	args = append(args, s.pruneBatch)
 	var total int64
 	for {
-		res, err := s.w.ExecContext(ctx, pruneCallsSQL, cut, s.pruneBatch)
+		res, err := s.w.ExecContext(ctx, q, args...)
 		if err != nil {
 			return total, fmt.Errorf("sqlite: prune calls: %d deleted, then: %w", total, dbErr(err))
 		}

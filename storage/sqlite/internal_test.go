@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -252,7 +253,7 @@ func TestPruneCallsInBatches(t *testing.T) {
 // the calls_at index rather than by reading the whole call log.
 func TestPruneCallsUsesIndex(t *testing.T) {
 	s := openInternal(t)
-	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+pruneCallsSQL, 0, 1)
+	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+fmt.Sprintf(pruneCallsSQL, ""), 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

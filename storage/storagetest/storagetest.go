@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Calls/RoundTrip", testCallRoundTrip},
 		{"Calls/List", testCallList},
 		{"Calls/Prune", testCallPrune},
+		{"Calls/EraseCaller", testEraseCaller},
+		{"Calls/PruneGateCalls", testPruneGateCalls},
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
 		{"Counters/Lockouts", testLockouts},
@@ -150,6 +152,7 @@ func fullGate(t testing.TB, id string) *gate.Gate {
 			MaxFailures: 5, Window: gate.Duration(10 * time.Minute),
 			Duration: gate.Duration(time.Hour), GateMaxFailures: 50,
 		},
+		Retention: "30d",
 	}
 }
 
