@@ -34,8 +34,12 @@ func (b *budget) do(ctx context.Context, fn func(ctx context.Context) error) err
 	if left <= 0 {
 		return fmt.Errorf("the call's store time is spent: %w", ErrUnavailable)
 	}
-	cctx, cancel := context.WithTimeout(ctx, left)
+	// start is read before the deadline is set, so a step that ran into
+	// the deadline is charged at least all that was left: measured from
+	// after it, a few microseconds would stay and let the next step run
+	// with a deadline it cannot meet.
 	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, left)
 	err := fn(cctx)
 	cancel()
 	spent := time.Since(start)
