@@ -191,14 +191,16 @@ func scanLockout(row pgx.CollectableRow) (*gate.Lockout, error) {
 // GetLockout returns the lockout of caller at gate in effect at now, or
 // ErrNotFound. It runs within StoreTimeout.
 func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.Time) (*gate.Lockout, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT `+lockoutColumns+` FROM lockouts
-		WHERE gate_id = $1 AND caller = $2 AND until > $3`, gateID, caller, now)
-	if err != nil {
-		return nil, wrap("get lockout", err)
-	}
-	l, err := pgx.CollectExactlyOneRow(rows, scanLockout)
+	var l *gate.Lockout
+	err := s.read(ctx, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, `SELECT `+lockoutColumns+` FROM lockouts
+			WHERE gate_id = $1 AND caller = $2 AND until > $3`, gateID, caller, now)
+		if err != nil {
+			return err
+		}
+		l, err = pgx.CollectExactlyOneRow(rows, scanLockout)
+		return err
+	})
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("get lockout of %s at %q", caller, gateID), err)
 	}
@@ -215,31 +217,37 @@ const callLockoutsSQL = `SELECT ` + lockoutColumns + ` FROM lockouts
 // none matches): both queries go to the server as one pipelined batch,
 // one round trip. It runs within StoreTimeout.
 func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
-	var (
-		st    gate.CallState
-		batch pgx.Batch
-	)
-	if len(keys) > 0 {
-		batch.Queue(callLockoutsSQL, gateID, keys, now).Query(func(rows pgx.Rows) (err error) {
-			st.Lockouts, err = pgx.CollectRows(rows, scanLockout)
-			return err
-		})
+	if len(keys) == 0 && number == "" {
+		return gate.CallState{}, nil
 	}
+	var prefixes []string
 	if number != "" {
-		batch.Queue(lookupSQL, gateID, gate.Prefixes(number), now).Query(func(rows pgx.Rows) (err error) {
-			st.Entry, err = pgx.CollectOneRow(rows, scanEntry)
-			if errors.Is(err, pgx.ErrNoRows) {
-				st.Entry, err = nil, nil
-			}
-			return err
-		})
+		prefixes = gate.Prefixes(number)
 	}
-	if batch.Len() == 0 {
-		return st, nil
-	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+	var st gate.CallState
+	err := s.read(ctx, func(ctx context.Context) error {
+		// A batch is built for each attempt: pgx keeps the prepared
+		// statements of the connection it was sent on in it.
+		var batch pgx.Batch
+		st = gate.CallState{}
+		if len(keys) > 0 {
+			batch.Queue(callLockoutsSQL, gateID, keys, now).Query(func(rows pgx.Rows) (err error) {
+				st.Lockouts, err = pgx.CollectRows(rows, scanLockout)
+				return err
+			})
+		}
+		if number != "" {
+			batch.Queue(lookupSQL, gateID, prefixes, now).Query(func(rows pgx.Rows) (err error) {
+				st.Entry, err = pgx.CollectOneRow(rows, scanEntry)
+				if errors.Is(err, pgx.ErrNoRows) {
+					st.Entry, err = nil, nil
+				}
+				return err
+			})
+		}
+		return s.pool.SendBatch(ctx, &batch).Close()
+	})
+	if err != nil {
 		return gate.CallState{}, wrap("read call", err)
 	}
 	return st, nil

@@ -82,13 +82,15 @@ const lookupSQL = `SELECT ` + entryColumns + ` FROM entries
 // It runs within StoreTimeout and fails with ErrUnavailable when the
 // database does not answer in time.
 func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.Time) (*gate.Entry, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, lookupSQL, gateID, gate.Prefixes(number), at)
-	if err != nil {
-		return nil, wrap("lookup entry", err)
-	}
-	e, err := one(rows, scanEntry)
+	var e *gate.Entry
+	err := s.read(ctx, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, lookupSQL, gateID, gate.Prefixes(number), at)
+		if err != nil {
+			return err
+		}
+		e, err = one(rows, scanEntry)
+		return err
+	})
 	if err != nil {
 		return nil, wrap(fmt.Sprintf("lookup entry of %s", number), err)
 	}

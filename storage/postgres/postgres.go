@@ -128,12 +128,90 @@ var _ gate.Store = (*Store)(nil)
 // with a working database, and then survives outages (see the package
 // documentation).
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	opts.setDefaults()
+	cfg, err := poolConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return openConfig(ctx, cfg, opts)
+}
+
+// poolConfig parses dsn into the pool's configuration, with the pool's
+// liveness check of idle connections (ShouldPing) as vipgate wants it:
+// see pingBeforeUse.
+func poolConfig(dsn string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx redacts the password in parse errors.
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	cfg.ShouldPing = pingBeforeUse
+	return cfg, nil
+}
+
+// Liveness of pooled connections. pgxpool by default pings a connection
+// idle for more than a second before handing it out: a second round trip
+// on the call path of every call on a quiet PBX. The reads of the call
+// path (ReadCall, LookupEntry, GetLockout) are idempotent, so they skip
+// the ping and, if the connection turns out to be broken (the server
+// closed or reset it), run once more on a connection that is pinged
+// first (see Store.read). Writes cannot be repeated blindly, so they keep
+// pgxpool's ping of a connection idle for more than writePingIdle.
+const writePingIdle = time.Second
+
+type pingKey struct{}
+
+// Ping modes carried in the context of an Acquire.
+const (
+	pingNever  = 1 // a read that retries instead
+	pingAlways = 2 // the retry of such a read: every idle connection is checked
+)
+
+func pingBeforeUse(ctx context.Context, p pgxpool.ShouldPingParams) bool {
+	switch ctx.Value(pingKey{}) {
+	case pingNever:
+		return false
+	case pingAlways:
+		return true
+	}
+	return p.IdleDuration > writePingIdle
+}
+
+// read runs the idempotent read op within StoreTimeout on a pooled
+// connection that is not pinged first. If op fails because its connection
+// was broken, op runs once more (within the same StoreTimeout) on a
+// connection pgxpool pings before handing it out, so dead idle
+// connections are dropped and a call is not failed by one.
+func (s *Store) read(ctx context.Context, op func(ctx context.Context) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := op(context.WithValue(ctx, pingKey{}, pingNever))
+	if err == nil || ctx.Err() != nil || !brokenConn(err) {
+		return err
+	}
+	s.log.Debug("postgres: read failed on a broken connection; retrying on another", "err", err)
+	return op(context.WithValue(ctx, pingKey{}, pingAlways))
+}
+
+// brokenConn reports whether err means that the connection an operation
+// ran on is broken (closed or reset by the server, a FATAL error from it),
+// as opposed to a timeout, a cancellation or an error of the statement.
+func brokenConn(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || pgconn.Timeout(err) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Severity == "FATAL" || pgErr.Severity == "PANIC" ||
+			strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02"
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		strings.Contains(err.Error(), "conn closed")
+}
+
+// openConfig is Open with the pool's configuration parsed.
+func openConfig(ctx context.Context, cfg *pgxpool.Config, opts Options) (*Store, error) {
+	opts.setDefaults()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", classify(err))
