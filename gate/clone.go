@@ -42,6 +42,10 @@ func (g *Gate) Clone() *Gate {
 		cw.Headers = maps.Clone(w.Headers)
 		c.Identification.Webhook = &cw
 	}
+	if db := g.Identification.Database; db != nil {
+		cd := *db
+		c.Identification.Database = &cd
+	}
 	c.Prompts = maps.Clone(g.Prompts)
 	if o := g.Override; o != nil {
 		co := *o

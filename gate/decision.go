@@ -103,6 +103,11 @@ type AuthRequest struct {
 	Caller string
 	Called string
 	CallID string
+	// CallerRaw is the caller number as Asterisk reported it, and
+	// CallerKnown whether the gate's Numbering could read it (Caller
+	// falls back to CallerRaw when it could not).
+	CallerRaw   string
+	CallerKnown bool
 }
 
 // AnswerKind is the kind of an authorizer's answer.
@@ -114,6 +119,10 @@ const (
 	AnswerReject  AnswerKind = "reject"    // {reject:true}
 	AnswerPass    AnswerKind = "pass"      // {reject:false}
 	AnswerForward AnswerKind = "forward"   // {forward:"123"}
+	// AnswerUnknown says the authorizer does not know the caller (a
+	// database query without a row); the gate's unknown_caller rule
+	// applies, as for a table-mode caller without an entry.
+	AnswerUnknown AnswerKind = "unknown"
 )
 
 // AuthAnswer is an authorizer's verdict for one call.
@@ -121,6 +130,13 @@ type AuthAnswer struct {
 	Kind AnswerKind
 	// PIN is the expected PIN for AnswerAskPIN.
 	PIN ClearPIN
+	// Expected, when set, checks the PIN of an AnswerAskPIN instead of
+	// PIN: a hashed PIN the authorizer was given. The gate's digit
+	// limits apply to it.
+	Expected PINCheck
+	// Label names the caller in the decision's trace; "" if the answer
+	// gave none.
+	Label string
 	// OnCorrect / OnIncorrect are the forwardCorrectPIN / forwardIncorrectPIN
 	// targets; zero means the defaults (continue / reject).
 	OnCorrect   Target
@@ -134,7 +150,8 @@ type AuthAnswer struct {
 	Cached  bool
 }
 
-// Authorizer decides per call for webhook gates. Authorize blocks for at
+// Authorizer decides per call for webhook gates (and, with the same
+// answers, for database gates: EngineConfig.Database). Authorize blocks for at
 // most the gate's webhook timeout (or until ctx is done). Errors should
 // implement ErrorClass() string ("timeout", "status", "syntax", "answer",
 // "breaker_open", "network", "too_large", "overload", "config", "request",

@@ -19,6 +19,9 @@ type EngineConfig struct {
 	// Authorizer answers for webhook gates; nil makes webhook gates follow
 	// their failure policy.
 	Authorizer Authorizer
+	// Database answers for database gates (package dbident); nil makes
+	// them follow their failure policy.
+	Database Authorizer
 	// Region is the default region for caller-number normalisation ("DE").
 	Region string
 	// StoreTimeout is the time all store steps of one call may take
@@ -400,6 +403,9 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	case IdentWebhook:
 		entryUnused(d, st.Entry, err, "the webhook decides")
 		e.webhook(ctx, d, g, info, now)
+	case IdentDatabase:
+		entryUnused(d, st.Entry, err, "the database query decides")
+		e.authorize(ctx, d, g, info, now, e.cfg.Database, "database")
 	default:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
 	}
@@ -611,21 +617,28 @@ func (e *Engine) unknown(d *Decision, g *Gate, now time.Time, why string) {
 }
 
 func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time) {
-	if e.cfg.Authorizer == nil {
-		e.fail(ctx, d, g, info, now, errors.New("no webhook authorizer configured"), "config")
+	e.authorize(ctx, d, g, info, now, e.cfg.Authorizer, "webhook")
+}
+
+// authorize decides d by the answer of auth, the webhook or the database
+// query (named by source in the trace and errors).
+func (e *Engine) authorize(ctx context.Context, d *Decision, g *Gate, info CallInfo, now time.Time, auth Authorizer, source string) {
+	if auth == nil {
+		e.fail(ctx, d, g, info, now, fmt.Errorf("no %s authorizer configured", source), "config")
 		return
 	}
-	req := AuthRequest{Caller: d.Caller, Called: d.Called, CallID: info.ID}
+	req := AuthRequest{Caller: d.Caller, Called: d.Called, CallID: info.ID, CallerRaw: info.Caller, CallerKnown: d.Caller != ""}
 	if req.Caller == "" {
 		req.Caller = info.Caller
 	}
 	if req.Called == "" {
 		req.Called = info.Called
 	}
-	ans, err := e.cfg.Authorizer.Authorize(ctx, g, req)
+	ans, err := auth.Authorize(ctx, g, req)
 	d.WebhookLatency = ans.Latency
 	if err != nil {
-		// The Authorizer's errors name it ("webhook: request: ...").
+		// The Authorizer's errors name it ("webhook: request: ...",
+		// "database: query: ...").
 		e.fail(ctx, d, g, info, now, err, "")
 		return
 	}
@@ -633,25 +646,35 @@ func (e *Engine) webhook(ctx context.Context, d *Decision, g *Gate, info CallInf
 	if ans.Cached {
 		cached = ", cached"
 	}
-	d.trace("webhook", "answered %s in %s%s", ans.Kind, ans.Latency.Round(time.Microsecond), cached)
+	label := ""
+	if ans.Label != "" {
+		label = fmt.Sprintf(" for %q", ans.Label)
+	}
+	d.trace(source, "answered %s%s in %s%s", ans.Kind, label, ans.Latency.Round(time.Microsecond), cached)
 	switch ans.Kind {
 	case AnswerAskPIN:
-		if err := ValidatePIN(string(ans.PIN), 0, 0); err != nil {
-			e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: expectedPIN: %w", err), "answer")
+		if ans.Expected != nil {
+			d.ask(g, ans.Expected, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN hash from the "+source)
 			return
 		}
-		d.ask(g, ans.PIN, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN from the webhook")
+		if err := ValidatePIN(string(ans.PIN), 0, 0); err != nil {
+			e.fail(ctx, d, g, info, now, fmt.Errorf("%s: expected PIN: %w", source, err), "answer")
+			return
+		}
+		d.ask(g, ans.PIN, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN from the "+source)
 		// The webhook's PIN sets the length, whatever the gate's limits.
 		d.AskPIN.MinDigits = min(d.AskPIN.MinDigits, len(ans.PIN))
 		d.AskPIN.MaxDigits = max(d.AskPIN.MaxDigits, len(ans.PIN))
 	case AnswerReject:
-		d.reject(g, PromptRejected, "webhook answered reject")
+		d.reject(g, PromptRejected, source+" answered reject")
 	case AnswerPass:
-		d.pass("webhook answered reject:false")
+		d.pass(source + " answered pass")
 	case AnswerForward:
-		d.forward(g, ans.Forward, "webhook answered forward")
+		d.forward(g, ans.Forward, source+" answered forward")
+	case AnswerUnknown:
+		e.unknown(d, g, now, source+" does not know the caller")
 	default:
-		e.fail(ctx, d, g, info, now, fmt.Errorf("webhook: unknown answer kind %q", ans.Kind), "answer")
+		e.fail(ctx, d, g, info, now, fmt.Errorf("%s: unknown answer kind %q", source, ans.Kind), "answer")
 	}
 }
 

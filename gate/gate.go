@@ -189,7 +189,8 @@ type Identification struct {
 	// PINSet holds further PINs that are valid, each in its own dates,
 	// wherever the static PIN is asked for (see SetPIN).
 	PINSet []SetPIN `json:"pin_set,omitempty"`
-	// UnknownCaller applies in table mode; default reject.
+	// UnknownCaller applies in table mode, and in database mode when the
+	// query returns no row; default reject.
 	UnknownCaller UnknownCaller `json:"unknown_caller,omitempty"`
 	// Withheld applies to callers without a readable number, in every
 	// mode; default WithheldMode.
@@ -199,6 +200,8 @@ type Identification struct {
 	Region string `json:"region,omitempty"`
 	// Webhook configures webhook mode.
 	Webhook *WebhookConfig `json:"webhook,omitempty"`
+	// Database configures database mode (IdentDatabase).
+	Database *DatabaseConfig `json:"database,omitempty"`
 }
 
 // WebhookConfig configures the webhook authorizer of a gate. URL, Headers

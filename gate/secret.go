@@ -91,10 +91,10 @@ func KeepWebhookSecrets(wc, prev *WebhookConfig) {
 	}
 }
 
-// SecretBox encrypts the secrets a gate keeps, for storage. The stores
-// seal a gate's secrets when they write it and open them when they read
-// it (see SealSecrets), so the rest of vipgate sees clear values and the
-// database holds none. Implementations hold the key; gate does no
+// SecretBox encrypts the secrets a gate keeps (webhook credentials, the
+// database DSN), for storage. The stores seal a gate's secrets when they
+// write it and open them when they read it (see SealSecrets), so the rest
+// of vipgate sees clear values and the database holds none. Implementations hold the key; gate does no
 // cryptography.
 type SecretBox interface {
 	// Seal returns the stored form of plain.
@@ -110,8 +110,14 @@ type SecretBox interface {
 // info or query may carry one). All of them are sealed, not only those
 // that RedactWebhook recognises by name, so that a credential under an
 // unusual name is not stored in clear either. The webhook signing key is
-// not among them: it is never stored (SecretFile names a file).
+// not among them: it is never stored (SecretFile names a file). The DSN
+// of database identification is one too.
 func (g *Gate) secrets(fn func(*string) error) error {
+	if db := g.Identification.Database; db != nil && db.DSN != "" {
+		if err := fn(&db.DSN); err != nil {
+			return err
+		}
+	}
 	w := g.Identification.Webhook
 	if w == nil {
 		return nil
@@ -131,7 +137,7 @@ func (g *Gate) secrets(fn func(*string) error) error {
 // SealSecrets returns a copy of g whose secrets are sealed with box, for
 // a store to write; g is not changed. A nil box returns g.
 func SealSecrets(g *Gate, box SecretBox) (*Gate, error) {
-	if box == nil || g.Identification.Webhook == nil {
+	if box == nil || g.Identification.Webhook == nil && g.Identification.Database == nil {
 		return g, nil
 	}
 	c := g.Clone()

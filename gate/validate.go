@@ -116,6 +116,9 @@ func (g *Gate) Normalize() {
 		w.CAFile = strings.TrimSpace(w.CAFile)
 		w.SecretFile = strings.TrimSpace(w.SecretFile)
 	}
+	if db := id.Database; db != nil {
+		db.normalize()
+	}
 
 	d := &g.Dialogue
 	if d.MaxRetries == 0 {
@@ -383,7 +386,10 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 		if !id.hasStatic() {
 			es.add("identification.static_pin_hash", "is required for static mode (or a pin_set)")
 		}
-	case IdentTable:
+	case IdentTable, IdentDatabase:
+		if id.Mode == IdentDatabase && id.Database == nil {
+			es.add("identification.database.query", "is required for database mode")
+		}
 		switch id.UnknownCaller {
 		case UnknownReject, UnknownPass:
 		case UnknownStatic:
@@ -398,9 +404,9 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 			es.add("identification.webhook.url", "is required for webhook mode")
 		}
 	case "":
-		es.add("identification.mode", "is required (static, table or webhook)")
+		es.add("identification.mode", "is required (static, table, webhook or database)")
 	default:
-		es.add("identification.mode", "must be static, table or webhook")
+		es.add("identification.mode", "must be static, table, webhook or database")
 	}
 	switch id.Withheld {
 	case WithheldMode, WithheldReject, "":
@@ -420,6 +426,9 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 	}
 	if id.Webhook != nil {
 		validateWebhook(es, "identification.webhook.", id.Webhook)
+	}
+	if id.Database != nil {
+		validateDatabase(es, "identification.database.", id.Database)
 	}
 }
 
@@ -631,8 +640,8 @@ func (g *Gate) validateFailure(es *ValidationErrors) {
 			es.add("failure.action", "static needs the gate's static PIN or a pin_set")
 		}
 	case FailTable:
-		if g.Identification.Mode != IdentWebhook {
-			es.add("failure.action", "table is only for webhook gates")
+		if m := g.Identification.Mode; m != IdentWebhook && m != IdentDatabase {
+			es.add("failure.action", "table is only for webhook and database gates")
 		}
 	default:
 		es.add("failure.action", "must be reject, pass, forward, static or table")

@@ -40,6 +40,11 @@
 // next call, with a fresh breaker and cache. Breaker changes are logged at
 // Info and reported to the Observer.
 //
-// Package webhook imports gate and the standard library only; it must not
-// import a storage, admin or transport (ari, agi) package.
+// The circuit breaker and the answer cache are those of packages
+// internal/breaker and internal/answercache, which the database
+// identification (dbident) uses too.
+//
+// Package webhook imports gate, those two packages and the standard
+// library only; it must not import a storage, admin or transport (ari,
+// agi) package.
 package webhook

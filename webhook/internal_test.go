@@ -12,117 +12,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
-
-func TestCacheBounded(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	key := func(i int) cacheKey { return cacheKey{caller: fmt.Sprint("+49", i), called: "+4930"} }
-	ans := gate.AuthAnswer{Kind: gate.AnswerReject}
-	tests := []struct {
-		name string
-		// puts at t0+i*step for i in 0..n-1, then a lookup at t0+at.
-		n, max   int
-		step, at time.Duration
-		want     []int // keys still present
-		gone     []int
-		wantLen  int
-	}{
-		{"oldest evicted when full", 5, 3, time.Second, 5 * time.Second, []int{2, 3, 4}, []int{0, 1}, 3},
-		{"expired dropped on insert", 5, 10, 30 * time.Second, 125 * time.Second, []int{3, 4}, []int{0, 1, 2}, 2},
-		{"under the bound keeps all", 3, 10, time.Second, 3 * time.Second, []int{0, 1, 2}, nil, 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := newCache(time.Minute, tt.max)
-			for i := range tt.n {
-				c.put(key(i), ans, t0.Add(time.Duration(i)*tt.step))
-			}
-			if c.len() != tt.wantLen {
-				t.Errorf("len = %d, want %d", c.len(), tt.wantLen)
-			}
-			now := t0.Add(tt.at)
-			for _, i := range tt.want {
-				if _, ok := c.get(key(i), now); !ok {
-					t.Errorf("key %d missing", i)
-				}
-			}
-			for _, i := range tt.gone {
-				if _, ok := c.get(key(i), now); ok {
-					t.Errorf("key %d still cached", i)
-				}
-			}
-		})
-	}
-	t.Run("full cache with expired entries evicts those", func(t *testing.T) {
-		c := newCache(time.Minute, 3)
-		for i := range 3 {
-			c.put(key(i), ans, t0)
-		}
-		c.put(key(3), ans, t0.Add(2*time.Minute))
-		if c.len() != 1 {
-			t.Errorf("len = %d, want 1 (expired entries dropped)", c.len())
-		}
-	})
-	t.Run("default size", func(t *testing.T) {
-		c := newCache(time.Minute, 0)
-		for i := range DefaultCacheSize + 50 {
-			c.put(key(i), ans, t0)
-		}
-		if c.len() != DefaultCacheSize {
-			t.Errorf("len = %d, want %d", c.len(), DefaultCacheSize)
-		}
-	})
-}
-
-func TestBreakerSingleTrial(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := newBreaker(1, time.Second)
-	if ok, _ := b.allow(t0); !ok {
-		t.Fatal("closed breaker refused")
-	}
-	if !b.failure(t0, false) {
-		t.Fatal("failure at threshold 1 did not open")
-	}
-	later := t0.Add(time.Second)
-	var mu sync.Mutex
-	trials, allowed := 0, 0
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			ok, trial := b.allow(later)
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				allowed++
-			}
-			if trial {
-				trials++
-			}
-		})
-	}
-	wg.Wait()
-	if allowed != 1 || trials != 1 {
-		t.Fatalf("half-open breaker allowed %d requests (%d trials), want exactly one trial", allowed, trials)
-	}
-	// A released trial (caller hung up) lets the next request try.
-	b.release(true)
-	if ok, trial := b.allow(later); !ok || !trial {
-		t.Fatalf("after release: allow = %v, %v; want a new trial", ok, trial)
-	}
-	// A late success of a request sent before the breaker opened does not
-	// close it.
-	if b.success(false) {
-		t.Fatal("non-trial success closed the breaker")
-	}
-	if !b.success(true) || b.open() {
-		t.Fatal("trial success did not close the breaker")
-	}
-}
 
 // TestSameConfigCoversEveryField fails when gate.WebhookConfig grows a
 // field that sameConfig does not compare: each field is changed in turn.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/answercache"
+	"github.com/vipgate/vipgate/internal/breaker"
 )
 
 // Timeout and concurrency defaults.
@@ -157,6 +159,17 @@ const (
 	dialTimeout         = 5 * time.Second
 )
 
+// Breaker and cache defaults (see packages internal/breaker and
+// internal/answercache, which the database identification shares).
+const (
+	DefaultBreakerFailures = breaker.DefaultFailures
+	DefaultBreakerCooldown = breaker.DefaultCooldown
+	DefaultCacheSize       = answercache.DefaultSize
+)
+
+// cacheKey keys cached answers: the numbers the request carries.
+type cacheKey struct{ caller, called string }
+
 type nopObserver struct{}
 
 func (nopObserver) WebhookRequest(string, time.Duration, string) {}
@@ -171,8 +184,8 @@ type gateState struct {
 	method       string
 	timeout      time.Duration
 	sem          chan struct{}
-	breaker      *breaker
-	cache        *cache // nil without CacheTTL
+	breaker      *breaker.Breaker
+	cache        *answercache.Cache[cacheKey] // nil without CacheTTL
 	rt           http.RoundTripper
 	ca           *caTransport // the transport with the CAFile's roots; nil without
 	headers      []header     // configured headers, keys canonical
@@ -222,7 +235,7 @@ func (a *Authorizer) state(g *gate.Gate) (*gateState, *Error) {
 	}
 	a.mu.Unlock()
 	if old != nil {
-		if old.breaker.open() {
+		if old.breaker.Open() {
 			a.obs.WebhookBreaker(g.ID, false)
 		}
 		a.log.Debug("webhook configuration changed", gate.LogGate, g.ID)
@@ -257,9 +270,9 @@ func (a *Authorizer) newState(id string, wc *gate.WebhookConfig) (*gateState, *E
 		n = DefaultMaxConcurrent
 	}
 	st.sem = make(chan struct{}, n)
-	st.breaker = newBreaker(wc.BreakerFailures, wc.BreakerCooldown.D())
+	st.breaker = breaker.New(wc.BreakerFailures, wc.BreakerCooldown.D())
 	if ttl := wc.CacheTTL.D(); ttl > 0 {
-		st.cache = newCache(ttl, DefaultCacheSize)
+		st.cache = answercache.New[cacheKey](ttl, DefaultCacheSize)
 	}
 
 	for _, k := range slices.Sorted(maps.Keys(wc.Headers)) {
@@ -396,7 +409,7 @@ func (a *Authorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthR
 	}
 	key := cacheKey{caller: req.Caller, called: req.Called}
 	if st.cache != nil {
-		ans, ok := st.cache.get(key, a.now())
+		ans, ok := st.cache.Get(key, a.now())
 		a.obs.WebhookCache(g.ID, ok)
 		if ok {
 			ans.Cached = true
@@ -417,7 +430,7 @@ func (a *Authorizer) Authorize(ctx context.Context, g *gate.Gate, req gate.AuthR
 		return gate.AuthAnswer{Latency: ans.Latency}, aerr
 	}
 	if st.cache != nil {
-		st.cache.put(key, ans, a.now())
+		st.cache.Put(key, ans, a.now())
 	}
 	return ans, nil
 }
@@ -442,12 +455,12 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
 
-	ok, trial := st.breaker.allow(a.now())
+	ok, trial := st.breaker.Allow(a.now())
 	if !ok {
 		return gate.AuthAnswer{}, errorf(ClassBreakerOpen, "request", "circuit breaker open")
 	}
 	if e := a.acquire(ctx, st); e != nil {
-		st.breaker.release(trial)
+		st.breaker.Release(trial)
 		return gate.AuthAnswer{}, e
 	}
 	ans, e := a.do(ctx, st, req, key)
@@ -455,15 +468,15 @@ func (a *Authorizer) authorize(ctx context.Context, g *gate.Gate, st *gateState,
 
 	switch {
 	case e == nil:
-		if st.breaker.success(trial) {
+		if st.breaker.Success(trial) {
 			a.log.Info("webhook circuit breaker closed", gate.LogGate, g.ID)
 			a.obs.WebhookBreaker(g.ID, false)
 		}
 	case e.Class == ClassCanceled:
-		st.breaker.release(trial)
+		st.breaker.Release(trial)
 	default:
-		if st.breaker.failure(a.now(), trial) {
-			a.log.Info("webhook circuit breaker open", gate.LogGate, g.ID, "cooldown", st.breaker.cooldown, "class", e.Class)
+		if st.breaker.Failure(a.now(), trial) {
+			a.log.Info("webhook circuit breaker open", gate.LogGate, g.ID, "cooldown", st.breaker.Cooldown(), "class", e.Class)
 			a.obs.WebhookBreaker(g.ID, true)
 		}
 	}

@@ -313,3 +313,42 @@ func TestCalendarIsAnAdapter(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizerSupportIsShared: the circuit breaker and the answer cache
+// that the webhook and database identification share import only the
+// domain and the standard library, and both authorizers use them (one
+// rule in one place, not a copy each).
+func TestAuthorizerSupportIsShared(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, name := range []string{"internal/breaker", "internal/answercache"} {
+		p, ok := pkgs[name]
+		if !ok {
+			t.Fatalf("go list did not report package %s", name)
+		}
+		for _, imp := range p.Imports {
+			switch r := rel(imp); {
+			case r != "" && r != "gate":
+				t.Errorf("%s imports %s: it imports only the domain (gate)", name, r)
+			case r == "" && (isDriver(imp) || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")):
+				t.Errorf("%s imports %s: only gate and the standard library are allowed", name, imp)
+			}
+		}
+		for _, user := range authorizers(pkgs) {
+			if !slices.Contains(pkgs[user].Imports, module+name) {
+				t.Errorf("%s does not import %s: the authorizers share one breaker and one cache", user, name)
+			}
+		}
+	}
+}
+
+// authorizers are the packages that implement gate.Authorizer, those of
+// them that go list reports.
+func authorizers(pkgs map[string]*pkg) []string {
+	var out []string
+	for _, name := range []string{"webhook", "dbident"} {
+		if pkgs[name] != nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -1,14 +1,18 @@
-package webhook
+// Package breaker is the circuit breaker that vipgate's authorizers (the
+// webhook and database identification) keep per gate. One rule, one
+// place: both open, probe and close alike. It imports only the standard
+// library.
+package breaker
 
 import (
 	"sync"
 	"time"
 )
 
-// Breaker defaults.
+// Defaults of New.
 const (
-	DefaultBreakerFailures = 5
-	DefaultBreakerCooldown = 30 * time.Second
+	DefaultFailures = 5
+	DefaultCooldown = 30 * time.Second
 )
 
 type breakerState uint8
@@ -19,13 +23,13 @@ const (
 	breakerHalfOpen
 )
 
-// breaker is a per-gate circuit breaker. Closed, it lets every request
+// Breaker is a per-gate circuit breaker. Closed, it lets every request
 // through and counts consecutive failures; at the threshold it opens for the
 // cool-down, refusing requests. After the cool-down it is half-open: one
 // trial request goes through; its success closes the breaker, its failure
 // opens it again. Results of requests that started before the breaker
 // opened do not change an open or half-open breaker.
-type breaker struct {
+type Breaker struct {
 	threshold int
 	cooldown  time.Duration
 
@@ -36,20 +40,23 @@ type breaker struct {
 	trial    bool      // a half-open trial is in flight
 }
 
-func newBreaker(threshold int, cooldown time.Duration) *breaker {
+// New returns a closed breaker that opens after threshold consecutive
+// failures for cooldown; zero values mean DefaultFailures and
+// DefaultCooldown.
+func New(threshold int, cooldown time.Duration) *Breaker {
 	if threshold <= 0 {
-		threshold = DefaultBreakerFailures
+		threshold = DefaultFailures
 	}
 	if cooldown <= 0 {
-		cooldown = DefaultBreakerCooldown
+		cooldown = DefaultCooldown
 	}
-	return &breaker{threshold: threshold, cooldown: cooldown}
+	return &Breaker{threshold: threshold, cooldown: cooldown}
 }
 
-// allow reports whether a request may go out at now, and whether it is the
+// Allow reports whether a request may go out at now, and whether it is the
 // half-open trial. Every allowed request must be followed by exactly one of
-// success, failure or release with the same trial flag.
-func (b *breaker) allow(now time.Time) (ok, trial bool) {
+// Success, Failure or Release with the same trial flag.
+func (b *Breaker) Allow(now time.Time) (ok, trial bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
@@ -69,9 +76,9 @@ func (b *breaker) allow(now time.Time) (ok, trial bool) {
 	return true, false
 }
 
-// success records a successful request; it reports whether the breaker
+// Success records a successful request; it reports whether the breaker
 // closed.
-func (b *breaker) success(trial bool) (closed bool) {
+func (b *Breaker) Success(trial bool) (closed bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.state == breakerClosed {
@@ -87,9 +94,9 @@ func (b *breaker) success(trial bool) (closed bool) {
 	return true
 }
 
-// failure records a failed request at now; it reports whether the breaker
+// Failure records a failed request at now; it reports whether the breaker
 // (re)opened.
-func (b *breaker) failure(now time.Time, trial bool) (opened bool) {
+func (b *Breaker) Failure(now time.Time, trial bool) (opened bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
@@ -109,9 +116,9 @@ func (b *breaker) failure(now time.Time, trial bool) (opened bool) {
 	return true
 }
 
-// release ends an allowed request that neither succeeded nor failed (the
+// Release ends an allowed request that neither succeeded nor failed (the
 // caller hung up, no slot was free); a trial may be taken again.
-func (b *breaker) release(trial bool) {
+func (b *Breaker) Release(trial bool) {
 	if !trial {
 		return
 	}
@@ -120,9 +127,12 @@ func (b *breaker) release(trial bool) {
 	b.mu.Unlock()
 }
 
-// open reports whether the breaker is open or half-open.
-func (b *breaker) open() bool {
+// Open reports whether the breaker is open or half-open.
+func (b *Breaker) Open() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state != breakerClosed
 }
+
+// Cooldown returns how long the breaker stays open.
+func (b *Breaker) Cooldown() time.Duration { return b.cooldown }
