@@ -67,6 +67,8 @@ func Duplicate(table string) error {
 		return &ConflictError{Field: "id", Problem: "another gate has this ID already"}
 	case "entries":
 		return &ConflictError{Field: "caller", Problem: "the gate has an entry for this caller already"}
+	case "accounts":
+		return &ConflictError{Field: "number", Problem: "the gate has an account with this number already"}
 	case "tokens":
 		return &ConflictError{Field: "id", Problem: "another token has this ID already"}
 	case "prompts":

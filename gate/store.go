@@ -16,6 +16,7 @@ import (
 type Store interface {
 	GateStore
 	EntryStore
+	AccountStore
 	CallLog
 	Counters
 	PromptStore

@@ -33,6 +33,7 @@ type Store struct {
 	prompts   map[string]*gate.PromptFile
 	calendars map[string]*gate.CalendarCopy
 	tokens    map[string]*gate.Token
+	accounts  map[string]map[string]*gate.Account // gate → number → account
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -187,6 +188,7 @@ func (s *Store) DeleteGate(ctx context.Context, id string) error {
 	}
 	delete(s.gates, id)
 	delete(s.entries, id)
+	delete(s.accounts, id)
 	for k, p := range s.prompts {
 		if p.GateID == id {
 			delete(s.prompts, k)
