@@ -186,6 +186,10 @@ func readLine(r *bufio.Reader, max int) (string, error) {
 //     path of the URL as the gate name given by the address
 //     (agi://host:4573/hotline?v=1 gives "hotline"), agi_extension as the
 //     extension and agi_dnid ("unknown" is none) as the dialed number.
+//   - A phone override (script path "override", or "override" as the first
+//     argument) also reads the URL's query
+//     (agi://host/override?gate=hotline&action=toggle), by the same rule
+//     as over ARI; see gate.Dialplan.
 func (h Header) CallInfo() gate.CallInfo { return h.callInfo(nil) }
 
 // callInfo is CallInfo; ignored arguments are logged on log.
@@ -199,6 +203,7 @@ func (h Header) callInfo(log *slog.Logger) gate.CallInfo {
 	}
 	d := gate.Dialplan{
 		Path:  h.Script,
+		Query: h.Query,
 		Args:  h.Args,
 		Exten: h.Vars["agi_extension"],
 		DNID:  func() string { return known(h.Vars["agi_dnid"]) },

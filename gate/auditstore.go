@@ -25,7 +25,7 @@ func ActorFrom(ctx context.Context) string {
 // The fields of a gate and an entry, as AuditDiff paths, whose values
 // never go into the audit log.
 var (
-	gateSecrets  = []string{"identification.static_pin_hash", "identification.webhook.headers.*", "identification.webhook.secret_file", "identification.database.dsn", "webhook_url_credentials"}
+	gateSecrets  = []string{"identification.static_pin_hash", "identification.webhook.headers.*", "identification.webhook.secret_file", "identification.database.dsn", "webhook_url_credentials", "phone_override.pin_hash"}
 	entrySecrets = []string{"pin"}
 )
 

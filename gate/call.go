@@ -24,6 +24,9 @@ type CallInfo struct {
 	GateName string
 	// Language is the channel's language.
 	Language string
+	// Override is set when the dialplan asks for a phone override of the
+	// gate GateName instead of screening the call (see Dialplan).
+	Override *OverrideRequest
 }
 
 // Digit timeouts of the PIN dialogue: a gate's dialogue.first_digit_timeout

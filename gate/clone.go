@@ -51,5 +51,12 @@ func (g *Gate) Clone() *Gate {
 		co := *o
 		c.Override = &co
 	}
+	if p := g.PhoneOverride; p != nil {
+		cp := *p
+		if h := p.PIN; h != nil {
+			cp.PIN = &PINHash{Salt: slices.Clone(h.Salt), Sum: slices.Clone(h.Sum)}
+		}
+		c.PhoneOverride = &cp
+	}
 	return &c
 }

@@ -14,6 +14,9 @@ type Dialplan struct {
 	// script path of a FastAGI URL ("hotline" for agi://host/hotline).
 	// ARI has none.
 	Path string
+	// Query is the query of a FastAGI URL (after '?'), read only for a
+	// phone override (see OverrideRequest). ARI has none.
+	Query string
 	// Args are the arguments after the application name or URL.
 	Args []string
 	// Exten is the extension where the dialplan handed the call over.
@@ -92,10 +95,20 @@ func (d Dialplan) Parse() (called, gateName string, unknown []string) {
 	return called, gateName, unknown
 }
 
-// CallInfo returns info with Called and GateName filled in by Parse. Ignored
-// arguments are logged on log (at Warn, by key only), if log is not nil.
+// CallInfo returns info with Called and GateName filled in by Parse, or,
+// for a phone override call (see overrideRequest), with Override set and
+// GateName the gate it names. Ignored arguments are logged on log (at
+// Warn, by key only), if log is not nil.
 func (d Dialplan) CallInfo(info CallInfo, log *slog.Logger) CallInfo {
 	var unknown []string
+	if req, unk, ok := d.overrideRequest(); ok {
+		info.Called, _, _ = Dialplan{Exten: d.Exten, DNID: d.DNID}.Parse()
+		info.GateName, info.Override = req.Gate, &req
+		if len(unk) > 0 && log != nil {
+			log.Warn("dialplan arguments ignored: unknown key (use gate=NAME or action=toggle|on|off|schedule)", LogKeys, unk)
+		}
+		return info
+	}
 	info.Called, info.GateName, unknown = d.Parse()
 	if len(unknown) > 0 && log != nil {
 		log.Warn("dialplan arguments ignored: unknown key (use gate=NAME or called=NUMBER)", LogKeys, unknown)

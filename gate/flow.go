@@ -57,7 +57,12 @@ func NewFlow(e *Engine, cfg FlowConfig) *Flow {
 // route, the channel variables, and the call-log row, which it returns. It
 // returns when vipgate has let go of the call (continued or hung up), the
 // caller has hung up, or the transport failed; in the last case the
-// adapter routes the call by its fallback, so no call is left parked.
+// adapter routes the call by its fallback, so no call is left parked. A
+// phone override call (CallInfo.Override) runs the override dialogue
+// instead and is not written to the call log.
 func (f *Flow) Run(ctx context.Context, c Call) *CallRecord {
+	if c.Info().Override != nil {
+		return f.runOverride(ctx, c)
+	}
 	return f.run(ctx, c)
 }

@@ -45,6 +45,9 @@ type Gate struct {
 	// Override forces the gate on or off; it is set through the override API
 	// and kept with the gate.
 	Override *Override `json:"override,omitempty"`
+	// PhoneOverride lets internal callers set the override from a phone
+	// (see DialplanOverride); nil refuses phone overrides.
+	PhoneOverride *PhoneOverride `json:"phone_override,omitempty"`
 
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`

@@ -246,6 +246,7 @@ func (g *Gate) Validate() error {
 	g.validateIdentification(&es)
 	g.validateDialogue(&es)
 	g.validatePrompts(&es)
+	g.validatePhoneOverride(&es)
 	g.validateRoutes(&es)
 	g.validateFailure(&es)
 	g.validateLockout(&es)
@@ -521,7 +522,7 @@ func (g *Gate) validatePrompts(es *ValidationErrors) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		f := "prompts." + k
-		if !slices.Contains(PromptKeys, PromptKey(k)) {
+		if !slices.Contains(PromptKeys, PromptKey(k)) && !slices.Contains(OverridePromptKeys, PromptKey(k)) {
 			es.add(f, "is not a prompt (want one of %s)", promptKeyList())
 			continue
 		}
@@ -532,9 +533,9 @@ func (g *Gate) validatePrompts(es *ValidationErrors) {
 }
 
 func promptKeyList() string {
-	names := make([]string, len(PromptKeys))
-	for i, k := range PromptKeys {
-		names[i] = string(k)
+	var names []string
+	for _, k := range append(slices.Clone(PromptKeys), OverridePromptKeys...) {
+		names = append(names, string(k))
 	}
 	return strings.Join(names, ", ")
 }
