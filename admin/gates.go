@@ -27,6 +27,7 @@ type gateIn struct {
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
+	PhoneOverride  *phoneOverrideIn   `json:"phone_override,omitempty"`
 }
 
 // identIn is gate.Identification as clients write it. StaticPIN is the
@@ -62,6 +63,7 @@ type gateOut struct {
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
 	Override       *gate.Override     `json:"override,omitempty"`
+	PhoneOverride  *phoneOverrideOut  `json:"phone_override,omitempty"`
 	CreatedAt      time.Time          `json:"created_at,omitzero"`
 	UpdatedAt      time.Time          `json:"updated_at,omitzero"`
 }
@@ -102,7 +104,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout, Retention: g.Retention,
-		Override: g.Override, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
+		Override: g.Override, PhoneOverride: newPhoneOverrideOut(g), CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 	}
 }
 
@@ -130,6 +132,9 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors
+	if ve := s.setPhoneOverride(g, in.PhoneOverride, prev); ve != nil {
+		errs = append(errs, ve)
+	}
 	if !gate.ValidID(g.ID) {
 		errs = append(errs, &gate.ValidationError{Field: "id", Problem: "must be 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit"})
 	}
@@ -179,8 +184,11 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 // renameField names fields as clients write them: the static PIN hash
 // is set through identification.static_pin.
 func renameField(v *gate.ValidationError) *gate.ValidationError {
-	if v.Field == "identification.static_pin_hash" {
+	switch v.Field {
+	case "identification.static_pin_hash":
 		return &gate.ValidationError{Field: "identification.static_pin", Problem: v.Problem}
+	case "phone_override.pin_hash":
+		return &gate.ValidationError{Field: "phone_override.pin", Problem: v.Problem}
 	}
 	return v
 }

@@ -370,3 +370,21 @@ func (g *Gate) phoneOverride(action OverrideAction, active bool, now time.Time) 
 	}
 	return o, nil
 }
+
+// SetPhonePIN hashes the clear override PIN pin with h into g's phone
+// override (which must be set), by the rules of the static PIN: the gate's
+// PIN lengths, and no weak PIN when the gate rejects them. An error is a
+// *ValidationError naming phone_override.pin.
+func SetPhonePIN(h *Hasher, g *Gate, pin string) error {
+	if err := ValidatePIN(pin, g.Dialogue.MinDigits, g.Dialogue.MaxDigits); err != nil {
+		return &ValidationError{Field: "phone_override.pin", Problem: err.Error()}
+	}
+	if g.Dialogue.RejectWeak {
+		if why := WeakPIN(pin); why != "" {
+			return &ValidationError{Field: "phone_override.pin", Problem: why}
+		}
+	}
+	ph := h.Hash(pin)
+	g.PhoneOverride.PIN = &ph
+	return nil
+}

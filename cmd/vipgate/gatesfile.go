@@ -14,7 +14,8 @@ import (
 
 // parseGatesFile reads gates from YAML or JSON: one gate, a list of gates,
 // or {gates: [...]}. A gate may carry a write-only clear `static_pin` under
-// identification; it is hashed with h and never kept. Every gate is
+// identification, and a clear `pin` under phone_override; they are hashed
+// with h and never kept. Every gate is
 // normalised and validated; errors name the gate and the field.
 func parseGatesFile(data []byte, h *gate.Hasher) ([]*gate.Gate, error) {
 	var root yaml.Node
@@ -84,6 +85,17 @@ func gateFromMap(m map[string]any, h *gate.Hasher) (*gate.Gate, error) {
 			delete(ident, "static_pin")
 		}
 	}
+	var phonePIN *string
+	if po, ok := m["phone_override"].(map[string]any); ok {
+		if p, ok := po["pin"]; ok {
+			s, ok := p.(string)
+			if !ok {
+				return nil, &gate.ValidationError{Field: "phone_override.pin", Problem: "must be a quoted string of digits (a number would lose leading zeros)"}
+			}
+			phonePIN = &s
+			delete(po, "pin")
+		}
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
@@ -106,6 +118,11 @@ func gateFromMap(m map[string]any, h *gate.Hasher) (*gate.Gate, error) {
 		}
 		ph := h.Hash(clearPIN)
 		g.Identification.StaticPIN = &ph
+	}
+	if phonePIN != nil && g.PhoneOverride != nil {
+		if err := gate.SetPhonePIN(h, &g, *phonePIN); err != nil {
+			return nil, err
+		}
 	}
 	if clearSet != nil {
 		if err := gate.HashPINSet(h, &g, clearSet); err != nil {
