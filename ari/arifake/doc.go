@@ -18,6 +18,10 @@
 //     would see STASISSTATUS=FAILED); GET /applications/{app} lists the
 //     parked channels; a second connection for the same application gets the
 //     events and the first receives ApplicationReplaced;
+//   - device states: PUT /deviceStates/{name} for "Stasis:" devices only
+//     (409 "Uncontrolled device specified" for others, such as "Custom:"),
+//     DEVICE_STATE(Custom:...) written as a global variable (POST
+//     /asterisk/variable), GET /deviceStates/{name} for any device;
 //   - errors are 404 "Channel not found", 409 "Channel not in Stasis
 //     application", 412 "Channel in invalid state" with {"message":...}
 //     bodies; timestamps are written as 2006-01-02T15:04:05.000-0700.

@@ -103,6 +103,10 @@ type Server struct {
 	requests []Request
 	seq      int
 	dropped  int
+	// devices are the device states set (see deviceStates), deviceLog
+	// every change in order.
+	devices   map[string]string
+	deviceLog []string
 }
 
 type wsConn struct {
@@ -630,6 +634,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.originate(w, r)
 	case len(seg) >= 2 && seg[0] == "channels":
 		s.channelRes(w, r, seg[1], seg[2:])
+	case s.deviceStates(w, r, path):
 	default:
 		writeErr(w, 404, "Resource not found")
 	}

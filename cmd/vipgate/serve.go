@@ -18,6 +18,7 @@ import (
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/calendar"
+	"github.com/vipgate/vipgate/devstate"
 	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/sounds"
@@ -48,11 +49,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	storeTimeout := f.str("store-timeout", "VIPGATE_STORE_TIMEOUT", "2s", "how long all store steps of one call may take together (then the call goes on with the gates and lockout counters in memory)")
 	soundsDir := f.str("sounds-dir", "VIPGATE_SOUNDS_DIR", "", "Asterisk's sounds directory as vipgate sees it (read-only is enough): a gate's uploaded prompts are played once 'vipgate sounds install' has written them there")
 	serveSounds := f.boolean("serve-sounds", "VIPGATE_SERVE_SOUNDS", "serve prompts over HTTP under /sounds/ on the admin listener")
+	deviceStates := f.str("device-states", "VIPGATE_DEVICE_STATES", "on", "show each gate's override as the state of its device (Custom:vipgate-<gate>, for BLF hints) over ARI: on or off")
 	requireGates := f.boolean("require-gates", "VIPGATE_REQUIRE_GATES", "refuse to serve (exit with an error) while the database holds no gates, at start and when the gates vanish while serving, instead of passing every call unscreened")
 	callLogRetention := retentionFlag(f)
 	auditRetention := auditRetentionFlag(f)
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if *deviceStates != "on" && *deviceStates != "off" {
+		return usagef("--device-states: want on or off")
 	}
 	perPeer, err := strconv.Atoi(*agiPerPeer)
 	if err != nil || perPeer < 0 {
@@ -184,11 +189,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return abort(err)
 		}
 	}
+	var devices *devstate.Syncer
 	if len(servers) > 0 {
 		app, err := ari.NewApp(ari.AppConfig{Servers: servers, Handler: handler, Logger: log, DrainTimeout: drainFor,
 			OnState: func(server string, up bool) {
 				metrics.SourceState("ari", server, up)
 				ready.Set("ari "+server, up)
+				if up && devices != nil {
+					devices.Resync() // Asterisk may have restarted
+				}
 			}})
 		if err != nil {
 			return abort(err)
@@ -197,6 +206,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// a name (--ari-url) is known by its host:port.
 		for _, name := range app.ServerNames() {
 			ready.Set("ari "+name, false)
+		}
+		if *deviceStates == "on" {
+			devices = devstate.New(devstate.Config{Gates: d.store.ListGates, Set: app.SetDeviceState, Logger: log})
 		}
 		sources = append(sources, fmt.Sprintf("ARI (%d server(s), app %q)", len(servers), servers[0].App))
 		srcWG.Go(func() {
@@ -235,6 +247,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			errc <- err
 		}
 	})
+	if devices != nil {
+		// Every gate's device at start, then every change from any path.
+		pruneWG.Go(func() { devices.Run(ctx) })
+	}
 	{
 		// Gates may keep their calls for a retention of their own, so
 		// the pruner runs even with the global retention off.
