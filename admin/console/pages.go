@@ -490,6 +490,7 @@ func set(m map[string]any, value any, path ...string) {
 func gateFromForm(g map[string]any, v map[string]string, removePIN bool) (map[string]any, map[string]string) {
 	errs := map[string]string{}
 	delete(g, "override")
+	delete(g, "phone_override") // left out, the API keeps the stored one
 	delete(g, "created_at")
 	delete(g, "updated_at")
 	if id, ok := g["identification"].(map[string]any); ok {
