@@ -50,7 +50,7 @@ func (s *server) setOverride(w http.ResponseWriter, r *http.Request) {
 	until := in.Until
 	if in.UntilChange {
 		var err error
-		switch until, err = g.NextChange(now); {
+		switch until, err = s.nextChange(g, now); {
 		case !in.Until.IsZero():
 			errs = append(errs, &gate.ValidationError{Field: "until_change", Problem: "cannot be combined with until"})
 		case err != nil:
@@ -82,4 +82,14 @@ func (s *server) clearOverride(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("admin: override cleared", "gate", g.ID, "by", tokenFrom(r.Context()).ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// nextChange is the gate's next change by itself after now, with the
+// Engine's calendars when the API has an Engine (the closure sources a
+// call's decision reads), else by its schedule alone.
+func (s *server) nextChange(g *gate.Gate, now time.Time) (time.Time, error) {
+	if s.engine != nil {
+		return s.engine.NextChange(g, now)
+	}
+	return g.NextChange(now)
 }

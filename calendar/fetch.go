@@ -35,6 +35,11 @@ type FetcherConfig struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// StoreOnly makes Sync use the store's last good copies and never
+	// read a calendar's source (for a quick dry run such as vipgate
+	// explain). A calendar without a copy in the store is not loaded;
+	// Events says so.
+	StoreOnly bool
 }
 
 // Fetcher reads the calendars that gates' schedules name, refreshes them
@@ -159,6 +164,14 @@ func (f *Fetcher) sync(ctx context.Context, gateID string, src gate.CalendarSour
 		if c, err := f.cfg.Store.GetCalendar(ctx, gateID, src.Source()); err == nil {
 			f.install(e, c, loc, now, "")
 		}
+	}
+	if f.cfg.StoreOnly {
+		f.mu.Lock()
+		if e.copy == nil {
+			e.problem = "no copy in the store yet, and its source was not read"
+		}
+		f.mu.Unlock()
+		return
 	}
 	if !e.lastTry.IsZero() && now.Sub(e.lastTry) < src.RefreshInterval() {
 		if e.copy != nil && now.Sub(e.parsedFor) > time.Hour {

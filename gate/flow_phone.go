@@ -269,7 +269,7 @@ func (f *Flow) setPhoneOverride(ctx context.Context, info CallInfo, g *Gate) (Ov
 		// when no override is in effect.
 		active = cur.Override.Active
 	}
-	o, err := cur.phoneOverride(info.Override.Action, active, now)
+	o, err := cur.phoneOverride(info.Override.Action, active, now, f.engine.cfg.Calendars)
 	if err != nil {
 		return "", err
 	}

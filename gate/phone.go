@@ -338,8 +338,9 @@ func (g *Gate) confirmPrompt(s OverrideState, lang string) Prompt {
 
 // phoneOverride returns the override a phone call with action sets at g
 // at now; active is whether g's activation (without an override) makes it
-// active now, for toggle. nil means the override is cleared.
-func (g *Gate) phoneOverride(action OverrideAction, active bool, now time.Time) (*Override, error) {
+// active now, for toggle; cal gives the calendars' events for an override
+// until the schedule's next change. nil means the override is cleared.
+func (g *Gate) phoneOverride(action OverrideAction, active bool, now time.Time, cal CalendarEvents) (*Override, error) {
 	var on bool
 	switch action {
 	case ActionSchedule:
@@ -360,7 +361,7 @@ func (g *Gate) phoneOverride(action OverrideAction, active bool, now time.Time) 
 	switch {
 	case p == nil:
 	case p.UntilChange:
-		t, err := g.NextChange(now)
+		t, err := g.NextChangeWith(now, cal)
 		if err != nil {
 			return nil, fmt.Errorf("until the schedule's next change: %w", err)
 		}

@@ -13,13 +13,14 @@ import (
 )
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "explain", "--caller N --called N [--gate G] [--at TIME] [--json]")
+	f := newFlags(e, "explain", "--caller N --called N [--gate G] [--at TIME] [--json] [--fetch-calendars]")
 	c := f.common()
 	gateName := f.str("gate", "", "", "gate name or ID (as the dialplan would pass it)")
 	caller := f.str("caller", "", "", "caller number, in any form")
 	called := f.str("called", "", "", "called number / DID")
 	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00), or a local time (2026-12-24T19:00, 2026-12-24 19:00, 2026-12-24) in the gate's time zone (default now)")
 	asJSON := f.boolean("json", "", "print JSON")
+	fetch := f.boolean("fetch-calendars", "", "read the gates' iCalendar calendars from their sources first (up to 30 s each); by default the last good copies serve keeps in the database are used")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -31,10 +32,10 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	// The gates' calendars: the store's last good copies, refreshed from
-	// their sources (a calendar that fails is named in the trace).
-	calStore, _ := d.store.(gate.CalendarStore)
-	calendars := calendar.NewFetcher(calendar.FetcherConfig{Store: calStore, Logger: d.log})
+	// The gates' calendars: the store's last good copies, as serve uses
+	// them; with --fetch-calendars refreshed from their sources first (a
+	// calendar that fails or has no copy is named in the trace).
+	calendars := storeCalendars(d, !*fetch)
 	if gates, err := d.store.ListGates(ctx); err == nil {
 		calendars.Sync(ctx, gates)
 	}
@@ -134,4 +135,12 @@ func printExplain(w io.Writer, d *gate.Decision, at time.Time, note string) {
 	default:
 		fmt.Fprintf(w, "%-12s %s → %s\n", "decision:", d.Verdict, d.Target)
 	}
+}
+
+// storeCalendars returns the calendars of the gates as the store's last
+// good copies give them (storeOnly), or refreshed from their sources;
+// Sync them before use.
+func storeCalendars(d *deps, storeOnly bool) *calendar.Fetcher {
+	calStore, _ := d.store.(gate.CalendarStore)
+	return calendar.NewFetcher(calendar.FetcherConfig{Store: calStore, Logger: d.log, StoreOnly: storeOnly})
 }

@@ -52,7 +52,15 @@ func cmdOverride(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "override of gate %s cleared\n", g.ID)
 		return nil
 	}
-	o, err := newOverride(g, *active, *until, *untilChange, *reason, time.Now().Truncate(time.Second))
+	var cal gate.CalendarEvents
+	if *untilChange {
+		// The next change counts the calendars' events, as a call's
+		// decision does: from the last good copies serve keeps.
+		f := storeCalendars(d, true)
+		f.Sync(ctx, []*gate.Gate{g})
+		cal = f
+	}
+	o, err := newOverride(g, *active, *until, *untilChange, *reason, time.Now().Truncate(time.Second), cal)
 	if err != nil {
 		return usagef("override set: %v", err)
 	}
@@ -76,7 +84,8 @@ func cmdOverride(ctx context.Context, e *env, args []string) error {
 
 // newOverride builds the override that "override set" stores, by the
 // rules of the admin API: until in the future, until-change not with until.
-func newOverride(g *gate.Gate, active, until string, untilChange bool, reason string, now time.Time) (*gate.Override, error) {
+// cal gives the gate's calendar events for --until-change (nil: none).
+func newOverride(g *gate.Gate, active, until string, untilChange bool, reason string, now time.Time, cal gate.CalendarEvents) (*gate.Override, error) {
 	o := &gate.Override{Reason: strings.TrimSpace(reason), SetAt: now, UntilChange: untilChange}
 	switch strings.ToLower(active) {
 	case "on", "true":
@@ -89,7 +98,7 @@ func newOverride(g *gate.Gate, active, until string, untilChange bool, reason st
 	case untilChange && until != "":
 		return nil, errors.New("--until-change cannot be combined with --until")
 	case untilChange:
-		t, err := g.NextChange(now)
+		t, err := g.NextChangeWith(now, cal)
 		if err != nil {
 			return nil, fmt.Errorf("--until-change: %v", err)
 		}
