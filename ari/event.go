@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,15 +117,45 @@ var ErrNoType = errors.New("ari: event has no type")
 // *Generic, never an error; errors are only for messages that are not JSON
 // objects, have no type, or whose known type has malformed fields.
 func DecodeEvent(data []byte) (Event, error) {
-	// One pass over the message for the events vipgate uses; the two-pass
-	// decoding below gives the same events but parses every message twice.
-	var w wireEvent
-	if json.Unmarshal(data, &w) == nil {
-		if ev := w.event(); ev != nil {
-			return ev, nil
+	// Asterisk writes the type first in the events vipgate uses: those
+	// are read in one pass over the message. The two-pass decoding gives
+	// the same events, parsing them twice; it reads the other types (only
+	// their envelope) and whatever the one pass refuses.
+	if knownType[leadingType(data)] {
+		var w wireEvent
+		if json.Unmarshal(data, &w) == nil {
+			if ev := w.event(); ev != nil {
+				return ev, nil
+			}
 		}
 	}
 	return decodeEvent(data)
+}
+
+// knownType holds the event types wireEvent.event returns.
+var knownType = map[string]bool{
+	"StasisStart": true, "StasisEnd": true, "ChannelDtmfReceived": true,
+	"PlaybackStarted": true, "PlaybackContinuing": true, "PlaybackFinished": true,
+	"ChannelHangupRequest": true, "ChannelDestroyed": true, "ChannelStateChange": true,
+	"ApplicationReplaced": true,
+}
+
+// leadingType returns the type of a message that begins {"type":"X", or
+// "" (the message may still have a type elsewhere).
+func leadingType(data []byte) string {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"`))
+	if !ok {
+		return ""
+	}
+	for i, c := range rest {
+		switch {
+		case c == '"':
+			return string(rest[:i])
+		case c < 'A' || c > 'z' || (c > 'Z' && c < 'a'):
+			return ""
+		}
+	}
+	return ""
 }
 
 // wireEvent has the fields of every event type DecodeEvent knows, so that

@@ -261,10 +261,11 @@ func TestDecodeEventOnePass(t *testing.T) {
 	}
 }
 
-// BenchmarkDecodeEvent decodes a recorded StasisStart and a DTMF event,
+// BenchmarkDecodeEvent decodes a recorded StasisStart, a DTMF event and
+// an event vipgate does not use,
 // in one pass (DecodeEvent) and in two (decodeEvent).
 func BenchmarkDecodeEvent(b *testing.B) {
-	for _, name := range []string{"StasisStart", "ChannelDtmfReceived"} {
+	for _, name := range []string{"StasisStart", "ChannelDtmfReceived", "ChannelVarset-unknown"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "events", name+".json"))
 		if err != nil {
 			b.Fatal(err)
@@ -281,6 +282,20 @@ func BenchmarkDecodeEvent(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+func TestLeadingType(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"type":"StasisStart","timestamp":""}`:   "StasisStart",
+		`{"variable":"X","type":"ChannelVarset"}`: "",
+		` {"type":"StasisEnd"}`:                   "",
+		`{"type":"Stasis\u0045nd"}`:               "",
+		`{"type":"StasisEnd`:                      "",
+	} {
+		if got := leadingType([]byte(in)); got != want {
+			t.Errorf("leadingType(%s) = %q, want %q", in, got, want)
 		}
 	}
 }
