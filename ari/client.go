@@ -46,6 +46,18 @@ type ClientConfig struct {
 // that keeps requests off connections Asterisk is about to close.
 const IdleConnTimeout = 10 * time.Second
 
+// NewTransport returns the HTTP transport of a Client that is given no
+// HTTPClient: net/http's default transport with up to 64 idle keep-alive
+// connections per Asterisk (the default 2 would close and reopen
+// connections whenever more than two calls send requests at once) that
+// are dropped after IdleConnTimeout.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = IdleConnTimeout
+	return t
+}
+
 // Client calls the ARI REST interface of one Asterisk. It is safe for
 // concurrent use. Every method blocks until Asterisk answers, the request
 // timeout expires or ctx is done, and returns an *Error that unwraps to a
@@ -73,10 +85,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{base: u, user: cfg.User, pass: cfg.Password, http: cfg.HTTPClient, timeout: cfg.RequestTimeout, log: cfg.Logger}
 	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		t.IdleConnTimeout = IdleConnTimeout
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: NewTransport()}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultRequestTimeout

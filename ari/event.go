@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,6 +117,106 @@ var ErrNoType = errors.New("ari: event has no type")
 // *Generic, never an error; errors are only for messages that are not JSON
 // objects, have no type, or whose known type has malformed fields.
 func DecodeEvent(data []byte) (Event, error) {
+	// Asterisk writes the type first in the events vipgate uses: those
+	// are read in one pass over the message. The two-pass decoding gives
+	// the same events, parsing them twice; it reads the other types (only
+	// their envelope) and whatever the one pass refuses.
+	if knownType[leadingType(data)] {
+		var w wireEvent
+		if json.Unmarshal(data, &w) == nil {
+			if ev := w.event(); ev != nil {
+				return ev, nil
+			}
+		}
+	}
+	return decodeEvent(data)
+}
+
+// knownType holds the event types wireEvent.event returns.
+var knownType = map[string]bool{
+	"StasisStart": true, "StasisEnd": true, "ChannelDtmfReceived": true,
+	"PlaybackStarted": true, "PlaybackContinuing": true, "PlaybackFinished": true,
+	"ChannelHangupRequest": true, "ChannelDestroyed": true, "ChannelStateChange": true,
+	"ApplicationReplaced": true,
+}
+
+// leadingType returns the type of a message that begins {"type":"X", or
+// "" (the message may still have a type elsewhere).
+func leadingType(data []byte) string {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"`))
+	if !ok {
+		return ""
+	}
+	for i, c := range rest {
+		switch {
+		case c == '"':
+			return string(rest[:i])
+		case c < 'A' || c > 'z' || (c > 'Z' && c < 'a'):
+			return ""
+		}
+	}
+	return ""
+}
+
+// wireEvent has the fields of every event type DecodeEvent knows, so that
+// one json.Unmarshal reads any of them.
+type wireEvent struct {
+	Envelope
+	Args           []string  `json:"args"`
+	Channel        *Channel  `json:"channel"`
+	ReplaceChannel *Channel  `json:"replace_channel"`
+	Digit          string    `json:"digit"`
+	DurationMs     int       `json:"duration_ms"`
+	Playback       *Playback `json:"playback"`
+	Cause          int       `json:"cause"`
+	Soft           bool      `json:"soft"`
+	TechCause      int       `json:"tech_cause"`
+	CauseTxt       string    `json:"cause_txt"`
+}
+
+// event returns the typed event w holds, or nil for a type it does not
+// know or a message without a type (which decodeEvent then handles).
+func (w *wireEvent) event() Event {
+	ch := func() Channel {
+		if w.Channel == nil {
+			return Channel{}
+		}
+		return *w.Channel
+	}
+	pb := func() Playback {
+		if w.Playback == nil {
+			return Playback{}
+		}
+		return *w.Playback
+	}
+	switch w.Type {
+	case "StasisStart":
+		return &StasisStart{Envelope: w.Envelope, Args: w.Args, Channel: ch(), ReplaceChannel: w.ReplaceChannel}
+	case "StasisEnd":
+		return &StasisEnd{Envelope: w.Envelope, Channel: ch()}
+	case "ChannelDtmfReceived":
+		return &ChannelDtmfReceived{Envelope: w.Envelope, Digit: w.Digit, DurationMs: w.DurationMs, Channel: ch()}
+	case "PlaybackStarted":
+		return &PlaybackStarted{Envelope: w.Envelope, Playback: pb()}
+	case "PlaybackContinuing":
+		return &PlaybackContinuing{Envelope: w.Envelope, Playback: pb()}
+	case "PlaybackFinished":
+		return &PlaybackFinished{Envelope: w.Envelope, Playback: pb()}
+	case "ChannelHangupRequest":
+		return &ChannelHangupRequest{Envelope: w.Envelope, Cause: w.Cause, Soft: w.Soft, TechCause: w.TechCause, Channel: ch()}
+	case "ChannelDestroyed":
+		return &ChannelDestroyed{Envelope: w.Envelope, Cause: w.Cause, CauseTxt: w.CauseTxt, TechCause: w.TechCause, Channel: ch()}
+	case "ChannelStateChange":
+		return &ChannelStateChange{Envelope: w.Envelope, Channel: ch()}
+	case "ApplicationReplaced":
+		return &ApplicationReplaced{Envelope: w.Envelope}
+	}
+	return nil
+}
+
+// decodeEvent is DecodeEvent in two passes: the envelope, then the type's
+// own fields.
+func decodeEvent(data []byte) (Event, error) {
 	var env Envelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("ari: decode event: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -227,5 +228,74 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatal("decoded an event without a type")
 		}
 		_ = channelOf(ev)
+		if old, err := decodeEvent(data); err != nil || !reflect.DeepEqual(ev, old) {
+			t.Fatalf("one pass gave %#v, two passes %#v (err %v)", ev, old, err)
+		}
 	})
+}
+
+// TestDecodeEventOnePass checks that the one-pass decoding gives what the
+// two-pass one gives for every recorded event, and that neither passes
+// when one of them fails.
+func TestDecodeEventOnePass(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no recorded events")
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, err1 := DecodeEvent(b)
+		two, err2 := decodeEvent(b)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(one, two) {
+			t.Errorf("%s: one pass %#v (%v), two passes %#v (%v)", p, one, err1, two, err2)
+		}
+	}
+	// A field the type does not have is malformed: the one pass fails on
+	// it and the two-pass decoding, which ignores it, decides.
+	ev, err := DecodeEvent([]byte(`{"type":"StasisEnd","cause":"x","channel":{"id":"c1"}}`))
+	if e, ok := ev.(*StasisEnd); err != nil || !ok || e.Channel.ID != "c1" {
+		t.Errorf("StasisEnd with a malformed foreign field: %#v, %v", ev, err)
+	}
+}
+
+// BenchmarkDecodeEvent decodes a recorded StasisStart, a DTMF event and
+// an event vipgate does not use,
+// in one pass (DecodeEvent) and in two (decodeEvent).
+func BenchmarkDecodeEvent(b *testing.B) {
+	for _, name := range []string{"StasisStart", "ChannelDtmfReceived", "ChannelVarset-unknown"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "events", name+".json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, dec := range []struct {
+			name string
+			f    func([]byte) (Event, error)
+		}{{"one-pass", DecodeEvent}, {"two-pass", decodeEvent}} {
+			b.Run(name+"/"+dec.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := dec.f(data); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestLeadingType(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"type":"StasisStart","timestamp":""}`:   "StasisStart",
+		`{"variable":"X","type":"ChannelVarset"}`: "",
+		` {"type":"StasisEnd"}`:                   "",
+		`{"type":"Stasis\u0045nd"}`:               "",
+		`{"type":"StasisEnd`:                      "",
+	} {
+		if got := leadingType([]byte(in)); got != want {
+			t.Errorf("leadingType(%s) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -39,7 +39,10 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		// A string without escapes, as Asterisk writes every timestamp.
+		s = string(b[1 : len(b)-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("ari: timestamp must be a string: %w", err)
 	}
 	if s == "" {

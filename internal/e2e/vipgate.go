@@ -67,7 +67,7 @@ func StartVipgate(t testing.TB, a *Asterisk, gates []*gate.Gate, entries []*gate
 		Servers:    []ari.ServerConfig{{Name: "e2e", BaseURL: a.ARIURL, User: a.User, Password: a.Password}},
 		Handler:    func(ctx context.Context, c gate.Call) { flow.Run(ctx, c) },
 		Logger:     logger,
-		HTTPClient: &http.Client{Transport: reqs.wrap(http.DefaultTransport)},
+		HTTPClient: &http.Client{Transport: reqs.wrap(ari.NewTransport())}, // serve's transport, recorded
 		// Stop routes the calls in progress by the fallback at once.
 		DrainTimeout: gate.NoDrain,
 	}

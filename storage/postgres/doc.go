@@ -62,6 +62,12 @@
 // read). gate.EngineConfig.StoreTimeout also bounds all store steps of one
 // call together. The pool reconnects by
 // itself, the listener as described above. Open itself needs the database.
+// The call path's reads (ReadCall, LookupEntry, GetLockout) take a pooled
+// connection without pgxpool's ping (a second round trip after a second of
+// idleness) and, when that connection turns out broken (closed by the
+// server, a FATAL error), run once more on one that is pinged, so a
+// connection that died while idle does not fail a call; writes keep the
+// ping.
 //
 // Errors wrap gate.ErrNotFound (no such row, or an unknown gate),
 // gate.ErrConflict (unique violation, a pattern twice in one import,
