@@ -112,7 +112,9 @@ func TestVerdicts(t *testing.T) {
 		check  func(gate.AuthAnswer) bool
 	}{
 		{"+491", gate.AnswerAskPIN, func(a gate.AuthAnswer) bool { return a.PIN.Match("0042") && !a.PIN.Match("42") && a.Label == "Ada" }},
-		{"+492", gate.AnswerAskPIN, func(a gate.AuthAnswer) bool { return a.Expected != nil && a.Expected.Match("8642") && !a.Expected.Match("8641") }},
+		{"+492", gate.AnswerAskPIN, func(a gate.AuthAnswer) bool {
+			return a.Expected != nil && a.Expected.Match("8642") && !a.Expected.Match("8641")
+		}},
 		{"+493", gate.AnswerReject, nil},
 		{"+494", gate.AnswerPass, nil},
 		{"+495", gate.AnswerForward, func(a gate.AuthAnswer) bool { return a.Forward.String() == "sales,200,1" }},
