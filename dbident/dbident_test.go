@@ -26,7 +26,7 @@ const envPostgres = "VIPGATE_TEST_POSTGRES_DSN"
 // testDB returns a DSN whose search_path selects a fresh schema holding
 // the table vip (number, action, pin, pin_hash, target, label), dropped
 // when the test ends. It skips without the test server.
-func testDB(t *testing.T) (string, *pgx.Conn) {
+func testDB(t testing.TB) (string, *pgx.Conn) {
 	t.Helper()
 	dsn := os.Getenv(envPostgres)
 	if dsn == "" {
@@ -60,7 +60,7 @@ func testDB(t *testing.T) (string, *pgx.Conn) {
 	return u.String(), conn
 }
 
-func insert(t *testing.T, conn *pgx.Conn, dsn string, number, action, pin, pinHash, target, label string) {
+func insert(t testing.TB, conn *pgx.Conn, dsn string, number, action, pin, pinHash, target, label string) {
 	t.Helper()
 	u, _ := url.Parse(dsn)
 	schema := u.Query().Get("search_path")
