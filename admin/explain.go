@@ -100,7 +100,12 @@ func newExplainOut(d *gate.Decision, at time.Time) explainOut {
 func expects(d *gate.Decision) string {
 	switch d.AskPIN.Expected.(type) {
 	case gate.ClearPIN:
+		if d.Mode == gate.IdentDatabase {
+			return "the PIN the database query answered with"
+		}
 		return "the PIN the webhook answered with"
+	case gate.AnsweredPIN:
+		return "the PIN hash the database query answered with"
 	case gate.HashedPIN, *gate.HashedPIN:
 		if d.Entry != nil {
 			return fmt.Sprintf("the PIN of caller entry #%d", d.Entry.ID)

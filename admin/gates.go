@@ -43,6 +43,9 @@ type identIn struct {
 	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
+	// Database is write-only in its DSN: "[redacted]" keeps the stored
+	// one.
+	Database *gate.DatabaseConfig `json:"database,omitempty"`
 }
 
 // gateOut is a gate as the API shows it: no PIN hash, only whether a
@@ -76,6 +79,8 @@ type identOut struct {
 	Withheld      gate.Withheld       `json:"withheld,omitempty"`
 	Region        string              `json:"region,omitempty"`
 	Webhook       *gate.WebhookConfig `json:"webhook,omitempty"`
+	// Database never shows its DSN (gate.RedactDatabase).
+	Database *gate.DatabaseConfig `json:"database,omitempty"`
 }
 
 // setPINOut is a PIN of a PIN set as the API shows it: never the PIN.
@@ -102,6 +107,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Withheld:      g.Identification.Withheld,
 			Region:        g.Identification.Region,
 			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
+			Database:      gate.RedactDatabase(g.Identification.Database),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout, Retention: g.Retention,
 		Override: g.Override, PhoneOverride: newPhoneOverrideOut(g), CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
@@ -120,6 +126,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 			Withheld:      in.Identification.Withheld,
 			Region:        in.Identification.Region,
 			Webhook:       in.Identification.Webhook,
+			Database:      in.Identification.Database,
 		},
 		Dialogue: in.Dialogue, Prompts: in.Prompts, Routes: in.Routes, Failure: in.Failure, Lockout: in.Lockout, Retention: in.Retention,
 	}
@@ -129,6 +136,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
 		gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+		gate.KeepDatabaseSecrets(g.Identification.Database, prev.Identification.Database)
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors
@@ -145,6 +153,9 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 				errs = append(errs, ves...)
 			}
 		}
+	}
+	if db := g.Identification.Database; db != nil && db.DSN == gate.Redacted {
+		errs = append(errs, &gate.ValidationError{Field: "identification.database.dsn", Problem: fmt.Sprintf("is %q and no DSN is stored: write the DSN", gate.Redacted)})
 	}
 	if p := in.Identification.StaticPIN; p != nil {
 		switch {

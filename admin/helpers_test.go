@@ -76,8 +76,9 @@ func newEnv(t *testing.T) *env {
 	return newEnvWith(t, nil)
 }
 
-// newEnvWith is newEnv with an authorizer for webhook gates.
-func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
+// newEnvWith is newEnv with an authorizer for webhook gates (and one for
+// database gates, if given).
+func newEnvWith(t *testing.T, auth gate.Authorizer, database ...gate.Authorizer) *env {
 	t.Helper()
 	st := openStore(t)
 	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
@@ -85,7 +86,11 @@ func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
 		t.Fatal(err)
 	}
 	m := admin.NewMetrics()
-	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Authorizer: auth})
+	var db gate.Authorizer
+	if len(database) > 0 {
+		db = database[0]
+	}
+	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Authorizer: auth, Database: db})
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
 	handler := admin.NewServer(admin.Deps{Store: st, Engine: eng, Hasher: h, Metrics: m, Region: "DE",
 		Logger: slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -35,6 +35,7 @@ type Metrics struct {
 	authFailures  *prometheus.CounterVec
 	agiRefused    *prometheus.CounterVec
 	storeOK       prometheus.Gauge
+	db            databaseMetrics
 
 	status statusBook // for /api/v1/status
 
@@ -67,6 +68,7 @@ func NewMetrics() *Metrics {
 	m.authFailures = m.counterVec("vipgate_admin_auth_failures_total", "Admin API requests refused for their token, by result (unauthorized: 401, rate_limited: 429).", "result")
 	m.storeOK = m.gauge("vipgate_store_ok", "1 while the store passes the periodic check (reachable, writable, still the database file that was opened), else 0.")
 	m.agiRefused = m.counterVec("vipgate_agi_refused_total", "FastAGI connections closed without a call, by reason (sessions, peer, header_pending, header_timeout).", "reason")
+	m.db = newDatabaseMetrics(m)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

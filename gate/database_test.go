@@ -93,7 +93,6 @@ func TestValidateDatabase(t *testing.T) {
 	}{
 		{"no database section", func(g *gate.Gate) { g.Identification.Database = nil }, "identification.database.query"},
 		{"no DSN", func(g *gate.Gate) { g.Identification.Database.DSN = "" }, "identification.database.dsn"},
-		{"redacted DSN with none stored", func(g *gate.Gate) { g.Identification.Database.DSN = gate.Redacted }, "identification.database.dsn"},
 		{"DSN of another scheme", func(g *gate.Gate) { g.Identification.Database.DSN = "mysql://x@h/db" }, "identification.database.dsn"},
 		{"DSN that is neither URL nor settings", func(g *gate.Gate) { g.Identification.Database.DSN = "db.example" }, "identification.database.dsn"},
 		{"write statement", func(g *gate.Gate) { g.Identification.Database.Query = "DELETE FROM vip" }, "identification.database.query"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -149,6 +150,14 @@ type AuthAnswer struct {
 	Latency time.Duration
 	Cached  bool
 }
+
+// AnsweredPIN is the check of a hashed PIN an authorizer answered with
+// (AuthAnswer.Expected), as a decision holds it: explain tells it from
+// the gate's own PINs by its type.
+type AnsweredPIN struct{ PINCheck }
+
+// LogValue redacts the PIN.
+func (p AnsweredPIN) LogValue() slog.Value { return slog.StringValue("[pin]") }
 
 // Authorizer decides per call for webhook gates (and, with the same
 // answers, for database gates: EngineConfig.Database). Authorize blocks for at

@@ -71,6 +71,11 @@
 //     reject:false (pass) and forward to a target. Answers may be cached
 //     per caller and called number (CacheTTL), and a circuit breaker
 //     stops asking a webhook that keeps failing.
+//   - database: run the gate's read-only query (DatabaseConfig, checked
+//     by ParseDatabaseQuery) through EngineConfig.Database (package
+//     dbident; the contract is in docs/database.md). Its first row gives
+//     the webhook's verdicts, the PIN in clear or as a hash
+//     (AnsweredPIN); no row is AnswerUnknown and follows UnknownCaller.
 //
 // Failure policy. Whatever goes wrong while deciding (the store, the
 // schedule, the gate's configuration, the webhook's transport, time-out or

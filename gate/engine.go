@@ -654,7 +654,7 @@ func (e *Engine) authorize(ctx context.Context, d *Decision, g *Gate, info CallI
 	switch ans.Kind {
 	case AnswerAskPIN:
 		if ans.Expected != nil {
-			d.ask(g, ans.Expected, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN hash from the "+source)
+			d.ask(g, AnsweredPIN{ans.Expected}, ans.OnCorrect, ans.OnIncorrect, ans.MaxRetries, "PIN hash from the "+source)
 			return
 		}
 		if err := ValidatePIN(string(ans.PIN), 0, 0); err != nil {

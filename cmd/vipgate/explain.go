@@ -39,7 +39,9 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	if gates, err := d.store.ListGates(ctx); err == nil {
 		calendars.Sync(ctx, gates)
 	}
-	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Region: d.region, Logger: d.log, Calendars: calendars})
+	dbAuth := newDatabaseAuthorizer(d.hasher, d.log)
+	defer dbAuth.Close()
+	eng := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: newAuthorizer(d.log), Database: dbAuth, Region: d.region, Logger: d.log, Calendars: calendars})
 	var dec *gate.Decision
 	when, note := time.Now(), ""
 	if *at == "" {

@@ -10,9 +10,20 @@ import (
 	"os"
 	"strings"
 
+	"github.com/vipgate/vipgate/dbident"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/webhook"
 )
+
+// newDatabaseAuthorizer returns the authorizer of database gates; obs
+// may be nil. Close it when done: it holds the gates' pools.
+func newDatabaseAuthorizer(h *gate.Hasher, log *slog.Logger, obs ...dbident.Observer) *dbident.Authorizer {
+	cfg := dbident.Config{Hasher: h, Logger: log}
+	if len(obs) > 0 {
+		cfg.Observer = obs[0]
+	}
+	return dbident.New(cfg)
+}
 
 // newAuthorizer returns the webhook authorizer; obs may be nil. Webhook
 // requests go through the proxy that HTTPS_PROXY, HTTP_PROXY and NO_PROXY
@@ -80,6 +91,7 @@ func gatesImport(ctx context.Context, e *env, args []string) error {
 		}
 		if prev != nil {
 			gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+			gate.KeepDatabaseSecrets(g.Identification.Database, prev.Identification.Database)
 		}
 		if f := redactedField(g); f != "" {
 			return fmt.Errorf("gate %q: %s is %q and the database holds no value for it: import an export made with --include-secrets, or write the secret", g.ID, f, gate.Redacted)
@@ -114,7 +126,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 	c := f.common()
 	format := f.str("format", "", "", "yaml or json (default: from the file name, else yaml)")
 	only := f.str("gate", "", "", "export only this gate")
-	withSecrets := f.boolean("include-secrets", "", "write webhook credentials (secret-looking header values, URL passwords and tokens) in clear; without it they are written as [redacted], which an import reads as \"keep the stored value\"")
+	withSecrets := f.boolean("include-secrets", "", "write webhook credentials (secret-looking header values, URL passwords and tokens) and database DSNs in clear; without it they are written as [redacted], which an import reads as \"keep the stored value\"")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -142,6 +154,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 	if !*withSecrets {
 		for _, g := range gates {
 			g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
+			g.Identification.Database = gate.RedactDatabase(g.Identification.Database)
 		}
 	}
 	b, err := formatGates(gates, fm)
@@ -191,6 +204,9 @@ func readInput(path string) ([]byte, error) {
 // redactedField names a webhook value of g that is still the redacted
 // placeholder, or "".
 func redactedField(g *gate.Gate) string {
+	if db := g.Identification.Database; db != nil && db.DSN == gate.Redacted {
+		return "identification.database.dsn"
+	}
 	w := g.Identification.Webhook
 	if w == nil {
 		return ""

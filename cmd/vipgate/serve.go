@@ -104,6 +104,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	metrics.WatchGateLockouts(d.store, time.Now)
 	auth := newAuthorizer(log, metrics)
+	dbAuth := newDatabaseAuthorizer(d.hasher, log, metrics)
+	defer dbAuth.Close()
 	// The iCalendar calendars of gates' schedules are read and refreshed
 	// in the background; the last good copy of each is kept in the store.
 	calStore, _ := d.store.(gate.CalendarStore)
@@ -119,7 +121,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	calCtx, stopCalendars := context.WithCancel(ctx)
 	defer stopCalendars()
 	go calendars.Run(calCtx, d.store.ListGates, calendarSyncEvery)
-	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Region: d.region, StoreTimeout: storeFor, Logger: log, Calendars: calendars})
+	engine := gate.NewEngine(gate.EngineConfig{Store: d.store, Hasher: d.hasher, Authorizer: auth, Database: dbAuth, Region: d.region, StoreTimeout: storeFor, Logger: log, Calendars: calendars})
 	// Uploaded prompts are played once "vipgate sounds install" has put
 	// them into the sounds directory that the resolver can see.
 	// Every decision goes to the metrics and the live event stream.

@@ -64,7 +64,7 @@ func listPackages(t *testing.T) map[string]*pkg {
 		}
 		pkgs[rel(p.ImportPath)] = &p
 	}
-	for _, want := range []string{"gate", "pinsfile", "ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres", "cmd/vipgate"} {
+	for _, want := range []string{"gate", "pinsfile", "ari", "agi", "webhook", "dbident", "admin", "storage/sqlite", "storage/postgres", "cmd/vipgate"} {
 		if pkgs[want] == nil {
 			t.Fatalf("go list did not report package %s; the rules below would check nothing", want)
 		}
@@ -75,7 +75,7 @@ func listPackages(t *testing.T) map[string]*pkg {
 // adapters are the packages at the edge: each talks to one outside thing
 // (Asterisk over ARI or FastAGI, a webhook, HTTP clients of the admin API,
 // a database) and knows the domain, never another adapter.
-var adapters = []string{"ari", "agi", "webhook", "admin", "storage/sqlite", "storage/postgres"}
+var adapters = []string{"ari", "agi", "webhook", "dbident", "admin", "storage/sqlite", "storage/postgres"}
 
 // stdDrivers are the standard-library packages that speak to a network
 // peer, a database or another program; drivers are the modules that do, or
@@ -351,4 +351,36 @@ func authorizers(pkgs map[string]*pkg) []string {
 		}
 	}
 	return out
+}
+
+// TestDatabaseIdentIsAnAdapter: the database identification (dbident)
+// talks to the administrator's PostgreSQL through pgx and knows only the
+// domain and the support it shares with the webhook; the stores are the
+// only other packages that use pgx, so that no other part of vipgate
+// opens a connection of its own.
+func TestDatabaseIdentIsAnAdapter(t *testing.T) {
+	pkgs := listPackages(t)
+	p := pkgs["dbident"]
+	usesPgx := false
+	for _, imp := range p.Imports {
+		switch r := rel(imp); {
+		case r != "" && r != "gate" && r != "internal/breaker" && r != "internal/answercache":
+			t.Errorf("dbident imports %s: it imports only gate, internal/breaker and internal/answercache of vipgate", r)
+		case under(imp, []string{"github.com/jackc/pgx/v5"}):
+			usesPgx = true
+		}
+	}
+	if !usesPgx {
+		t.Error("dbident does not import pgx according to go list; the check read no imports")
+	}
+	for name, q := range pkgs {
+		if name == "" || name == "dbident" || strings.HasPrefix(name, "storage/") || strings.HasPrefix(name, "cmd/") || name == "internal/e2e" {
+			continue
+		}
+		for _, imp := range q.Imports {
+			if under(imp, []string{"github.com/jackc/pgx/v5"}) {
+				t.Errorf("%s imports %s: only the stores and dbident speak to PostgreSQL", name, imp)
+			}
+		}
+	}
 }

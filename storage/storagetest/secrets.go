@@ -10,9 +10,10 @@ import (
 
 // SecretWords are the secrets of SecretGate: a store that seals secrets
 // must never hold one of them in clear.
-var SecretWords = []string{"s3cr3t-bearer", "p4ssw0rd", "t0k3n-in-query", "x-key-value"}
+var SecretWords = []string{"s3cr3t-bearer", "p4ssw0rd", "t0k3n-in-query", "x-key-value", "db-dsn-s3cr3t"}
 
-// SecretGate returns a webhook gate whose URL and headers hold SecretWords.
+// SecretGate returns a webhook gate whose URL and headers hold SecretWords,
+// and whose database section's DSN holds one too.
 func SecretGate() *gate.Gate {
 	return &gate.Gate{ID: "crm", Name: "CRM", Enabled: true,
 		Match:      gate.Match{Numbers: []string{"+4930123"}},
@@ -20,7 +21,7 @@ func SecretGate() *gate.Gate {
 		Identification: gate.Identification{Mode: gate.IdentWebhook, Webhook: &gate.WebhookConfig{
 			URL:     "https://vip:p4ssw0rd@crm.example/check?caller=###CALLER_NUMBER###&token=t0k3n-in-query",
 			Headers: map[string]string{"Authorization": "Bearer s3cr3t-bearer", "X-Custom": "x-key-value"},
-		}},
+		}, Database: &gate.DatabaseConfig{DSN: "postgres://crm:db-dsn-s3cr3t@db.example/crm", Query: "SELECT 'pass' AS action"}},
 	}
 }
 
