@@ -43,6 +43,7 @@ var routeRoles = []struct {
 	{"GET", "/api/v1/calls", "/api/v1/calls", nil, gate.RoleViewer},
 	{"DELETE", "/api/v1/callers/{number}", "/api/v1/callers/+4917699999999", nil, gate.RoleAdmin},
 	{"GET", "/api/v1/status", "/api/v1/status", nil, gate.RoleViewer},
+	{"GET", "/api/v1/status/gates", "/api/v1/status/gates", nil, gate.RoleViewer},
 	{"GET", "/api/v1/events", "/api/v1/events", nil, gate.RoleViewer},
 	{"GET", "/api/v1/calls/summary", "/api/v1/calls/summary", nil, gate.RoleViewer},
 	{"POST", "/api/v1/explain", "/api/v1/explain", map[string]any{"caller": "+4917600000000", "called": "+49309990"}, gate.RoleViewer},

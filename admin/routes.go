@@ -42,6 +42,7 @@ var apiRoutes = []route{
 	{"DELETE", "/gates/{gate}/lockouts/{caller}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearLockout }},
 
 	{"GET", "/status", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.status }},
+	{"GET", "/status/gates", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.gateStates }},
 	{"GET", "/events", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.streamEvents }},
 	{"GET", "/calls", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listCalls }},
 	{"GET", "/calls/summary", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.summarizeCalls }},

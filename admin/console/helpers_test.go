@@ -74,6 +74,8 @@ type envOpts struct {
 	// tokenTTL is admin.Deps.TokenCacheTTL; the tests use -1 (no cache,
 	// a revocation shows at once), the benchmarks 0 (the default).
 	tokenTTL time.Duration
+	// calendars is the engine's calendars (nil: none read).
+	calendars gate.CalendarEvents
 }
 
 func newEnv(t testing.TB) *env { return newEnvOpts(t, envOpts{burst: -1, tokenTTL: -1}) }
@@ -99,7 +101,7 @@ func newEnvOpts(tb testing.TB, o envOpts) *env {
 	e := &env{t: t, store: st, hasher: h, tokens: map[gate.Role]string{}, ids: map[gate.Role]string{},
 		clock: time.Now().UTC().Truncate(time.Second)}
 	log := slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE"})
+	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Calendars: o.calendars})
 	api := admin.New(admin.Deps{Store: st, Engine: eng, Hasher: h, Region: "DE", Logger: log, Now: e.now,
 		AuthFailureBurst: o.burst, AuthFailureRefill: time.Minute, TokenCacheTTL: o.tokenTTL})
 	var ready admin.Readiness

@@ -74,6 +74,8 @@ var german = map[string]string{
 	"down":                                  "getrennt",
 	"Caller":                                "Anrufer",
 	"Until":                                 "Bis",
+	"until":                                 "bis",
+	"Closed by":                             "Geschlossen durch",
 	"Failures":                              "Fehlversuche",
 	"Clear":                                 "Aufheben",
 	"None.":                                 "Keine.",

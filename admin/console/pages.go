@@ -155,12 +155,20 @@ type gateView struct {
 	} `json:"identification"`
 }
 
+// gateState is a gate's state now as the admin API reports it
+// (GET /api/v1/status/gates): the engine's own evaluation, calendars
+// included.
 type gateState struct {
-	ID, Name string
-	Enabled  bool
-	Active   bool
-	Why      string
-	Override *gate.Override
+	ID            string         `json:"gate"`
+	Name          string         `json:"name"`
+	Enabled       bool           `json:"enabled"`
+	Active        bool           `json:"active"`
+	Why           string         `json:"why"`
+	Mode          string         `json:"mode"`
+	Closure       string         `json:"closure"`
+	ClosureAction bool           `json:"closure_action"`
+	Override      *gate.Override `json:"override"`
+	Error         string         `json:"error"`
 }
 
 type outcomeCount struct {
@@ -189,21 +197,13 @@ var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.Ou
 	gate.OutcomePINFailed, gate.OutcomeAbandoned, gate.OutcomeLockedOut, gate.OutcomeDenied, gate.OutcomeFailed}
 
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
-	var gs struct{ Items []gateView }
-	if res := c.get(r, s, "/gates", &gs); res != nil {
+	var gs struct{ Items []gateState }
+	if res := c.get(r, s, "/status/gates", &gs); res != nil {
 		c.fail(w, r, s, res)
 		return
 	}
 	now := c.now()
-	d := overviewData{CanOverride: can(s, "PUT", "/gates/{gate}/override"), CanNew: can(s, "POST", "/gates")}
-	for i := range gs.Items {
-		g := &gs.Items[i].Gate
-		active, why, err := gate.ActiveAt(g, now)
-		if err != nil {
-			why = fmt.Sprintf("%s (%v)", why, err)
-		}
-		d.Gates = append(d.Gates, gateState{ID: g.ID, Name: g.Name, Enabled: g.Enabled, Active: active, Why: why, Override: g.Override})
-	}
+	d := overviewData{CanOverride: can(s, "PUT", "/gates/{gate}/override"), CanNew: can(s, "POST", "/gates"), Gates: gs.Items}
 	since := url.QueryEscape(now.Add(-24 * time.Hour).UTC().Format(time.RFC3339))
 	var sum struct {
 		Outcomes map[gate.Outcome]int

@@ -289,6 +289,47 @@ func TestOverview(t *testing.T) {
 }
 
 // The language follows the browser and the switch.
+// calendarEvents is a gate.CalendarEvents with one event for every
+// calendar.
+type calendarEvents struct{ ev gate.CalendarEvent }
+
+func (c calendarEvents) Events(string, gate.CalendarSource) ([]gate.CalendarEvent, string, bool) {
+	return []gate.CalendarEvent{c.ev}, "", true
+}
+
+// TestOverviewShowsCalendarClosures checks that the overview shows the
+// state the engine gives calls: a calendar event (the calendar's last good
+// copy) closes a gate that its windows would keep active, and the
+// override's expiry is shown next to it.
+func TestOverviewShowsCalendarClosures(t *testing.T) {
+	clock := time.Now().UTC().Truncate(time.Second)
+	e := newEnvOpts(t, envOpts{burst: -1, tokenTTL: -1, calendars: calendarEvents{gate.CalendarEvent{
+		Name: "Company outing", Start: clock.Add(-time.Hour), End: clock.Add(24 * time.Hour)}}})
+	g := staticGate("office")
+	g.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: &gate.Schedule{TimeZone: "UTC", Active: gate.Inside,
+		Windows:   []gate.Window{{Days: []string{"mon-sun"}, From: "00:00", To: "24:00"}},
+		Calendars: []gate.CalendarSource{{Path: "/etc/vipgate/office.ics"}}}}
+	e.putGate(t, g)
+	forced := staticGate("forced")
+	forced.Match.Numbers = []string{"+4930999"}
+	e.putGate(t, forced)
+	until := e.now().Add(90 * time.Minute)
+	if err := e.store.SetOverride(context.Background(), "forced", &gate.Override{Active: false, Until: until, Reason: "drill", SetAt: e.now()}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := e.as(gate.RoleViewer).get("/")
+	for _, want := range []string{`Closed by calendar event &#34;Company outing&#34;`, "Force off, until " + fmtTimeUTC(until) + " (drill)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "not loaded") {
+		t.Error("the overview evaluates without the engine's calendars")
+	}
+}
+
+func fmtTimeUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
 func TestGermanAndTheSwitch(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
