@@ -391,6 +391,11 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 		e.askStatic(d, g, now, "static PIN for a caller without a number")
 		return
 	}
+	if withheld && g.Identification.Withheld == WithheldAccount {
+		d.trace("rule", "withheld=account")
+		e.askAccount(d, g, "account number and its PIN, for a caller without a number")
+		return
+	}
 	switch g.Identification.Mode {
 	case IdentStatic:
 		entryUnused(d, st.Entry, err, "the gate asks for its static PIN")
@@ -400,6 +405,9 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	case IdentWebhook:
 		entryUnused(d, st.Entry, err, "the webhook decides")
 		e.webhook(ctx, d, g, info, now)
+	case IdentAccount:
+		entryUnused(d, st.Entry, err, "the gate identifies callers by account number")
+		e.askAccount(d, g, "account number and its PIN")
 	default:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
 	}
