@@ -27,6 +27,7 @@ type gateIn struct {
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
+	Notify         []gate.NotifyRule  `json:"notify,omitempty"`
 }
 
 // identIn is gate.Identification as clients write it. StaticPIN is the
@@ -61,6 +62,7 @@ type gateOut struct {
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
+	Notify         []gate.NotifyRule  `json:"notify,omitempty"`
 	Override       *gate.Override     `json:"override,omitempty"`
 	CreatedAt      time.Time          `json:"created_at,omitzero"`
 	UpdatedAt      time.Time          `json:"updated_at,omitzero"`
@@ -102,6 +104,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Webhook:       gate.RedactWebhook(g.Identification.Webhook),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout, Retention: g.Retention,
+		Notify:   gate.RedactNotify(g.Notify),
 		Override: g.Override, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 	}
 }
@@ -120,6 +123,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 			Webhook:       in.Identification.Webhook,
 		},
 		Dialogue: in.Dialogue, Prompts: in.Prompts, Routes: in.Routes, Failure: in.Failure, Lockout: in.Lockout, Retention: in.Retention,
+		Notify: in.Notify,
 	}
 	if prev != nil {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN
@@ -127,6 +131,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.Override = prev.Override
 		g.CreatedAt = prev.CreatedAt
 		gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+		gate.KeepNotifySecrets(g.Notify, prev.Notify)
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors

@@ -80,6 +80,7 @@ func gatesImport(ctx context.Context, e *env, args []string) error {
 		}
 		if prev != nil {
 			gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
+			gate.KeepNotifySecrets(g.Notify, prev.Notify)
 		}
 		if f := redactedField(g); f != "" {
 			return fmt.Errorf("gate %q: %s is %q and the database holds no value for it: import an export made with --include-secrets, or write the secret", g.ID, f, gate.Redacted)
@@ -142,6 +143,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 	if !*withSecrets {
 		for _, g := range gates {
 			g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
+			g.Notify = gate.RedactNotify(g.Notify)
 		}
 	}
 	b, err := formatGates(gates, fm)
@@ -191,6 +193,11 @@ func readInput(path string) ([]byte, error) {
 // redactedField names a webhook value of g that is still the redacted
 // placeholder, or "".
 func redactedField(g *gate.Gate) string {
+	for i, r := range g.Notify {
+		if r.Webhook != nil && r.Webhook.Secret == gate.Redacted {
+			return fmt.Sprintf("notify[%d].webhook.secret", i)
+		}
+	}
 	w := g.Identification.Webhook
 	if w == nil {
 		return ""
