@@ -31,8 +31,9 @@ type SMTP struct {
 	Security string
 	// TLSConfig verifies the server; nil means the system roots and Host.
 	TLSConfig *tls.Config
-	// Username and Password, if Username is set, log in (PLAIN, or what
-	// the server offers: CRAM-MD5, LOGIN, SCRAM).
+	// Username and Password, if Username is set, log in: over TLS with
+	// the strongest mechanism the server offers (SCRAM, CRAM-MD5, LOGIN,
+	// PLAIN), without TLS with PLAIN to localhost only.
 	Username string
 	Password Password
 	// From is the sender address.
@@ -96,7 +97,13 @@ func (s *SMTP) options(timeout time.Duration) []mail.Option {
 		opts = append(opts, mail.WithTLSConfig(s.TLSConfig))
 	}
 	if s.Username != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(s.Username), mail.WithPassword(string(s.Password)))
+		// Over TLS the strongest mechanism the server offers; without
+		// TLS, PLAIN, which the library sends to localhost only.
+		auth := mail.SMTPAuthAutoDiscover
+		if s.Security == SMTPNone {
+			auth = mail.SMTPAuthPlain
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(s.Username), mail.WithPassword(string(s.Password)))
 	}
 	if s.HELO != "" {
 		opts = append(opts, mail.WithHELO(s.HELO))

@@ -141,10 +141,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 		gates = []*gate.Gate{g}
 	}
 	if !*withSecrets {
-		for _, g := range gates {
-			g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
-			g.Notify = gate.RedactNotify(g.Notify)
-		}
+		redactGates(gates)
 	}
 	b, err := formatGates(gates, fm)
 	if err != nil {
@@ -192,6 +189,15 @@ func readInput(path string) ([]byte, error) {
 
 // redactedField names a webhook value of g that is still the redacted
 // placeholder, or "".
+// redactGates replaces the secrets of gates with gate.Redacted, for an
+// export without --include-secrets.
+func redactGates(gates []*gate.Gate) {
+	for _, g := range gates {
+		g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
+		g.Notify = gate.RedactNotify(g.Notify)
+	}
+}
+
 func redactedField(g *gate.Gate) string {
 	for i, r := range g.Notify {
 		if r.Webhook != nil && r.Webhook.Secret == gate.Redacted {
