@@ -28,6 +28,7 @@ type gateIn struct {
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
 	PhoneOverride  *phoneOverrideIn   `json:"phone_override,omitempty"`
+	Notify         []gate.NotifyRule  `json:"notify,omitempty"`
 }
 
 // identIn is gate.Identification as clients write it. StaticPIN is the
@@ -65,6 +66,7 @@ type gateOut struct {
 	Failure        gate.FailurePolicy `json:"failure"`
 	Lockout        gate.LockoutPolicy `json:"lockout"`
 	Retention      string             `json:"retention,omitempty"`
+	Notify         []gate.NotifyRule  `json:"notify,omitempty"`
 	Override       *gate.Override     `json:"override,omitempty"`
 	PhoneOverride  *phoneOverrideOut  `json:"phone_override,omitempty"`
 	CreatedAt      time.Time          `json:"created_at,omitzero"`
@@ -110,6 +112,7 @@ func newGateOut(g *gate.Gate) gateOut {
 			Database:      gate.RedactDatabase(g.Identification.Database),
 		},
 		Dialogue: g.Dialogue, Prompts: g.Prompts, Routes: g.Routes, Failure: g.Failure, Lockout: g.Lockout, Retention: g.Retention,
+		Notify:   gate.RedactNotify(g.Notify),
 		Override: g.Override, PhoneOverride: newPhoneOverrideOut(g), CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 	}
 }
@@ -129,6 +132,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 			Database:      in.Identification.Database,
 		},
 		Dialogue: in.Dialogue, Prompts: in.Prompts, Routes: in.Routes, Failure: in.Failure, Lockout: in.Lockout, Retention: in.Retention,
+		Notify: in.Notify,
 	}
 	if prev != nil {
 		g.Identification.StaticPIN = prev.Identification.StaticPIN
@@ -137,6 +141,7 @@ func (s *server) toGate(in *gateIn, prev *gate.Gate) (*gate.Gate, error) {
 		g.CreatedAt = prev.CreatedAt
 		gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
 		gate.KeepDatabaseSecrets(g.Identification.Database, prev.Identification.Database)
+		gate.KeepNotifySecrets(g.Notify, prev.Notify)
 	}
 	g.Normalize()
 	var errs gate.ValidationErrors

@@ -25,7 +25,7 @@ func ActorFrom(ctx context.Context) string {
 // The fields of a gate and an entry, as AuditDiff paths, whose values
 // never go into the audit log.
 var (
-	gateSecrets  = []string{"identification.static_pin_hash", "identification.webhook.headers.*", "identification.webhook.secret_file", "identification.database.dsn", "webhook_url_credentials", "phone_override.pin_hash"}
+	gateSecrets  = []string{"identification.static_pin_hash", "identification.webhook.headers.*", "identification.webhook.secret_file", "identification.database.dsn", "webhook_url_credentials", "phone_override.pin_hash", "notify_secrets.*"}
 	entrySecrets = []string{"pin"}
 )
 
@@ -137,10 +137,23 @@ func gateView(g *Gate) any {
 		}
 		c.Identification.Webhook = &wc
 	}
+	// The rules are compared as a whole (an array): their secrets are
+	// Redacted there and compared apart, by rule, as secret fields.
+	var notify map[string]string
+	for _, r := range g.Notify {
+		if r.Webhook != nil && r.Webhook.Secret != "" {
+			if notify == nil {
+				notify = map[string]string{}
+			}
+			notify[r.Name] = r.Webhook.Secret
+		}
+	}
+	c.Notify = RedactNotify(g.Notify)
 	return struct {
 		*Gate
-		Cred string `json:"webhook_url_credentials,omitempty"`
-	}{&c, cred}
+		Cred   string            `json:"webhook_url_credentials,omitempty"`
+		Notify map[string]string `json:"notify_secrets,omitempty"`
+	}{&c, cred, notify}
 }
 
 // entryView is what the audit log compares of an entry: its JSON and

@@ -17,6 +17,7 @@ func (g *Gate) Clone() *Gate {
 	c := *g
 	c.Match.Numbers = slices.Clone(g.Match.Numbers)
 	c.Match.Names = slices.Clone(g.Match.Names)
+	c.Notify = cloneNotify(g.Notify)
 	if n := g.Numbers.InternalMaxLength; n != nil {
 		cn := *n
 		c.Numbers.InternalMaxLength = &cn

@@ -155,6 +155,9 @@ func (f *Flow) lockIfSpent(ctx context.Context, log *slog.Logger, d *Decision, g
 				log.Warn("set lockout", "err", err)
 			}
 		}
+		if lo, ok := f.cfg.Observer.(LockoutObserver); ok {
+			lo.LockoutSet(l)
+		}
 		if k.Caller == AnyCaller {
 			log.Warn("gate-wide lockout", "guesses", l.Failures, "until", l.Until,
 				"action", string(cmp.Or(g.Lockout.GateAction, GateRefuse)), "local", ad.local)

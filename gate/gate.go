@@ -42,6 +42,9 @@ type Gate struct {
 	// it. See ParseRetention.
 	Retention string `json:"retention,omitempty"`
 
+	// Notify are the gate's notification rules (docs/notifications.md).
+	Notify []NotifyRule `json:"notify,omitempty"`
+
 	// Override forces the gate on or off; it is set through the override API
 	// and kept with the gate.
 	Override *Override `json:"override,omitempty"`

@@ -14,6 +14,16 @@ func (os Observers) CallStarted(source string) {
 	}
 }
 
+// LockoutSet implements LockoutObserver: it tells the observers that
+// implement it.
+func (os Observers) LockoutSet(l *Lockout) {
+	for _, o := range os {
+		if lo, ok := o.(LockoutObserver); ok {
+			lo.LockoutSet(l)
+		}
+	}
+}
+
 // CallFinished implements Observer.
 func (os Observers) CallFinished(r *CallRecord) {
 	for _, o := range os {

@@ -118,6 +118,13 @@ func (g *Gate) secrets(fn func(*string) error) error {
 			return err
 		}
 	}
+	for i := range g.Notify {
+		if w := g.Notify[i].Webhook; w != nil && w.Secret != "" {
+			if err := fn(&w.Secret); err != nil {
+				return err
+			}
+		}
+	}
 	w := g.Identification.Webhook
 	if w == nil {
 		return nil
@@ -137,7 +144,7 @@ func (g *Gate) secrets(fn func(*string) error) error {
 // SealSecrets returns a copy of g whose secrets are sealed with box, for
 // a store to write; g is not changed. A nil box returns g.
 func SealSecrets(g *Gate, box SecretBox) (*Gate, error) {
-	if box == nil || g.Identification.Webhook == nil && g.Identification.Database == nil {
+	if box == nil || (g.Identification.Webhook == nil && g.Identification.Database == nil && len(g.Notify) == 0) {
 		return g, nil
 	}
 	c := g.Clone()

@@ -250,6 +250,7 @@ func (g *Gate) Validate() error {
 	g.validateRoutes(&es)
 	g.validateFailure(&es)
 	g.validateLockout(&es)
+	g.validateNotify(&es)
 	if g.Retention != "" {
 		if _, err := ParseRetention(g.Retention); err != nil {
 			es.add("retention", "%s", err.Error())

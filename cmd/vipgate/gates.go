@@ -92,6 +92,7 @@ func gatesImport(ctx context.Context, e *env, args []string) error {
 		if prev != nil {
 			gate.KeepWebhookSecrets(g.Identification.Webhook, prev.Identification.Webhook)
 			gate.KeepDatabaseSecrets(g.Identification.Database, prev.Identification.Database)
+			gate.KeepNotifySecrets(g.Notify, prev.Notify)
 		}
 		if f := redactedField(g); f != "" {
 			return fmt.Errorf("gate %q: %s is %q and the database holds no value for it: import an export made with --include-secrets, or write the secret", g.ID, f, gate.Redacted)
@@ -152,10 +153,7 @@ func gatesExport(ctx context.Context, e *env, args []string) error {
 		gates = []*gate.Gate{g}
 	}
 	if !*withSecrets {
-		for _, g := range gates {
-			g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
-			g.Identification.Database = gate.RedactDatabase(g.Identification.Database)
-		}
+		redactGates(gates)
 	}
 	b, err := formatGates(gates, fm)
 	if err != nil {
@@ -201,11 +199,26 @@ func readInput(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
+// redactGates replaces the secrets of gates with gate.Redacted, for an
+// export without --include-secrets.
+func redactGates(gates []*gate.Gate) {
+	for _, g := range gates {
+		g.Identification.Webhook = gate.RedactWebhook(g.Identification.Webhook)
+		g.Identification.Database = gate.RedactDatabase(g.Identification.Database)
+		g.Notify = gate.RedactNotify(g.Notify)
+	}
+}
+
 // redactedField names a webhook value of g that is still the redacted
 // placeholder, or "".
 func redactedField(g *gate.Gate) string {
 	if db := g.Identification.Database; db != nil && db.DSN == gate.Redacted {
 		return "identification.database.dsn"
+	}
+	for i, r := range g.Notify {
+		if r.Webhook != nil && r.Webhook.Secret == gate.Redacted {
+			return fmt.Sprintf("notify[%d].webhook.secret", i)
+		}
 	}
 	w := g.Identification.Webhook
 	if w == nil {

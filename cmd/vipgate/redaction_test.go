@@ -33,6 +33,7 @@ import (
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
 	"github.com/vipgate/vipgate/internal/secretbox"
+	"github.com/vipgate/vipgate/notify"
 	"github.com/vipgate/vipgate/storage/sqlite"
 	"github.com/vipgate/vipgate/webhook"
 )
@@ -162,6 +163,8 @@ func TestRedactionProof(t *testing.T) {
 	keyHex := hex.EncodeToString(key)
 	hookSecret := "whsec-" + randText(t, 18)
 	ariPassword := "aripw-" + randText(t, 18)
+	notifySecret := "nsec-" + randText(t, 18)
+	smtpPassword := "smtppw-" + randText(t, 18)
 	clearToken, tok, err := admin.NewToken(gate.RoleAdmin, "redaction-proof")
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +183,7 @@ func TestRedactionProof(t *testing.T) {
 		{"PIN too long", rpLongPIN}, {"gate static PIN too long", rpBadGatePIN},
 		{"PIN sent with an allow entry", rpAllowPIN}, {"PIN-set code", rpSetPIN}, {"webhook gate PIN-set code", rpHookSetPIN}, {"PIN of a deny row", rpDenyRowPIN},
 		{"webhook signing secret", hookSecret}, {"installation key (hex)", keyHex},
-		{"ARI password", ariPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
+		{"ARI password", ariPassword}, {"notification webhook secret", notifySecret}, {"SMTP password", smtpPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
 	} {
 		p.plant(s.name, []byte(s.val))
 	}
@@ -331,7 +334,17 @@ dialogue: {min_digits: 8, max_digits: 8}
 		t.Fatal(err)
 	}
 	metrics := admin.NewMetrics()
-	auth := newAuthorizer(log, metrics)
+	// Notifications, wired as serve wires them, to an event webhook and
+	// an SMTP server that record what they receive.
+	sink := newRPEventSink(t, notifySecret)
+	mx := newRPSMTP(t, smtpPassword)
+	notifier := notify.New(notify.Config{Gates: st, Outbox: st, Logger: log, Poll: 20 * time.Millisecond, Backoff: 20 * time.Millisecond,
+		SMTP: &notify.SMTP{Host: "127.0.0.1", Port: mx.port, Security: notify.SMTPNone, Username: "vipgate", Password: notify.Password(smtpPassword), From: "vipgate@example.com"}})
+	notifyCtx, stopNotifier := context.WithCancel(ctx)
+	notifierDone := make(chan struct{})
+	go func() { defer close(notifierDone); _ = notifier.Run(notifyCtx) }()
+	defer func() { stopNotifier(); <-notifierDone }()
+	auth := newAuthorizer(log, webhookObservers{metrics, notifier})
 	defer auth.CloseIdleConnections()
 	engine := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: hasher, Authorizer: auth, Region: "DE", Logger: log})
 	// Every decision also goes to the live event stream, followed below
@@ -341,7 +354,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow := gate.NewFlow(engine, gate.FlowConfig{Log: st, Counters: st, Observer: gate.Observers{metrics, hub}, Logger: log})
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: st, Counters: st, Observer: gate.Observers{metrics, hub, notifier}, Logger: log})
 	if err := st.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -413,6 +426,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		"identification":{"mode":"table","unknown_caller":"reject","region":"DE"},
 		"dialogue":{"max_retries":3,"min_digits":8,"max_digits":8,"first_digit_timeout":"2s","inter_digit_timeout":"1s"},
 		"routes":{"forward_context":"from-vipgate","on_correct":"200","on_incorrect":"hangup:rejected","reject":{"cause":"rejected","announce":true},"connecting":true},
+		"notify":[{"name":"ops","webhook":{"url":"`+sink.srv.URL+`/events","secret":"`+notifySecret+`"},"email":{"to":["ops@example.com"]}}],
 		"failure":{"action":"reject"}}`)
 	mustAPI(http.StatusCreated, "POST", "/api/v1/gates", "application/json", `{"id":"vip-hook","name":"Redaction proof webhook gate","enabled":true,
 		"match":{"numbers":["`+rpCalledHook+`"]},"activation":{"mode":"always"},
@@ -830,6 +844,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 	if err != nil {
 		t.Fatal(err)
 	}
+	redactGates(all) // as gates export writes them
 	for _, fm := range []string{"yaml", "json"} {
 		b, err := formatGates(all, fm)
 		if err != nil {
@@ -855,7 +870,8 @@ dialogue: {min_digits: 8, max_digits: 8}
 	// line: the PINs set show as "[secret]".
 	auditJSON := mustAPI(http.StatusOK, "GET", "/api/v1/audit?limit=1000", "", "")
 	for _, want := range []string{`{"field":"identification.static_pin_hash","before":null,"after":"[secret]"}`,
-		`{"field":"pin","before":null,"after":"[secret]"}`, `"action":"entries.import"`} {
+		`{"field":"pin","before":null,"after":"[secret]"}`, `"action":"entries.import"`,
+		`{"field":"notify_secrets.ops","before":null,"after":"[secret]"}`} {
 		if !bytes.Contains(auditJSON, []byte(want)) {
 			t.Errorf("GET audit lacks %s: %s", want, auditJSON)
 		}
@@ -889,6 +905,21 @@ dialogue: {min_digits: 8, max_digits: 8}
 		hookRaw.WriteString("\n\n")
 	}
 	p.observe("webhook requests as received", hookRaw.Bytes())
+
+	// The notifications: events and e-mails as received (the SMTP
+	// session from the DATA on; the login carries the password to the
+	// server, as it must).
+	rpWaitFor(t, "a notification event and e-mail", func() bool { return sink.count() > 0 && mx.count() > 0 })
+	stopNotifier()
+	<-notifierDone
+	p.observe("notification events as received", sink.raw())
+	p.observe("notification e-mails as received", mx.raw())
+	if b := sink.raw(); !bytes.Contains(b, []byte(notify.HeaderIdempotencyKey)) || !bytes.Contains(b, []byte(`"gate":{"id":"vip-table"`)) {
+		t.Errorf("the notification events lack their key or gate:\n%s", b)
+	}
+	if bad := sink.unsigned(); bad > 0 {
+		t.Errorf("%d notification events without a valid signature", bad)
+	}
 
 	// The logs.
 	jl, tl := jsonLog.Bytes(), textLog.Bytes()

@@ -22,6 +22,7 @@ import (
 	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/sounds"
+	"github.com/vipgate/vipgate/webhook"
 )
 
 // ariServer is one Asterisk server in the config file's ari_servers list.
@@ -53,6 +54,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	requireGates := f.boolean("require-gates", "VIPGATE_REQUIRE_GATES", "refuse to serve (exit with an error) while the database holds no gates, at start and when the gates vanish while serving, instead of passing every call unscreened")
 	callLogRetention := retentionFlag(f)
 	auditRetention := auditRetentionFlag(f)
+	notifyOpts := notifyFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -103,7 +105,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	metrics.WatchGateLockouts(d.store, time.Now)
-	auth := newAuthorizer(log, metrics)
+	notifier, err := newNotifier(e, notifyOpts, d, log, metrics)
+	if err != nil {
+		d.Close()
+		return err
+	}
+	var authObs webhook.Observer = metrics
+	observers := gate.Observers{metrics}
+	if notifier != nil {
+		authObs, observers = webhookObservers{metrics, notifier}, append(observers, notifier)
+	}
+	auth := newAuthorizer(log, authObs)
 	dbAuth := newDatabaseAuthorizer(d.hasher, log, metrics)
 	defer dbAuth.Close()
 	// The iCalendar calendars of gates' schedules are read and refreshed
@@ -127,7 +139,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Every decision goes to the metrics and the live event stream.
 	hub := events.NewHub(events.Config{})
 	metrics.WatchEvents(hub)
-	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: gate.Observers{metrics, hub}, Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
+	flow := gate.NewFlow(engine, gate.FlowConfig{Log: d.store, Counters: d.store, Observer: append(observers, hub), Logger: log, Prompt: sounds.NewResolver(*soundsDir).Prompt})
 	handler := flow.Handler()
 
 	// Call sources run until ctx is done (SIGTERM/SIGINT) or one of them
@@ -262,6 +274,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if retention == 0 {
 		log.Info("global call-log pruning is off (--call-log-retention 0): the call log keeps every row of gates without a retention of their own")
 	}
+	// The notifier stops after the call sources, so that it hears of the
+	// last calls, and before the store closes.
+	notifyCtx, stopNotifier := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNotifier()
+	var notifyWG sync.WaitGroup
+	notifyWG.Go(func() { runNotifier(notifyCtx, notifier) })
 	if auditKeep > 0 {
 		p := &callPruner{store: auditPrunes{d.store}, what: "audit log", retention: auditKeep, delay: firstPrune, interval: pruneEvery, log: log}
 		pruneWG.Go(func() { p.run(ctx) })
@@ -282,6 +300,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	stopSources()
 	srcWG.Wait()
 	pruneWG.Wait()
+	stopNotifier()
+	notifyWG.Wait()
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	hub.Close() // event streams end; they would hold Shutdown up

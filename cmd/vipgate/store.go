@@ -25,6 +25,8 @@ type deps struct {
 	// file's path.
 	db      string
 	keyPath string
+	// outbox is the store's notification outbox (nil if it keeps none).
+	outbox gate.Outbox
 }
 
 func (d *deps) Close() error { return d.store.Close() }
@@ -82,8 +84,9 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 			}
 		}
 	}
+	outbox, _ := st.(gate.Outbox)
 	st = gate.Audited(st, cliActor())
-	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath}, nil
+	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath, outbox: outbox}, nil
 }
 
 // cliActor names the user running the command in the audit log:

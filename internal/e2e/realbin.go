@@ -136,7 +136,8 @@ type Serve struct {
 
 // NewServe prepares bin to serve a: directories, free ports, the ARI
 // password file. db is VIPGATE_DB (empty: SQLite in the state
-// directory). Nothing runs until Run or Start.
+// directory). A nil a serves FastAGI and the admin API only, without
+// ARI. Nothing runs until Run or Start.
 func NewServe(t testing.TB, bin string, a *Asterisk, db string) *Serve {
 	t.Helper()
 	root, err := os.MkdirTemp("", "vg-serve-")
@@ -167,6 +168,9 @@ func NewServe(t testing.TB, bin string, a *Asterisk, db string) *Serve {
 	}
 	s.AdminURL = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.AGIAddr = fmt.Sprintf("127.0.0.1:%d", agiPort)
+	if a == nil {
+		return s
+	}
 	if err := os.WriteFile(filepath.Join(root, "ari-password"), []byte(a.Password.Reveal()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -238,11 +242,12 @@ func (s *Serve) Start(extra ...string) error {
 		return err
 	}
 	defer logf.Close()
-	args := append([]string{"serve",
-		"--http", strings.TrimPrefix(s.AdminURL, "http://"), "--agi", s.AGIAddr,
-		"--ari-url", s.ast.ARIURL, "--ari-user", s.ast.User,
-		"--ari-password-file", filepath.Join(filepath.Dir(s.Dir), "ari-password"),
-		"--sounds-dir", s.ast.SoundsDir(), "--drain", "2s"}, extra...)
+	args := []string{"serve", "--http", strings.TrimPrefix(s.AdminURL, "http://"), "--agi", s.AGIAddr, "--drain", "2s"}
+	if s.ast != nil {
+		args = append(args, "--ari-url", s.ast.ARIURL, "--ari-user", s.ast.User,
+			"--ari-password-file", filepath.Join(filepath.Dir(s.Dir), "ari-password"), "--sounds-dir", s.ast.SoundsDir())
+	}
+	args = append(args, extra...)
 	s.cmd = exec.Command(s.Bin, args...)
 	s.cmd.Env = s.env()
 	s.cmd.Dir = s.Home
@@ -282,6 +287,17 @@ func (s *Serve) Stop() {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.exited
 	}
+}
+
+// Kill sends SIGKILL to serve (as kill -9 would: no drain, no flush)
+// and waits for it; Start may run it again.
+func (s *Serve) Kill() {
+	if s.exited == nil {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.exited
+	s.exited = nil
 }
 
 func (s *Serve) dumpLog() {
