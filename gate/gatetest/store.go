@@ -33,6 +33,7 @@ type Store struct {
 	prompts   map[string]*gate.PromptFile
 	calendars map[string]*gate.CalendarCopy
 	tokens    map[string]*gate.Token
+	grants    grantTable
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -187,6 +188,7 @@ func (s *Store) DeleteGate(ctx context.Context, id string) error {
 	}
 	delete(s.gates, id)
 	delete(s.entries, id)
+	s.grants.dropGate(id)
 	for k, p := range s.prompts {
 		if p.GateID == id {
 			delete(s.prompts, k)
@@ -261,6 +263,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 	if number != "" {
 		st.Entry = s.lookupLocked(gateID, number, now)
 	}
+	st.Grants = s.grants.usable(gateID, number, now)
 	return st, nil
 }
 

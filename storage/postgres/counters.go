@@ -212,8 +212,9 @@ const callLockoutsSQL = `SELECT ` + lockoutColumns + ` FROM lockouts
 
 // ReadCall returns the lockouts in effect at now of the caller keys at
 // gate and, if number is not "", the entry LookupEntry finds (nil when
-// none matches): both queries go to the server as one pipelined batch,
-// one round trip. It runs within StoreTimeout.
+// none matches), and the grants usable at now of number or anyone: the
+// queries go to the server as one pipelined batch, one round trip. It
+// runs within StoreTimeout.
 func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
 	var (
 		st    gate.CallState
@@ -234,9 +235,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 			return err
 		})
 	}
-	if batch.Len() == 0 {
-		return st, nil
-	}
+	queueCallGrants(&batch, &st, gateID, number, now)
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
