@@ -35,6 +35,10 @@ var apiRoutes = []route{
 	{"PUT", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateEntry }},
 	{"DELETE", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteEntry }},
 
+	{"GET", "/gates/{gate}/grants", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listGrants }},
+	{"POST", "/gates/{gate}/grants", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.createGrant }},
+	{"DELETE", "/gates/{gate}/grants/{grant}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteGrant }},
+
 	{"PUT", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.setOverride }},
 	{"DELETE", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearOverride }},
 

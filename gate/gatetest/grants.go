@@ -122,3 +122,16 @@ func (s *Store) UseGrant(ctx context.Context, gateID string, id int64, now time.
 	c.PIN = gate.PINHash{}
 	return &c, nil
 }
+
+// eraseCaller deletes the grants of number at the gates at says, and
+// counts them.
+func (t *grantTable) eraseCaller(number string, at func(gateID string) bool) int64 {
+	var n int64
+	for id, g := range t.byID {
+		if g.Caller == number && at(g.GateID) {
+			delete(t.byID, id)
+			n++
+		}
+	}
+	return n
+}

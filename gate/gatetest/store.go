@@ -915,6 +915,7 @@ func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Er
 		g, c, _ := strings.Cut(k, "\x00")
 		return c == number && at(g)
 	}
+	out.Grants = s.grants.eraseCaller(number, at)
 	for k := range s.lockouts {
 		if mine(k) {
 			delete(s.lockouts, k)

@@ -214,3 +214,31 @@ func UseGrantRace(t *testing.T, stores []gate.Store) {
 		}
 	}
 }
+
+// testEraseGrants checks that EraseCaller deletes the caller's grants
+// (at one gate, then everywhere) and keeps grants for anyone and for
+// other callers.
+func testEraseGrants(t *testing.T, s gate.Store) {
+	const who, other = "+4971112345", "+4971199999"
+	for _, id := range []string{"a", "b"} {
+		mustCreate(t, s, tableGate(id))
+		mustGrant(t, s, grant(t, id, who, "11223344", 1, time.Time{}, time.Time{}))
+		mustGrant(t, s, grant(t, id, other, "22334455", 1, time.Time{}, time.Time{}))
+		mustGrant(t, s, grant(t, id, gate.AnyCaller, "33445566", 1, time.Time{}, time.Time{}))
+	}
+	count := func(gateID string) int {
+		gs, err := s.ListGrants(ctx(t), gateID)
+		wantErr(t, "list grants", err, nil)
+		return len(gs)
+	}
+	got, err := s.EraseCaller(ctx(t), "a", who)
+	wantErr(t, "erase at a", err, nil)
+	if got.Grants != 1 || count("a") != 2 || count("b") != 3 {
+		t.Errorf("erase at a: %+v, %d grants left at a, %d at b; want 1 erased, 2 and 3 left", got, count("a"), count("b"))
+	}
+	got, err = s.EraseCaller(ctx(t), "", who)
+	wantErr(t, "erase everywhere", err, nil)
+	if got.Grants != 1 || count("a") != 2 || count("b") != 2 {
+		t.Errorf("erase everywhere: %+v, %d grants left at a, %d at b; want 1 erased, 2 and 2 left", got, count("a"), count("b"))
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Calls/List", testCallList},
 		{"Calls/Prune", testCallPrune},
 		{"Calls/EraseCaller", testEraseCaller},
+		{"Grants/EraseCaller", testEraseGrants},
 		{"Calls/PruneGateCalls", testPruneGateCalls},
 		{"Secrets/NoClearPIN", testNoClearPIN},
 		{"Counters/Failures", testFailures},
