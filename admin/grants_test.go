@@ -50,6 +50,21 @@ func TestGrantsAPI(t *testing.T) {
 	if err != nil || len(st.Grants) != 1 || !e.hasher.Check(st.Grants[0].PIN, pin) {
 		t.Fatalf("stored grant does not hold the returned PIN: %v %v", st.Grants, err)
 	}
+	// explain counts the grants, never shows them: the unknown caller
+	// of this table gate is asked for a granted PIN instead of rejected.
+	r = e.do(viewer, "POST", "/api/v1/explain", map[string]any{"gate": "vip", "caller": "+4917612345678", "called": "1000", "at": now.Format(time.RFC3339)})
+	mustStatus(t, r, http.StatusOK)
+	var x struct {
+		Verdict string `json:"verdict"`
+		AskPIN  struct {
+			Expects string `json:"expects"`
+			Grants  int    `json:"grants"`
+		} `json:"ask_pin"`
+	}
+	r.json(t, &x)
+	if x.Verdict != "ask_pin" || x.AskPIN.Grants != 1 || x.AskPIN.Expects != "a granted PIN" || strings.Contains(string(r.body), pin) {
+		t.Errorf("explain: %s", r.body)
+	}
 	r = e.do(op, "POST", "/api/v1/gates/vip/grants", map[string]any{"valid_until": "2026-03-09"})
 	mustStatus(t, r, http.StatusCreated)
 	var anyone grantJSON
