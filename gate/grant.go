@@ -85,8 +85,8 @@ func (g Grant) LogValue() slog.Value {
 
 // GrantStore keeps granted PINs.
 type GrantStore interface {
-	// CreateGrant stores a new grant and sets its ID; CreatedAt must be
-	// set. ErrNotFound if the gate does not exist; ErrConflict if the gate
+	// CreateGrant stores a new grant and sets its ID (and CreatedAt to the
+	// store's clock when it is zero). ErrNotFound if the gate does not exist; ErrConflict if the gate
 	// has MaxGrants grants usable at CreatedAt already.
 	CreateGrant(ctx context.Context, g *Grant) error
 	// ListGrants returns a gate's grants, used up and expired ones too,

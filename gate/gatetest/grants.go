@@ -57,6 +57,9 @@ func (s *Store) CreateGrant(ctx context.Context, g *gate.Grant) error {
 	if _, ok := s.gates[g.GateID]; !ok {
 		return fmt.Errorf("gatetest: create grant: gate %q: %w", g.GateID, gate.ErrNotFound)
 	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = time.Now().UTC()
+	}
 	n := 0
 	for _, x := range s.grants.sorted(g.GateID) {
 		if x.UsableAt(g.CreatedAt) {

@@ -55,6 +55,9 @@ func (s *Store) CreateGrant(ctx context.Context, g *gate.Grant) error {
 	if len(g.PIN.Salt) == 0 || len(g.PIN.Sum) == 0 {
 		return fmt.Errorf("postgres: create grant: %w", &gate.ValidationError{Field: "pin", Problem: "is required"})
 	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = s.now()
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -50,6 +50,9 @@ func (s *Store) CreateGrant(ctx context.Context, g *gate.Grant) error {
 	if len(g.PIN.Salt) == 0 || len(g.PIN.Sum) == 0 {
 		return fmt.Errorf("sqlite: create grant: %w", &gate.ValidationError{Field: "pin", Problem: "is required"})
 	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = s.stamp()
+	}
 	at := clampNS(g.CreatedAt)
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
 		var n int
