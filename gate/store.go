@@ -264,9 +264,8 @@ type CallReader interface {
 	// the entry LookupEntry(ctx, gateID, number, now) finds, and the
 	// grants usable at now of number and of anyone (see CallState.Grants).
 	// Keys without a lockout and a number without an entry are no error.
-	// It is the
-	// call path's one read: a database server answers it in one round
-	// trip.
+	// It is the call path's one read: a database server answers it in one
+	// round trip.
 	ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (CallState, error)
 }
 

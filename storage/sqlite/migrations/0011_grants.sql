@@ -20,3 +20,16 @@ CREATE TABLE grants (
 ) STRICT;
 
 CREATE INDEX grants_gate_caller ON grants (gate_id, caller);
+
+-- A grant made or revoked bumps gate_version, as a gate change does, so
+-- that another process (serve, when the CLI granted) notices that the
+-- gates with grants changed: calls of gates without any skip the read.
+CREATE TRIGGER grants_insert_version AFTER INSERT ON grants
+BEGIN
+	UPDATE gate_version SET version = version + 1;
+END;
+
+CREATE TRIGGER grants_delete_version AFTER DELETE ON grants
+BEGIN
+	UPDATE gate_version SET version = version + 1;
+END;
