@@ -64,6 +64,8 @@ type askPINOut struct {
 	MaxRetries  int    `json:"max_retries"`
 	MinDigits   int    `json:"min_digits"`
 	MaxDigits   int    `json:"max_digits"`
+	// Grants is how many granted PINs the dialogue accepts too.
+	Grants int `json:"grants,omitempty"`
 }
 
 type entryRef struct {
@@ -94,7 +96,7 @@ func newExplainOut(d *gate.Decision, at time.Time) explainOut {
 	}
 	if a := d.AskPIN; a != nil {
 		out.AskPIN = &askPINOut{Expects: expects(d), OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(),
-			MaxRetries: a.MaxRetries, MinDigits: a.MinDigits, MaxDigits: a.MaxDigits}
+			MaxRetries: a.MaxRetries, MinDigits: a.MinDigits, MaxDigits: a.MaxDigits, Grants: a.Grants()}
 	}
 	return out
 }
@@ -114,6 +116,9 @@ func expects(d *gate.Decision) string {
 			return fmt.Sprintf("the PIN of caller entry #%d", d.Entry.ID)
 		}
 		return "the gate's static PIN"
+	}
+	if d.AskPIN.Grants() > 0 {
+		return "a granted PIN"
 	}
 	return "a PIN"
 }

@@ -40,6 +40,9 @@ var apiRoutes = []route{
 	{"GET", "/gates/{gate}/accounts/{number}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getAccount }},
 	{"PUT", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateAccount }},
 	{"DELETE", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteAccount }},
+	{"GET", "/gates/{gate}/grants", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listGrants }},
+	{"POST", "/gates/{gate}/grants", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.createGrant }},
+	{"DELETE", "/gates/{gate}/grants/{grant}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteGrant }},
 
 	{"PUT", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.setOverride }},
 	{"DELETE", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearOverride }},

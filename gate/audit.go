@@ -21,7 +21,8 @@ type AuditEntry struct {
 	// Action is what: gate.create, gate.update, gate.delete,
 	// entry.create, entry.update, entry.delete, entries.import,
 	// override.set, override.clear, prompt.put, prompt.delete,
-	// lockout.clear, caller.erase, token.create, token.revoke.
+	// lockout.clear, caller.erase, token.create, token.revoke,
+	// grant.create, grant.delete.
 	Action string `json:"action"`
 	// GateID is the gate the change concerns, if any.
 	GateID string `json:"gate_id,omitempty"`

@@ -32,6 +32,19 @@ type AskPIN struct {
 	// Expected then checks the PIN of the account typed (see
 	// IdentAccount).
 	Account bool
+
+	// granted checks the typed digits against the grants that apply to
+	// the call when Expected does not match (nil: none apply).
+	granted *grantCheck
+}
+
+// Grants returns how many granted PINs the dialogue accepts besides
+// Expected.
+func (a *AskPIN) Grants() int {
+	if a.granted == nil {
+		return 0
+	}
+	return len(a.granted.grants)
 }
 
 // TraceStep is one step of the reasoning behind a decision.
@@ -94,6 +107,8 @@ type Decision struct {
 
 	// budget is the call's store time, shared by the Engine and the Flow.
 	budget *budget
+	// grants are the grants usable for the call (see CallState.Grants).
+	grants []*Grant
 }
 
 func (d *Decision) trace(step, format string, args ...any) {

@@ -374,6 +374,10 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 			return err
 		})
 	}
+	if err == nil {
+		d.grants = st.Grants
+	}
+	defer e.attachGrants(d)
 	// Entries are judged first, in every mode: deny, then allow (neither
 	// asks for a PIN, so the lockout does not apply), then the mode.
 	if err == nil && st.Entry != nil && st.Entry.EntryKind() != EntryPIN {
@@ -496,6 +500,9 @@ func (e *Engine) lockedOut(d *Decision, g *Gate, keys []GuessKey, lockouts []*Lo
 }
 
 func (e *Engine) askStatic(d *Decision, g *Gate, now time.Time, why string) {
+	if !g.Identification.hasStatic() && e.grantsOnly(d, g, why+", but the gate has no static PIN") {
+		return
+	}
 	if !g.Identification.hasStatic() || e.cfg.Hasher == nil {
 		d.Err = errors.New("static PIN is not set")
 		d.ErrClass = "config"
@@ -507,6 +514,9 @@ func (e *Engine) askStatic(d *Decision, g *Gate, now time.Time, why string) {
 		return
 	}
 	check, valid := newStaticCheck(e.cfg.Hasher, g, now)
+	if check.static == nil && valid == 0 && e.grantsOnly(d, g, why+", but no PIN of the set is valid now") {
+		return
+	}
 	if check.static == nil && valid == 0 {
 		d.trace("pin set", "none of the %d PINs of the set is valid now", len(g.Identification.PINSet))
 		d.Err = errors.New("no PIN of the set is valid now")
@@ -620,6 +630,9 @@ func (e *Engine) unknown(d *Decision, g *Gate, now time.Time, why string) {
 		e.askStatic(d, g, now, "static PIN for an unknown caller")
 	default:
 		d.trace("rule", "unknown_caller=reject")
+		if e.grantsOnly(d, g, why) {
+			return
+		}
 		d.reject(g, PromptRejected, why)
 	}
 }

@@ -16,6 +16,9 @@ type Erasure struct {
 	// Counters is the gates whose failure and guess counters of the
 	// caller were deleted.
 	Counters int64 `json:"counters"`
+	// Grants is the granted PINs of the caller deleted (grants for
+	// anyone stay).
+	Grants int64 `json:"grants"`
 }
 
 // Eraser forgets one caller, for a data subject's erasure request.

@@ -232,6 +232,13 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		// The Debug record below is one per judged guess (never the
 		// digits); gatetest.Judgements counts guesses by it.
 		match := a.Expected.Match(in.Digits)
+		var used *Grant
+		if a.granted != nil {
+			if gr := a.granted.match(in.Digits); ok && !match && gr != nil {
+				used = f.useGrant(ctx, log, d, g, gr)
+				match = used != nil
+			}
+		}
 		log.Debug("pin attempt", "attempt", attempt, "input", in, "correct", ok && match)
 		if ok && match {
 			rec.Outcome = OutcomePINOK
@@ -247,6 +254,9 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 				if err := f.setPINVars(ctx, log, c, a.Expected); err != nil {
 					return err
 				}
+			}
+			if err := f.setGrantVars(ctx, log, c, used); err != nil {
+				return err
 			}
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {

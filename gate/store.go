@@ -17,6 +17,7 @@ type Store interface {
 	GateStore
 	EntryStore
 	AccountStore
+	GrantStore
 	CallLog
 	Counters
 	PromptStore
@@ -251,16 +252,21 @@ type CallState struct {
 	// Entry is the caller-table entry of the number asked for; nil when
 	// none matches or no number was asked for.
 	Entry *Entry
+	// Grants are the gate's grants usable at the time asked for, of the
+	// number asked for or of anyone (AnyCaller), with their PIN hashes,
+	// at most MaxGrants, ordered by ID.
+	Grants []*Grant
 }
 
 // CallReader reads what the decision of a call needs from the store.
 type CallReader interface {
 	// ReadCall returns the lockouts in effect at now of the caller keys
 	// (LockoutKey values or AnyCaller) at gate, and, if number is not "",
-	// the entry LookupEntry(ctx, gateID, number, now) finds. Keys without
-	// a lockout and a number without an entry are no error. It is the
-	// call path's one read: a database server answers it in one round
-	// trip.
+	// the entry LookupEntry(ctx, gateID, number, now) finds, and the
+	// grants usable at now of number and of anyone (see CallState.Grants).
+	// Keys without a lockout and a number without an entry are no error.
+	// It is the call path's one read: a database server answers it in one
+	// round trip.
 	ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (CallState, error)
 }
 

@@ -100,6 +100,7 @@ type explainedAsk struct {
 	OnCorrect   string `json:"on_correct"`
 	OnIncorrect string `json:"on_incorrect"`
 	MaxRetries  int    `json:"max_retries"`
+	Grants      int    `json:"grants,omitempty"`
 }
 
 type explainedEntry struct {
@@ -119,7 +120,7 @@ func explainJSON(d *gate.Decision, at time.Time) explained {
 		x.Target = d.Target.String()
 	}
 	if a := d.AskPIN; a != nil {
-		x.AskPIN = &explainedAsk{OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(), MaxRetries: a.MaxRetries}
+		x.AskPIN = &explainedAsk{OnCorrect: a.OnCorrect.String(), OnIncorrect: a.OnIncorrect.String(), MaxRetries: a.MaxRetries, Grants: a.Grants()}
 	}
 	if d.Entry != nil {
 		x.Entry = &explainedEntry{ID: d.Entry.ID, Pattern: d.Entry.Pattern, Kind: string(d.Entry.EntryKind()), Label: d.Entry.Label, Priority: d.Entry.Priority}
@@ -140,7 +141,11 @@ func printExplain(w io.Writer, d *gate.Decision, at time.Time, note string) {
 	}
 	switch {
 	case d.AskPIN != nil:
-		fmt.Fprintf(w, "%-12s ask for the PIN (%d attempts); correct → %s, incorrect → %s\n", "decision:", d.AskPIN.MaxRetries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
+		grants := ""
+		if n := d.AskPIN.Grants(); n > 0 {
+			grants = fmt.Sprintf(", or one of %d granted PINs", n)
+		}
+		fmt.Fprintf(w, "%-12s ask for the PIN%s (%d attempts); correct → %s, incorrect → %s\n", "decision:", grants, d.AskPIN.MaxRetries, d.AskPIN.OnCorrect, d.AskPIN.OnIncorrect)
 	default:
 		fmt.Fprintf(w, "%-12s %s → %s\n", "decision:", d.Verdict, d.Target)
 	}

@@ -20,6 +20,8 @@ func cmdPins(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "Usage: vipgate pins import --gate G FILE.csv | export --gate G [FILE.csv]")
 		fmt.Fprintln(e.stderr, "       vipgate pins allow --gate G --caller N [--label L] [--priority P] [--target T]")
 		fmt.Fprintln(e.stderr, "       vipgate pins deny --gate G --caller N [--label L]")
+		fmt.Fprintln(e.stderr, "       vipgate pins grant --gate G [--caller N] [--uses N] [--valid-for 24h | --until T] [--label L]")
+		fmt.Fprintln(e.stderr, "       vipgate pins grants --gate G | revoke --gate G ID")
 		fmt.Fprintln(e.stderr, "CSV columns: caller,pin[,label,valid_from,valid_until,kind,priority,target]")
 		if len(args) == 0 {
 			return usagef("pins: give import or export")
@@ -35,8 +37,14 @@ func cmdPins(ctx context.Context, e *env, args []string) error {
 		return pinsList(ctx, e, gate.EntryAllow, args[1:])
 	case "deny":
 		return pinsList(ctx, e, gate.EntryDeny, args[1:])
+	case "grant":
+		return pinsGrant(ctx, e, args[1:])
+	case "grants":
+		return pinsGrants(ctx, e, args[1:])
+	case "revoke":
+		return pinsRevoke(ctx, e, args[1:])
 	}
-	return usagef("pins: unknown subcommand %q (want import, export, allow or deny)", args[0])
+	return usagef("pins: unknown subcommand %q (want import, export, allow, deny, grant, grants or revoke)", args[0])
 }
 
 // pinsList adds (or, for a caller the gate has an entry for, replaces)

@@ -83,6 +83,8 @@ const (
 	rpCallerD1 = "+4917655504001" // table: deny entry, types digits anyway
 	rpCallerL1 = "+4917655504002" // table: allow entry with label and priority
 	rpCallerE1 = "+4917655504005" // static: wrong, then the PIN-set code
+	rpCallerG1 = "+4917655505001" // static: a one-use granted PIN (API), used, then typed again
+	rpCallerG2 = "+4917655505002" // table, no entry: a granted PIN (pins grant) lets it through
 )
 
 // syncBuffer is a bytes.Buffer that is safe for concurrent writers.
@@ -109,6 +111,21 @@ type redactionProof struct {
 	mu       sync.Mutex
 	secrets  []rpSecret
 	surfaces []rpSurface
+	// shown are the secrets that one surface shows by design, once: a
+	// granted PIN in the answer or output that creates it.
+	shown []rpShown
+}
+
+type rpShown struct {
+	surface string
+	val     []byte
+}
+
+// plantShownOnce plants a secret that the surface named surface shows
+// exactly once (and no other surface at all).
+func (p *redactionProof) plantShownOnce(name, surface string, val []byte) {
+	p.plant(name, val)
+	p.shown = append(p.shown, rpShown{surface, bytes.Clone(val)})
 }
 
 type rpSecret struct {
@@ -192,7 +209,7 @@ func TestRedactionProof(t *testing.T) {
 	// Everything public the test uses must not contain a secret, or a
 	// match could be an accident rather than a leak.
 	public := []string{rpCalledStatic, rpCalledTable, rpCalledHook, rpCallerA, rpCallerB, rpCallerC,
-		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1, rpCallerE1,
+		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1, rpCallerE1, rpCallerG1, rpCallerG2,
 		"1800000000.11", "1800000000.12", "1800000000.13", "1700000000.1", "vip-static", "vip-table", "vip-hook", tok.ID}
 	for _, s := range p.secrets {
 		for _, pub := range public {
@@ -457,6 +474,20 @@ dialogue: {min_digits: 8, max_digits: 8}
 	if out, err := cli([]string{"pins", "import"}, "--gate", "vip-table", pinsCSV); err != nil || !strings.Contains(out, "1 inserted") {
 		t.Fatalf("pins import: %v: %s", err, out)
 	}
+	// Granted PINs: drawn by vipgate and shown once, by the API answer
+	// and by pins grant; nowhere else.
+	grantPIN1 := grantedPIN(t, mustAPI(http.StatusCreated, "POST", "/api/v1/gates/vip-static/grants", "application/json",
+		`{"caller":"`+rpCallerG1+`","max_uses":1,"valid_for":"1h","label":"Redaction G1"}`), `"pin":"(\d+)"`)
+	p.plantShownOnce("granted PIN G1", "admin POST /api/v1/gates/vip-static/grants → 201", []byte(grantPIN1))
+	grantOut, err := cli([]string{"pins", "grant"}, "--gate", "vip-table", "--caller", rpCallerG2, "--uses", "2", "--label", "Redaction G2")
+	if err != nil {
+		t.Fatalf("pins grant: %v", err)
+	}
+	grantPIN2 := grantedPIN(t, []byte(grantOut), `PIN: (\d+)`)
+	p.plantShownOnce("granted PIN G2", "cli pins grant stdout", []byte(grantPIN2))
+	if grantPIN1 == grantPIN2 {
+		t.Fatal("two grants drew the same PIN")
+	}
 
 	// Calls through gate.Flow with scripted callers.
 	calls := []rpCall{
@@ -477,6 +508,9 @@ dialogue: {min_digits: 8, max_digits: 8}
 		{"rp-w4", rpCallerW4, rpCalledHook, []string{rpWrong1, rpHookStatic}, gate.OutcomePINOK, 2, webhook.ClassTimeout},
 		{"rp-w5", rpCallerW5, rpCalledHook, []string{rpWrong1, rpWrong2, rpHookPIN}, gate.OutcomePINFailed, 3, webhook.ClassStatus},
 		{"rp-w6", rpCallerW6, rpCalledHook, []string{rpHookStatic}, gate.OutcomePINOK, 1, webhook.ClassAnswer},
+		{"rp-g1", rpCallerG1, rpCalledStatic, []string{rpWrong1, grantPIN1}, gate.OutcomePINOK, 2, ""},
+		{"rp-g2", rpCallerG1, rpCalledStatic, []string{grantPIN1, grantPIN1, grantPIN1}, gate.OutcomePINFailed, 3, ""},
+		{"rp-g3", rpCallerG2, rpCalledTable, []string{rpWrong2, grantPIN2}, gate.OutcomePINOK, 2, ""},
 	}
 	for _, c := range calls {
 		gc := &gatetest.Call{CallInfo: gate.CallInfo{ID: c.id, Source: "test", Caller: c.caller, Called: c.called, Language: "en"}}
@@ -745,10 +779,10 @@ dialogue: {min_digits: 8, max_digits: 8}
 	metrics.Handler().ServeHTTP(mrec, httptest.NewRequest("GET", "/metrics", nil))
 	p.observe("metrics handler", mrec.Body.Bytes())
 	for _, want := range []string{
-		`vipgate_calls_total{gate="vip-static",outcome="pin_ok"} 3`,
+		`vipgate_calls_total{gate="vip-static",outcome="pin_ok"} 4`,
 		`vipgate_calls_total{gate="vip-table",outcome="denied"} 1`,
 		`vipgate_calls_total{gate="vip-static",outcome="locked_out"} 1`,
-		`vipgate_calls_total{gate="vip-table",outcome="pin_ok"} 4`,
+		`vipgate_calls_total{gate="vip-table",outcome="pin_ok"} 5`,
 		`vipgate_calls_total{gate="vip-hook",outcome="pin_failed"} 2`,
 		`vipgate_webhook_errors_total{class="syntax",gate="vip-hook"}`,
 	} {
@@ -970,13 +1004,26 @@ dialogue: {min_digits: 8, max_digits: 8}
 			db = append(db, s.data...)
 		}
 	}
-	for _, want := range []string{rpCallerT3, "vip-hook", "pin_failed", "Redaction T2"} {
+	for _, want := range []string{rpCallerT3, "vip-hook", "pin_failed", "Redaction T2", "Redaction G2"} {
 		if !bytes.Contains(db, []byte(want)) {
 			t.Errorf("the database file lacks %q: the scan would prove nothing", want)
 		}
 	}
 
-	// The scan.
+	// The scan. A secret shown once by design is cut from its surface
+	// first; a second showing there is a leak like any other.
+	for _, sh := range p.shown {
+		found := 0
+		for i := range p.surfaces {
+			if s := &p.surfaces[i]; s.name == sh.surface && bytes.Contains(s.data, sh.val) {
+				s.data = bytes.Replace(s.data, sh.val, []byte("[shown once]"), 1)
+				found++
+			}
+		}
+		if found != 1 {
+			t.Errorf("a granted PIN is shown by %d surfaces named %q, want 1", found, sh.surface)
+		}
+	}
 	bytesScanned, leaks := 0, 0
 	for _, s := range p.surfaces {
 		bytesScanned += len(s.data)
@@ -990,6 +1037,16 @@ dialogue: {min_digits: 8, max_digits: 8}
 	}
 	t.Logf("redaction proof: %d planted secrets, %d surfaces, %d bytes scanned (%d of them database), %d log lines, %d calls, %d leaks",
 		len(p.secrets), len(p.surfaces), bytesScanned, dbBytes, lines, wantRows, leaks)
+}
+
+// grantedPIN returns the PIN the expression re (one group) finds in out.
+func grantedPIN(t *testing.T, out []byte, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindSubmatch(out)
+	if m == nil || len(m[1]) != 8 {
+		t.Fatalf("no 8-digit granted PIN in %s", out)
+	}
+	return string(m[1])
 }
 
 // rpAttempts sums the PIN attempts of calls.

@@ -34,6 +34,7 @@ type Store struct {
 	calendars map[string]*gate.CalendarCopy
 	tokens    map[string]*gate.Token
 	accounts  map[string]map[string]*gate.Account // gate → number → account
+	grants    grantTable
 }
 
 var _ gate.Store = (*Store)(nil)
@@ -189,6 +190,7 @@ func (s *Store) DeleteGate(ctx context.Context, id string) error {
 	delete(s.gates, id)
 	delete(s.entries, id)
 	delete(s.accounts, id)
+	s.grants.dropGate(id)
 	for k, p := range s.prompts {
 		if p.GateID == id {
 			delete(s.prompts, k)
@@ -263,6 +265,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 	if number != "" {
 		st.Entry = s.lookupLocked(gateID, number, now)
 	}
+	st.Grants = s.grants.usable(gateID, number, now)
 	return st, nil
 }
 
@@ -914,6 +917,7 @@ func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Er
 		g, c, _ := strings.Cut(k, "\x00")
 		return c == number && at(g)
 	}
+	out.Grants = s.grants.eraseCaller(number, at)
 	for k := range s.lockouts {
 		if mine(k) {
 			delete(s.lockouts, k)

@@ -214,12 +214,10 @@ const callLockoutsSQL = `SELECT ` + lockoutColumns + ` FROM lockouts
 
 // ReadCall returns the lockouts in effect at now of the caller keys at
 // gate and, if number is not "", the entry LookupEntry finds (nil when
-// none matches): both queries go to the server as one pipelined batch,
-// one round trip. It runs within StoreTimeout.
+// none matches), and the grants usable at now of number or anyone: the
+// queries go to the server as one pipelined batch, one round trip. It
+// runs within StoreTimeout.
 func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
-	if len(keys) == 0 && number == "" {
-		return gate.CallState{}, nil
-	}
 	var prefixes []string
 	if number != "" {
 		prefixes = gate.Prefixes(number)
@@ -245,6 +243,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 				return err
 			})
 		}
+		queueCallGrants(&batch, &st, gateID, number, now)
 		return s.pool.SendBatch(ctx, &batch).Close()
 	})
 	if err != nil {

@@ -45,6 +45,7 @@ func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Er
 			{`DELETE FROM entries WHERE pattern = $1 AND ($2 = '' OR gate_id = $2)`, &out.Entries},
 			{`DELETE FROM lockouts WHERE ` + scope, &out.Lockouts},
 			{`DELETE FROM failures WHERE ` + scope, &out.Counters},
+			{`DELETE FROM grants WHERE caller = $1 AND ($2 = '' OR gate_id = $2)`, &out.Grants},
 		} {
 			tag, err := tx.Exec(ctx, d.q, number, gateID)
 			if err != nil {

@@ -146,7 +146,8 @@ const readLockoutsKey = 0
 
 // ReadCall returns the lockouts in effect at now of the caller keys at
 // gate (one prepared query per two keys) and, if number is not "", the
-// entry LookupEntry finds (nil when none matches).
+// entry LookupEntry finds (nil when none matches), and the grants usable
+// at now of number or anyone (one more prepared query).
 func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, number string, now time.Time) (gate.CallState, error) {
 	var st gate.CallState
 	for i := 0; i < len(keys); i += 2 {
@@ -167,6 +168,11 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 		}
 		st.Entry = e
 	}
+	gs, err := s.callGrants(ctx, gateID, number, now)
+	if err != nil {
+		return gate.CallState{}, fmt.Errorf("sqlite: read call: %w", dbErr(err))
+	}
+	st.Grants = gs
 	return st, nil
 }
 

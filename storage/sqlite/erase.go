@@ -47,6 +47,7 @@ func (s *Store) EraseCaller(ctx context.Context, gateID, number string) (gate.Er
 			{`DELETE FROM entries WHERE pattern = ?` + gateClause(gateID), &out.Entries},
 			{`DELETE FROM lockouts WHERE ` + where, &out.Lockouts},
 			{`DELETE FROM failures WHERE ` + where, &failures},
+			{`DELETE FROM grants WHERE caller = ?` + gateClause(gateID), &out.Grants},
 		} {
 			res, err := tx.ExecContext(ctx, d.q, args...)
 			if err != nil {

@@ -38,6 +38,7 @@ type Store struct {
 	lookup   map[int]*sql.Stmt
 
 	cache   gateCache
+	granted grantGates
 	recheck time.Duration
 
 	file dbFile

@@ -41,7 +41,14 @@
 //     one at its time and leaves the others.
 //   - ReadCall answers what GetLockout and LookupEntry answer for the same
 //     keys, number and time, in one read; a key without a lockout and a
-//     number without an entry are no error.
+//     number without an entry are no error. It also returns the grants
+//     usable at its time of the number and of anyone, with their hashes.
+//   - Grants: ListGrants never returns a hash; UseGrant counts a use only
+//     while the grant is valid and below its MaxUses, atomically: however
+//     many goroutines (or, with UseGrantRace, store instances on one
+//     database) use a grant at once, exactly MaxUses succeed and the rest
+//     get ErrNotFound. A gate takes at most gate.MaxGrants usable grants
+//     (ErrConflict); deleting a gate deletes its grants.
 //   - SetLockout replaces the lockout of the same gate and caller.
 //     ClearLockout of a gate and caller without a lockout is ErrNotFound.
 //   - LogCall may queue rows and need not set the ID, but ListCalls sees
