@@ -16,6 +16,7 @@ import (
 
 	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
 
@@ -37,23 +38,8 @@ type env struct {
 	logs   lockedBuffer
 }
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer = gatetest.Logs
 
 // openStore returns the store the tests run against: the SQLite store
 // on a fresh file.

@@ -20,26 +20,12 @@ import (
 	"github.com/vipgate/vipgate/admin"
 	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer = gatetest.Logs
 
 // env is a running admin listener (API and console, mounted as `vipgate
 // serve` mounts them) with one token per role.

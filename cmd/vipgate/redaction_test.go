@@ -84,23 +84,8 @@ const (
 	rpCallerE1 = "+4917655504005" // static: wrong, then the PIN-set code
 )
 
-// syncBuffer is a bytes.Buffer that is safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = gatetest.Logs
 
 // redactionProof collects the planted secrets and everything observable.
 type redactionProof struct {
