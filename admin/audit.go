@@ -21,7 +21,8 @@ type auditPage struct {
 
 // listAudit answers GET /api/v1/audit: the audit log, newest first,
 // filtered by since/until (RFC 3339), actor, kind (the action), gate and
-// object, paged by before (the next of the previous page) and limit.
+// object, paged by before (the next of the previous page) and limit; with
+// pseudonymise=true the caller numbers in it are keyed pseudonyms.
 func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 	var (
 		f    gate.AuditFilter
@@ -62,6 +63,11 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	p, err := pseudonymiserFor(q, add)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("list audit: %w", err))
+		return
+	}
 	if err := errs.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -70,6 +76,11 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("list audit: %w", err))
 		return
+	}
+	if p != nil {
+		for i, e := range items {
+			items[i] = p.Audit(e)
+		}
 	}
 	out := auditPage{Items: items}
 	if out.Items == nil {

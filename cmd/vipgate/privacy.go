@@ -48,25 +48,9 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 		}
 		*t.dst = v
 	}
-	if *keyFile != "" && !*pseudo {
-		return usagef("calls export: --pseudonym-key-file needs --pseudonymise")
-	}
-	var p *callcsv.Pseudonymiser
-	if *pseudo {
-		var key []byte
-		if *keyFile != "" {
-			b, err := os.ReadFile(*keyFile)
-			if err != nil {
-				return fmt.Errorf("calls export: --pseudonym-key-file: %w", err)
-			}
-			if key = b; len(key) == 0 {
-				return usagef("calls export: --pseudonym-key-file %s is empty", *keyFile)
-			}
-		}
-		var err error
-		if p, err = callcsv.NewPseudonymiser(key); err != nil {
-			return fmt.Errorf("calls export: --pseudonym-key-file: %w", err)
-		}
+	p, err := pseudonymiser("calls export", *pseudo, *keyFile)
+	if err != nil {
+		return err
 	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
@@ -102,6 +86,33 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// pseudonymiser returns the Pseudonymiser of an export's --pseudonymise
+// (on) and --pseudonym-key-file (keyFile), or nil when on is false; cmd
+// names the command in errors.
+func pseudonymiser(cmd string, on bool, keyFile string) (*callcsv.Pseudonymiser, error) {
+	if keyFile != "" && !on {
+		return nil, usagef("%s: --pseudonym-key-file needs --pseudonymise", cmd)
+	}
+	if !on {
+		return nil, nil
+	}
+	var key []byte
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: --pseudonym-key-file: %w", cmd, err)
+		}
+		if key = b; len(key) == 0 {
+			return nil, usagef("%s: --pseudonym-key-file %s is empty", cmd, keyFile)
+		}
+	}
+	p, err := callcsv.NewPseudonymiser(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: --pseudonym-key-file: %w", cmd, err)
+	}
+	return p, nil
 }
 
 func cmdCallers(ctx context.Context, e *env, args []string) error {
