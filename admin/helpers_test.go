@@ -8,16 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/admintest"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
-	"github.com/vipgate/vipgate/storage/sqlite"
 )
 
 // now is the fixed clock of the tests.
@@ -45,16 +44,7 @@ type lockedBuffer = gatetest.Logs
 // on a fresh file.
 func openStore(t testing.TB) gate.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return st
+	return admintest.Store(t)
 }
 
 func newEnv(t *testing.T) *env {
@@ -66,10 +56,7 @@ func newEnv(t *testing.T) *env {
 func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
 	t.Helper()
 	st := openStore(t)
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := admintest.Hasher(t)
 	m := admin.NewMetrics()
 	eng := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: h, Region: "DE", Authorizer: auth})
 	e := &env{t: t, store: st, hasher: h, metrics: m, tokens: map[gate.Role]string{}}
@@ -81,27 +68,11 @@ func newEnvWith(t *testing.T, auth gate.Authorizer) *env {
 		AuthFailureBurst: -1})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
-	ctx := context.Background()
-	for _, role := range []gate.Role{gate.RoleViewer, gate.RoleOperator, gate.RoleAdmin} {
-		clear, tok, err := admin.NewToken(role, string(role)+" test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok.CreatedAt = now
-		if err := st.CreateToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[role] = clear
+	for _, role := range admintest.Roles {
+		e.tokens[role], _ = admintest.Token(t, st, role, string(role)+" test", now)
 	}
-	clear, tok, err := admin.NewToken(gate.RoleAdmin, "revoked")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok.CreatedAt = now
-	if err := st.CreateToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RevokeToken(ctx, tok.ID, now); err != nil {
+	clear, tok := admintest.Token(t, st, gate.RoleAdmin, "revoked", now)
+	if err := st.RevokeToken(context.Background(), tok.ID, now); err != nil {
 		t.Fatal(err)
 	}
 	e.revoked = clear
