@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
@@ -33,21 +32,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, &gate.ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 	f.Actor, f.Action, f.GateID, f.Object = q.Get("actor"), q.Get("kind"), q.Get("gate"), q.Get("object")
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.From}, {"until", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
-			}
-			*p.dst = t
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		add("until", "must be after since")
-	}
+	timeRange(q, "since", "until", &f.From, &f.To, add)
 	if v := q.Get("before"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {

@@ -177,3 +177,25 @@ func TestAuditPseudonymised(t *testing.T) {
 		t.Errorf("pseudonymise=maybe: fields %v", f)
 	}
 }
+
+// TestTimeRangeBothLists checks that the call log and the audit log read
+// their time range by one rule: an RFC 3339 time, the end after the start,
+// the error naming the parameter.
+func TestTimeRangeBothLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tt := range []struct{ path, from, to string }{{"/api/v1/calls", "from", "to"}, {"/api/v1/audit", "since", "until"}} {
+		for q, field := range map[string]string{
+			tt.from + "=yesterday":          tt.from,
+			tt.to + "=2026-13-01T00:00:00Z": tt.to,
+			tt.from + "=2026-02-01T00:00:00Z&" + tt.to + "=2026-02-01T00:00:00Z": tt.to,
+		} {
+			r := e.admin("GET", tt.path+"?"+q, nil)
+			mustStatus(t, r, http.StatusUnprocessableEntity)
+			if f := r.fields(t); len(f) != 1 || f[0] != field {
+				t.Errorf("%s?%s: fields %v, want %s", tt.path, q, f, field)
+			}
+		}
+		mustStatus(t, e.admin("GET", tt.path+"?"+tt.from+"=2026-02-01T00:00:00Z&"+tt.to+"=2026-02-01T00:00:01Z", nil), http.StatusOK)
+	}
+}

@@ -55,21 +55,7 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, *callcsv.Pseudony
 			add("outcome", "must be one of passed, forwarded, rejected, pin_ok, pin_failed, abandoned, locked_out, failed")
 		}
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
-			}
-			*p.dst = t
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		add("to", "must be after from")
-	}
+	timeRange(q, "from", "to", &f.From, &f.To, add)
 	off, lim, err := page(r)
 	var pageErrs gate.ValidationErrors
 	if errors.As(err, &pageErrs) {
@@ -145,6 +131,27 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 		}
 	}
 	_ = cw.Flush()
+}
+
+// timeRange reads the RFC 3339 times of the query parameters fromName
+// and toName into from and to (left zero when absent); a bad time, or a
+// to that is not after from, goes to add under the parameter's name.
+func timeRange(q url.Values, fromName, toName string, from, to *time.Time, add func(field, format string, args ...any)) {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{fromName, from}, {toName, to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
+			}
+			*p.dst = t
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(*from) {
+		add(toName, "must be after %s", fromName)
+	}
 }
 
 // pseudonymiserFor reads pseudonymise (true or false) from q: a
