@@ -44,18 +44,8 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	af := gate.AuditFilter{Actor: *actor, Action: *kind, GateID: *gateID, Object: *object}
-	for _, p := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"since", *since, &af.From}, {"until", *until, &af.To}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, p.v)
-		if err != nil {
-			return usagef("audit %s: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", sub, p.name, p.v)
-		}
-		*p.dst = t
+	if err := parseTimes("audit "+sub, timeFlag{"since", *since, &af.From}, timeFlag{"until", *until, &af.To}); err != nil {
+		return err
 	}
 	n, err := strconv.Atoi(*limit)
 	if err != nil || n < 1 || n > 1000 {

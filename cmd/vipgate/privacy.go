@@ -35,18 +35,8 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 	}
 	var filter gate.CallFilter
 	filter.GateID = *gateID
-	for _, t := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"from", *from, &filter.From}, {"to", *to, &filter.To}} {
-		if t.v == "" {
-			continue
-		}
-		v, err := time.Parse(time.RFC3339, t.v)
-		if err != nil {
-			return usagef("calls export: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", t.name, t.v)
-		}
-		*t.dst = v
+	if err := parseTimes("calls export", timeFlag{"from", *from, &filter.From}, timeFlag{"to", *to, &filter.To}); err != nil {
+		return err
 	}
 	p, err := pseudonymiser("calls export", *pseudo, *keyFile)
 	if err != nil {
@@ -86,6 +76,29 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// timeFlag is a time option: its name, its value as given and where the
+// time goes.
+type timeFlag struct {
+	name, v string
+	dst     *time.Time
+}
+
+// parseTimes parses the RFC 3339 values of ts into their destinations (an
+// empty value leaves it zero); cmd names the command in the usage error.
+func parseTimes(cmd string, ts ...timeFlag) error {
+	for _, t := range ts {
+		if t.v == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.v)
+		if err != nil {
+			return usagef("%s: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", cmd, t.name, t.v)
+		}
+		*t.dst = v
+	}
+	return nil
 }
 
 // pseudonymiser returns the Pseudonymiser of an export's --pseudonymise

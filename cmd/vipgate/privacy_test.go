@@ -244,3 +244,26 @@ func TestAuditExportPseudonymised(t *testing.T) {
 		t.Error("audit export --pseudonym-key-file without --pseudonymise was accepted")
 	}
 }
+
+// TestExportTimeFlags checks that calls export and audit export read their
+// time options by one rule: a bad time is a usage error naming the option,
+// and a good range selects by it.
+func TestExportTimeFlags(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	c.logCalls(&gate.CallRecord{At: privacyAt, Source: "agi", GateID: "premium-support", CallerRaw: "017612345678", Caller: "+4917612345678", Outcome: gate.OutcomePINOK})
+	for _, args := range [][]string{{"calls", "export", "--from"}, {"calls", "export", "--to"}, {"audit", "export", "--since"}, {"audit", "list", "--until"}} {
+		_, _, err := c.run(append(args, "yesterday")...)
+		if err == nil || !strings.Contains(err.Error(), args[2]+": want an RFC 3339 time") {
+			t.Errorf("%v yesterday: %v", args, err)
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(c.must("calls", "export", "--from", privacyAt.Add(time.Second).Format(time.RFC3339)))).ReadAll()
+	if err != nil || len(rows) != 1 {
+		t.Errorf("calls export --from after the call: %q, %v", rows, err)
+	}
+	rows, err = csv.NewReader(strings.NewReader(c.must("calls", "export", "--from", privacyAt.Format(time.RFC3339), "--to", privacyAt.Add(time.Second).Format(time.RFC3339)))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Errorf("calls export around the call: %q, %v", rows, err)
+	}
+}
