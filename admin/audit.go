@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
@@ -21,7 +20,8 @@ type auditPage struct {
 
 // listAudit answers GET /api/v1/audit: the audit log, newest first,
 // filtered by since/until (RFC 3339), actor, kind (the action), gate and
-// object, paged by before (the next of the previous page) and limit.
+// object, paged by before (the next of the previous page) and limit; with
+// pseudonymise=true the caller numbers in it are keyed pseudonyms.
 func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 	var (
 		f    gate.AuditFilter
@@ -32,21 +32,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs, &gate.ValidationError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 	f.Actor, f.Action, f.GateID, f.Object = q.Get("actor"), q.Get("kind"), q.Get("gate"), q.Get("object")
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.From}, {"until", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
-			}
-			*p.dst = t
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		add("until", "must be after since")
-	}
+	timeRange(q, "since", "until", &f.From, &f.To, add)
 	if v := q.Get("before"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -62,6 +48,11 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	p, err := pseudonymiserFor(q, add)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("list audit: %w", err))
+		return
+	}
 	if err := errs.Err(); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -70,6 +61,11 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("list audit: %w", err))
 		return
+	}
+	if p != nil {
+		for i, e := range items {
+			items[i] = p.Audit(e)
+		}
 	}
 	out := auditPage{Items: items}
 	if out.Items == nil {

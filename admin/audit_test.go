@@ -1,6 +1,8 @@
 package admin_test
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,5 +128,74 @@ func TestAuditPagingAndFilters(t *testing.T) {
 		if f := r.fields(t); len(f) != 1 || f[0] != field {
 			t.Errorf("%s: fields %v, want %s", q, f, field)
 		}
+	}
+}
+
+// TestAuditPseudonymised creates and deletes a caller-table entry through
+// the API: the audit log names the caller in the clear, and with
+// pseudonymise=true holds no form of the number, one pseudonym for it
+// within the answer, and the rest of the entry.
+func TestAuditPseudonymised(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", tableGate("vip")), http.StatusCreated)
+	r := e.admin("POST", "/api/v1/gates/vip/pins", map[string]any{"caller": "0176 1234 5678", "pin": "8642", "label": "Ann"})
+	mustStatus(t, r, http.StatusCreated)
+	var ent struct {
+		ID int64 `json:"id"`
+	}
+	r.json(t, &ent)
+	mustStatus(t, e.admin("DELETE", fmt.Sprintf("/api/v1/gates/vip/pins/%d", ent.ID), nil), http.StatusNoContent)
+	if r := e.admin("GET", "/api/v1/audit?gate=vip", nil); !bytes.Contains(r.body, []byte("+4917612345678")) {
+		t.Fatalf("clear audit log lacks the caller: %s", r.body)
+	}
+	r = e.admin("GET", "/api/v1/audit?gate=vip&pseudonymise=true", nil)
+	mustStatus(t, r, http.StatusOK)
+	if bytes.Contains(r.body, []byte("17612345678")) {
+		t.Errorf("pseudonymised audit log holds the caller: %s", r.body)
+	}
+	var page auditAnswer
+	r.json(t, &page)
+	callers := map[string]string{}
+	for _, a := range page.Items {
+		for _, c := range a.Changes {
+			if c.Field == "caller" {
+				callers[a.Action] = string(c.Before) + string(c.After)
+			}
+		}
+	}
+	del, cre := callers["entry.delete"], callers["entry.create"]
+	if !strings.HasPrefix(cre, `null"p-`) || del != strings.TrimPrefix(cre, "null")+"null" {
+		t.Errorf("caller changes: create %s, delete %s; want one pseudonym", cre, del)
+	}
+	if !bytes.Contains(r.body, []byte("Ann")) {
+		t.Errorf("pseudonymised audit log lost the label: %s", r.body)
+	}
+	r = e.admin("GET", "/api/v1/audit?pseudonymise=maybe", nil)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); len(f) != 1 || f[0] != "pseudonymise" {
+		t.Errorf("pseudonymise=maybe: fields %v", f)
+	}
+}
+
+// TestTimeRangeBothLists checks that the call log and the audit log read
+// their time range by one rule: an RFC 3339 time, the end after the start,
+// the error naming the parameter.
+func TestTimeRangeBothLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tt := range []struct{ path, from, to string }{{"/api/v1/calls", "from", "to"}, {"/api/v1/audit", "since", "until"}} {
+		for q, field := range map[string]string{
+			tt.from + "=yesterday":          tt.from,
+			tt.to + "=2026-13-01T00:00:00Z": tt.to,
+			tt.from + "=2026-02-01T00:00:00Z&" + tt.to + "=2026-02-01T00:00:00Z": tt.to,
+		} {
+			r := e.admin("GET", tt.path+"?"+q, nil)
+			mustStatus(t, r, http.StatusUnprocessableEntity)
+			if f := r.fields(t); len(f) != 1 || f[0] != field {
+				t.Errorf("%s?%s: fields %v, want %s", tt.path, q, f, field)
+			}
+		}
+		mustStatus(t, e.admin("GET", tt.path+"?"+tt.from+"=2026-02-01T00:00:00Z&"+tt.to+"=2026-02-01T00:00:01Z", nil), http.StatusOK)
 	}
 }

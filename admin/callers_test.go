@@ -70,11 +70,49 @@ func TestCallsCSVPseudonymised(t *testing.T) {
 		t.Errorf("gate or called number lost: %q", first)
 	}
 
-	for _, q := range []string{"pseudonymise=maybe", "pseudonymise=true", "pseudonymise=true&format=json"} {
+	r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls?pseudonymise=maybe", nil)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "pseudonymise") {
+		t.Errorf("pseudonymise=maybe: fields %v lack pseudonymise", f)
+	}
+}
+
+// TestCallsJSONPseudonymised checks that the JSON listing with
+// pseudonymise=true (the default format and format=json) holds no caller
+// number, channel or entry ID, and gives one caller one pseudonym
+// within the answer.
+func TestCallsJSONPseudonymised(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, raw := range []string{"004917612345678", "+4917612345678"} {
+		if err := e.store.LogCall(ctx, &gate.CallRecord{At: now, GateID: "g", Source: "agi", ChannelID: "PJSIP/" + raw + "-1", CallerRaw: raw, Caller: "+4917612345678",
+			Called: "+4930123", Outcome: gate.OutcomePassed, EntryID: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls", nil); !bytes.Contains(r.body, []byte("+4917612345678")) {
+		t.Fatalf("clear listing lacks the caller: %s", r.body)
+	}
+	for _, q := range []string{"pseudonymise=true", "pseudonymise=true&format=json"} {
 		r := e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/calls?"+q, nil)
-		mustStatus(t, r, http.StatusUnprocessableEntity)
-		if f := r.fields(t); !slices.Contains(f, "pseudonymise") {
-			t.Errorf("%s: fields %v lack pseudonymise", q, f)
+		mustStatus(t, r, http.StatusOK)
+		for _, clear := range []string{"17612345678", "PJSIP"} {
+			if bytes.Contains(r.body, []byte(clear)) {
+				t.Errorf("%s: listing holds %q:\n%s", q, clear, r.body)
+			}
+		}
+		var page struct {
+			Items []*gate.CallRecord `json:"items"`
+			Total int                `json:"total"`
+		}
+		r.json(t, &page)
+		if len(page.Items) != 2 || page.Total != 2 {
+			t.Fatalf("%s: %s", q, r.body)
+		}
+		a, b := page.Items[0], page.Items[1]
+		if !strings.HasPrefix(a.Caller, "p-") || a.Caller != b.Caller || a.CallerRaw != a.Caller || a.EntryID != 0 || a.ChannelID != "" || a.Called != "+4930123" {
+			t.Errorf("%s: items %+v, %+v", q, a, b)
 		}
 	}
 }

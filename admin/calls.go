@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -18,9 +19,9 @@ var outcomes = []gate.Outcome{gate.OutcomePassed, gate.OutcomeForwarded, gate.Ou
 // maxCSVCalls bounds a CSV export of the call log.
 const maxCSVCalls = 100_000
 
-// callFilter reads the call-log filter from the query, and whether the
-// export is to be pseudonymised.
-func (s *server) callFilter(r *http.Request) (gate.CallFilter, bool, error) {
+// callFilter reads the call-log filter from the query, and the
+// Pseudonymiser of pseudonymise=true (nil without it).
+func (s *server) callFilter(r *http.Request) (gate.CallFilter, *callcsv.Pseudonymiser, error) {
 	var f gate.CallFilter
 	var errs gate.ValidationErrors
 	q := r.URL.Query()
@@ -37,7 +38,7 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, bool, error) {
 	}
 	if c := q.Get("caller"); c != "" {
 		if nb, err := s.numberingOf(g); err != nil {
-			return f, false, err
+			return f, nil, err
 		} else if n, err := nb.Number(c); err != nil {
 			add("caller", "%s", err.Error())
 		} else {
@@ -54,21 +55,7 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, bool, error) {
 			add("outcome", "must be one of passed, forwarded, rejected, pin_ok, pin_failed, abandoned, locked_out, failed")
 		}
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
-			}
-			*p.dst = t
-		}
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		add("to", "must be after from")
-	}
+	timeRange(q, "from", "to", &f.From, &f.To, add)
 	off, lim, err := page(r)
 	var pageErrs gate.ValidationErrors
 	if errors.As(err, &pageErrs) {
@@ -80,34 +67,20 @@ func (s *server) callFilter(r *http.Request) (gate.CallFilter, bool, error) {
 	default:
 		add("format", "must be json or csv")
 	}
-	pseudo := false
-	if v := q.Get("pseudonymise"); v != "" {
-		b, err := strconv.ParseBool(v)
-		switch {
-		case err != nil:
-			add("pseudonymise", "must be true or false")
-		case b && q.Get("format") != "csv":
-			add("pseudonymise", "applies to the CSV export only; add format=csv")
-		}
-		pseudo = b
+	p, err := pseudonymiserFor(q, add)
+	if err != nil {
+		return f, nil, err
 	}
-	return f, pseudo, errs.Err()
+	return f, p, errs.Err()
 }
 
 func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
-	f, pseudo, err := s.callFilter(r)
+	f, p, err := s.callFilter(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("format") == "csv" {
-		var p *callcsv.Pseudonymiser
-		if pseudo {
-			if p, err = callcsv.NewPseudonymiser(nil); err != nil {
-				s.writeError(w, r, fmt.Errorf("export calls: %w", err))
-				return
-			}
-		}
 		s.exportCalls(w, r, f, p)
 		return
 	}
@@ -118,6 +91,11 @@ func (s *server) listCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	if rs == nil {
 		rs = []*gate.CallRecord{}
+	}
+	if p != nil {
+		for i, c := range rs {
+			rs[i] = p.Call(c)
+		}
 	}
 	writeJSON(w, http.StatusOK, pageOut[*gate.CallRecord]{Items: rs, Total: total, Offset: f.Offset, Limit: f.Limit})
 }
@@ -153,6 +131,46 @@ func (s *server) exportCalls(w http.ResponseWriter, r *http.Request, f gate.Call
 		}
 	}
 	_ = cw.Flush()
+}
+
+// timeRange reads the RFC 3339 times of the query parameters fromName
+// and toName into from and to (left zero when absent); a bad time, or a
+// to that is not after from, goes to add under the parameter's name.
+func timeRange(q url.Values, fromName, toName string, from, to *time.Time, add func(field, format string, args ...any)) {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{fromName, from}, {toName, to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				add(p.name, "must be an RFC 3339 time such as 2026-01-31T08:00:00Z")
+			}
+			*p.dst = t
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(*from) {
+		add(toName, "must be after %s", fromName)
+	}
+}
+
+// pseudonymiserFor reads pseudonymise (true or false) from q: a
+// Pseudonymiser under a fresh random key that nobody keeps for true, nil
+// for false or none; a bad value goes to add.
+func pseudonymiserFor(q url.Values, add func(field, format string, args ...any)) (*callcsv.Pseudonymiser, error) {
+	v := q.Get("pseudonymise")
+	if v == "" {
+		return nil, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		add("pseudonymise", "must be true or false")
+		return nil, nil
+	}
+	if !on {
+		return nil, nil
+	}
+	return callcsv.NewPseudonymiser(nil)
 }
 
 // callSummary is the answer of GET /api/v1/calls/summary.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/admintest"
 	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
@@ -33,10 +34,7 @@ type eventEnv struct {
 func newEventEnv(t *testing.T, cfg events.Config, keepalive, writeTimeout time.Duration) *eventEnv {
 	t.Helper()
 	st := openStore(t)
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := admintest.Hasher(t)
 	m := admin.NewMetrics()
 	hub := events.NewHub(cfg)
 	m.WatchEvents(hub)

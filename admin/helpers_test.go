@@ -8,15 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/admintest"
 	"github.com/vipgate/vipgate/gate"
-	"github.com/vipgate/vipgate/storage/sqlite"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 // now is the fixed clock of the tests.
@@ -37,38 +37,14 @@ type env struct {
 	logs   lockedBuffer
 }
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer = gatetest.Logs
 
 // openStore returns the store the tests run against: the SQLite store
 // on a fresh file.
 func openStore(t testing.TB) gate.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return st
+	return admintest.Store(t)
 }
 
 func newEnv(t *testing.T) *env {
@@ -81,10 +57,7 @@ func newEnv(t *testing.T) *env {
 func newEnvWith(t *testing.T, auth gate.Authorizer, database ...gate.Authorizer) *env {
 	t.Helper()
 	st := openStore(t)
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := admintest.Hasher(t)
 	m := admin.NewMetrics()
 	var db gate.Authorizer
 	if len(database) > 0 {
@@ -100,27 +73,11 @@ func newEnvWith(t *testing.T, auth gate.Authorizer, database ...gate.Authorizer)
 		AuthFailureBurst: -1})
 	e.srv = httptest.NewServer(handler)
 	t.Cleanup(e.srv.Close)
-	ctx := context.Background()
-	for _, role := range []gate.Role{gate.RoleViewer, gate.RoleOperator, gate.RoleAdmin} {
-		clear, tok, err := admin.NewToken(role, string(role)+" test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok.CreatedAt = now
-		if err := st.CreateToken(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-		e.tokens[role] = clear
+	for _, role := range admintest.Roles {
+		e.tokens[role], _ = admintest.Token(t, st, role, string(role)+" test", now)
 	}
-	clear, tok, err := admin.NewToken(gate.RoleAdmin, "revoked")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok.CreatedAt = now
-	if err := st.CreateToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RevokeToken(ctx, tok.ID, now); err != nil {
+	clear, tok := admintest.Token(t, st, gate.RoleAdmin, "revoked", now)
+	if err := st.RevokeToken(context.Background(), tok.ID, now); err != nil {
 		t.Fatal(err)
 	}
 	e.revoked = clear

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/admintest"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
@@ -147,10 +148,7 @@ func seedLoad(t *testing.T, entries int) (gate.Store, *gate.Hasher, string, []st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := admintest.Hasher(t)
 	g := &gate.Gate{ID: "vip", Name: "VIP", Enabled: true, Activation: gate.Activation{Mode: gate.ActiveAlways},
 		Identification: gate.Identification{Mode: gate.IdentTable, Region: "DE"}}
 	if err := st.CreateGate(ctx, g); err != nil {

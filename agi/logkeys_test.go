@@ -2,13 +2,11 @@ package agi
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,22 +14,8 @@ import (
 	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer is a log sink safe for concurrent writers.
+type logBuffer = gatetest.Logs
 
 // TestLogKeys checks that the FastAGI adapter logs a call's id under
 // gate.LogCall, with gate.LogSource, as the ARI adapter and the Flow do,

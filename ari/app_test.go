@@ -1,7 +1,6 @@
 package ari_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/ari/arifake"
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 const (
@@ -109,22 +109,8 @@ type env struct {
 	states chan string
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = gatetest.Logs
 
 func fastConfig(cfg *ari.AppConfig) {
 	cfg.PlaybackPoll = 50 * time.Millisecond

@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,28 +17,14 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/admin"
+	"github.com/vipgate/vipgate/admin/admintest"
 	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/gate"
-	"github.com/vipgate/vipgate/storage/sqlite"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer = gatetest.Logs
 
 // env is a running admin listener (API and console, mounted as `vipgate
 // serve` mounts them) with one token per role.
@@ -80,24 +65,13 @@ type envOpts struct {
 
 func newEnv(t testing.TB) *env { return newEnvOpts(t, envOpts{burst: -1, tokenTTL: -1}) }
 
-func openStore(t testing.TB) gate.Store {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vipgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
+func openStore(t testing.TB) gate.Store { return admintest.Store(t) }
 
 func newEnvOpts(tb testing.TB, o envOpts) *env {
 	tb.Helper()
 	t, _ := tb.(*testing.T)
 	st := openStore(tb)
-	h, err := gate.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	h := admintest.Hasher(tb)
 	e := &env{t: t, store: st, hasher: h, tokens: map[gate.Role]string{}, ids: map[gate.Role]string{},
 		clock: time.Now().UTC().Truncate(time.Second)}
 	log := slog.New(slog.NewTextHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -118,15 +92,8 @@ func newEnvOpts(tb testing.TB, o envOpts) *env {
 	mux.Handle("/", web)
 	e.srv = httptest.NewServer(mux)
 	tb.Cleanup(e.srv.Close)
-	for _, role := range []gate.Role{gate.RoleViewer, gate.RoleOperator, gate.RoleAdmin} {
-		clear, tok, err := admin.NewToken(role, string(role)+" test")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tok.CreatedAt = e.clock
-		if err := st.CreateToken(context.Background(), tok); err != nil {
-			tb.Fatal(err)
-		}
+	for _, role := range admintest.Roles {
+		clear, tok := admintest.Token(tb, st, role, string(role)+" test", e.clock)
 		e.tokens[role], e.ids[role] = clear, tok.ID
 	}
 	return e

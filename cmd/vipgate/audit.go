@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/callcsv"
 )
 
 // cmdAudit reads the audit log of administrative changes from the
@@ -17,7 +18,7 @@ import (
 // entry as CSV or JSON.
 func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stderr, "Usage: vipgate audit list [--limit N] | export [--format csv|json]  [--since T] [--until T] [--actor A] [--kind K] [--gate G] [--object O]")
+		fmt.Fprintln(e.stderr, "Usage: vipgate audit list [--limit N] | export [--format csv|json] [--pseudonymise [--pseudonym-key-file F]]  [--since T] [--until T] [--actor A] [--kind K] [--gate G] [--object O]")
 		if len(args) == 0 {
 			return usagef("audit: give list or export")
 		}
@@ -37,22 +38,14 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	object := f.str("object", "", "", "the changed object: an entry ID, lang/key of a prompt, a caller, a token ID")
 	limit := f.str("limit", "", "50", "how many entries list prints, newest first")
 	format := f.str("format", "", "csv", "export format: csv or json")
+	pseudo := f.boolean("pseudonymise", "", "export: replace the caller numbers of caller-table changes and cleared lockouts by keyed pseudonyms (HMAC-SHA256)")
+	keyFile := f.str("pseudonym-key-file", "", "", "with --pseudonymise: the key (at least 16 bytes), so that exports under it share pseudonyms (with calls export too); default a fresh random key per export")
 	if err := f.parse(rest); err != nil {
 		return err
 	}
 	af := gate.AuditFilter{Actor: *actor, Action: *kind, GateID: *gateID, Object: *object}
-	for _, p := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"since", *since, &af.From}, {"until", *until, &af.To}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, p.v)
-		if err != nil {
-			return usagef("audit %s: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", sub, p.name, p.v)
-		}
-		*p.dst = t
+	if err := parseTimes("audit "+sub, timeFlag{"since", *since, &af.From}, timeFlag{"until", *until, &af.To}); err != nil {
+		return err
 	}
 	n, err := strconv.Atoi(*limit)
 	if err != nil || n < 1 || n > 1000 {
@@ -60,6 +53,13 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	}
 	if *format != "csv" && *format != "json" {
 		return usagef("audit export: --format: want csv or json, got %q", *format)
+	}
+	if sub == "list" && (*pseudo || *keyFile != "") {
+		return usagef("audit list: --pseudonymise applies to audit export")
+	}
+	p, err := pseudonymiser("audit export", *pseudo, *keyFile)
+	if err != nil {
+		return err
 	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
@@ -77,7 +77,7 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return exportAudit(ctx, e, d.store, af, *format)
+	return exportAudit(ctx, e, d.store, af, *format, p)
 }
 
 func orDash(s string) string {
@@ -97,8 +97,9 @@ func changeText(cs []gate.AuditChange) string {
 }
 
 // exportAudit writes every entry matching f, newest first, reading the
-// store page by page: CSV (the changes as one JSON column) or a JSON array.
-func exportAudit(ctx context.Context, e *env, st gate.AuditLog, f gate.AuditFilter, format string) error {
+// store page by page: CSV (the changes as one JSON column) or a JSON array;
+// with p set, the caller numbers in it are pseudonymised.
+func exportAudit(ctx context.Context, e *env, st gate.AuditLog, f gate.AuditFilter, format string, p *callcsv.Pseudonymiser) error {
 	f.Limit = 1000
 	cw := csv.NewWriter(e.stdout)
 	if format == "csv" {
@@ -113,6 +114,9 @@ func exportAudit(ctx context.Context, e *env, st gate.AuditLog, f gate.AuditFilt
 			return err
 		}
 		for _, a := range list {
+			if p != nil {
+				a = p.Audit(a)
+			}
 			if format == "json" {
 				b, err := json.Marshal(a)
 				if err != nil {

@@ -35,38 +35,12 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 	}
 	var filter gate.CallFilter
 	filter.GateID = *gateID
-	for _, t := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"from", *from, &filter.From}, {"to", *to, &filter.To}} {
-		if t.v == "" {
-			continue
-		}
-		v, err := time.Parse(time.RFC3339, t.v)
-		if err != nil {
-			return usagef("calls export: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", t.name, t.v)
-		}
-		*t.dst = v
+	if err := parseTimes("calls export", timeFlag{"from", *from, &filter.From}, timeFlag{"to", *to, &filter.To}); err != nil {
+		return err
 	}
-	if *keyFile != "" && !*pseudo {
-		return usagef("calls export: --pseudonym-key-file needs --pseudonymise")
-	}
-	var p *callcsv.Pseudonymiser
-	if *pseudo {
-		var key []byte
-		if *keyFile != "" {
-			b, err := os.ReadFile(*keyFile)
-			if err != nil {
-				return fmt.Errorf("calls export: --pseudonym-key-file: %w", err)
-			}
-			if key = b; len(key) == 0 {
-				return usagef("calls export: --pseudonym-key-file %s is empty", *keyFile)
-			}
-		}
-		var err error
-		if p, err = callcsv.NewPseudonymiser(key); err != nil {
-			return fmt.Errorf("calls export: --pseudonym-key-file: %w", err)
-		}
+	p, err := pseudonymiser("calls export", *pseudo, *keyFile)
+	if err != nil {
+		return err
 	}
 	d, err := c.open(ctx, e, false)
 	if err != nil {
@@ -102,6 +76,56 @@ func cmdCalls(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// timeFlag is a time option: its name, its value as given and where the
+// time goes.
+type timeFlag struct {
+	name, v string
+	dst     *time.Time
+}
+
+// parseTimes parses the RFC 3339 values of ts into their destinations (an
+// empty value leaves it zero); cmd names the command in the usage error.
+func parseTimes(cmd string, ts ...timeFlag) error {
+	for _, t := range ts {
+		if t.v == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.v)
+		if err != nil {
+			return usagef("%s: --%s: want an RFC 3339 time such as 2026-01-31T08:00:00Z, got %q", cmd, t.name, t.v)
+		}
+		*t.dst = v
+	}
+	return nil
+}
+
+// pseudonymiser returns the Pseudonymiser of an export's --pseudonymise
+// (on) and --pseudonym-key-file (keyFile), or nil when on is false; cmd
+// names the command in errors.
+func pseudonymiser(cmd string, on bool, keyFile string) (*callcsv.Pseudonymiser, error) {
+	if keyFile != "" && !on {
+		return nil, usagef("%s: --pseudonym-key-file needs --pseudonymise", cmd)
+	}
+	if !on {
+		return nil, nil
+	}
+	var key []byte
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: --pseudonym-key-file: %w", cmd, err)
+		}
+		if key = b; len(key) == 0 {
+			return nil, usagef("%s: --pseudonym-key-file %s is empty", cmd, keyFile)
+		}
+	}
+	p, err := callcsv.NewPseudonymiser(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: --pseudonym-key-file: %w", cmd, err)
+	}
+	return p, nil
 }
 
 func cmdCallers(ctx context.Context, e *env, args []string) error {

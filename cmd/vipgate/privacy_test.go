@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -174,5 +175,95 @@ func TestGateRetentionValidated(t *testing.T) {
 	}
 	if g.Retention = "30d"; g.CallRetention() != 30*24*time.Hour {
 		t.Errorf("CallRetention of 30d = %v", g.CallRetention())
+	}
+}
+
+// TestAuditExportPseudonymised changes a caller-table entry through the
+// audited store and records a cleared lockout, then exports the audit log:
+// in the clear it names the caller, with --pseudonymise (CSV and JSON)
+// no form of the number is left and the pseudonym is the one calls
+// export gives the caller under the same key file.
+func TestAuditExportPseudonymised(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(c.dir, "vipgate", "vipgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	au := gate.Audited(st, "cli:test")
+	e := &gate.Entry{GateID: "premium-support", Pattern: "+4917612345678", Kind: gate.EntryAllow, Label: "Ann"}
+	if err := au.PutEntry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	e.Pattern = "+4917699999999"
+	if err := au.PutEntry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	// What the audited store writes when a caller's lockout is cleared.
+	if err := st.AppendAudit(ctx, &gate.AuditEntry{Actor: "cli:test", Action: "lockout.clear", GateID: "premium-support", Object: "+4917612345678"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.logCalls(&gate.CallRecord{At: privacyAt, Source: "agi", GateID: "premium-support", CallerRaw: "017612345678", Caller: "+4917612345678", Outcome: gate.OutcomePINOK})
+
+	if clear := c.must("audit", "export", "--format", "json"); !strings.Contains(clear, "+4917612345678") || !strings.Contains(clear, "+4917699999999") {
+		t.Fatalf("clear export lacks the callers:\n%s", clear)
+	}
+	key := filepath.Join(c.dir, "pseudonym.key")
+	if err := os.WriteFile(key, bytes.Repeat([]byte{9}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c.must("calls", "export", "--pseudonymise", "--pseudonym-key-file", key))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("calls export: %q, %v", rows, err)
+	}
+	pseudonym := rows[1][6]
+	for _, format := range []string{"csv", "json"} {
+		out := c.must("audit", "export", "--format", format, "--pseudonymise", "--pseudonym-key-file", key)
+		for _, s := range []string{"17612345678", "17699999999"} {
+			if strings.Contains(out, s) {
+				t.Errorf("pseudonymised %s export holds %s:\n%s", format, s, out)
+			}
+		}
+		if !strings.Contains(out, pseudonym) || !strings.Contains(out, "Ann") {
+			t.Errorf("pseudonymised %s export lacks the caller's pseudonym %s (as calls export gives it) or the label:\n%s", format, pseudonym, out)
+		}
+	}
+	var entries []*gate.AuditEntry
+	if err := json.Unmarshal([]byte(c.must("audit", "export", "--format", "json", "--pseudonymise", "--kind", "lockout.clear")), &entries); err != nil || len(entries) != 1 ||
+		!strings.HasPrefix(entries[0].Object, "p-") {
+		t.Errorf("lockout.clear export: %+v, %v", entries, err)
+	}
+	if _, _, err := c.run("audit", "list", "--pseudonymise"); err == nil {
+		t.Error("audit list --pseudonymise was accepted")
+	}
+	if _, _, err := c.run("audit", "export", "--pseudonym-key-file", key); err == nil {
+		t.Error("audit export --pseudonym-key-file without --pseudonymise was accepted")
+	}
+}
+
+// TestExportTimeFlags checks that calls export and audit export read their
+// time options by one rule: a bad time is a usage error naming the option,
+// and a good range selects by it.
+func TestExportTimeFlags(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	c.logCalls(&gate.CallRecord{At: privacyAt, Source: "agi", GateID: "premium-support", CallerRaw: "017612345678", Caller: "+4917612345678", Outcome: gate.OutcomePINOK})
+	for _, args := range [][]string{{"calls", "export", "--from"}, {"calls", "export", "--to"}, {"audit", "export", "--since"}, {"audit", "list", "--until"}} {
+		_, _, err := c.run(append(args, "yesterday")...)
+		if err == nil || !strings.Contains(err.Error(), args[2]+": want an RFC 3339 time") {
+			t.Errorf("%v yesterday: %v", args, err)
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(c.must("calls", "export", "--from", privacyAt.Add(time.Second).Format(time.RFC3339)))).ReadAll()
+	if err != nil || len(rows) != 1 {
+		t.Errorf("calls export --from after the call: %q, %v", rows, err)
+	}
+	rows, err = csv.NewReader(strings.NewReader(c.must("calls", "export", "--from", privacyAt.Format(time.RFC3339), "--to", privacyAt.Add(time.Second).Format(time.RFC3339)))).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Errorf("calls export around the call: %q, %v", rows, err)
 	}
 }

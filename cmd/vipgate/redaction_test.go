@@ -87,23 +87,8 @@ const (
 	rpCallerG2 = "+4917655505002" // table, no entry: a granted PIN (pins grant) lets it through
 )
 
-// syncBuffer is a bytes.Buffer that is safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer = gatetest.Logs
 
 // redactionProof collects the planted secrets and everything observable.
 type redactionProof struct {

@@ -151,19 +151,31 @@ var formats = []string{"pinsfile"}
 func TestFormatsImportOnlyTheDomain(t *testing.T) {
 	pkgs := listPackages(t)
 	for _, name := range formats {
-		p := pkgs[name]
-		if !slices.Contains(p.Imports, module+"gate") {
-			t.Errorf("%s does not import gate according to go list; the check read no imports", name)
+		importsOnlyTheDomain(t, pkgs, name, "a file format")
+	}
+}
+
+// importsOnlyTheDomain checks that package name imports gate and no other
+// vipgate package, and reaches no transport, driver or router; what names
+// the kind of package in the errors.
+func importsOnlyTheDomain(t *testing.T, pkgs map[string]*pkg, name, what string) {
+	t.Helper()
+	p, ok := pkgs[name]
+	if !ok {
+		t.Errorf("go list did not report package %s", name)
+		return
+	}
+	if !slices.Contains(p.Imports, module+"gate") {
+		t.Errorf("%s does not import gate according to go list; the check read no imports", name)
+	}
+	for _, imp := range p.Imports {
+		if r := rel(imp); r != "" && r != "gate" {
+			t.Errorf("%s imports %s: %s imports only the domain (gate)", name, r, what)
 		}
-		for _, imp := range p.Imports {
-			if r := rel(imp); r != "" && r != "gate" {
-				t.Errorf("%s imports %s: a file format imports only the domain (gate)", name, r)
-			}
-		}
-		for _, dep := range p.Deps {
-			if isDriver(dep) {
-				t.Errorf("%s depends on %s: a file format reaches no transport, driver or router", name, dep)
-			}
+	}
+	for _, dep := range p.Deps {
+		if isDriver(dep) {
+			t.Errorf("%s depends on %s: %s reaches no transport, driver or router", name, dep, what)
 		}
 	}
 }
@@ -374,12 +386,31 @@ func TestDatabaseIdentIsAnAdapter(t *testing.T) {
 		t.Error("dbident does not import pgx according to go list; the check read no imports")
 	}
 	for name, q := range pkgs {
-		if name == "" || name == "dbident" || strings.HasPrefix(name, "storage/") || strings.HasPrefix(name, "cmd/") || name == "internal/e2e" {
+		if name == "" || name == "dbident" || strings.HasPrefix(name, "storage/") || strings.HasPrefix(name, "cmd/") || name == "internal/e2e" || name == "internal/pgtest" {
 			continue
 		}
 		for _, imp := range q.Imports {
 			if under(imp, []string{"github.com/jackc/pgx/v5"}) {
-				t.Errorf("%s imports %s: only the stores and dbident speak to PostgreSQL", name, imp)
+				t.Errorf("%s imports %s: only the stores, dbident and the test helper internal/pgtest speak to PostgreSQL", name, imp)
+			}
+		}
+	}
+}
+
+// storeShared are the packages both stores build on (the call-log writer,
+// the audit log's query): they import only the domain (gate) of vipgate
+// and no driver, so that neither store reaches the other's database.
+var storeShared = []string{"storage/calllog", "storage/auditsql"}
+
+func TestStoreSharedImportsOnlyTheDomain(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, name := range storeShared {
+		importsOnlyTheDomain(t, pkgs, name, "what the stores share")
+	}
+	for _, store := range []string{"storage/sqlite", "storage/postgres"} {
+		for _, name := range storeShared {
+			if !slices.Contains(pkgs[store].Imports, module+name) {
+				t.Errorf("%s does not import %s: the stores share it", store, name)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 // Package callcsv writes the call log as CSV, in the clear or with
-// pseudonymised callers, for the admin API's export and the CLI's. It
-// imports only gate and the standard library.
+// pseudonymised callers, for the admin API's export and the CLI's; its
+// Pseudonymiser is the one rule by which every export that leaves vipgate
+// without caller numbers (the call log as CSV or JSON, the audit log)
+// replaces them. It imports only gate and the standard library.
 package callcsv
 
 import (
@@ -85,11 +87,8 @@ func (w *Writer) Write(c *gate.CallRecord) {
 	}
 	channel, raw, caller := c.ChannelID, csvSafe(c.CallerRaw), c.Caller
 	if w.p != nil {
-		channel, entry, caller = "", "", w.p.Pseudonym(c.Caller)
-		raw = caller
-		if caller == "" {
-			raw = w.p.Pseudonym(c.CallerRaw)
-		}
+		c = w.p.Call(c)
+		channel, entry, raw, caller = c.ChannelID, "", c.CallerRaw, c.Caller
 	}
 	_ = w.cw.Write([]string{strconv.FormatInt(c.ID, 10), c.At.UTC().Format(time.RFC3339Nano), c.Source, channel, c.GateID,
 		raw, caller, csvSafe(c.Called), strconv.FormatBool(c.Active), string(c.Mode), string(c.Verdict),

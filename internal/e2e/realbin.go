@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,14 +21,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/pgtest"
 )
 
 // EnvPostgres names the PostgreSQL database the real-binary tests run a
 // second time against (each run in a fresh schema of its own).
-const EnvPostgres = "VIPGATE_TEST_POSTGRES_DSN"
+const EnvPostgres = pgtest.Env
 
 var build struct {
 	once sync.Once
@@ -75,38 +73,7 @@ func RemoveBuild() {
 // it when the test ends, and returns a DSN whose search_path selects it.
 func FreshPostgres(t testing.TB, dsn string) string {
 	t.Helper()
-	name := "vipgate_e2e_" + randomHex(6)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", EnvPostgres, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Logf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Logf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return dsn + " search_path=" + name
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, dsn, "vipgate_e2e_")
 }
 
 // Serve is the real `vipgate` binary, set up as an administrator would:

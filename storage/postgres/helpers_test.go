@@ -2,76 +2,24 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/pgtest"
 )
 
 // testDSN returns the test database's DSN or skips the test.
 func testDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("VIPGATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("set VIPGATE_TEST_POSTGRES_DSN to a PostgreSQL database to run this test (.ci/postgres.sh starts one)")
-	}
-	return dsn
+	return pgtest.DSN(t)
 }
 
 // freshSchema creates an empty schema in the test database, drops it when
 // the test ends, and returns a DSN whose search_path selects it.
 func freshSchema(t testing.TB) string {
 	t.Helper()
-	dsn := testDSN(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "vipgate_test_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test database: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Logf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Logf("drop schema %s: %v", name, err)
-		}
-	})
-	return withSearchPath(t, dsn, name)
-}
-
-// withSearchPath adds a search_path parameter to a URL or key=value DSN.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("parse test DSN: %v", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
+	return pgtest.Schema(t, testDSN(t), "vipgate_test_")
 }
 
 // openStore opens a Store on dsn and closes it when the test ends.
