@@ -208,7 +208,9 @@ type AccountStore interface {
 	// UpdateAccount replaces an account (found by gate and number) and
 	// sets its times; ErrNotFound if there is none.
 	UpdateAccount(ctx context.Context, a *Account) error
-	// DeleteAccount removes one account; ErrNotFound if there is none.
+	// DeleteAccount removes one account, and with it the lockout and the
+	// guess counters of its number (AccountKey), in one transaction;
+	// ErrNotFound if there is none.
 	DeleteAccount(ctx context.Context, gateID, number string) error
 	// ImportAccounts upserts accounts by number in one transaction: all
 	// or nothing. A number twice in the import is ErrConflict; with

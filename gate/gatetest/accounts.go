@@ -117,6 +117,8 @@ func (s *Store) DeleteAccount(ctx context.Context, gateID, number string) error 
 		return fmt.Errorf("account %s: %w", number, gate.ErrNotFound)
 	}
 	delete(s.accounts[gateID], number)
+	delete(s.lockouts, key(gateID, gate.AccountKey(number)))
+	delete(s.failures, key(gateID, gate.AccountKey(number)))
 	return nil
 }
 

@@ -113,15 +113,32 @@ func (s *Store) UpdateAccount(ctx context.Context, a *gate.Account) error {
 	return nil
 }
 
-// DeleteAccount removes one account; ErrNotFound if there is none.
+// DeleteAccount removes one account with the lockout and the guess
+// counters of its number, in one transaction; ErrNotFound if there is
+// none.
 func (s *Store) DeleteAccount(ctx context.Context, gateID, number string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE gate_id = $1 AND number = $2`, gateID, number)
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM accounts WHERE gate_id = $1 AND number = $2`, gateID, number)
+		if err != nil {
+			return err
+		}
+		if n = tag.RowsAffected(); n == 0 {
+			return nil
+		}
+		key := gate.AccountKey(number)
+		if _, err := tx.Exec(ctx, `DELETE FROM lockouts WHERE gate_id = $1 AND caller = $2`, gateID, key); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM failures WHERE gate_id = $1 AND caller = $2`, gateID, key)
+		return err
+	})
 	if err != nil {
 		return wrap("delete account "+number, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return fmt.Errorf("postgres: delete account %s: %w", number, gate.ErrNotFound)
 	}
 	return nil

@@ -110,13 +110,32 @@ func (s *Store) UpdateAccount(ctx context.Context, a *gate.Account) error {
 	return nil
 }
 
-// DeleteAccount removes one account of a gate.
+// DeleteAccount removes one account of a gate with the lockout and the
+// guess counters of its number, in one transaction.
 func (s *Store) DeleteAccount(ctx context.Context, gateID, number string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM accounts WHERE gate_id = ? AND number = ?`, gateID, number)
+	var n int64
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE gate_id = ? AND number = ?`, gateID, number)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		key := gate.AccountKey(number)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM lockouts WHERE gate_id = ? AND caller = ?`, gateID, key); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM failures WHERE gate_id = ? AND caller = ?`, gateID, key)
+		return err
+	})
+	if err == nil && n == 0 {
+		err = gate.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: delete account %s: %w", number, dbErr(err))
 	}
-	return affected(res, "sqlite: delete account %s: %w", number)
+	return nil
 }
 
 // ImportAccounts upserts accounts by number in one transaction.

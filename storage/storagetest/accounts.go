@@ -77,8 +77,22 @@ func testAccountCRUD(t *testing.T, s gate.Store) {
 	checkTime(t, "created_at after update", got.CreatedAt, a.CreatedAt)
 	wantErr(t, "update missing", s.UpdateAccount(ctx(t), account(t, "a", "777", "1234")), gate.ErrNotFound)
 
+	key := gate.AccountKey("10042")
+	if err := s.SetLockout(ctx(t), &gate.Lockout{GateID: "a", Caller: key, Until: t0.Add(time.Hour), Failures: 3, At: t0}); err != nil {
+		t.Fatalf("set lockout: %v", err)
+	}
+	if _, err := s.AddFailure(ctx(t), "a", key, t0, time.Hour); err != nil {
+		t.Fatalf("add failure: %v", err)
+	}
 	if err := s.DeleteAccount(ctx(t), "a", "10042"); err != nil {
 		t.Fatalf("delete account: %v", err)
+	}
+	// The account's lockout and counters go with it.
+	if _, err := s.GetLockout(ctx(t), "a", key, t0); !errors.Is(err, gate.ErrNotFound) {
+		t.Errorf("lockout of a deleted account: %v, want ErrNotFound", err)
+	}
+	if n, err := s.AddFailure(ctx(t), "a", key, t0, time.Hour); err != nil || n != 1 {
+		t.Errorf("failures of a deleted account: %d (%v), want only the new one", n, err)
 	}
 	wantErr(t, "get deleted", func() error { _, err := s.GetAccount(ctx(t), "a", "10042"); return err }(), gate.ErrNotFound)
 	wantErr(t, "delete twice", s.DeleteAccount(ctx(t), "a", "10042"), gate.ErrNotFound)
