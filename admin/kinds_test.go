@@ -140,7 +140,7 @@ func TestGateWithheldRule(t *testing.T) {
 		t.Errorf("caller with a number (unknown_caller pass): %s", r.body)
 	}
 	for _, ident := range []map[string]any{
-		{"mode": "table", "withheld": "account"},
+		{"mode": "table", "withheld": "callback"},
 		{"mode": "table", "withheld": "static"}, // no static PIN
 	} {
 		g := tableGate("bad")

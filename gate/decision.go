@@ -28,6 +28,10 @@ type AskPIN struct {
 	MaxRetries  int
 	MinDigits   int
 	MaxDigits   int
+	// Account says that each attempt first asks for an account number:
+	// Expected then checks the PIN of the account typed (see
+	// IdentAccount).
+	Account bool
 }
 
 // TraceStep is one step of the reasoning behind a decision.

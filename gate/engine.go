@@ -394,6 +394,11 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 		e.askStatic(d, g, now, "static PIN for a caller without a number")
 		return
 	}
+	if withheld && g.Identification.Withheld == WithheldAccount {
+		d.trace("rule", "withheld=account")
+		e.askAccount(d, g, "account number and its PIN, for a caller without a number")
+		return
+	}
 	switch g.Identification.Mode {
 	case IdentStatic:
 		entryUnused(d, st.Entry, err, "the gate asks for its static PIN")
@@ -406,6 +411,9 @@ func (e *Engine) identify(ctx context.Context, d *Decision, g *Gate, info CallIn
 	case IdentDatabase:
 		entryUnused(d, st.Entry, err, "the database query decides")
 		e.authorize(ctx, d, g, info, now, e.cfg.Database, "database")
+	case IdentAccount:
+		entryUnused(d, st.Entry, err, "the gate identifies callers by account number")
+		e.askAccount(d, g, "account number and its PIN")
 	default:
 		e.fail(ctx, d, g, info, now, fmt.Errorf("unknown identification mode %q", g.Identification.Mode), "config")
 	}

@@ -14,6 +14,9 @@ type admission struct {
 	keys   []GuessKey
 	counts []int
 	at     time.Time
+	// account is the key of the account number the guess is for ("" if
+	// none); it is counted like the caller's key.
+	account string
 	// local is set when the store could not be reached and the guess was
 	// counted by this instance only.
 	local bool
@@ -30,14 +33,21 @@ type admission struct {
 // time is spent), this instance's counters decide. During a gate-wide
 // lockout with the slow action the guess is counted under the caller's key
 // only and judged after the slow delay.
-func (f *Flow) admit(ctx context.Context, log *slog.Logger, d *Decision, g *Gate) admission {
-	ad := admission{at: f.cfg.Now(), slow: d.Slowed}
+//
+// A guess at an account's PIN (account, an AccountKey, not "") is counted
+// under the account's key too, with the caller's limit: the lockout
+// applies per account and per caller.
+func (f *Flow) admit(ctx context.Context, log *slog.Logger, d *Decision, g *Gate, account string) admission {
+	ad := admission{at: f.cfg.Now(), slow: d.Slowed, account: account}
 	if f.cfg.Counters == nil {
 		return ad
 	}
 	callerMax, gateMax := g.Guesses()
 	if callerMax > 0 {
 		ad.keys = append(ad.keys, GuessKey{Caller: LockoutKey(d.Caller), Limit: callerMax})
+		if account != "" {
+			ad.keys = append(ad.keys, GuessKey{Caller: account, Limit: callerMax})
+		}
 	}
 	if gateMax > 0 && !ad.slow {
 		ad.keys = append(ad.keys, GuessKey{Caller: AnyCaller, Limit: gateMax})
@@ -47,7 +57,7 @@ func (f *Flow) admit(ctx context.Context, log *slog.Logger, d *Decision, g *Gate
 	}
 	ok := f.reserve(ctx, log, d, g, &ad)
 	if !ok && g.Lockout.GateAction == GateSlow && ad.keys[len(ad.keys)-1].Caller == AnyCaller &&
-		ad.counts[len(ad.keys)-1] >= gateMax && (callerMax == 0 || ad.counts[0] < callerMax) {
+		ad.counts[len(ad.keys)-1] >= gateMax && belowLimits(ad.keys[:len(ad.keys)-1], ad.counts) {
 		// The gate-wide budget ran out during this call; the gate slows
 		// guesses down instead of refusing them.
 		ad.slow = true
@@ -60,6 +70,17 @@ func (f *Flow) admit(ctx context.Context, log *slog.Logger, d *Decision, g *Gate
 	}
 	ad.refused = !ok
 	return ad
+}
+
+// belowLimits reports whether each of keys has fewer guesses (counts, in
+// the same order) than its limit.
+func belowLimits(keys []GuessKey, counts []int) bool {
+	for i, k := range keys {
+		if counts[i] >= k.Limit {
+			return false
+		}
+	}
+	return true
 }
 
 // reserve reserves ad's guess in the store, or in memory when the store
@@ -93,10 +114,14 @@ func (f *Flow) release(ctx context.Context, log *slog.Logger, d *Decision, g *Ga
 	ctx = context.WithoutCancel(ctx)
 	callerMax, _ := g.Guesses()
 	if callerMax > 0 {
-		k := LockoutKey(d.Caller)
-		f.engine.guard.reset(g.ID, k)
-		if err := d.budget.do(ctx, func(ctx context.Context) error { return f.cfg.Counters.ResetFailures(ctx, g.ID, k) }); err != nil {
-			log.Warn("reset PIN failures", "err", err)
+		for _, k := range []string{LockoutKey(d.Caller), ad.account} {
+			if k == "" {
+				continue
+			}
+			f.engine.guard.reset(g.ID, k)
+			if err := d.budget.do(ctx, func(ctx context.Context) error { return f.cfg.Counters.ResetFailures(ctx, g.ID, k) }); err != nil {
+				log.Warn("reset PIN failures", "err", err)
+			}
 		}
 	}
 	for _, k := range ad.keys {

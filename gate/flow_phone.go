@@ -215,7 +215,7 @@ func (f *Flow) overrideDialogue(ctx context.Context, log *slog.Logger, c Call, o
 		if in.Digits == "" {
 			continue
 		}
-		adm := f.admit(ctx, log, d, g)
+		adm := f.admit(ctx, log, d, g, "")
 		if adm.refused {
 			return ResultOverrideLockedOut, "", end(ResultOverrideLockedOut, OutcomeLockedOut, f.cfg.Prompt(g, PromptLockedOut, lang))
 		}

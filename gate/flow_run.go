@@ -173,8 +173,41 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 	}
 	opts = opts.WithDefaults()
 	prompt := f.cfg.Prompt(g, PromptAskPIN, lang)
+	acct, _ := a.Expected.(*accountCheck)
+	if !a.Account {
+		acct = nil
+	}
+	if acct != nil {
+		prompt = f.cfg.Prompt(g, PromptAskAccount, lang)
+	}
 	for attempt := 1; attempt <= a.MaxRetries; attempt++ {
 		rec.Attempts = attempt
+		accountKey := ""
+		if acct != nil {
+			// An account number first; a wrong one counts as a wrong
+			// PIN, and its PIN is asked for all the same.
+			step, err := f.accountStep(ctx, log, c, d, g, acct, prompt, opts)
+			if err != nil {
+				return err
+			}
+			switch {
+			case step.policy != nil && step.policy.Verdict != VerdictAskPIN:
+				rec.ErrorClass = step.policy.ErrClass
+				return f.carry(ctx, log, c, step.policy, rec)
+			case step.policy != nil:
+				// The failure policy asks for the static PIN instead.
+				rec.ErrorClass = step.policy.ErrClass
+				a, acct = step.policy.AskPIN, nil
+			case step.locked:
+				rec.Outcome = OutcomeLockedOut
+				return f.route(ctx, log, c, g, lang, rejectTarget(g), g.rejectAnnounce(PromptLockedOut), rec)
+			case step.key == "":
+				prompt = f.cfg.Prompt(g, PromptWrongAccount, lang)
+				continue
+			}
+			accountKey = step.key
+			prompt = f.cfg.Prompt(g, PromptAskPIN, lang)
+		}
 		in, err := c.Collect(ctx, prompt, opts)
 		if err != nil {
 			return fmt.Errorf("collect: %w", err)
@@ -183,7 +216,7 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		if in.Digits != "" {
 			// Nothing typed is no guess; anything else is counted
 			// before it is judged.
-			adm = f.admit(ctx, log, d, g)
+			adm = f.admit(ctx, log, d, g, accountKey)
 			if adm.refused {
 				rec.Outcome = OutcomeLockedOut
 				return f.route(ctx, log, c, g, lang, rejectTarget(g), g.rejectAnnounce(PromptLockedOut), rec)
@@ -203,11 +236,17 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		if ok && match {
 			rec.Outcome = OutcomePINOK
 			f.release(ctx, log, d, g, adm)
-			if err := f.entryVars(ctx, log, c, d); err != nil {
-				return err
-			}
-			if err := f.setPINVars(ctx, log, c, a.Expected); err != nil {
-				return err
+			if acct != nil {
+				if err := f.accountVars(ctx, log, c, acct.account); err != nil {
+					return err
+				}
+			} else {
+				if err := f.entryVars(ctx, log, c, d); err != nil {
+					return err
+				}
+				if err := f.setPINVars(ctx, log, c, a.Expected); err != nil {
+					return err
+				}
 			}
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
@@ -217,6 +256,9 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		}
 		f.lockIfSpent(ctx, log, d, g, adm)
 		prompt = f.cfg.Prompt(g, PromptWrongPIN, lang)
+		if acct != nil {
+			prompt = f.cfg.Prompt(g, PromptWrongAccount, lang)
+		}
 	}
 	rec.Outcome = OutcomePINFailed
 	var announce PromptKey

@@ -267,7 +267,7 @@ const (
 
 // PromptKeys lists every prompt key, in a stable order. Welcome is optional
 // and has no default file.
-var PromptKeys = []PromptKey{PromptAskPIN, PromptWrongPIN, PromptRejected, PromptConnecting, PromptLockedOut, PromptUnavailable, PromptWelcome}
+var PromptKeys = []PromptKey{PromptAskPIN, PromptWrongPIN, PromptRejected, PromptConnecting, PromptLockedOut, PromptUnavailable, PromptWelcome, PromptAskAccount, PromptWrongAccount}
 
 // Prompts maps prompt keys to sound names that replace the defaults for a
 // gate, e.g. {"ask-pin": "custom/hotline-ask"}. Sound names are relative to

@@ -404,19 +404,20 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 		if id.Webhook == nil {
 			es.add("identification.webhook.url", "is required for webhook mode")
 		}
+	case IdentAccount:
 	case "":
-		es.add("identification.mode", "is required (static, table, webhook or database)")
+		es.add("identification.mode", "is required (static, table, webhook, database or account)")
 	default:
-		es.add("identification.mode", "must be static, table, webhook or database")
+		es.add("identification.mode", "must be static, table, webhook, database or account")
 	}
 	switch id.Withheld {
-	case WithheldMode, WithheldReject, "":
+	case WithheldMode, WithheldReject, WithheldAccount, "":
 	case WithheldStatic:
 		if !id.hasStatic() {
 			es.add("identification.withheld", "static needs the gate's static PIN or a pin_set")
 		}
 	default:
-		es.add("identification.withheld", "must be mode, reject or static")
+		es.add("identification.withheld", "must be mode, reject, static or account")
 	}
 	g.validatePINSet(es)
 	if h := id.StaticPIN; h != nil && (len(h.Salt) == 0 || len(h.Sum) != 32) {

@@ -71,7 +71,7 @@ func TestWithheldValidation(t *testing.T) {
 		ok   bool
 	}{
 		{"reject", false, true}, {"static", true, true}, {"", false, true}, {"MODE", false, true},
-		{"static", false, false}, {"account", true, false},
+		{"static", false, false}, {"callback", true, false}, {"account", false, true},
 	} {
 		g := staticGate(h, "4711")
 		g.Identification.Mode = gate.IdentTable
