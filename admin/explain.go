@@ -19,6 +19,9 @@ type explainIn struct {
 	// At is the moment to decide for, in one of gate.ParseTime's forms
 	// (a time without an offset is the gate's local time); "" means now.
 	At string `json:"at,omitempty"`
+	// Account is the account number the caller would type, for a gate
+	// that asks for one; the trace says what it would lead to.
+	Account string `json:"account,omitempty"`
 }
 
 // explainOut is a decision as the API shows it. It never holds a PIN:
@@ -139,6 +142,11 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) {
 	if len(in.Called) > 80 {
 		errs = append(errs, &gate.ValidationError{Field: "called", Problem: "is too long"})
 	}
+	if in.Account = strings.TrimSpace(in.Account); in.Account != "" {
+		if err := gate.ValidAccountNumber(in.Account); err != nil {
+			errs = append(errs, &gate.ValidationError{Field: "account", Problem: err.Error()})
+		}
+	}
 	if len(errs) > 0 {
 		s.writeError(w, r, errs)
 		return
@@ -157,6 +165,9 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) {
 	if d == nil {
 		s.writeError(w, r, errors.New("explain: engine returned no decision"))
 		return
+	}
+	if in.Account != "" {
+		s.engine.ExplainAccount(r.Context(), d, in.Account, at)
 	}
 	out := newExplainOut(d, at)
 	out.AtNote = note

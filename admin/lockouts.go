@@ -41,7 +41,13 @@ func (s *server) clearLockout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	caller = strings.TrimSpace(caller)
-	if caller != gate.AnyCaller && caller != gate.AnonymousCaller {
+	if n, ok := gate.AccountNumberOfKey(caller); ok {
+		// An account number's lockout (account:<number>).
+		if err := gate.ValidAccountNumber(n); err != nil {
+			s.writeError(w, r, invalid("caller", "account number %s", err.Error()))
+			return
+		}
+	} else if caller != gate.AnyCaller && caller != gate.AnonymousCaller {
 		nb, err := s.numberingOf(g)
 		if err != nil {
 			s.writeError(w, r, err)

@@ -35,6 +35,12 @@ var apiRoutes = []route{
 	{"PUT", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateEntry }},
 	{"DELETE", "/gates/{gate}/pins/{entry}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteEntry }},
 
+	{"GET", "/gates/{gate}/accounts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listAccounts }},
+	{"POST", "/gates/{gate}/accounts", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.createAccount }},
+	{"GET", "/gates/{gate}/accounts/{number}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getAccount }},
+	{"PUT", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateAccount }},
+	{"DELETE", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteAccount }},
+
 	{"PUT", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.setOverride }},
 	{"DELETE", "/gates/{gate}/override", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.clearOverride }},
 

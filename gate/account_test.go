@@ -1,11 +1,14 @@
 package gate_test
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/gate/gatetest"
 )
 
 func TestNewAccount(t *testing.T) {
@@ -77,5 +80,61 @@ func TestAccountKey(t *testing.T) {
 	}
 	if _, ok := gate.AccountNumberOfKey("+4971112345"); ok {
 		t.Error("a caller key read as an account key")
+	}
+}
+
+// TestAuditedAccounts checks that account changes through an Audited
+// store reach the audit log, a changed PIN only as redacted.
+func TestAuditedAccounts(t *testing.T) {
+	ctx := t.Context()
+	h := mustHasher(t)
+	raw := gatetest.NewStore()
+	s := gate.Audited(raw, "cli:alice")
+	if err := s.CreateGate(ctx, staticGate(h, "4711")); err != nil {
+		t.Fatal(err)
+	}
+	a := &gate.Account{GateID: "hotline", Number: "10042", PIN: h.Hash("8642"), Label: "old"}
+	if err := s.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	b := *a
+	b.Label, b.PIN = "new", h.Hash("9753")
+	if err := s.UpdateAccount(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportAccounts(ctx, "hotline", []*gate.Account{&b}, gate.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccount(ctx, "hotline", "10042"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := raw.ListAudit(ctx, gate.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range list {
+		actions = append(actions, e.Action)
+		raw, _ := json.Marshal(e)
+		for _, secret := range []string{a.PIN.String(), b.PIN.String(), "8642", "9753"} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("audit entry %s holds a PIN or its hash", e.Action)
+			}
+		}
+		if e.Action == "account.update" {
+			var pinChanged, labelChanged bool
+			for _, c := range e.Changes {
+				pinChanged = pinChanged || c.Field == "pin"
+				labelChanged = labelChanged || c.Field == "label"
+			}
+			if !pinChanged || !labelChanged {
+				t.Errorf("account.update changes %+v, want pin and label", e.Changes)
+			}
+		}
+	}
+	want := "account.create account.update accounts.import account.delete"
+	slices.Reverse(actions)
+	if got := strings.Join(actions[1:], " "); got != want {
+		t.Errorf("actions %q, want %q", got, want)
 	}
 }

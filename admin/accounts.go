@@ -1,0 +1,166 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vipgate/vipgate/gate"
+)
+
+// accountOut is an account as the API shows it: never its PIN.
+type accountOut struct {
+	GateID     string    `json:"gate_id"`
+	Number     string    `json:"number"`
+	Label      string    `json:"label,omitempty"`
+	Priority   int       `json:"priority,omitempty"`
+	Code       string    `json:"account_code,omitempty"`
+	ValidFrom  time.Time `json:"valid_from,omitzero"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+func newAccountOut(a *gate.Account) accountOut {
+	return accountOut{GateID: a.GateID, Number: a.Number, Label: a.Label, Priority: a.Priority, Code: a.Code,
+		ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+// accountsOut is a page of accounts.
+type accountsOut struct {
+	pageOut[accountOut]
+	// NextAfter, on a full page, is the after of the next page.
+	NextAfter string `json:"next_after,omitempty"`
+}
+
+func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	offset, limit, err := page(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	number, after := strings.TrimSpace(q.Get("number")), strings.TrimSpace(q.Get("after"))
+	if number != "" && gate.ValidAccountNumber(number) != nil {
+		s.writeError(w, r, invalid("number", "must be the digits an account number starts with"))
+		return
+	}
+	if after != "" && gate.ValidAccountNumber(after) != nil {
+		s.writeError(w, r, invalid("after", "must be an account number (the next_after of the previous page)"))
+		return
+	}
+	as, total, err := s.store.ListAccounts(r.Context(), g.ID, gate.AccountFilter{Number: number, After: after, Offset: offset, Limit: limit})
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("list accounts of gate %q: %w", g.ID, err))
+		return
+	}
+	out := accountsOut{pageOut: pageOut[accountOut]{Items: make([]accountOut, 0, len(as)), Total: total, Offset: offset, Limit: limit}}
+	for _, a := range as {
+		out.Items = append(out.Items, newAccountOut(a))
+	}
+	if len(as) == limit {
+		out.NextAfter = as[len(as)-1].Number
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// account reads the gate and the account the URL names.
+func (s *server) account(r *http.Request) (*gate.Gate, *gate.Account, error) {
+	g, err := s.gate(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	number := urlParam(r, "number")
+	if gate.ValidAccountNumber(number) != nil {
+		return nil, nil, fmt.Errorf("account %q: %w", number, gate.ErrNotFound)
+	}
+	a, err := s.store.GetAccount(r.Context(), g.ID, number)
+	if err != nil {
+		return nil, nil, fmt.Errorf("account %s of gate %q: %w", number, g.ID, err)
+	}
+	return g, a, nil
+}
+
+func (s *server) getAccount(w http.ResponseWriter, r *http.Request) {
+	_, a, err := s.account(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newAccountOut(a))
+}
+
+func (s *server) createAccount(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in gate.AccountIn
+	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := gate.NewAccount(s.hasher, g, in, nil, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.CreateAccount(r.Context(), a); err != nil {
+		s.writeError(w, r, fmt.Errorf("create account %s of gate %q: %w", a.Number, g.ID, err))
+		return
+	}
+	s.log.Info("admin: account created", "gate", g.ID, "account", a.Number, "by", tokenFrom(r.Context()).ID)
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/gates/%s/accounts/%s", g.ID, a.Number))
+	writeJSON(w, http.StatusCreated, newAccountOut(a))
+}
+
+func (s *server) updateAccount(w http.ResponseWriter, r *http.Request) {
+	g, prev, err := s.account(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in gate.AccountIn
+	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if n := strings.TrimSpace(in.Number); n != "" && n != prev.Number {
+		s.writeError(w, r, invalid("number", "differs from the account number in the URL (an account's number does not change; create a new account)"))
+		return
+	}
+	in.Number = prev.Number
+	a, err := gate.NewAccount(s.hasher, g, in, prev, "")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.store.UpdateAccount(r.Context(), a); err != nil {
+		s.writeError(w, r, fmt.Errorf("update account %s of gate %q: %w", a.Number, g.ID, err))
+		return
+	}
+	s.log.Info("admin: account updated", "gate", g.ID, "account", a.Number, "pin_changed", in.PIN != "", "by", tokenFrom(r.Context()).ID)
+	writeJSON(w, http.StatusOK, newAccountOut(a))
+}
+
+func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	number := urlParam(r, "number")
+	if err := s.store.DeleteAccount(r.Context(), g.ID, number); err != nil {
+		s.writeError(w, r, fmt.Errorf("delete account %s of gate %q: %w", number, g.ID, err))
+		return
+	}
+	s.log.Info("admin: account deleted", "gate", g.ID, "account", number, "by", tokenFrom(r.Context()).ID)
+	w.WriteHeader(http.StatusNoContent)
+}
