@@ -13,12 +13,13 @@ import (
 )
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "explain", "--caller N --called N [--gate G] [--at TIME] [--json] [--fetch-calendars]")
+	f := newFlags(e, "explain", "--caller N --called N [--gate G] [--at TIME] [--account N] [--json] [--fetch-calendars]")
 	c := f.common()
 	gateName := f.str("gate", "", "", "gate name or ID (as the dialplan would pass it)")
 	caller := f.str("caller", "", "", "caller number, in any form")
 	called := f.str("called", "", "", "called number / DID")
 	at := f.str("at", "", "", "time to decide at: RFC 3339 (2026-12-24T19:00:00+01:00), or a local time (2026-12-24T19:00, 2026-12-24 19:00, 2026-12-24) in the gate's time zone (default now)")
+	account := f.str("account", "", "", "account number the caller would type, for a gate that asks for one (the trace says what it leads to; never a PIN)")
 	asJSON := f.boolean("json", "", "print JSON")
 	fetch := f.boolean("fetch-calendars", "", "read the gates' iCalendar calendars from their sources first (up to 30 s each); by default the last good copies serve keeps in the database are used")
 	if err := f.parse(args); err != nil {
@@ -52,6 +53,12 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 			return usagef("--at: %s", ve.Problem)
 		}
 		return err
+	}
+	if *account != "" {
+		if err := gate.ValidAccountNumber(*account); err != nil {
+			return usagef("--account: %v", err)
+		}
+		eng.ExplainAccount(ctx, dec, *account, when)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

@@ -74,6 +74,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"gates", "gates import|export|list: manage gates from YAML/JSON files", cmdGates},
 		{"pins", "pins import|export --gate G: manage a gate's caller table (CSV)", cmdPins},
+		{"accounts", "accounts add|list|delete|import|export --gate G: manage a gate's accounts (account-number identification)", cmdAccounts},
 		{"calls", "calls export [--pseudonymise]: the call log as CSV", cmdCalls},
 		{"callers", "callers erase NUMBER [--gate G]: forget one caller (call log, entries, lockouts)", cmdCallers},
 		{"explain", "explain --gate G --caller N --called N: dry-run a decision", cmdExplain},
