@@ -1,12 +1,15 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/pinsfile"
 )
 
 // accountOut is an account as the API shows it: never its PIN.
@@ -163,4 +166,86 @@ func (s *server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("admin: account deleted", "gate", g.ID, "account", number, "by", tokenFrom(r.Context()).ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// importAccounts imports an account file (text/csv) into the gate, all or
+// nothing: a file with a bad row writes nothing and answers 422 with the
+// rows and fields named. replace=true deletes the gate's other accounts.
+func (s *server) importAccounts(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	replace, err := boolParam(r, "replace")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "text/csv", "application/csv", "text/plain":
+	default:
+		writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
+			Detail: "send the accounts as text/csv", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv"}}})
+		return
+	}
+	accounts, rowErrs, err := pinsfile.ReadAccountsCSV(http.MaxBytesReader(w, r.Body, s.maxImp), s.hasher, g)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeError(w, r, invalid("body", "%s", err.Error()))
+		return
+	}
+	rep := importReport{Rows: len(accounts) + pinsfile.RowsWithErrors(rowErrs), RowErrors: rowErrs}
+	if rep.RowErrors == nil {
+		rep.RowErrors = []pinsfile.RowError{}
+	}
+	switch {
+	case rep.Rows == 0:
+		s.writeError(w, r, invalid("body", "the file holds no rows"))
+		return
+	case len(rowErrs) > 0:
+		s.writeImportProblem(w, rep, pinsfile.DescribeRowErrors(rowErrs)+"; nothing was imported")
+		return
+	}
+	res, err := s.store.ImportAccounts(r.Context(), g.ID, accounts, gate.ImportOptions{Replace: replace})
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("import accounts of gate %q: %w", g.ID, err))
+		return
+	}
+	rep.Imported, rep.Inserted, rep.Updated, rep.Deleted = true, res.Inserted, res.Updated, res.Deleted
+	s.log.Info("admin: accounts imported", "gate", g.ID, "rows", rep.Rows, "inserted", res.Inserted, "updated", res.Updated,
+		"deleted", res.Deleted, "by", tokenFrom(r.Context()).ID)
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// exportAccounts writes the gate's accounts as CSV, without PINs.
+func (s *server) exportAccounts(w http.ResponseWriter, r *http.Request) {
+	g, err := s.gate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var all []*gate.Account
+	for after := ""; ; {
+		as, _, err := s.store.ListAccounts(r.Context(), g.ID, gate.AccountFilter{After: after, Limit: 1000})
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("export accounts of gate %q: %w", g.ID, err))
+			return
+		}
+		all = append(all, as...)
+		if len(as) < 1000 {
+			break
+		}
+		after = as[len(as)-1].Number
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vipgate-%s-accounts.csv"`, g.ID))
+	if err := pinsfile.WriteAccountsCSV(w, all); err != nil {
+		s.log.Error("admin: export accounts: write failed", "gate", g.ID, "err", err)
+	}
 }

@@ -149,3 +149,28 @@ func TestExplainAccountAPI(t *testing.T) {
 		t.Errorf("fields %v, want account", f)
 	}
 }
+
+func TestAccountsImportExport(t *testing.T) {
+	e := newEnv(t)
+	mustStatus(t, e.admin("POST", "/api/v1/gates", accountGate("acc")), http.StatusCreated)
+	op := e.tokens[gate.RoleOperator]
+	r := e.do(op, "POST", "/api/v1/gates/acc/accounts/import", []byte("number,pin,label\n10042,8642,Anna\n3x,12,\n"), "Content-Type", "text/csv")
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	if f := r.fields(t); !slices.Contains(f, "rows[3].number") || !slices.Contains(f, "rows[3].pin") {
+		t.Errorf("fields %v", f)
+	}
+	if _, total, _ := e.store.ListAccounts(t.Context(), "acc", gate.AccountFilter{}); total != 0 {
+		t.Fatalf("a refused import wrote %d accounts", total)
+	}
+	r = e.do(op, "POST", "/api/v1/gates/acc/accounts/import", []byte("number,pin,label\n10042,8642,Anna\n"), "Content-Type", "text/csv")
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `"inserted":1`) {
+		t.Errorf("import: %s", r.body)
+	}
+	r = e.do(e.tokens[gate.RoleViewer], "GET", "/api/v1/gates/acc/accounts/export", nil)
+	mustStatus(t, r, http.StatusOK)
+	if want := "number,label,priority,account_code,valid_from,valid_until\n10042,Anna,,,,\n"; string(r.body) != want {
+		t.Errorf("export %q, want %q", r.body, want)
+	}
+	mustStatus(t, e.do(op, "POST", "/api/v1/gates/acc/accounts/import", []byte("{}"), "Content-Type", "application/json"), http.StatusUnsupportedMediaType)
+}

@@ -36,6 +36,8 @@ var routeRoles = []struct {
 	{"DELETE", "/api/v1/gates/{gate}/pins/{entry}", "/api/v1/gates/vip/pins/999", nil, gate.RoleOperator},
 	{"GET", "/api/v1/gates/{gate}/accounts", "/api/v1/gates/vip/accounts", nil, gate.RoleViewer},
 	{"POST", "/api/v1/gates/{gate}/accounts", "/api/v1/gates/vip/accounts", map[string]any{"number": "10042", "pin": "8642"}, gate.RoleOperator},
+	{"POST", "/api/v1/gates/{gate}/accounts/import", "/api/v1/gates/vip/accounts/import", []byte("number,pin\n30033,8642\n"), gate.RoleOperator},
+	{"GET", "/api/v1/gates/{gate}/accounts/export", "/api/v1/gates/vip/accounts/export", nil, gate.RoleViewer},
 	{"GET", "/api/v1/gates/{gate}/accounts/{number}", "/api/v1/gates/vip/accounts/10042", nil, gate.RoleViewer},
 	{"PUT", "/api/v1/gates/{gate}/accounts/{number}", "/api/v1/gates/vip/accounts/10042", map[string]any{"label": "x"}, gate.RoleOperator},
 	{"DELETE", "/api/v1/gates/{gate}/accounts/{number}", "/api/v1/gates/vip/accounts/999", nil, gate.RoleOperator},

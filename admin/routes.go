@@ -37,6 +37,8 @@ var apiRoutes = []route{
 
 	{"GET", "/gates/{gate}/accounts", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.listAccounts }},
 	{"POST", "/gates/{gate}/accounts", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.createAccount }},
+	{"POST", "/gates/{gate}/accounts/import", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.importAccounts }},
+	{"GET", "/gates/{gate}/accounts/export", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.exportAccounts }},
 	{"GET", "/gates/{gate}/accounts/{number}", gate.RoleViewer, func(s *server) http.HandlerFunc { return s.getAccount }},
 	{"PUT", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.updateAccount }},
 	{"DELETE", "/gates/{gate}/accounts/{number}", gate.RoleOperator, func(s *server) http.HandlerFunc { return s.deleteAccount }},
