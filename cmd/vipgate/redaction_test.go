@@ -29,6 +29,7 @@ import (
 	"github.com/vipgate/vipgate/agi"
 	"github.com/vipgate/vipgate/ari"
 	"github.com/vipgate/vipgate/ari/arifake"
+	"github.com/vipgate/vipgate/dbident"
 	"github.com/vipgate/vipgate/events"
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
@@ -66,6 +67,7 @@ const (
 	rpCalledStatic = "+493055500100"
 	rpCalledTable  = "+493055500200"
 	rpCalledHook   = "+493055500300"
+	rpCalledDB     = "+493055500400"
 
 	rpCallerA  = "+4917655501001" // static: wrong, then right
 	rpCallerB  = "+4917655501002" // static: all wrong twice, then locked out
@@ -85,6 +87,7 @@ const (
 	rpCallerE1 = "+4917655504005" // static: wrong, then the PIN-set code
 	rpCallerG1 = "+4917655505001" // static: a one-use granted PIN (API), used, then typed again
 	rpCallerG2 = "+4917655505002" // table, no entry: a granted PIN (pins grant) lets it through
+	rpCallerB1 = "+4917655506001" // database gate whose server refuses: failure policy
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -146,7 +149,7 @@ type rpCall struct {
 }
 
 // TestRedactionProof runs calls with known PINs, typed digits and secrets
-// through the real store, webhook authorizer, flow, FastAGI server, ARI
+// through the real store, webhook and database authorizers, flow, FastAGI server, ARI
 // application, admin API and command line, all logging at Debug, and then
 // checks that none of the secrets appears in anything observable: logs,
 // the call log, error texts, metrics, admin API answers, exports, the
@@ -167,6 +170,7 @@ func TestRedactionProof(t *testing.T) {
 	ariPassword := "aripw-" + randText(t, 18)
 	notifySecret := "nsec-" + randText(t, 18)
 	smtpPassword := "smtppw-" + randText(t, 18)
+	dbPassword := "dbpw-" + randText(t, 18)
 	clearToken, tok, err := admin.NewToken(gate.RoleAdmin, "redaction-proof")
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +190,7 @@ func TestRedactionProof(t *testing.T) {
 		{"PIN sent with an allow entry", rpAllowPIN}, {"PIN-set code", rpSetPIN}, {"webhook gate PIN-set code", rpHookSetPIN}, {"PIN of a deny row", rpDenyRowPIN},
 		{"webhook signing secret", hookSecret}, {"installation key (hex)", keyHex},
 		{"ARI password", ariPassword}, {"notification webhook secret", notifySecret}, {"SMTP password", smtpPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
+		{"ARI password", ariPassword}, {"database DSN password", dbPassword}, {"admin token", clearToken}, {"admin token secret part", tokParts[2]},
 	} {
 		p.plant(s.name, []byte(s.val))
 	}
@@ -194,7 +199,7 @@ func TestRedactionProof(t *testing.T) {
 	// Everything public the test uses must not contain a secret, or a
 	// match could be an accident rather than a leak.
 	public := []string{rpCalledStatic, rpCalledTable, rpCalledHook, rpCallerA, rpCallerB, rpCallerC,
-		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1, rpCallerE1, rpCallerG1, rpCallerG2,
+		rpCallerT1, rpCallerT2, rpCallerT3, rpCallerT4, rpCallerW1, rpCallerW2, rpCallerW3, rpCallerW4, rpCallerW5, rpCallerW6, rpCallerD1, rpCallerL1, rpCallerE1, rpCallerG1, rpCallerG2, rpCalledDB, rpCallerB1, "vip-db",
 		"1800000000.11", "1800000000.12", "1800000000.13", "1700000000.1", "vip-static", "vip-table", "vip-hook", tok.ID}
 	for _, s := range p.secrets {
 		for _, pub := range public {
@@ -348,7 +353,9 @@ dialogue: {min_digits: 8, max_digits: 8}
 	defer func() { stopNotifier(); <-notifierDone }()
 	auth := newAuthorizer(log, webhookObservers{metrics, notifier})
 	defer auth.CloseIdleConnections()
-	engine := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: hasher, Authorizer: auth, Region: "DE", Logger: log})
+	dbAuth := newDatabaseAuthorizer(hasher, log, metrics)
+	defer dbAuth.Close()
+	engine := gate.NewEngine(gate.EngineConfig{Store: st, Hasher: hasher, Authorizer: auth, Database: dbAuth, Region: "DE", Logger: log})
 	// Every decision also goes to the live event stream, followed below
 	// both on the hub and over the admin API.
 	hub := events.NewHub(events.Config{Buffer: 4096})
@@ -438,6 +445,14 @@ dialogue: {min_digits: 8, max_digits: 8}
 		"dialogue":{"max_retries":3,"min_digits":8,"max_digits":8,"first_digit_timeout":"2s","inter_digit_timeout":"1s"},
 		"routes":{"on_correct":"continue","on_incorrect":"hangup:busy"},
 		"failure":{"action":"static"}}`)
+	// A database gate whose DSN holds a password, on a server that
+	// refuses: the password must not come back in errors or logs.
+	mustAPI(http.StatusCreated, "POST", "/api/v1/gates", "application/json", `{"id":"vip-db","name":"Redaction proof database gate","enabled":true,
+		"match":{"numbers":["`+rpCalledDB+`"]},"activation":{"mode":"always"},
+		"identification":{"mode":"database","region":"DE","database":{"dsn":"postgres://crm:`+dbPassword+`@127.0.0.1:1/crm?connect_timeout=1",
+			"query":"SELECT action, pin FROM vip WHERE number = :caller_e164","timeout":"1s"}},
+		"routes":{"on_correct":"continue","on_incorrect":"hangup:busy"},
+		"failure":{"action":"reject"}}`)
 	mustAPI(http.StatusCreated, "POST", "/api/v1/gates/vip-table/pins", "application/json",
 		`{"caller":"`+rpCallerT1+`","pin":"`+rpTablePIN1+`","label":"Redaction T1"}`)
 	mustAPI(http.StatusBadRequest, "POST", "/api/v1/gates/vip-table/pins", "application/json",
@@ -496,6 +511,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		{"rp-g1", rpCallerG1, rpCalledStatic, []string{rpWrong1, grantPIN1}, gate.OutcomePINOK, 2, ""},
 		{"rp-g2", rpCallerG1, rpCalledStatic, []string{grantPIN1, grantPIN1, grantPIN1}, gate.OutcomePINFailed, 3, ""},
 		{"rp-g3", rpCallerG2, rpCalledTable, []string{rpWrong2, grantPIN2}, gate.OutcomePINOK, 2, ""},
+		{"rp-b1", rpCallerB1, rpCalledDB, nil, gate.OutcomeFailed, 0, dbident.ClassNetwork},
 	}
 	for _, c := range calls {
 		gc := &gatetest.Call{CallInfo: gate.CallInfo{ID: c.id, Source: "test", Caller: c.caller, Called: c.called, Language: "en"}}
@@ -875,7 +891,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 	if err != nil || !strings.Contains(pinsOut, rpCallerT3) {
 		t.Errorf("pins export: %v:\n%s", err, pinsOut)
 	}
-	for _, c := range []struct{ gate, caller string }{{"vip-static", rpCallerB}, {"vip-table", rpCallerT2}, {"vip-hook", rpCallerW1}, {"vip-hook", rpCallerW3}} {
+	for _, c := range []struct{ gate, caller string }{{"vip-static", rpCallerB}, {"vip-table", rpCallerT2}, {"vip-hook", rpCallerW1}, {"vip-hook", rpCallerW3}, {"vip-db", rpCallerB1}} {
 		out, err := cli([]string{"explain"}, "--gate", c.gate, "--caller", c.caller, "--called", "1", "--json")
 		if err != nil || !strings.Contains(out, `"verdict"`) {
 			t.Errorf("explain %s %s: %v: %s", c.gate, c.caller, err, out)
