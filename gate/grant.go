@@ -323,6 +323,11 @@ func (e *Engine) attachGrants(d *Decision) {
 		d.trace("grants", "%d granted PINs of this caller or anyone usable now; not asked for a PIN", len(d.grants))
 		return
 	}
+	if d.AskPIN.Account {
+		// A grant belongs to a caller number, not to an account.
+		d.trace("grants", "%d granted PINs of this caller or anyone usable now; not taken by an account dialogue", len(d.grants))
+		return
+	}
 	d.AskPIN.granted = &grantCheck{hasher: e.cfg.Hasher, grants: d.grants}
 	d.trace("grants", "%d granted PINs of this caller or anyone usable now are accepted too", len(d.grants))
 }

@@ -270,3 +270,18 @@ func TestGrantAudited(t *testing.T) {
 		}
 	}
 }
+
+// An account dialogue takes no grants: a grant belongs to a caller
+// number, and the PIN typed after an account number is that account's.
+func TestGrantNotInAccountDialogues(t *testing.T) {
+	e := accountEnv(t, gate.IdentAccount, gate.LockoutPolicy{})
+	addGrant(t, e, gate.AnyCaller, "55667788", 5, time.Time{})
+	c := call("+4917612345678", typed("10042"), typed("55667788"), typed("10042"), typed("55667788"))
+	if rec := e.flow.Run(context.Background(), c); rec.Outcome != gate.OutcomePINFailed {
+		t.Fatalf("outcome %s, want pin_failed (ops %s)", rec.Outcome, c.Ops())
+	}
+	gs, _ := e.store.ListGrants(context.Background(), "hotline")
+	if gs[0].Uses != 0 {
+		t.Errorf("the grant counts %d uses", gs[0].Uses)
+	}
+}
