@@ -1,0 +1,35 @@
+package gate
+
+import (
+	"context"
+	"time"
+)
+
+// ConsoleSession is a web console login as a store keeps it. Key is the
+// SHA-256 of the session id in hex: the id itself (the cookie's value) is
+// never stored.
+type ConsoleSession struct {
+	Key     string
+	TokenID string
+	// CreatedAt bounds the absolute lifetime, SeenAt the idle one.
+	CreatedAt time.Time
+	SeenAt    time.Time
+}
+
+// ConsoleSessions keeps web console sessions, so that they survive a
+// restart and are shared by every instance on one store. The SQLite and
+// PostgreSQL stores and gatetest's fake implement it.
+type ConsoleSessions interface {
+	// CreateConsoleSession stores a new session.
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	// GetConsoleSession returns the session of key, or ErrNotFound.
+	GetConsoleSession(ctx context.Context, key string) (*ConsoleSession, error)
+	// TouchConsoleSession sets the session's SeenAt; ErrNotFound when it
+	// is gone.
+	TouchConsoleSession(ctx context.Context, key string, seen time.Time) error
+	// DeleteConsoleSession removes a session (logout); none is no error.
+	DeleteConsoleSession(ctx context.Context, key string) error
+	// PruneConsoleSessions removes the sessions last seen before
+	// seenBefore or created before createdBefore, and returns how many.
+	PruneConsoleSessions(ctx context.Context, seenBefore, createdBefore time.Time) (int, error)
+}
