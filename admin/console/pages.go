@@ -26,6 +26,8 @@ func (c *Console) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
 	m.HandleFunc("GET /login", c.loginPage)
 	m.HandleFunc("POST /login", c.login)
+	m.HandleFunc("GET "+LinkPath, c.linkPage)
+	m.HandleFunc("POST "+LinkPath, c.linkLogin)
 	m.HandleFunc("POST /logout", c.authed(c.logout))
 	m.HandleFunc("GET /{$}", c.authed(c.overview))
 	m.HandleFunc("GET /gates/new", c.authed(c.gateNew))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipgate/vipgate/admin/console"
 	"github.com/vipgate/vipgate/gate"
 )
 
@@ -82,5 +83,49 @@ func TestSessionSurvivesARestart(t *testing.T) {
 	e.as(gate.RoleViewer)
 	if _, err := st.GetConsoleSession(ctx, hex.EncodeToString(sumOther[:])); err == nil {
 		t.Error("a login does not prune the expired sessions")
+	}
+}
+
+// TestLoginLinkOnceAndExpires checks the one-time login link: opening it
+// changes nothing (a link previewer does not use it up), its form makes a
+// session of the link's role once, a second use is refused, and a link
+// used after its validity is refused.
+func TestLoginLinkOnceAndExpires(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	secret, err := console.NewLoginLink(ctx, e.store, e.store.(gate.ConsoleSessions), gate.RoleViewer, 10*time.Minute, e.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := func(b *browser) int {
+		t.Helper()
+		if resp, _ := b.get("/login/link?t=" + url.QueryEscape(secret)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("link page: %d", resp.StatusCode)
+		}
+		resp, _ := b.post("/login/link", url.Values{"t": {secret}})
+		return resp.StatusCode
+	}
+	b := e.browser()
+	b.get("/login/link?t=" + url.QueryEscape(secret)) // opened twice, by a previewer say
+	if code := use(b); code != http.StatusSeeOther {
+		t.Fatalf("first use: %d, want 303", code)
+	}
+	if resp, body := b.get("/"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "viewer") {
+		t.Fatalf("session from the link: %d", resp.StatusCode)
+	}
+	if code := use(e.browser()); code != http.StatusUnauthorized {
+		t.Fatalf("second use: %d, want 401", code)
+	}
+	if _, err := console.NewLoginLink(ctx, e.store, e.store.(gate.ConsoleSessions), gate.RoleViewer, 2*time.Hour, e.now()); err == nil {
+		t.Error("a link valid for 2 hours was made")
+	}
+
+	secret, err = console.NewLoginLink(ctx, e.store, e.store.(gate.ConsoleSessions), gate.RoleAdmin, 10*time.Minute, e.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(10 * time.Minute)
+	if code := use(e.browser()); code != http.StatusUnauthorized {
+		t.Fatalf("expired link: %d, want 401", code)
 	}
 }

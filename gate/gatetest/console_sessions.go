@@ -79,3 +79,17 @@ func (s *Store) PruneConsoleSessions(ctx context.Context, seenBefore, createdBef
 	}
 	return n, nil
 }
+
+// ClaimConsoleSession implements gate.ConsoleSessions.
+func (s *Store) ClaimConsoleSession(ctx context.Context, key string) (*gate.ConsoleSession, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	cs, ok := s.sessions[key]
+	if !ok {
+		return nil, fmt.Errorf("console session: %w", gate.ErrNotFound)
+	}
+	delete(s.sessions, key)
+	return &cs, nil
+}

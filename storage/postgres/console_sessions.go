@@ -69,3 +69,19 @@ func (s *Store) PruneConsoleSessions(ctx context.Context, seenBefore, createdBef
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// ClaimConsoleSession implements gate.ConsoleSessions.
+func (s *Store) ClaimConsoleSession(ctx context.Context, key string) (*gate.ConsoleSession, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	cs := gate.ConsoleSession{Key: key}
+	err := s.pool.QueryRow(ctx, `DELETE FROM console_sessions WHERE key = $1 RETURNING token_id, created_at, seen_at`, key).Scan(&cs.TokenID, &cs.CreatedAt, &cs.SeenAt)
+	if err == pgx.ErrNoRows {
+		return nil, fmt.Errorf("postgres: claim console session: %w", gate.ErrNotFound)
+	}
+	if err != nil {
+		return nil, wrap("claim console session", err)
+	}
+	cs.CreatedAt, cs.SeenAt = cs.CreatedAt.UTC(), cs.SeenAt.UTC()
+	return &cs, nil
+}

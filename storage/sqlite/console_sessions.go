@@ -61,3 +61,15 @@ func (s *Store) PruneConsoleSessions(ctx context.Context, seenBefore, createdBef
 	}
 	return int(n), nil
 }
+
+// ClaimConsoleSession implements gate.ConsoleSessions.
+func (s *Store) ClaimConsoleSession(ctx context.Context, key string) (*gate.ConsoleSession, error) {
+	cs := gate.ConsoleSession{Key: key}
+	var created, seen int64
+	err := s.w.QueryRowContext(ctx, `DELETE FROM console_sessions WHERE key = ? RETURNING token_id, created_at, seen_at`, key).Scan(&cs.TokenID, &created, &seen)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim console session: %w", dbErr(err))
+	}
+	cs.CreatedAt, cs.SeenAt = timeNS(created), timeNS(seen)
+	return &cs, nil
+}

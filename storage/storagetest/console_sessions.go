@@ -50,10 +50,38 @@ func testConsoleSessions(t *testing.T, st gate.Store) {
 		t.Fatalf("delete again: %v", err)
 	}
 
+	// A claim removes the session and returns it; a second claim, and
+	// concurrent claims but one, find none.
+	mk("link:x", t0, t0.Add(10*time.Minute))
+	got, err = s.ClaimConsoleSession(ctx, "link:x")
+	if err != nil || got.TokenID != "tok-link:x" || !got.SeenAt.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("claim: %+v, %v", got, err)
+	}
+	if _, err := s.ClaimConsoleSession(ctx, "link:x"); !errors.Is(err, gate.ErrNotFound) {
+		t.Fatalf("second claim: %v", err)
+	}
+	mk("link:y", t0, t0.Add(10*time.Minute))
+	wins := make(chan bool, 8)
+	for range 8 {
+		go func() {
+			_, err := s.ClaimConsoleSession(ctx, "link:y")
+			wins <- err == nil
+		}()
+	}
+	n := 0
+	for range 8 {
+		if <-wins {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d of 8 concurrent claims got the session, want 1", n)
+	}
+
 	mk("idle", t0.Add(-2*time.Hour), t0.Add(-time.Hour))   // last seen an hour ago
 	mk("old", t0.Add(-13*time.Hour), t0.Add(-time.Minute)) // used, but logged in long ago
 	mk("live", t0.Add(-time.Hour), t0.Add(-time.Minute))
-	n, err := s.PruneConsoleSessions(ctx, t0.Add(-30*time.Minute), t0.Add(-12*time.Hour))
+	n, err = s.PruneConsoleSessions(ctx, t0.Add(-30*time.Minute), t0.Add(-12*time.Hour))
 	if err != nil || n != 2 {
 		t.Fatalf("prune: %d, %v; want 2", n, err)
 	}
