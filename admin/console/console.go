@@ -239,6 +239,7 @@ func (c *Console) call(r *http.Request, s *session, method, path string, body an
 	if !res.ok() {
 		var p admin.Problem
 		if json.Unmarshal(res.body, &p) == nil && p.Status != 0 {
+			localizeProblem(lang(r), &p)
 			res.problem = &p
 		}
 	}
