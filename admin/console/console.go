@@ -42,6 +42,10 @@ type Deps struct {
 	// Ready is the readiness check (store and call sources); nil means
 	// ready.
 	Ready func(ctx context.Context) error
+	// Sessions keeps the console's sessions (the SQLite and PostgreSQL
+	// stores do), so that they survive a restart and are shared by every
+	// instance on the store; nil keeps them in this process's memory.
+	Sessions gate.ConsoleSessions
 	// Idle and Absolute bound sessions; 0 means DefaultIdle, DefaultAbsolute.
 	Idle, Absolute time.Duration
 	// SecureCookie marks the cookies Secure even on plain HTTP (set it when
@@ -82,7 +86,7 @@ func New(d Deps) (*Console, error) {
 	if abs <= 0 {
 		abs = DefaultAbsolute
 	}
-	c.sessions = newSessions(idle, abs)
+	c.sessions = newSessions(idle, abs, d.Sessions)
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -235,6 +239,7 @@ func (c *Console) call(r *http.Request, s *session, method, path string, body an
 	if !res.ok() {
 		var p admin.Problem
 		if json.Unmarshal(res.body, &p) == nil && p.Status != 0 {
+			localizeProblem(lang(r), &p)
 			res.problem = &p
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,11 @@ type env struct {
 	mu    sync.Mutex
 	clock time.Time
 	pages []string // every console body, for the leak checks
+
+	// restart builds a new console over the same API and store (a
+	// restarted server) and serves it from e.srv.
+	restart func()
+	handler atomic.Pointer[http.Handler]
 }
 
 func (e *env) now() time.Time {
@@ -59,6 +65,8 @@ type envOpts struct {
 	// tokenTTL is admin.Deps.TokenCacheTTL; the tests use -1 (no cache,
 	// a revocation shows at once), the benchmarks 0 (the default).
 	tokenTTL time.Duration
+	// memSessions keeps the sessions in memory instead of the store.
+	memSessions bool
 	// calendars is the engine's calendars (nil: none read).
 	calendars gate.CalendarEvents
 }
@@ -81,16 +89,25 @@ func newEnvOpts(tb testing.TB, o envOpts) *env {
 	var ready admin.Readiness
 	ready.Set("agi", true)
 	ready.Set("ari pbx1", false)
-	web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: st.Ping, Logger: log, Now: e.now})
-	if err != nil {
-		tb.Fatal(err)
+	var sessions gate.ConsoleSessions
+	if !o.memSessions {
+		sessions = st.(gate.ConsoleSessions)
 	}
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
-		mux.Handle(p, api)
+	e.restart = func() {
+		web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: st.Ping, Sessions: sessions, Logger: log, Now: e.now})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics", "/openapi.json"} {
+			mux.Handle(p, api)
+		}
+		mux.Handle("/", web)
+		var h http.Handler = mux
+		e.handler.Store(&h)
 	}
-	mux.Handle("/", web)
-	e.srv = httptest.NewServer(mux)
+	e.restart()
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.handler.Load()).ServeHTTP(w, r) }))
 	tb.Cleanup(e.srv.Close)
 	for _, role := range admintest.Roles {
 		clear, tok := admintest.Token(tb, st, role, string(role)+" test", e.clock)

@@ -26,6 +26,8 @@ func (c *Console) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServer(http.FS(static))))
 	m.HandleFunc("GET /login", c.loginPage)
 	m.HandleFunc("POST /login", c.login)
+	m.HandleFunc("GET "+LinkPath, c.linkPage)
+	m.HandleFunc("POST "+LinkPath, c.linkLogin)
 	m.HandleFunc("POST /logout", c.authed(c.logout))
 	m.HandleFunc("GET /{$}", c.authed(c.overview))
 	m.HandleFunc("GET /gates/new", c.authed(c.gateNew))
@@ -128,14 +130,21 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.showLogin(w, r, status, "", msg)
 		return
 	}
-	id, _ := c.sessions.create(t, c.now())
+	id, _, err := c.sessions.create(r.Context(), t, c.now())
+	if err != nil {
+		c.log.Warn("console: store session", "err", err)
+		c.showLogin(w, r, http.StatusServiceUnavailable, "", "store: "+err.Error())
+		return
+	}
 	http.SetCookie(w, c.cookie(r, loginCookie, "", -1))
 	http.SetCookie(w, c.cookie(r, sessionCookie, id, 0))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
-	c.sessions.drop(s)
+	if err := c.sessions.drop(r.Context(), s); err != nil {
+		c.log.Warn("console: logout: drop session", "err", err)
+	}
 	c.log.Info("console: logout", "token", s.token.ID)
 	http.SetCookie(w, c.cookie(r, sessionCookie, "", -1))
 	c.showLogin(w, r, http.StatusOK, translate(lang(r), "Logged out."), "")

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"sync"
@@ -35,6 +37,8 @@ type session struct {
 	mu    sync.Mutex
 	seen  time.Time
 	flash string
+	// sessions keeps the flash of a stored session for its next request.
+	sessions *sessions
 }
 
 // TokenID, Role and Name are for the templates.
@@ -42,8 +46,27 @@ func (s *session) TokenID() string { return s.token.ID }
 func (s *session) Role() gate.Role { return s.token.Role }
 func (s *session) Name() string    { return s.token.Name }
 
-func (s *session) setFlash(m string) { s.mu.Lock(); s.flash = m; s.mu.Unlock() }
+func (s *session) setFlash(m string) {
+	if ss := s.sessions; ss != nil {
+		ss.mu.Lock()
+		if len(ss.flash) < maxSessions {
+			ss.flash[s.key] = m
+		}
+		ss.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	s.flash = m
+	s.mu.Unlock()
+}
 func (s *session) takeFlash() string {
+	if ss := s.sessions; ss != nil {
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		m := ss.flash[s.key]
+		delete(ss.flash, s.key)
+		return m
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.flash
@@ -51,14 +74,21 @@ func (s *session) takeFlash() string {
 	return m
 }
 
+// sessions are the console's logins. With a store (Deps.Sessions) they
+// are kept there by the SHA-256 of their id, so that they survive a
+// restart and are shared by every instance on the store; without one, in
+// memory. The flash message of a page redirect stays in memory.
 type sessions struct {
 	idle, abs time.Duration
+	store     gate.ConsoleSessions
 	mu        sync.Mutex
 	m         map[[sha256.Size]byte]*session
+	// flash holds the flash messages of stored sessions.
+	flash map[[sha256.Size]byte]string
 }
 
-func newSessions(idle, abs time.Duration) *sessions {
-	return &sessions{idle: idle, abs: abs, m: map[[sha256.Size]byte]*session{}}
+func newSessions(idle, abs time.Duration, store gate.ConsoleSessions) *sessions {
+	return &sessions{idle: idle, abs: abs, store: store, m: map[[sha256.Size]byte]*session{}, flash: map[[sha256.Size]byte]string{}}
 }
 
 func randomString() string {
@@ -69,10 +99,33 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// csrfOf is the CSRF token of session id: derived from the id, so that a
+// stored session needs no second secret and only the cookie's holder can
+// know it.
+func csrfOf(id string) string {
+	sum := sha256.Sum256([]byte("vipgate console csrf\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// touchEvery is how stale a stored session's last use may get before a
+// request writes it again (a write per page view is not worth it).
+func (ss *sessions) touchEvery() time.Duration { return min(ss.idle/10, time.Minute) }
+
 // create starts a session for t and returns its cookie value.
-func (ss *sessions) create(t *gate.Token, now time.Time) (string, *session) {
+func (ss *sessions) create(ctx context.Context, t *gate.Token, now time.Time) (string, *session, error) {
 	id := randomString()
-	s := &session{key: sha256.Sum256([]byte(id)), token: t, csrf: randomString(), created: now, seen: now}
+	s := &session{key: sha256.Sum256([]byte(id)), token: t, csrf: csrfOf(id), created: now, seen: now}
+	if ss.store != nil {
+		s.sessions = ss
+		// Logins are rare: each one prunes the expired sessions.
+		if _, err := ss.store.PruneConsoleSessions(ctx, now.Add(-ss.idle), now.Add(-ss.abs)); err != nil {
+			return "", nil, err
+		}
+		if err := ss.store.CreateConsoleSession(ctx, &gate.ConsoleSession{Key: hex.EncodeToString(s.key[:]), TokenID: t.ID, CreatedAt: now, SeenAt: now}); err != nil {
+			return "", nil, err
+		}
+		return id, s, nil
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.m) >= maxSessions {
@@ -88,7 +141,7 @@ func (ss *sessions) create(t *gate.Token, now time.Time) (string, *session) {
 		delete(ss.m, oldest.key)
 	}
 	ss.m[s.key] = s
-	return id, s
+	return id, s, nil
 }
 
 func (ss *sessions) sweep(now time.Time) {
@@ -102,14 +155,21 @@ func (ss *sessions) sweep(now time.Time) {
 func (ss *sessions) expired(s *session, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return now.Sub(s.seen) >= ss.idle || now.Sub(s.created) >= ss.abs || now.Before(s.created)
+	return ss.expiredAt(s.created, s.seen, now)
+}
+
+func (ss *sessions) expiredAt(created, seen, now time.Time) bool {
+	return now.Sub(seen) >= ss.idle || now.Sub(created) >= ss.abs || now.Before(created)
 }
 
 var errNoSession = errors.New("no session")
 
 // get returns the live session of cookie value id and marks it used.
-func (ss *sessions) get(id string, now time.Time) (*session, error) {
+func (ss *sessions) get(ctx context.Context, id string, now time.Time) (*session, error) {
 	key := sha256.Sum256([]byte(id))
+	if ss.store != nil {
+		return ss.getStored(ctx, id, key, now)
+	}
 	ss.mu.Lock()
 	s := ss.m[key]
 	if s != nil && ss.expired(s, now) {
@@ -126,13 +186,46 @@ func (ss *sessions) get(id string, now time.Time) (*session, error) {
 	return s, nil
 }
 
-func (ss *sessions) drop(s *session) {
-	ss.mu.Lock()
-	delete(ss.m, s.key)
-	ss.mu.Unlock()
+func (ss *sessions) getStored(ctx context.Context, id string, key [sha256.Size]byte, now time.Time) (*session, error) {
+	hk := hex.EncodeToString(key[:])
+	cs, err := ss.store.GetConsoleSession(ctx, hk)
+	if errors.Is(err, gate.ErrNotFound) {
+		return nil, errNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ss.expiredAt(cs.CreatedAt, cs.SeenAt, now) {
+		if err := ss.store.DeleteConsoleSession(ctx, hk); err != nil {
+			return nil, err
+		}
+		return nil, errNoSession
+	}
+	if now.Sub(cs.SeenAt) >= ss.touchEvery() {
+		if err := ss.store.TouchConsoleSession(ctx, hk, now); errors.Is(err, gate.ErrNotFound) {
+			return nil, errNoSession
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	s := &session{key: key, token: &gate.Token{ID: cs.TokenID}, csrf: csrfOf(id), created: cs.CreatedAt, seen: now, sessions: ss}
+	return s, nil
 }
 
-// dropToken ends every session of token id (the token was revoked).
+func (ss *sessions) drop(ctx context.Context, s *session) error {
+	ss.mu.Lock()
+	delete(ss.m, s.key)
+	delete(ss.flash, s.key)
+	ss.mu.Unlock()
+	if ss.store != nil {
+		return ss.store.DeleteConsoleSession(ctx, hex.EncodeToString(s.key[:]))
+	}
+	return nil
+}
+
+// dropToken ends every session of token id (the token was revoked). A
+// stored session ends at its next request, when its token no longer
+// authenticates.
 func (ss *sessions) dropToken(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -162,13 +255,15 @@ func (c *Console) authed(h func(w http.ResponseWriter, r *http.Request, s *sessi
 		ck, err := r.Cookie(sessionCookie)
 		var s *session
 		if err == nil {
-			s, err = c.sessions.get(ck.Value, c.now())
+			s, err = c.sessions.get(r.Context(), ck.Value, c.now())
 		}
 		if err == nil {
 			// The session lives as long as its token does.
 			t, terr := c.api.Token(r.Context(), s.token.ID)
 			if terr != nil {
-				c.sessions.drop(s)
+				if derr := c.sessions.drop(r.Context(), s); derr != nil {
+					c.log.Warn("console: drop session", "err", derr)
+				}
 				err = terr
 			} else {
 				s.token = t

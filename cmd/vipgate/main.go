@@ -80,6 +80,7 @@ func commands() []command {
 		{"explain", "explain --gate G --caller N --called N: dry-run a decision", cmdExplain},
 		{"override", "override set --gate G --active on|off [--until T|--until-change] | clear: force a gate", cmdOverride},
 		{"tokens", "tokens create|list|revoke: admin API tokens", cmdTokens},
+		{"console", "console login-link [--role admin] [--valid 10m]: a one-time web console login link", cmdConsole},
 		{"audit", "audit list|export: the audit log of administrative changes", cmdAudit},
 		{"check", "check --token-file F: monitoring plugin (Nagios, Icinga, Check_MK) for a running instance", cmdCheck},
 		{"sounds", "sounds install --dir D: write prompts for Asterisk", cmdSounds},

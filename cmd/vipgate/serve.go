@@ -180,7 +180,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *httpAddr != "" && *httpAddr != "off" {
 		api := admin.New(admin.Deps{Store: d.store, Engine: engine, Hasher: d.hasher, Metrics: metrics, Region: d.region, Ready: ready.Check, Calendars: calendarStatus, Logger: log, Events: hub})
-		web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: d.store.Ping, Logger: log})
+		web, err := console.New(console.Deps{API: api, Status: ready.States, Ready: d.store.Ping, Sessions: d.sessions, Logger: log})
 		if err != nil {
 			return abort(err)
 		}

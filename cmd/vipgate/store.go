@@ -27,6 +27,9 @@ type deps struct {
 	keyPath string
 	// outbox is the store's notification outbox (nil if it keeps none).
 	outbox gate.Outbox
+	// sessions keeps the web console's sessions (the store itself, not
+	// behind the audit log).
+	sessions gate.ConsoleSessions
 }
 
 func (d *deps) Close() error { return d.store.Close() }
@@ -85,8 +88,9 @@ func (c *common) open(ctx context.Context, e *env, createKey bool) (*deps, error
 		}
 	}
 	outbox, _ := st.(gate.Outbox)
+	sessions, _ := st.(gate.ConsoleSessions)
 	st = gate.Audited(st, cliActor())
-	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath, outbox: outbox}, nil
+	return &deps{store: st, hasher: hasher, log: log, region: *c.region, dbDesc: desc, db: db, keyPath: keyPath, outbox: outbox, sessions: sessions}, nil
 }
 
 // cliActor names the user running the command in the audit log:

@@ -35,6 +35,7 @@ type Store struct {
 	tokens    map[string]*gate.Token
 	accounts  map[string]map[string]*gate.Account // gate → number → account
 	grants    grantTable
+	sessions  map[string]gate.ConsoleSession // by key
 }
 
 var _ gate.Store = (*Store)(nil)

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) gate.Store) {
 		{"Prompts", testPrompts},
 		{"Calendars", testCalendars},
 		{"Tokens", testTokens},
+		{"ConsoleSessions", testConsoleSessions},
 		{"Audit", testAudit},
 		{"Concurrent/Writers", testConcurrentWriters},
 		{"Concurrent/Failures", testConcurrentFailures},
