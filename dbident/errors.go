@@ -1,7 +1,7 @@
 package dbident
 
 import (
-	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/autherr"
 )
 
 // Error classes. They name the failure in the call log and in metrics
@@ -37,12 +37,7 @@ type Error struct {
 	Err   error
 }
 
-func (e *Error) Error() string {
-	if e.Err == nil {
-		return "database: " + e.Op + ": " + e.Class
-	}
-	return "database: " + e.Op + ": " + e.Err.Error()
-}
+func (e *Error) Error() string { return autherr.Message("database", e.Op, e.Class, e.Err) }
 
 // ErrorClass returns e.Class for the call log and metrics.
 func (e *Error) ErrorClass() string { return e.Class }
@@ -53,16 +48,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is maps classes to vipgate's sentinels: timeouts match gate.ErrTimeout;
 // network failures and an open breaker match gate.ErrUnavailable;
 // malformed rows, refused queries and configuration match gate.ErrInvalid.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case gate.ErrTimeout:
-		return e.Class == ClassTimeout
-	case gate.ErrUnavailable:
-		return e.Class == ClassNetwork || e.Class == ClassBreakerOpen
-	case gate.ErrInvalid:
-		return e.Class == ClassAnswer || e.Class == ClassQuery || e.Class == ClassConfig
-	}
-	return false
+func (e *Error) Is(target error) bool { return sentinels.Is(e.Class, target) }
+
+var sentinels = autherr.Sentinels{
+	Timeout:     []string{ClassTimeout},
+	Unavailable: []string{ClassNetwork, ClassBreakerOpen},
+	Invalid:     []string{ClassAnswer, ClassQuery, ClassConfig},
 }
 
 // scrubbed is an error whose text has the DSN's secrets cut out. It does

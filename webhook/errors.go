@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/vipgate/vipgate/gate"
+	"github.com/vipgate/vipgate/internal/autherr"
 )
 
 // Error classes. They name the failure in the call log and in metrics
@@ -49,12 +49,7 @@ type Error struct {
 	Err   error
 }
 
-func (e *Error) Error() string {
-	if e.Err == nil {
-		return "webhook: " + e.Op + ": " + e.Class
-	}
-	return "webhook: " + e.Op + ": " + e.Err.Error()
-}
+func (e *Error) Error() string { return autherr.Message("webhook", e.Op, e.Class, e.Err) }
 
 // ErrorClass returns e.Class for the call log and metrics.
 func (e *Error) ErrorClass() string { return e.Class }
@@ -65,22 +60,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is maps classes to vipgate's sentinels: timeouts match gate.ErrTimeout;
 // network, status, breaker and overload failures match gate.ErrUnavailable;
 // malformed answers and configuration match gate.ErrInvalid.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case gate.ErrTimeout:
-		return e.Class == ClassTimeout
-	case gate.ErrUnavailable:
-		switch e.Class {
-		case ClassNetwork, ClassStatus, ClassBreakerOpen, ClassOverload:
-			return true
-		}
-	case gate.ErrInvalid:
-		switch e.Class {
-		case ClassSyntax, ClassAnswer, ClassTooLarge, ClassConfig, ClassRequest:
-			return true
-		}
-	}
-	return false
+func (e *Error) Is(target error) bool { return sentinels.Is(e.Class, target) }
+
+var sentinels = autherr.Sentinels{
+	Timeout:     []string{ClassTimeout},
+	Unavailable: []string{ClassNetwork, ClassStatus, ClassBreakerOpen, ClassOverload},
+	Invalid:     []string{ClassSyntax, ClassAnswer, ClassTooLarge, ClassConfig, ClassRequest},
 }
 
 func newError(class, op string, err error) *Error {

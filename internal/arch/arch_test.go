@@ -326,13 +326,13 @@ func TestCalendarIsAnAdapter(t *testing.T) {
 	}
 }
 
-// TestAuthorizerSupportIsShared: the circuit breaker and the answer cache
-// that the webhook and database identification share import only the
+// TestAuthorizerSupportIsShared: the circuit breaker, the answer cache
+// and the error wording and classes that the webhook and database identification share import only the
 // domain and the standard library, and both authorizers use them (one
 // rule in one place, not a copy each).
 func TestAuthorizerSupportIsShared(t *testing.T) {
 	pkgs := listPackages(t)
-	for _, name := range []string{"internal/breaker", "internal/answercache"} {
+	for _, name := range []string{"internal/breaker", "internal/answercache", "internal/autherr"} {
 		p, ok := pkgs[name]
 		if !ok {
 			t.Fatalf("go list did not report package %s", name)
@@ -347,7 +347,7 @@ func TestAuthorizerSupportIsShared(t *testing.T) {
 		}
 		for _, user := range authorizers(pkgs) {
 			if !slices.Contains(pkgs[user].Imports, module+name) {
-				t.Errorf("%s does not import %s: the authorizers share one breaker and one cache", user, name)
+				t.Errorf("%s does not import %s: the authorizers share one breaker, one cache and one error wording", user, name)
 			}
 		}
 	}
@@ -376,8 +376,8 @@ func TestDatabaseIdentIsAnAdapter(t *testing.T) {
 	usesPgx := false
 	for _, imp := range p.Imports {
 		switch r := rel(imp); {
-		case r != "" && r != "gate" && r != "internal/breaker" && r != "internal/answercache":
-			t.Errorf("dbident imports %s: it imports only gate, internal/breaker and internal/answercache of vipgate", r)
+		case r != "" && r != "gate" && r != "internal/breaker" && r != "internal/answercache" && r != "internal/autherr":
+			t.Errorf("dbident imports %s: it imports only gate, internal/breaker, internal/answercache and internal/autherr of vipgate", r)
 		case under(imp, []string{"github.com/jackc/pgx/v5"}):
 			usesPgx = true
 		}
