@@ -70,15 +70,11 @@ func accountsAdd(ctx context.Context, e *env, args []string) error {
 			return &gate.ValidationError{Field: "priority", Problem: "is not a number"}
 		}
 	}
-	d, err := c.open(ctx, e, true)
+	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
-	if err != nil {
-		return err
-	}
 	a, err := gate.NewAccount(d.hasher, g, in, nil, "")
 	if err != nil {
 		return err
@@ -129,15 +125,11 @@ func accountsList(ctx context.Context, e *env, args []string, export bool) error
 		}
 		after = page[len(page)-1].Number
 	}
-	w := e.stdout
-	if f.fs.NArg() == 1 && f.fs.Arg(0) != "-" {
-		fh, err := os.OpenFile(f.fs.Arg(0), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		w = fh
+	w, err := createOutput(e.stdout, f.fs.Arg(0))
+	if err != nil {
+		return err
 	}
+	defer w.Close()
 	return pinsfile.WriteAccountsCSV(w, all)
 }
 
@@ -176,24 +168,16 @@ func accountsImport(ctx context.Context, e *env, args []string) error {
 	if *gateID == "" || f.fs.NArg() != 1 {
 		return usagef("accounts import: give --gate and one CSV file")
 	}
-	d, err := c.open(ctx, e, true)
+	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
+	r, err := openInput(f.fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	var r io.Reader = os.Stdin
-	if p := f.fs.Arg(0); p != "-" {
-		fh, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		r = fh
-	}
+	defer r.Close()
 	accounts, rowErrs, err := pinsfile.ReadAccountsCSV(r, d.hasher, g)
 	if err != nil {
 		return err

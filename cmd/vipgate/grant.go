@@ -36,15 +36,11 @@ func pinsGrant(ctx context.Context, e *env, args []string) error {
 		}
 		in.MaxUses = n
 	}
-	d, err := c.open(ctx, e, true)
+	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
-	if err != nil {
-		return err
-	}
 	nb, err := g.Numbering(d.region)
 	if err != nil {
 		return err
@@ -117,15 +113,11 @@ func pinsGrants(ctx context.Context, e *env, args []string) error {
 	if *gateID == "" || f.fs.NArg() != 0 {
 		return usagef("pins grants: give --gate")
 	}
-	d, err := c.open(ctx, e, false)
+	d, g, err := c.openGate(ctx, e, false, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
-	if err != nil {
-		return err
-	}
 	gs, err := d.store.ListGrants(ctx, g.ID)
 	if err != nil {
 		return err

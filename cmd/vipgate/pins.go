@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -71,20 +69,12 @@ func pinsList(ctx context.Context, e *env, kind gate.EntryKind, args []string) e
 	if *gateID == "" || *caller == "" || f.fs.NArg() != 0 {
 		return usagef("%s: give --gate and --caller", name)
 	}
-	d, err := c.open(ctx, e, true)
+	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
-	if err != nil {
-		return err
-	}
-	region := g.Identification.Region
-	if region == "" {
-		region = d.region
-	}
-	nb, err := gate.NewNumbering(region, g.Numbers)
+	nb, err := g.Numbering(d.region)
 	if err != nil {
 		return err
 	}
@@ -134,26 +124,16 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	if *gateID == "" || f.fs.NArg() != 1 {
 		return usagef("pins import: give --gate and one CSV file")
 	}
-	d, err := c.open(ctx, e, true)
+	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	g, err := d.store.GetGate(ctx, *gateID)
+	r, err := openInput(f.fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	var r io.Reader
-	if p := f.fs.Arg(0); p == "-" {
-		r = os.Stdin
-	} else {
-		fh, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		r = fh
-	}
+	defer r.Close()
 	region := g.Identification.Region
 	if region == "" {
 		region = d.region
@@ -231,15 +211,11 @@ func pinsExport(ctx context.Context, e *env, args []string) error {
 			break
 		}
 	}
-	w := e.stdout
-	if p := f.fs.Arg(0); p != "" && p != "-" {
-		fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		w = fh
+	w, err := createOutput(e.stdout, f.fs.Arg(0))
+	if err != nil {
+		return err
 	}
+	defer w.Close()
 	bw := bufio.NewWriter(w)
 	if err := pinsfile.WriteCSV(bw, all); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -131,3 +132,42 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
 }
+
+// openGate opens the store as open does and reads the gate gateID from
+// it. The caller closes the deps it returns; on an error nothing is left
+// open.
+func (c *common) openGate(ctx context.Context, e *env, createKey bool, gateID string) (*deps, *gate.Gate, error) {
+	d, err := c.open(ctx, e, createKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := d.store.GetGate(ctx, gateID)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, g, nil
+}
+
+// openInput opens the file named p for reading; "-" is standard input
+// (which Close leaves open).
+func openInput(p string) (io.ReadCloser, error) {
+	if p == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	return os.Open(p)
+}
+
+// createOutput creates (or truncates) the file named p, readable by its
+// owner only, for writing; "" and "-" are stdout (which Close leaves
+// open).
+func createOutput(stdout io.Writer, p string) (io.WriteCloser, error) {
+	if p == "" || p == "-" {
+		return nopWriteCloser{stdout}, nil
+	}
+	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
