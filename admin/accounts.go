@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -183,27 +182,16 @@ func (s *server) importAccounts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "text/csv", "application/csv", "text/plain":
-	default:
-		writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
-			Detail: "send the accounts as text/csv", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv"}}})
+	if !isCSV(mt) {
+		writeUnsupportedImport(w, "the accounts", "text/csv")
 		return
 	}
 	accounts, rowErrs, err := pinsfile.ReadAccountsCSV(http.MaxBytesReader(w, r.Body, s.maxImp), s.hasher, g)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeError(w, r, invalid("body", "%s", err.Error()))
+		s.writeImportReadError(w, r, err)
 		return
 	}
-	rep := importReport{Rows: len(accounts) + pinsfile.RowsWithErrors(rowErrs), RowErrors: rowErrs}
-	if rep.RowErrors == nil {
-		rep.RowErrors = []pinsfile.RowError{}
-	}
+	rep := newImportReport(len(accounts), rowErrs)
 	switch {
 	case rep.Rows == 0:
 		s.writeError(w, r, invalid("body", "the file holds no rows"))
@@ -217,7 +205,7 @@ func (s *server) importAccounts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("import accounts of gate %q: %w", g.ID, err))
 		return
 	}
-	rep.Imported, rep.Inserted, rep.Updated, rep.Deleted = true, res.Inserted, res.Updated, res.Deleted
+	rep.imported(res)
 	s.log.Info("admin: accounts imported", "gate", g.ID, "rows", rep.Rows, "inserted", res.Inserted, "updated", res.Updated,
 		"deleted", res.Deleted, "by", tokenFrom(r.Context()).ID)
 	writeJSON(w, http.StatusOK, rep)

@@ -172,5 +172,18 @@ func TestAccountsImportExport(t *testing.T) {
 	if want := "number,label,priority,account_code,valid_from,valid_until\n10042,Anna,,,,\n"; string(r.body) != want {
 		t.Errorf("export %q, want %q", r.body, want)
 	}
-	mustStatus(t, e.do(op, "POST", "/api/v1/gates/acc/accounts/import", []byte("{}"), "Content-Type", "application/json"), http.StatusUnsupportedMediaType)
+	r = e.do(op, "POST", "/api/v1/gates/acc/accounts/import", []byte("{}"), "Content-Type", "application/json")
+	mustStatus(t, r, http.StatusUnsupportedMediaType)
+	for _, want := range []string{`"detail":"send the accounts as text/csv"`, `"field":"body"`, `"problem":"Content-Type must be text/csv"`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("import as JSON: %s, want %s", r.body, want)
+		}
+	}
+	r = e.do(op, "POST", "/api/v1/gates/acc/pins/import", []byte("<x/>"), "Content-Type", "application/xml")
+	mustStatus(t, r, http.StatusUnsupportedMediaType)
+	for _, want := range []string{`"detail":"send the caller table as text/csv or application/json"`, `"problem":"Content-Type must be text/csv or application/json"`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("entries import as XML: %s, want %s", r.body, want)
+		}
+	}
 }

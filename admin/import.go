@@ -64,31 +64,22 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 	}
 	read := pinsfile.ReadCSV
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "text/csv", "application/csv", "text/plain":
-	case "application/json":
+	switch {
+	case isCSV(mt):
+	case mt == "application/json":
 		read = pinsfile.ReadJSON
 	default:
-		writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
-			Detail: "send the caller table as text/csv or application/json", Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be text/csv or application/json"}}})
+		writeUnsupportedImport(w, "the caller table", "text/csv or application/json")
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.maxImp)
 	entries, rowErrs, err := read(body, pinsfile.Options{GateID: g.ID, Region: s.regionOf(g), Numbers: g.Numbers, Location: g.Location(), Hasher: s.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak})
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeError(w, r, invalid("body", "%s", err.Error()))
+		s.writeImportReadError(w, r, err)
 		return
 	}
-	rep := importReport{Rows: len(entries) + pinsfile.RowsWithErrors(rowErrs), RowErrors: rowErrs}
-	if rep.RowErrors == nil {
-		rep.RowErrors = []pinsfile.RowError{}
-	}
+	rep := newImportReport(len(entries), rowErrs)
 	switch {
 	case rep.Rows == 0:
 		s.writeError(w, r, invalid("body", "the file holds no rows"))
@@ -109,10 +100,54 @@ func (s *server) importEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("import entries of gate %q: %w", g.ID, err))
 		return
 	}
-	rep.Imported, rep.Inserted, rep.Updated, rep.Deleted = true, res.Inserted, res.Updated, res.Deleted
+	rep.imported(res)
 	s.log.Info("admin: entries imported", "gate", g.ID, "rows", rep.Rows, "inserted", res.Inserted, "updated", res.Updated,
 		"deleted", res.Deleted, "row_errors", len(rowErrs), "by", tokenFrom(r.Context()).ID)
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// newImportReport is the report of a file read into good rows and row
+// errors (RowErrors is never null in the JSON).
+func newImportReport(good int, rowErrs []pinsfile.RowError) importReport {
+	rep := importReport{Rows: good + pinsfile.RowsWithErrors(rowErrs), RowErrors: rowErrs}
+	if rep.RowErrors == nil {
+		rep.RowErrors = []pinsfile.RowError{}
+	}
+	return rep
+}
+
+// imported records in rep what the store wrote.
+func (rep *importReport) imported(res gate.ImportResult) {
+	rep.Imported, rep.Inserted, rep.Updated, rep.Deleted = true, res.Inserted, res.Updated, res.Deleted
+}
+
+// isCSV says whether an import body of media type mt is read as CSV.
+func isCSV(mt string) bool {
+	switch mt {
+	case "text/csv", "application/csv", "text/plain":
+		return true
+	}
+	return false
+}
+
+// writeUnsupportedImport answers 415 to an import body of another media
+// type than those it takes (what is imported, e.g. "the accounts", and
+// the media types, e.g. "text/csv").
+func writeUnsupportedImport(w http.ResponseWriter, what, types string) {
+	writeProblem(w, Problem{Type: problemBlank, Title: http.StatusText(http.StatusUnsupportedMediaType), Status: http.StatusUnsupportedMediaType,
+		Detail: "send " + what + " as " + types, Errors: []FieldProblem{{Field: "body", Problem: "Content-Type must be " + types}}})
+}
+
+// writeImportReadError answers an import whose body could not be read: a
+// body over the size limit as writeError does, any other failure as a
+// validation error of the body.
+func (s *server) writeImportReadError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeError(w, r, invalid("body", "%s", err.Error()))
 }
 
 func (s *server) writeImportProblem(w http.ResponseWriter, rep importReport, detail string) {
