@@ -218,18 +218,10 @@ func (s *server) exportAccounts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var all []*gate.Account
-	for after := ""; ; {
-		as, _, err := s.store.ListAccounts(r.Context(), g.ID, gate.AccountFilter{After: after, Limit: 1000})
-		if err != nil {
-			s.writeError(w, r, fmt.Errorf("export accounts of gate %q: %w", g.ID, err))
-			return
-		}
-		all = append(all, as...)
-		if len(as) < 1000 {
-			break
-		}
-		after = as[len(as)-1].Number
+	all, err := gate.AllAccounts(r.Context(), s.store, g.ID, "")
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("export accounts of gate %q: %w", g.ID, err))
+		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vipgate-%s-accounts.csv"`, g.ID))

@@ -113,17 +113,9 @@ func accountsList(ctx context.Context, e *env, args []string, export bool) error
 		return err
 	}
 	defer d.Close()
-	var all []*gate.Account
-	for after := ""; ; {
-		page, _, err := d.store.ListAccounts(ctx, *gateID, gate.AccountFilter{Number: *prefix, After: after, Limit: 1000})
-		if err != nil {
-			return err
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			break
-		}
-		after = page[len(page)-1].Number
+	all, err := gate.AllAccounts(ctx, d.store, *gateID, *prefix)
+	if err != nil {
+		return err
 	}
 	w, err := createOutput(e.stdout, f.fs.Arg(0))
 	if err != nil {
