@@ -441,23 +441,28 @@ func formFromGate(g map[string]any) map[string]string {
 	cs, _ := dig(g, "activation", "schedule", "closures").([]any)
 	for _, cl := range cs {
 		m, _ := cl.(map[string]any)
-		line := str(m["date"])
-		if u := str(m["until"]); u != "" {
-			line += ".." + u
-		}
-		if from, to := str(m["from"]), str(m["to"]); from != "" || to != "" {
-			line += " " + from + "-" + to
-		}
-		if m["yearly"] == true {
-			line += " yearly"
-		}
-		closures = append(closures, line)
+		closures = append(closures, closureLine(m))
 	}
 	v["activation.schedule.closures"] = strings.Join(closures, "\n")
 	if v["activation.schedule.active"] == "" {
 		v["activation.schedule.active"] = "inside"
 	}
 	return v
+}
+
+// closureLine is a closure as the editor's closures field shows it.
+func closureLine(m map[string]any) string {
+	line := str(m["date"])
+	if u := str(m["until"]); u != "" {
+		line += ".." + u
+	}
+	if from, to := str(m["from"]), str(m["to"]); from != "" || to != "" {
+		line += " " + from + "-" + to
+	}
+	if m["yearly"] == true {
+		line += " yearly"
+	}
+	return line
 }
 
 func lines(s string) []string {
@@ -538,6 +543,15 @@ func gateFromForm(g map[string]any, v map[string]string, removePIN bool, windows
 			windows = []any{}
 		}
 		sched["windows"] = windows
+		// A line as the stored closure shows keeps that closure whole
+		// (its name and action, which the line does not show).
+		stored := map[string][]any{}
+		old, _ := sched["closures"].([]any)
+		for _, cl := range old {
+			if m, ok := cl.(map[string]any); ok {
+				stored[closureLine(m)] = append(stored[closureLine(m)], m)
+			}
+		}
 		delete(sched, "closures")
 		delete(sched, "holidays")
 		if hs := strings.FieldsFunc(v["activation.schedule.holidays"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }); len(hs) > 0 {
@@ -545,6 +559,11 @@ func gateFromForm(g map[string]any, v map[string]string, removePIN bool, windows
 		}
 		var closures []any
 		for _, l := range lines(v["activation.schedule.closures"]) {
+			if same := stored[strings.Join(strings.Fields(l), " ")]; len(same) > 0 {
+				closures = append(closures, same[0])
+				stored[strings.Join(strings.Fields(l), " ")] = same[1:]
+				continue
+			}
 			f := strings.Fields(l)
 			cl := map[string]any{}
 			date, until, _ := strings.Cut(f[0], "..")

@@ -62,6 +62,7 @@ func scheduleGate(id string) *gate.Gate {
 	g := staticGate(id)
 	g.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: &gate.Schedule{TimeZone: "Europe/Berlin", Active: gate.Inside,
 		Windows:  []gate.Window{{Days: []string{"mon-fri"}, From: "08:00", To: "18:00"}, {Days: []string{"sat"}, From: "09:00", To: "12:00"}},
+		Closures: []gate.Closure{{Name: "Christmas Eve", Date: "12-24", Yearly: true, From: "12:00", ClosureAction: gate.ClosureAction{Announce: "custom/xmas"}}},
 		Holidays: []string{"de-by"}, OnHoliday: &gate.ClosureAction{Announce: "custom/holiday"}}}
 	return g
 }
@@ -82,7 +83,8 @@ func timeInput(slot, part, value string) string {
 
 // A gate's windows are shown in the week grid, one row per day, and
 // saving the form unchanged keeps the schedule: the same windows (and
-// what the form does not show, the holiday action).
+// what the form does not show: the holiday action, a closure's name and
+// action).
 func TestWeekGridRoundTrip(t *testing.T) {
 	e := newEnv(t)
 	e.putGate(t, scheduleGate("g1"))
@@ -128,6 +130,9 @@ func TestWeekGridRoundTrip(t *testing.T) {
 	}
 	if !slices.Equal(s.Holidays, []string{"de-by"}) || s.OnHoliday == nil || s.OnHoliday.Announce != "custom/holiday" {
 		t.Errorf("saving lost the holidays or their action: %+v %+v", s.Holidays, s.OnHoliday)
+	}
+	if !slices.Equal(s.Closures, want.Closures) {
+		t.Errorf("saving lost a closure's name or action: %+v, want %+v", s.Closures, want.Closures)
 	}
 	for at := time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC); at.Before(time.Date(2026, 12, 14, 0, 0, 0, 0, time.UTC)); at = at.Add(time.Hour) {
 		a, _, err1 := s.ActiveAt(at)
