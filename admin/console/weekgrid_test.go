@@ -219,7 +219,8 @@ func TestWeekGridInvalidTimeShownAtItsCell(t *testing.T) {
 	}
 }
 
-// The grid is in German for a German session.
+// The grid and the domain's problems with its times are in German for a
+// German session.
 func TestWeekGridGerman(t *testing.T) {
 	e := newEnv(t)
 	e.putGate(t, scheduleGate("g1"))
@@ -234,6 +235,19 @@ func TestWeekGridGerman(t *testing.T) {
 	}
 	if strings.Contains(body, "Saturday") {
 		t.Error("English day names on the German page")
+	}
+	// The domain's problem with a time is shown in German at its cell.
+	f := formOf(t, body)
+	f.Set("w.sun.0.from", "25:00")
+	f.Set("w.sun.0.to", "12:00")
+	f.Set("w.mon.0.to", "")
+	_, out := b.post("/gates/g1", f)
+	sun, mon := excerpt(row(out, "sun"), `id="err-w.sun.0.from"`), row(out, "mon")
+	if !strings.Contains(sun, "von: &#34;25:00&#34; liegt nicht zwischen 00:00 und 23:59") {
+		t.Errorf("the bad time's problem is not shown in German at its cell:\n%s", sun)
+	}
+	if !strings.Contains(excerpt(mon, `id="err-w.mon.0.to"`), `bis: ist erforderlich (&#34;HH:MM&#34;)`) {
+		t.Errorf("the missing end's problem is not shown in German at its cell:\n%s", mon)
 	}
 }
 
