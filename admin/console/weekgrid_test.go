@@ -272,3 +272,53 @@ func TestWeekGridEscapes(t *testing.T) {
 		t.Errorf("the typed value or its error is not shown:\n%s", row(out, "sun"))
 	}
 }
+
+// Windows the grid spells differently are saved with the same meaning: no
+// days (every day), a range of days across the week's end, full day
+// names, an end of 24:00 (shown as 00:00, which a time input can hold)
+// and a window past midnight.
+func TestWeekGridKeepsWhatTheScheduleDoes(t *testing.T) {
+	e := newEnv(t)
+	g := staticGate("g1")
+	want := &gate.Schedule{TimeZone: "Europe/Berlin", Active: gate.Outside, Windows: []gate.Window{
+		{From: "22:00", To: "06:00"},
+		{Days: []string{"fri-mon"}, From: "12:00", To: "24:00"},
+		{Days: []string{"Wednesday", "thu"}, From: "07:30", To: "08:15"},
+	}}
+	g.Activation = gate.Activation{Mode: gate.ActiveSchedule, Schedule: want}
+	e.putGate(t, g)
+	b := e.as(gate.RoleAdmin)
+	_, body := b.get("/gates/g1")
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		if !strings.Contains(row(body, d), timeInput("w."+d+".0", "from", "22:00")) {
+			t.Errorf("%s does not show the every-day window", d)
+		}
+	}
+	if !strings.Contains(row(body, "sun"), timeInput("w.sun.1", "to", "00:00")) || strings.Contains(row(body, "tue"), "12:00") {
+		t.Errorf("fri-mon 12:00-24:00 is not on Friday to Monday with an end of 00:00:\n%s", row(body, "sun"))
+	}
+	if !strings.Contains(row(body, "wed"), "07:30–08:15") {
+		t.Errorf("Wednesday does not show 07:30-08:15:\n%s", row(body, "wed"))
+	}
+	if resp, out := b.post("/gates/g1", formOf(t, body)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unchanged form: %d\n%s", resp.StatusCode, out)
+	}
+	stored, _ := e.store.GetGate(context.Background(), "g1")
+	s := stored.Activation.Schedule
+	got := ""
+	for _, w := range s.Windows {
+		got += strings.Join(w.Days, ",") + " " + w.From + "-" + w.To + "; "
+	}
+	if wantS := "mon-sun 22:00-06:00; mon,fri-sun 12:00-00:00; wed-thu 07:30-08:15; "; got != wantS {
+		t.Errorf("saved windows %q, want %q", got, wantS)
+	}
+	// Every quarter of an hour of two weeks (one with a clock change)
+	// gives the same answer.
+	for at := time.Date(2026, 10, 19, 0, 0, 0, 0, time.UTC); at.Before(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)); at = at.Add(15 * time.Minute) {
+		a, _, err1 := s.ActiveAt(at)
+		w, _, err2 := want.ActiveAt(at)
+		if a != w || err1 != nil || err2 != nil {
+			t.Fatalf("at %v active %v, want %v (%v %v)", at, a, w, err1, err2)
+		}
+	}
+}
