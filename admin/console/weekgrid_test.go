@@ -210,6 +210,12 @@ func TestWeekGridInvalidTimeShownAtItsCell(t *testing.T) {
 	if len(g.Activation.Schedule.Windows) != 2 {
 		t.Errorf("an invalid schedule was stored: %+v", g.Activation.Schedule.Windows)
 	}
+	// A holiday set the domain does not know is shown at its field.
+	f = formOf(t, body)
+	f.Set("activation.schedule.holidays", "de-by, xx-nowhere")
+	if _, out = b.post("/gates/g1", f); !strings.Contains(out, `id="err-f-holidays"`) || !strings.Contains(excerpt(out, `id="err-f-holidays"`), "xx-nowhere") {
+		t.Errorf("the unknown holiday set is not marked at its field:\n%s", excerpt(out, `id="f-holidays"`))
+	}
 	// A range with only a start is the domain's to judge too.
 	f = formOf(t, body)
 	f.Set("w.sun.0.from", "10:00")
