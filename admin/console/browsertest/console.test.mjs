@@ -127,9 +127,24 @@ try {
   await typeTime('Saturday 1: from', '09', '00');
   check(await tabTo('Saturday 1: to'), 'week grid: Tab goes on to the end of Saturday\'s range');
   await typeTime('Saturday 1: to', '12', '00');
+  // Sunday with a start and no end: the domain's error shows at that cell.
+  await page.getByLabel('Sunday 1: from').focus();
+  await typeTime('Sunday 1: from', '10', '00');
+  await page.getByRole('button', { name: 'Save' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[id="err-w.sun.0.to"]').waitFor({ timeout: 5000 }).catch(() => {});
+  check((await page.locator('[id="err-w.sun.0.to"]').count()) === 1 &&
+    (await page.getByLabel('Sunday 1: to', { exact: true }).getAttribute('aria-invalid')) === 'true',
+    'week grid: a range without an end is marked at its end');
+  await audit('gate-editor-grid-error');
+  // Remove it with the keyboard (Space on its box) and save.
+  await page.getByLabel('Remove Sunday 1').focus();
+  await page.keyboard.press('Space');
+  check(await page.getByLabel('Remove Sunday 1').isChecked(), 'week grid: Space ticks the remove box');
   await page.getByRole('button', { name: 'Save' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForURL(base + '/gates/hotline');
+  check(!(await text('#wg-sun')).includes('10:00'), 'week grid: the removed range is gone');
   check((await text('#wg-sat')).includes('09:00–12:00'), 'week grid: a range added with the keyboard is saved');
   await audit('gate-editor');
 
