@@ -13,7 +13,8 @@ import (
 
 // TestBrowser runs browsertest/console.test.mjs: a real headless Chromium
 // (Debian's chromium package) driven by playwright-core logs in, creates a
-// gate with a schedule, imports a CSV with a bad row and sees its error,
+// gate with a schedule (ranges typed into the week grid with the keyboard),
+// imports a CSV with a bad row and sees its error,
 // sets an override, runs the simulator, finds a call in the log and logs
 // out, with axe-core on every page (no serious or critical violations).
 // It skips, saying why, without node, chromium or browsertest/node_modules

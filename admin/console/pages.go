@@ -268,19 +268,22 @@ type gateForm struct {
 	CanSave bool
 	CanPins bool
 	Modes   []string
+	// Grid is the schedule's week grid.
+	Grid *weekGrid
 }
 
 // gateFields are the editor's form fields, named by their API field.
 var gateFields = []string{"id", "name", "enabled", "match.numbers", "match.names", "language",
 	"activation.mode", "activation.schedule.time_zone", "activation.schedule.active",
-	"activation.schedule.windows", "activation.schedule.closures",
+	"activation.schedule.windows", "activation.schedule.closures", "activation.schedule.holidays",
 	"identification.mode", "identification.static_pin", "identification.unknown_caller", "identification.region",
 	"identification.webhook.url", "dialogue.max_retries", "dialogue.min_digits", "dialogue.max_digits",
 	"routes.on_correct", "routes.on_incorrect", "failure.action"}
 
 func (c *Console) gateNew(w http.ResponseWriter, r *http.Request, s *session) {
 	f := &gateForm{New: true, V: map[string]string{"enabled": "on", "activation.mode": "always", "identification.mode": "static",
-		"activation.schedule.time_zone": "Europe/Berlin", "activation.schedule.active": "inside"}, CanSave: can(s, "POST", "/gates")}
+		"activation.schedule.time_zone": "Europe/Berlin", "activation.schedule.active": "inside"}, CanSave: can(s, "POST", "/gates"),
+		Grid: &weekGrid{Days: layOut([7][]gridRange{}, [7][]string{}, nil)}}
 	c.render(w, r, s, http.StatusOK, "gate", translate(lang(r), "New gate"), f, "", "")
 }
 
@@ -290,7 +293,8 @@ func (c *Console) gateEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, res)
 		return
 	}
-	f := &gateForm{ID: r.PathValue("gate"), V: formFromGate(raw), CanSave: can(s, "PUT", "/gates/{gate}"), CanPins: can(s, "POST", "/gates/{gate}/pins")}
+	f := &gateForm{ID: r.PathValue("gate"), V: formFromGate(raw), CanSave: can(s, "PUT", "/gates/{gate}"), CanPins: can(s, "POST", "/gates/{gate}/pins"),
+		Grid: gridFromGate(raw)}
 	f.PINSet, _ = dig(raw, "identification", "static_pin_set").(bool)
 	c.render(w, r, s, http.StatusOK, "gate", f.ID, f, "", "")
 }
@@ -326,7 +330,10 @@ func (c *Console) saveGate(w http.ResponseWriter, r *http.Request, s *session, i
 		v[k] = strings.TrimSpace(r.PostForm.Get(k))
 	}
 	pinSet, _ := dig(raw, "identification", "static_pin_set").(bool)
-	body, formErrs := gateFromForm(raw, v, r.PostForm.Get("remove_static_pin") == "on")
+	rows, keys := gridForm(r.PostForm)
+	windows, slots := gridWindows(rows, keys)
+	body, formErrs := gateFromForm(raw, v, r.PostForm.Get("remove_static_pin") == "on", windows)
+	var gridErrs map[string]string
 	id := r.PathValue("gate")
 	if isNew {
 		id = v["id"]
@@ -346,10 +353,12 @@ func (c *Console) saveGate(w http.ResponseWriter, r *http.Request, s *session, i
 			c.fail(w, r, s, res)
 			return
 		}
-		formErrs = fieldErrors(res.fields())
+		var rest map[string]string
+		gridErrs, rest = gridErrors(res.fields(), slots)
+		formErrs = fieldErrors(rest)
 	}
 	v["identification.static_pin"] = "" // write-only: never sent back
-	f := &gateForm{New: isNew, ID: id, V: v, PINSet: pinSet, Errs: formErrs, CanSave: true}
+	f := &gateForm{New: isNew, ID: id, V: v, PINSet: pinSet, Errs: formErrs, CanSave: true, Grid: &weekGrid{Days: layOut(rows, keys, gridErrs)}}
 	c.render(w, r, s, http.StatusUnprocessableEntity, "gate", id, f, "", translate(lang(r), "The gate was not saved; see the marked fields."))
 }
 
@@ -426,39 +435,34 @@ func formFromGate(g map[string]any) map[string]string {
 		v[k] = str(dig(g, strings.Split(k, ".")...))
 	}
 	v["identification.static_pin"] = ""
-	var windows []string
-	ws, _ := dig(g, "activation", "schedule", "windows").([]any)
-	for _, w := range ws {
-		m, _ := w.(map[string]any)
-		days := strings.ReplaceAll(str(m["days"]), "\n", ",")
-		line := str(m["from"]) + "-" + str(m["to"])
-		if days != "" {
-			line = days + " " + line
-		}
-		windows = append(windows, line)
-	}
-	v["activation.schedule.windows"] = strings.Join(windows, "\n")
+	v["activation.schedule.windows"] = "" // the week grid
+	v["activation.schedule.holidays"] = strings.ReplaceAll(v["activation.schedule.holidays"], "\n", ", ")
 	var closures []string
 	cs, _ := dig(g, "activation", "schedule", "closures").([]any)
 	for _, cl := range cs {
 		m, _ := cl.(map[string]any)
-		line := str(m["date"])
-		if u := str(m["until"]); u != "" {
-			line += ".." + u
-		}
-		if from, to := str(m["from"]), str(m["to"]); from != "" || to != "" {
-			line += " " + from + "-" + to
-		}
-		if m["yearly"] == true {
-			line += " yearly"
-		}
-		closures = append(closures, line)
+		closures = append(closures, closureLine(m))
 	}
 	v["activation.schedule.closures"] = strings.Join(closures, "\n")
 	if v["activation.schedule.active"] == "" {
 		v["activation.schedule.active"] = "inside"
 	}
 	return v
+}
+
+// closureLine is a closure as the editor's closures field shows it.
+func closureLine(m map[string]any) string {
+	line := str(m["date"])
+	if u := str(m["until"]); u != "" {
+		line += ".." + u
+	}
+	if from, to := str(m["from"]), str(m["to"]); from != "" || to != "" {
+		line += " " + from + "-" + to
+	}
+	if m["yearly"] == true {
+		line += " yearly"
+	}
+	return line
 }
 
 func lines(s string) []string {
@@ -495,8 +499,9 @@ func set(m map[string]any, value any, path ...string) {
 // gateFromForm builds the gate to send: the stored gate g (without what
 // the API shows but does not take) with the form's values over it. Errors
 // are those the form itself can tell (a number field that is no number,
-// a window line without from-to); the domain judges the rest.
-func gateFromForm(g map[string]any, v map[string]string, removePIN bool) (map[string]any, map[string]string) {
+// a closure line it cannot read); the domain judges the rest. windows are
+// the week grid's.
+func gateFromForm(g map[string]any, v map[string]string, removePIN bool, windows []any) (map[string]any, map[string]string) {
 	errs := map[string]string{}
 	delete(g, "override")
 	delete(g, "phone_override") // left out, the API keeps the stored one
@@ -524,28 +529,41 @@ func gateFromForm(g map[string]any, v map[string]string, removePIN bool) (map[st
 	}
 	set(g, v["language"], "language")
 	set(g, v["activation.mode"], "activation", "mode")
-	if v["activation.mode"] == string(gate.ActiveSchedule) || len(lines(v["activation.schedule.windows"])) > 0 {
-		sched := map[string]any{"time_zone": v["activation.schedule.time_zone"], "active": v["activation.schedule.active"]}
-		windows := []any{}
-		for _, l := range lines(v["activation.schedule.windows"]) {
-			days, span, ok := strings.Cut(l, " ")
-			if !ok {
-				days, span = "", l
+	if v["activation.mode"] == string(gate.ActiveSchedule) || len(windows) > 0 {
+		// What the form does not show (the action on holidays,
+		// calendars) is kept from the stored schedule.
+		sched := map[string]any{}
+		if old, ok := dig(g, "activation", "schedule").(map[string]any); ok {
+			for k, x := range old {
+				sched[k] = x
 			}
-			from, to, ok := strings.Cut(strings.TrimSpace(span), "-")
-			if !ok {
-				errs["activation.schedule.windows"] = fmt.Sprintf("%q: want days from-to, e.g. mon-fri 08:00-18:00", l)
-				continue
-			}
-			w := map[string]any{"from": strings.TrimSpace(from), "to": strings.TrimSpace(to), "days": []string{}}
-			if days != "" {
-				w["days"] = strings.Split(days, ",")
-			}
-			windows = append(windows, w)
+		}
+		sched["time_zone"], sched["active"] = v["activation.schedule.time_zone"], v["activation.schedule.active"]
+		if windows == nil {
+			windows = []any{}
 		}
 		sched["windows"] = windows
+		// A line as the stored closure shows keeps that closure whole
+		// (its name and action, which the line does not show).
+		stored := map[string][]any{}
+		old, _ := sched["closures"].([]any)
+		for _, cl := range old {
+			if m, ok := cl.(map[string]any); ok {
+				stored[closureLine(m)] = append(stored[closureLine(m)], m)
+			}
+		}
+		delete(sched, "closures")
+		delete(sched, "holidays")
+		if hs := strings.FieldsFunc(v["activation.schedule.holidays"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }); len(hs) > 0 {
+			sched["holidays"] = hs
+		}
 		var closures []any
 		for _, l := range lines(v["activation.schedule.closures"]) {
+			if same := stored[strings.Join(strings.Fields(l), " ")]; len(same) > 0 {
+				closures = append(closures, same[0])
+				stored[strings.Join(strings.Fields(l), " ")] = same[1:]
+				continue
+			}
 			f := strings.Fields(l)
 			cl := map[string]any{}
 			date, until, _ := strings.Cut(f[0], "..")

@@ -140,7 +140,7 @@ func TestGateEditorShowsErrorsAtTheirFields(t *testing.T) {
 	b := e.as(gate.RoleAdmin)
 	resp, body := b.post("/gates/new", url.Values{"id": {"g1"}, "name": {"Kept name"}, "activation.mode": {"schedule"},
 		"activation.schedule.time_zone": {"Mars/Olympus"}, "activation.schedule.active": {"inside"},
-		"activation.schedule.windows": {"mon-fri 08:00-18:00"}, "identification.mode": {"static"}, "identification.static_pin": {"12"}})
+		"w.mon.0.from": {"08:00"}, "w.mon.0.to": {"18:00"}, "identification.mode": {"static"}, "identification.static_pin": {"12"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid gate: %d, want 422\n%s", resp.StatusCode, body)
 	}
@@ -162,7 +162,7 @@ func TestGateEditorShowsErrorsAtTheirFields(t *testing.T) {
 	// Fixed, it is saved with its schedule and shown as stored.
 	resp, body = b.post("/gates/new", url.Values{"id": {"g1"}, "name": {"Kept name"}, "enabled": {"on"}, "activation.mode": {"schedule"},
 		"activation.schedule.time_zone": {"Europe/Berlin"}, "activation.schedule.active": {"outside"},
-		"activation.schedule.windows": {"mon-fri 08:00-18:00"}, "activation.schedule.closures": {"12-24 12:00-24:00 yearly\n2026-12-31"},
+		"w.mon.0.from": {"08:00"}, "w.mon.0.to": {"18:00"}, "w.tue.0.from": {"08:00"}, "w.tue.0.to": {"18:00"}, "activation.schedule.closures": {"12-24 12:00-24:00 yearly\n2026-12-31"},
 		"identification.mode": {"static"}, "identification.static_pin": {"4711"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("valid gate: %d\n%s", resp.StatusCode, body)
@@ -176,7 +176,7 @@ func TestGateEditorShowsErrorsAtTheirFields(t *testing.T) {
 		t.Fatalf("stored schedule: %+v", s)
 	}
 	_, body = b.get("/gates/g1")
-	if !strings.Contains(body, "mon-fri 08:00-18:00") || !strings.Contains(body, "12-24 12:00-24:00 yearly") || !strings.Contains(body, "A static PIN is set.") {
+	if !strings.Contains(body, `id="w.tue.0.from" name="w.tue.0.from" value="08:00"`) || !strings.Contains(body, "12-24 12:00-24:00 yearly") || !strings.Contains(body, "A static PIN is set.") {
 		t.Errorf("the editor does not show the stored gate:\n%s", body)
 	}
 	// Saving without typing a PIN keeps it.

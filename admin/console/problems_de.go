@@ -68,6 +68,10 @@ var germanProblems = []struct{ en, de string }{
 	{"is only allowed on allow entries", "ist nur bei allow-Einträgen erlaubt"},
 	{"the file holds no rows", "die Datei enthält keine Zeilen"},
 	{"must be a number from 1 to 1000", "muss eine Zahl von 1 bis 1000 sein"},
+	{`is required ("HH:MM")`, `ist erforderlich ("HH:MM")`},
+	{"%s is not a time of day (want HH:MM)", "%s ist keine Uhrzeit (erwartet HH:MM)"},
+	{"%s is out of range (00:00 to 23:59)", "%s liegt nicht zwischen 00:00 und 23:59"},
+	{`"24:00" is allowed only as an end time`, `"24:00" ist nur als Ende erlaubt`},
 }
 
 type problemRule struct {

@@ -50,6 +50,34 @@ function nav(name) {
   return page.getByRole('navigation').getByRole('link', { name, exact: true });
 }
 
+// isFocused tells whether the element labelled label has the focus.
+async function isFocused(label) {
+  return page.getByLabel(label, { exact: true }).evaluate((el) => el === document.activeElement);
+}
+
+// tabTo presses Tab until the element labelled label has the focus (a
+// time input takes a few: its hour, minute and, in a 12-hour locale,
+// AM/PM parts).
+async function tabTo(label) {
+  for (let i = 0; i < 6; i++) {
+    if (await isFocused(label)) return true;
+    await page.keyboard.press('Tab');
+  }
+  return isFocused(label);
+}
+
+// typeTime types a time into the focused time input as a keyboard user
+// does: hours, minutes and, where Chromium shows an AM/PM part (it
+// follows the system's locale, not the page's), A or P.
+async function typeTime(label, hh, mm) {
+  await page.keyboard.type(hh + mm);
+  const input = page.getByLabel(label, { exact: true });
+  if ((await input.inputValue()) === '') {
+    await page.keyboard.type(Number(hh) < 12 ? 'A' : 'P');
+  }
+  check((await input.inputValue()) === hh + ':' + mm, `week grid: ${label} is ${hh}:${mm} (${await input.inputValue()})`);
+}
+
 async function text(sel) {
   return (await page.locator(sel).first().textContent()) || '';
 }
@@ -73,7 +101,13 @@ try {
   await page.getByLabel('Mode').first().selectOption('schedule');
   await page.getByLabel('Time zone').fill('Europe/Berlin');
   await page.getByLabel('Active inside or outside the windows').selectOption('outside');
-  await page.getByLabel(/^Weekly windows/).fill('mon-fri 08:00-18:00');
+  // The week grid, with the keyboard: Tab from the select before it into
+  // Monday's first slot, type 08:00, Tab on to its end, type 18:00.
+  await page.getByLabel('Active inside or outside the windows').focus();
+  check(await tabTo('Monday 1: from'), 'week grid: Tab reaches Monday\'s first slot');
+  await typeTime('Monday 1: from', '08', '00');
+  check(await tabTo('Monday 1: to'), 'week grid: Tab goes on to the end of the range');
+  await typeTime('Monday 1: to', '18', '00');
   await page.getByLabel(/^Closures/).fill('12-24 12:00-24:00 yearly\n12-25 yearly');
   await page.locator('#f-imode').selectOption('table');
   // A bad value first: the domain's error shows at its field.
@@ -85,6 +119,33 @@ try {
   await page.getByRole('button', { name: 'Save' }).click();
   await page.waitForURL(base + '/gates/hotline');
   check((await text('.flash')).includes('Saved.'), 'gate created with a schedule');
+  check((await page.getByLabel('Monday 1: from').inputValue()) === '08:00' && (await page.getByLabel('Monday 1: to').inputValue()) === '18:00',
+    'week grid: the range typed with the keyboard is saved and shown');
+  check((await page.locator('#wg-mon .strip .hit').count()) === 10, 'week grid: the strip marks Monday 08-18');
+  // Add Saturday 09:00-12:00 to the existing gate, again with the keyboard.
+  await page.getByLabel('Saturday 1: from').focus();
+  await typeTime('Saturday 1: from', '09', '00');
+  check(await tabTo('Saturday 1: to'), 'week grid: Tab goes on to the end of Saturday\'s range');
+  await typeTime('Saturday 1: to', '12', '00');
+  // Sunday with a start and no end: the domain's error shows at that cell.
+  await page.getByLabel('Sunday 1: from').focus();
+  await typeTime('Sunday 1: from', '10', '00');
+  await page.getByRole('button', { name: 'Save' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[id="err-w.sun.0.to"]').waitFor({ timeout: 5000 }).catch(() => {});
+  check((await page.locator('[id="err-w.sun.0.to"]').count()) === 1 &&
+    (await page.getByLabel('Sunday 1: to', { exact: true }).getAttribute('aria-invalid')) === 'true',
+    'week grid: a range without an end is marked at its end');
+  await audit('gate-editor-grid-error');
+  // Remove it with the keyboard (Space on its box) and save.
+  await page.getByLabel('Remove Sunday 1').focus();
+  await page.keyboard.press('Space');
+  check(await page.getByLabel('Remove Sunday 1').isChecked(), 'week grid: Space ticks the remove box');
+  await page.getByRole('button', { name: 'Save' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(base + '/gates/hotline');
+  check(!(await text('#wg-sun')).includes('10:00'), 'week grid: the removed range is gone');
+  check((await text('#wg-sat')).includes('09:00–12:00'), 'week grid: a range added with the keyboard is saved');
   await audit('gate-editor');
 
   // Import a CSV with a bad row and see its error.
