@@ -71,8 +71,9 @@ func TestDialplanTableOverAGI(t *testing.T) {
 	}
 }
 
-// TestCollectUsesGateDefaults checks that a Collect without timeouts waits
-// gate's default first-digit timeout, as over ARI.
+// TestCollectUsesGateDefaults checks that a Collect without timeouts uses
+// gate's default timeouts, as over ARI: GET DATA's one timeout is the
+// longer of them, the default first-digit timeout.
 func TestCollectUsesGateDefaults(t *testing.T) {
 	s, peer, ctx := pipeSession(t, time.Minute)
 	cmd := make(chan string, 1)
@@ -85,7 +86,8 @@ func TestCollectUsesGateDefaults(t *testing.T) {
 	if _, err := s.Collect(ctx, gate.Prompt{}, gate.CollectOptions{MaxDigits: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := <-cmd, "WAIT FOR DIGIT "+strconv.FormatInt(gate.DefaultFirstDigitTimeout.Milliseconds(), 10); got != want {
+	wait := max(gate.DefaultFirstDigitTimeout, gate.DefaultInterDigitTimeout)
+	if got, want := <-cmd, `GET DATA "" `+strconv.FormatInt(wait.Milliseconds(), 10)+" 4"; got != want {
 		t.Errorf("sent %q, want %q", got, want)
 	}
 }

@@ -28,23 +28,54 @@
 //
 // # Prompts and digits
 //
-// Collect plays its prompt with STREAM FILE and the escape digits
-// "0123456789*#" (barge-in: the digit that interrupts the prompt counts),
-// then reads each further digit with WAIT FOR DIGIT, using the first-digit
-// timeout for the first digit after the prompt and the inter-digit timeout
-// after that, until the terminator, MaxDigits or a timeout. Digits arrive as
-// ASCII codes. Play uses STREAM FILE with no escape digits.
+// Collect reads a whole input with one GET DATA <prompt> <timeout>
+// <maxdigits>: Asterisk plays the prompt, any DTMF key interrupts it
+// (barge-in: that key counts), and Asterisk itself reads the keys
+// (ast_readstring_full) up to '#' (not returned), maxdigits keys or the
+// timeout. Asterisk's AGI loop reads and drops every frame that arrives
+// while no command runs (run_agi in res/res_agi.c), so a key that reached
+// Asterisk between two commands was lost when Collect sent one WAIT FOR
+// DIGIT per key (5 of 100 right PINs typed during 200 calls at once on a
+// busy 2-core machine); within one GET DATA no key can fall between two
+// commands. The reply is "200 result=<keys>" ('#' or maxdigits ended the
+// input, told apart by the number of keys; '#' alone gives no keys),
+// "200 result=<keys> (timeout)", or "200 result=-1" (hangup or missing
+// prompt). The keys are kept as text (a leading 0 stays), and the
+// number of keys asked for is capped at 64 (Asterisk's buffer holds
+// 1023).
 //
-// STREAM FILE answers "200 result=-1 endpos=0" both for a missing sound
-// file and for a hangup during the prompt. The session tells them apart
-// with a probe: after a -1 it sends CHANNEL STATUS, a command Asterisk
-// refuses on a dead channel. A hangup shows as a HANGUP line and/or a 511
-// reply and becomes gate.ErrHangup; a normal reply means the channel is up,
-// so the prompt is missing: the session logs a Warn line with the prompt
-// name and goes on (Collect continues with WAIT FOR DIGIT). Note that
-// Asterisk then ends the AGI with AGISTATUS=FAILURE even when vipgate lets
-// the call go on, so the dialplan must branch on VIPGATE_RESULT, not on
-// AGISTATUS alone.
+// One difference from ARI, which no single AGI command avoids: GET DATA
+// has one timeout, used both after the prompt and after each key (a
+// timeout of 0 would mean Asterisk's fixed 6 s and 2 s). Collect gives it
+// the longer of CollectOptions.FirstDigit and InterDigit, so no caller is
+// cut off sooner than over ARI; but a caller who stops typing without
+// '#' waits that longer timeout (by default the 10 s first-digit timeout
+// instead of the 5 s inter-digit one) before the input ends. A PIN ended
+// with '#' is not affected. Two other sequences were rejected: a GET DATA
+// for the first key and another for the rest opens the gap again between
+// them, and the Read application (whose TIMEOUT(response) and
+// TIMEOUT(digit) would give both timeouts) writes the typed digits to
+// Asterisk's verbose log ("User entered ...") and to a channel variable.
+//
+// GET DATA knows only '#' as terminator. For another one Collect falls
+// back to STREAM FILE with the escape digits "0123456789*#" (and the
+// terminator keys) and one WAIT FOR DIGIT per further key, with the
+// first-digit timeout for the first key after the prompt and the
+// inter-digit timeout after that; a key that reaches Asterisk between two
+// of these commands is lost. gate.Flow always asks for '#'. Digits arrive
+// there as ASCII codes. Play uses STREAM FILE with no escape digits.
+//
+// GET DATA and STREAM FILE answer -1 both for a missing sound file and
+// for a hangup during the prompt. The session tells them apart with a
+// probe: after a -1 it sends CHANNEL STATUS, a command Asterisk refuses
+// on a dead channel. A hangup shows as a HANGUP line and/or a 511 reply
+// and becomes gate.ErrHangup; a normal reply means the channel is up, so
+// the prompt is missing: the session logs a Warn line with the prompt
+// name and goes on (Collect reads the keys with a GET DATA without a
+// prompt). Note that after a missing Play prompt Asterisk ends the AGI
+// with AGISTATUS=FAILURE even when vipgate lets the call go on (a failed
+// STREAM FILE counts, a failed GET DATA does not), so the dialplan must
+// branch on VIPGATE_RESULT, not on AGISTATUS alone.
 //
 // # Letting go
 //
@@ -71,8 +102,8 @@
 // # Secrets
 //
 // Typed digits are never logged. Protocol traffic is logged at Debug with
-// the results of STREAM FILE with escape digits and of WAIT FOR DIGIT
-// redacted; digits are reported as digits_len only.
+// the results of GET DATA, of STREAM FILE with escape digits and of WAIT
+// FOR DIGIT redacted; digits are reported as digits_len only.
 //
 // # Limits
 //

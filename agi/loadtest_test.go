@@ -36,7 +36,7 @@ import (
 // alone.
 //
 // Phase 1 parks all sessions in the middle of the PIN dialogue (each one
-// waits in WAIT FOR DIGIT) and measures the server's heap in use and
+// waits in GET DATA) and measures the server's heap in use and
 // goroutines against the idle server. Phase 2 runs the calls back to back
 // on that many connections at once and reports calls/s and the decision
 // latency: from the header sent to the first command received.
@@ -165,7 +165,7 @@ func TestAGILoad(t *testing.T) {
 	if n := flowLog.errors.Load(); n > 0 {
 		t.Logf("the Flow logged %d errors (e.g. a call-log write that hit its 2 s timeout under overload)", n)
 	}
-	t.Logf("peak: %d sessions parked in WAIT FOR DIGIT: heap in use +%.1f KiB/session, %.2f goroutines/session",
+	t.Logf("peak: %d sessions parked in GET DATA: heap in use +%.1f KiB/session, %.2f goroutines/session",
 		sessions, heapPer/1024, goPer)
 	if res.Failed > 0 {
 		t.Errorf("%d calls failed, first: %s", res.Failed, res.FirstFail)
@@ -206,7 +206,7 @@ func loadHeader(i int) string {
 }
 
 // loadCall plays one call that types the right PIN. park, if set, is
-// called at the first WAIT FOR DIGIT and holds the call there until it
+// called at the first GET DATA and holds the call there until it
 // returns. It returns the decision latency.
 func loadCall(addr string, i int, park func()) (time.Duration, error) {
 	c, err := net.Dial("tcp", addr)
@@ -225,7 +225,7 @@ func loadCall(addr string, i int, park func()) (time.Duration, error) {
 		if lat == 0 {
 			lat = time.Since(start)
 		}
-		if park != nil && strings.HasPrefix(cmd, "WAIT FOR DIGIT") {
+		if park != nil && strings.HasPrefix(cmd, "GET DATA") {
 			park()
 			park = nil
 		}

@@ -18,7 +18,7 @@ import (
 
 // TestParallelGuessingOverFastAGI is the parallel-guessing attack over
 // real FastAGI sessions against one Server: 30 calls from one number, all
-// held at their first WAIT FOR DIGIT (past the lockout check) until every
+// held at their first GET DATA (past the lockout check) until every
 // call has got there, each then typing 2 wrong PINs; after them a call
 // that types a wrong PIN and then the right one. The lockout's budget (3
 // failures × 2 attempts) must hold over all sessions. With the default
@@ -48,8 +48,8 @@ func testParallelGuessingOverFastAGI(t *testing.T, maxParallel int) {
 	arrived.Add(calls + 1)
 	release, lastGo := make(chan struct{}), make(chan struct{})
 	var prompted atomic.Int64 // sessions that got to a PIN prompt
-	// call plays one session typing digits; it holds at the first WAIT
-	// FOR DIGIT until hold is closed and returns VIPGATE_RESULT.
+	// call plays one session typing digits; it holds at the first GET
+	// DATA until hold is closed and returns VIPGATE_RESULT.
 	call := func(i int, digits string, hold <-chan struct{}) string {
 		var once sync.Once
 		done := func() { once.Do(arrived.Done) }
@@ -68,7 +68,7 @@ func testParallelGuessingOverFastAGI(t *testing.T, maxParallel int) {
 		var result string
 		waited := false
 		p := &peer{r: bufio.NewReader(c), w: c, digits: digits, onCommand: func(cmd string) {
-			if strings.HasPrefix(cmd, "WAIT FOR DIGIT") && !waited {
+			if strings.HasPrefix(cmd, "GET DATA") && !waited {
 				waited = true
 				prompted.Add(1)
 				done()

@@ -74,8 +74,9 @@ type Config struct {
 	MaxPendingHeaders int
 	MaxPendingPerPeer int
 	// ReadTimeout bounds the wait for each reply (default 2 min: STREAM
-	// FILE replies only when the prompt has finished). WAIT FOR DIGIT adds
-	// its own timeout to it.
+	// FILE and GET DATA reply only when the prompt has finished). WAIT FOR
+	// DIGIT adds its own timeout to it, GET DATA its timeout for every
+	// key it may read, and one more.
 	ReadTimeout time.Duration
 	// HeaderTimeout bounds reading the agi_* header (default 2 s).
 	HeaderTimeout time.Duration

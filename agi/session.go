@@ -18,9 +18,14 @@ import (
 )
 
 const (
-	// escapeDigits interrupt a Collect prompt (barge-in).
+	// escapeDigits interrupt a Collect prompt (barge-in) played with
+	// STREAM FILE.
 	escapeDigits = "0123456789*#"
-	// maxCollectDigits caps one Collect, whatever MaxDigits says.
+	// getDataTerminator is the only terminator GET DATA knows; Collect
+	// uses GET DATA when it is the terminator asked for.
+	getDataTerminator = "#"
+	// maxCollectDigits caps one Collect, whatever MaxDigits says (GET
+	// DATA's buffer holds 1023 keys).
 	maxCollectDigits = 64
 	// undecidedTimeout bounds sending a call the handler did not route
 	// back to the dialplan.
@@ -143,6 +148,100 @@ func (s *session) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Col
 		opts.MaxDigits = maxCollectDigits
 	}
 	opts = opts.WithDefaults()
+	name := ""
+	if prompt.Name != "" {
+		if err := s.setLanguage(ctx, "collect", prompt.Lang); err != nil {
+			return gate.Input{}, err
+		}
+		var err error
+		if name, err = arg(prompt.Name); err != nil {
+			return gate.Input{}, fmt.Errorf("agi: collect: prompt name: %w", err)
+		}
+	}
+	var in gate.Input
+	var err error
+	if opts.Terminator == getDataTerminator {
+		in, err = s.getData(ctx, name, prompt, opts)
+	} else {
+		in, err = s.waitDigits(ctx, name, prompt, opts)
+	}
+	if err != nil {
+		return gate.Input{}, err
+	}
+	s.log.Debug("agi collect", "input", in)
+	return in, nil
+}
+
+// getData collects with one GET DATA: Asterisk plays the prompt (any key
+// interrupts it and counts) and reads the keys itself up to '#',
+// MaxDigits or the timeout, so no key can fall between two commands.
+// GET DATA has one timeout for the first key and each next one; it gets
+// the longer of FirstDigit and InterDigit, so that no caller is cut short.
+// A missing prompt (-1 on a live channel) is logged and the keys are read
+// with a second GET DATA without prompt.
+func (s *session) getData(ctx context.Context, name string, prompt gate.Prompt, opts gate.CollectOptions) (gate.Input, error) {
+	wait := max(opts.FirstDigit, opts.InterDigit)
+	tail := " " + strconv.FormatInt(max(wait.Milliseconds(), 1), 10) + " " + strconv.Itoa(opts.MaxDigits)
+	// The reply comes when the prompt has ended (readTimeout) and the
+	// caller has typed; each key may come just before the timeout.
+	extra := wait * time.Duration(opts.MaxDigits+1)
+	file := name
+	if file == "" {
+		file = `""`
+	}
+	r, err := s.roundTrip(ctx, "collect", "GET DATA "+file+tail, extra, true)
+	if err != nil {
+		return gate.Input{}, err
+	}
+	if r.ResultText == "-1" && name != "" {
+		// A missing prompt or a hangup: the probe tells which.
+		if err := s.promptFailed(ctx, "collect", prompt); err != nil {
+			return gate.Input{}, err
+		}
+		if r, err = s.roundTrip(ctx, "collect", `GET DATA ""`+tail, extra, true); err != nil {
+			return gate.Input{}, err
+		}
+	}
+	if r.ResultText == "-1" {
+		s.noteHangup()
+		return gate.Input{}, fmt.Errorf("agi: collect: get data failed: %w", gate.ErrHangup)
+	}
+	in, err := getDataInput(r, opts.MaxDigits)
+	if err != nil {
+		return gate.Input{}, s.fail("collect", err)
+	}
+	return in, nil
+}
+
+// getDataInput reads a GET DATA reply: "200 result=<keys>" ended by '#'
+// (not returned; '#' alone gives no keys) or by maxDigits keys, and
+// "200 result=<keys> (timeout)" ended by the timeout.
+func getDataInput(r Reply, maxDigits int) (gate.Input, error) {
+	keys := r.ResultText
+	if len(keys) > maxDigits {
+		return gate.Input{}, fmt.Errorf("get data: %d keys, more than the %d asked for: %w", len(keys), maxDigits, ErrBadReply)
+	}
+	for i := 0; i < len(keys); i++ {
+		if c, err := dtmf(int(keys[i])); err != nil || c == '#' {
+			return gate.Input{}, fmt.Errorf("get data: result is not a string of keys: %w", ErrBadReply)
+		}
+	}
+	in := gate.Input{Digits: keys}
+	switch {
+	case r.Data == "timeout":
+		in.TimedOut = true
+	case r.Data != "":
+		return gate.Input{}, fmt.Errorf("get data: unknown result data: %w", ErrBadReply)
+	case len(keys) < maxDigits:
+		in.Terminated = true
+	}
+	return in, nil
+}
+
+// waitDigits collects for a terminator GET DATA does not know: STREAM
+// FILE with escape digits, then one WAIT FOR DIGIT per key. A key that
+// reaches Asterisk between two of these commands is lost.
+func (s *session) waitDigits(ctx context.Context, name string, prompt gate.Prompt, opts gate.CollectOptions) (gate.Input, error) {
 	var in gate.Input
 	digits := make([]byte, 0, opts.MaxDigits)
 	// add takes one typed key and reports whether input is complete.
@@ -155,14 +254,7 @@ func (s *session) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Col
 		return len(digits) >= opts.MaxDigits
 	}
 	done := false
-	if prompt.Name != "" {
-		if err := s.setLanguage(ctx, "collect", prompt.Lang); err != nil {
-			return gate.Input{}, err
-		}
-		name, err := arg(prompt.Name)
-		if err != nil {
-			return gate.Input{}, fmt.Errorf("agi: collect: prompt name: %w", err)
-		}
+	if name != "" {
 		r, err := s.roundTrip(ctx, "collect", "STREAM FILE "+name+" "+quote(escapeFor(opts.Terminator)), 0, true)
 		if err != nil {
 			return gate.Input{}, err
@@ -206,7 +298,6 @@ func (s *session) Collect(ctx context.Context, prompt gate.Prompt, opts gate.Col
 		}
 	}
 	in.Digits = string(digits)
-	s.log.Debug("agi collect", "input", in)
 	return in, nil
 }
 

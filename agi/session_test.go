@@ -119,7 +119,10 @@ func TestSessionJunkReply(t *testing.T) {
 		{"not a reply", "agi_network: yes\n"},
 		{"binary", "\x00\xff\xfe\n"},
 		{"over-long line", strings.Repeat("2", 2000) + "\n"},
-		{"digit result that is no key", "200 result=120\n"},
+		{"result with a character that is no key", "200 result=12x\n"},
+		{"result with the terminator in it", "200 result=1#2\n"},
+		{"more keys than asked for", "200 result=" + strings.Repeat("1", maxCollectDigits+1) + "\n"},
+		{"unknown data after the keys", "200 result=12 (what)\n"},
 		{"endless HANGUP lines", strings.Repeat("HANGUP\n", 10)},
 		{"endless usage", "520-Invalid command syntax.  Proper usage follows:\n" + strings.Repeat("usage\n", 100)},
 	}
@@ -135,6 +138,53 @@ func TestSessionJunkReply(t *testing.T) {
 			_, err := s.Collect(ctx, gate.Prompt{}, gate.CollectOptions{})
 			if err == nil || errors.Is(err, gate.ErrHangup) {
 				t.Fatalf("err = %v, want a protocol error", err)
+			}
+		})
+	}
+}
+
+// TestCollectKeysBetweenCommands types keys that follow each other closely
+// (the fake peer's '+'): the key after one that a command returned comes
+// while no command reads the channel, and Asterisk drops it. One GET DATA
+// reads every key; the sequence of a STREAM FILE and a WAIT FOR DIGIT per
+// key, which Collect still uses for a terminator other than '#', loses
+// the keys that follow a reply.
+func TestCollectKeysBetweenCommands(t *testing.T) {
+	tests := []struct {
+		name        string
+		keys        string
+		term        string
+		want        gate.Input
+		wantDropped string
+		wantCmds    int // commands Collect sent
+	}{
+		{"GET DATA, fast keys", "4+7+1+1+#", "#", gate.Input{Digits: "4711", Terminated: true}, "", 1},
+		{"GET DATA, fast keys, no terminator", "4+7+1+1", "#", gate.Input{Digits: "4711", TimedOut: true}, "", 1},
+		{"WAIT FOR DIGIT, slow keys", "4711*", "*", gate.Input{Digits: "4711", Terminated: true}, "", 5},
+		{"WAIT FOR DIGIT, fast keys", "4+7+1+1+*", "*", gate.Input{Digits: "41", Terminated: true}, "71", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, conn, ctx := pipeSession(t, time.Minute)
+			p := &peer{r: bufio.NewReader(conn), w: conn, digits: tt.keys, bargeIn: true}
+			served := make(chan error, 1)
+			go func() { served <- p.serve() }()
+			in, err := s.Collect(ctx, gate.Prompt{Name: "vipgate/ask-pin"}, gate.CollectOptions{
+				MaxDigits: gate.MaxPINLen + 1, FirstDigit: 5 * time.Second, InterDigit: 3 * time.Second, Terminator: tt.term,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, _ := s.stats()
+			if err := s.release(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			if in != tt.want || p.dropped != tt.wantDropped || n != tt.wantCmds {
+				t.Fatalf("got %+v, dropped %q, %d commands; want %+v, dropped %q, %d commands",
+					in, p.dropped, n, tt.want, tt.wantDropped, tt.wantCmds)
 			}
 		})
 	}

@@ -552,7 +552,7 @@ dialogue: {min_digits: 8, max_digits: 8}
 		if err != nil {
 			t.Fatalf("AGI call %s: %v", ac.uniqueid, err)
 		}
-		if !strings.Contains(sent, "WAIT FOR DIGIT") || !strings.Contains(sent, `SET VARIABLE VIPGATE_RESULT "pin_ok"`) {
+		if !strings.Contains(sent, "GET DATA") || !strings.Contains(sent, `SET VARIABLE VIPGATE_RESULT "pin_ok"`) {
 			t.Errorf("AGI call %s: vipgate sent no PIN dialogue ending in pin_ok:\n%s", ac.uniqueid, sent)
 		}
 		p.observe("AGI commands of "+ac.uniqueid, []byte(sent))
@@ -1060,8 +1060,9 @@ func rpAttempts(calls []rpCall) int {
 }
 
 // playAsterisk plays Asterisk for one FastAGI call to addr: it sends the
-// agi_* header, answers every command, and types keys (as ASCII codes) one
-// at a time, the first of each attempt during the interruptible prompt.
+// agi_* header, answers every command, and types keys: each GET DATA gets
+// those up to the next '#' in one reply (as Asterisk sends them); STREAM
+// FILE with escape digits and WAIT FOR DIGIT get one each (as ASCII codes).
 // It returns the commands vipgate sent.
 func playAsterisk(addr, uniqueid, script, caller, called, keys string) (string, error) {
 	conn, err := net.Dial("tcp", addr)
@@ -1121,6 +1122,14 @@ func playAsterisk(addr, uniqueid, script, caller, called, keys string) (string, 
 				reply = fmt.Sprintf("200 result=%d endpos=800", next())
 			} else {
 				reply = "200 result=0 endpos=16000"
+			}
+		case strings.HasPrefix(cmd, "GET DATA "):
+			// The keys up to '#', which ends them and is not sent.
+			typed, rest, found := strings.Cut(keys, "#")
+			keys = rest
+			reply = "200 result=" + typed
+			if !found {
+				reply += " (timeout)"
 			}
 		case strings.HasPrefix(cmd, "WAIT FOR DIGIT "):
 			reply = fmt.Sprintf("200 result=%d", next())
