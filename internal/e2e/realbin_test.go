@@ -145,9 +145,9 @@ failure: {action: forward, target: "9999"}
 		// 2-core machine, Asterisk sent the test callers' digits up to
 		// 6 s apart (SendDTMF asks for 0.25 s). Its ask-PIN prompt is a
 		// second of silence, which ends before the callers type: under
-		// that load a 3.5 s prompt took up to 10 s to play, and over
-		// FastAGI a digit that follows the barge-in digit before the next
-		// WAIT FOR DIGIT reaches Asterisk is lost.
+		// that load a 3.5 s prompt took up to 10 s to play (and over
+		// FastAGI, when Collect sent a WAIT FOR DIGIT per key, a digit that
+		// reached Asterisk before the next one was lost).
 		"load.yaml": static("load", "6800") + "activation: {mode: always}\nprompts: {ask-pin: silence/1}\n" +
 			"lockout: {max_failures: 5, window: 15m, duration: 30m, gate_max_failures: 1000, gate_max_parallel: 1000}\n" +
 			strings.Replace(common, "first_digit_timeout: 5s, inter_digit_timeout: 3s", "first_digit_timeout: 15s, inter_digit_timeout: 10s", 1),
@@ -452,7 +452,7 @@ func realBinary(t *testing.T, db string) {
 	})
 	t.Run("200 calls at once", func(t *testing.T) {
 		if os.Getenv(envRealbinLoad) == "" {
-			t.Skipf("set %s=1 to place 200 gated calls at once (needs the machine to itself: on a shared 2-core VM at load average 40-60, ARI playbacks timed out and FastAGI lost digits)", envRealbinLoad)
+			t.Skipf("set %s=1 to place 200 gated calls at once (needs the machine to itself: on a shared 2-core VM at load average 40-60, ARI playbacks timed out)", envRealbinLoad)
 		}
 		// Half through each transport, every other one with a wrong PIN.
 		r.bulk(t, 100, func(i int) (string, callCase) {
