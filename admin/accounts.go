@@ -62,10 +62,7 @@ func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("list accounts of gate %q: %w", g.ID, err))
 		return
 	}
-	out := accountsOut{pageOut: pageOut[accountOut]{Items: make([]accountOut, 0, len(as)), Total: total, Offset: offset, Limit: limit}}
-	for _, a := range as {
-		out.Items = append(out.Items, newAccountOut(a))
-	}
+	out := accountsOut{pageOut: newPage(as, total, offset, limit, newAccountOut)}
 	if len(as) == limit {
 		out.NextAfter = as[len(as)-1].Number
 	}
@@ -99,13 +96,9 @@ func (s *server) getAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) createAccount(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in gate.AccountIn
-	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+	g, err := s.gateBody(w, r, &in)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -241,6 +241,19 @@ func (s *server) gate(r *http.Request) (*gate.Gate, error) {
 	return g, nil
 }
 
+// gateBody reads the gate the URL names, then decodes the JSON request body
+// into in.
+func (s *server) gateBody(w http.ResponseWriter, r *http.Request, in any) (*gate.Gate, error) {
+	g, err := s.gate(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(w, r, s.maxBody, in); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 func (s *server) createGate(w http.ResponseWriter, r *http.Request) {
 	var in gateIn
 	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {

@@ -3,7 +3,6 @@ package admin
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -40,13 +39,9 @@ type grantCreated struct {
 }
 
 func (s *server) createGrant(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in gate.GrantIn
-	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+	g, err := s.gateBody(w, r, &in)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -83,22 +78,13 @@ func (s *server) listGrants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	out := pageOut[grantOut]{Items: make([]grantOut, 0, len(gs)), Total: len(gs), Limit: len(gs)}
-	for _, gr := range gs {
-		out.Items = append(out.Items, newGrantOut(gr, now))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, newPage(gs, len(gs), 0, len(gs), func(gr *gate.Grant) grantOut { return newGrantOut(gr, now) }))
 }
 
 func (s *server) deleteGrant(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
+	g, id, err := s.gateAndID(r, "grant")
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	id, err := strconv.ParseInt(urlParam(r, "grant"), 10, 64)
-	if err != nil || id < 1 {
-		s.writeError(w, r, fmt.Errorf("grant %q: %w", urlParam(r, "grant"), gate.ErrNotFound))
 		return
 	}
 	if err := s.store.DeleteGrant(r.Context(), g.ID, id); err != nil {

@@ -25,13 +25,9 @@ type overrideIn struct {
 const maxReason = 200
 
 func (s *server) setOverride(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in overrideIn
-	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+	g, err := s.gateBody(w, r, &in)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

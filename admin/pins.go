@@ -3,7 +3,6 @@ package admin
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -202,32 +201,16 @@ func (s *server) listEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("list entries of gate %q: %w", g.ID, err))
 		return
 	}
-	out := entriesOut{pageOut: pageOut[entryOut]{Items: make([]entryOut, 0, len(es)), Total: total, Offset: offset, Limit: limit}, Caller: caller}
-	for _, e := range es {
-		out.Items = append(out.Items, newEntryOut(e))
-	}
+	out := entriesOut{pageOut: newPage(es, total, offset, limit, newEntryOut), Caller: caller}
 	if len(es) == limit {
 		out.NextAfter = es[len(es)-1].Pattern
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// entryID reads the entry ID from the URL.
-func entryID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(urlParam(r, "entry"), 10, 64)
-	if err != nil || id < 1 {
-		return 0, fmt.Errorf("entry %q: %w", urlParam(r, "entry"), gate.ErrNotFound)
-	}
-	return id, nil
-}
-
 // entry reads the gate and the entry the URL names.
 func (s *server) entry(r *http.Request) (*gate.Gate, *gate.Entry, error) {
-	g, err := s.gate(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := entryID(r)
+	g, id, err := s.gateAndID(r, "entry")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,13 +231,9 @@ func (s *server) getEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) createEntry(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in entryIn
-	if err := decodeJSON(w, r, s.maxBody, &in); err != nil {
+	g, err := s.gateBody(w, r, &in)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -298,12 +277,7 @@ func (s *server) updateEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteEntry(w http.ResponseWriter, r *http.Request) {
-	g, err := s.gate(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id, err := entryID(r)
+	g, id, err := s.gateAndID(r, "entry")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -3,6 +3,7 @@ package admin
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -158,6 +159,21 @@ func newServer(d Deps) *server {
 
 func urlParam(r *http.Request, name string) string { return chi.URLParam(r, name) }
 
+// gateAndID reads the gate the URL names and the numeric ID the URL names
+// at name (an entry, a grant of that gate): anything but a whole number
+// from 1 up is not found.
+func (s *server) gateAndID(r *http.Request, name string) (*gate.Gate, int64, error) {
+	g, err := s.gate(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := strconv.ParseInt(urlParam(r, name), 10, 64)
+	if err != nil || id < 1 {
+		return nil, 0, fmt.Errorf("%s %q: %w", name, urlParam(r, name), gate.ErrNotFound)
+	}
+	return g, id, nil
+}
+
 // page reads offset and limit (default 100, at most 1000).
 func page(r *http.Request) (offset, limit int, err error) {
 	var errs gate.ValidationErrors
@@ -186,4 +202,13 @@ type pageOut[T any] struct {
 	Total  int `json:"total"`
 	Offset int `json:"offset"`
 	Limit  int `json:"limit"`
+}
+
+// newPage is the page of items, each shown as out shows it.
+func newPage[T, O any](items []T, total, offset, limit int, out func(T) O) pageOut[O] {
+	p := pageOut[O]{Items: make([]O, 0, len(items)), Total: total, Offset: offset, Limit: limit}
+	for _, it := range items {
+		p.Items = append(p.Items, out(it))
+	}
+	return p
 }

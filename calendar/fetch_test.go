@@ -26,6 +26,20 @@ type calServer struct {
 	conditional int
 }
 
+// newGoogleServer serves testdata/google.ics (ETag "v1") until the test
+// ends.
+func newGoogleServer(t *testing.T) (*calServer, *httptest.Server) {
+	t.Helper()
+	google, err := os.ReadFile("testdata/google.ics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &calServer{body: string(google), etag: `"v1"`}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
 func (s *calServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -51,13 +65,7 @@ func (s *calServer) set(f func(*calServer)) {
 }
 
 func TestFetcherRefreshesFailsAndRecovers(t *testing.T) {
-	google, err := os.ReadFile("testdata/google.ics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &calServer{body: string(google), etag: `"v1"`}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	srv, ts := newGoogleServer(t)
 
 	src := gate.CalendarSource{URL: ts.URL + "/office.ics", Refresh: "15m"}
 	g := &gate.Gate{ID: "hotline", Activation: gate.Activation{Mode: gate.ActiveSchedule, Schedule: &gate.Schedule{

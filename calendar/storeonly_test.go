@@ -2,8 +2,6 @@ package calendar_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -16,13 +14,7 @@ import (
 // copy and never reads the source; a calendar without a copy is not
 // loaded and says why.
 func TestFetcherStoreOnly(t *testing.T) {
-	google, err := os.ReadFile("testdata/google.ics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &calServer{body: string(google), etag: `"v1"`}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	srv, ts := newGoogleServer(t)
 	src := gate.CalendarSource{URL: ts.URL + "/office.ics"}
 	g := &gate.Gate{ID: "hotline", Activation: gate.Activation{Mode: gate.ActiveSchedule, Schedule: &gate.Schedule{
 		TimeZone: "Europe/Berlin", Active: gate.Outside, Calendars: []gate.CalendarSource{src}}}}

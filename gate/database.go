@@ -328,15 +328,7 @@ func validateDatabase(es *ValidationErrors, f string, d *DatabaseConfig) {
 	if d.MaxConns < 1 || d.MaxConns > MaxDatabaseMaxConns {
 		es.add(f+"max_conns", "must be 1 to %d", MaxDatabaseMaxConns)
 	}
-	if d.CacheTTL < 0 {
-		es.add(f+"cache_ttl", "must not be negative")
-	}
-	if d.BreakerFailures < 0 {
-		es.add(f+"breaker_failures", "must not be negative")
-	}
-	if d.BreakerCooldown < 0 {
-		es.add(f+"breaker_cooldown", "must not be negative")
-	}
+	validateCacheAndBreaker(es, f, d.CacheTTL, d.BreakerFailures, d.BreakerCooldown)
 }
 
 // RedactDatabase returns a copy of dc whose DSN is Redacted: the DSN is

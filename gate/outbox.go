@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -41,6 +42,26 @@ type OutboxMessage struct {
 	// Dead marks a message that ran out of attempts: it is kept for
 	// inspection and never claimed again.
 	Dead bool `json:"dead,omitempty"`
+}
+
+// Stamp sets CreatedAt, where it is zero, to now and NextAt, where it is
+// zero, to CreatedAt: what EnqueueOutbox does to a message it adds.
+func (m *OutboxMessage) Stamp(now time.Time) {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	if m.NextAt.IsZero() {
+		m.NextAt = m.CreatedAt
+	}
+}
+
+// CompareOutboxDue orders messages as ClaimOutbox returns them: the
+// earliest NextAt first, then the lowest ID.
+func CompareOutboxDue(a, b *OutboxMessage) int {
+	if c := a.NextAt.Compare(b.NextAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // OutboxDepth counts the messages of an outbox.

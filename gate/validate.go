@@ -435,6 +435,20 @@ func (g *Gate) validateIdentification(es *ValidationErrors) {
 	}
 }
 
+// validateCacheAndBreaker checks the answer cache and circuit breaker
+// settings that webhook and database identification share.
+func validateCacheAndBreaker(es *ValidationErrors, f string, cacheTTL Duration, breakerFailures int, breakerCooldown Duration) {
+	if cacheTTL < 0 {
+		es.add(f+"cache_ttl", "must not be negative")
+	}
+	if breakerFailures < 0 {
+		es.add(f+"breaker_failures", "must not be negative")
+	}
+	if breakerCooldown < 0 {
+		es.add(f+"breaker_cooldown", "must not be negative")
+	}
+}
+
 func validateWebhook(es *ValidationErrors, f string, w *WebhookConfig) {
 	if problem := checkWebhookURL(w.URL); problem != "" {
 		es.add(f+"url", "%s", problem)
@@ -448,15 +462,7 @@ func validateWebhook(es *ValidationErrors, f string, w *WebhookConfig) {
 	if w.MaxConcurrent < 1 || w.MaxConcurrent > maxWebhookConcurrent {
 		es.add(f+"max_concurrent", "must be 1 to %d", maxWebhookConcurrent)
 	}
-	if w.CacheTTL < 0 {
-		es.add(f+"cache_ttl", "must not be negative")
-	}
-	if w.BreakerFailures < 0 {
-		es.add(f+"breaker_failures", "must not be negative")
-	}
-	if w.BreakerCooldown < 0 {
-		es.add(f+"breaker_cooldown", "must not be negative")
-	}
+	validateCacheAndBreaker(es, f, w.CacheTTL, w.BreakerFailures, w.BreakerCooldown)
 	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
 		switch {
 		case !headerNameRE.MatchString(name):

@@ -25,6 +25,7 @@ import (
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
+	"github.com/vipgate/vipgate/internal/nettest"
 	"github.com/vipgate/vipgate/notify"
 	"github.com/vipgate/vipgate/webhook"
 )
@@ -138,24 +139,8 @@ func newSMTPServer(t *testing.T) *smtpServer {
 	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpServer{addr: l.Addr().String(), pool: pool,
-		tls: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}}
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); s.serve(c) }()
-		}
-	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
+	s := &smtpServer{pool: pool, tls: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}}
+	s.addr = nettest.Serve(t, s.serve).String()
 	return s
 }
 

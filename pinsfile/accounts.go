@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vipgate/vipgate/gate"
 )
@@ -137,28 +136,8 @@ func contains(list []string, s string) bool {
 // store keeps only keyed hashes. Labels that a spreadsheet would run as
 // a formula are written with a leading "'".
 func WriteAccountsCSV(w io.Writer, accounts []*gate.Account) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"number", "label", "priority", "account_code", "valid_from", "valid_until"}); err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
-	for _, a := range accounts {
-		prio := ""
-		if a.Priority != 0 {
-			prio = strconv.Itoa(a.Priority)
-		}
-		if err := cw.Write([]string{a.Number, csvSafe(a.Label), prio, a.Code, ts(a.ValidFrom), ts(a.ValidUntil)}); err != nil {
-			return fmt.Errorf("write accounts: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write accounts: %w", err)
-	}
-	return nil
+	return writeTable(w, "accounts", []string{"number", "label", "priority", "account_code", "valid_from", "valid_until"}, len(accounts), func(i int) []string {
+		a := accounts[i]
+		return []string{a.Number, csvSafe(a.Label), csvPriority(a.Priority), a.Code, csvTime(a.ValidFrom), csvTime(a.ValidUntil)}
+	})
 }

@@ -388,33 +388,14 @@ func jsonErr(err error) error {
 // starts with '=', '+', '-', '@' or a tab is written with a leading "'"
 // so that spreadsheet programs do not run it as a formula.
 func WriteCSV(w io.Writer, entries []*gate.Entry) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"caller", "label", "valid_from", "valid_until", "kind", "priority", "target"}); err != nil {
-		return fmt.Errorf("write caller table: %w", err)
-	}
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
-	for _, e := range entries {
-		prio, target := "", ""
-		if e.Priority != 0 {
-			prio = strconv.Itoa(e.Priority)
-		}
+	return writeTable(w, "caller table", []string{"caller", "label", "valid_from", "valid_until", "kind", "priority", "target"}, len(entries), func(i int) []string {
+		e := entries[i]
+		target := ""
 		if !e.Target.IsZero() {
 			target = e.Target.String()
 		}
-		if err := cw.Write([]string{e.Pattern, csvSafe(e.Label), ts(e.ValidFrom), ts(e.ValidUntil), string(e.EntryKind()), prio, target}); err != nil {
-			return fmt.Errorf("write caller table: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write caller table: %w", err)
-	}
-	return nil
+		return []string{e.Pattern, csvSafe(e.Label), csvTime(e.ValidFrom), csvTime(e.ValidUntil), string(e.EntryKind()), csvPriority(e.Priority), target}
+	})
 }
 
 // csvSafe keeps spreadsheet programs from running a label as a formula.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/gate/gatetest"
+	"github.com/vipgate/vipgate/internal/nettest"
 	"github.com/vipgate/vipgate/webhook"
 )
 
@@ -23,30 +24,11 @@ import (
 // the connection's index and a reader positioned at the first request.
 func scriptedServer(t *testing.T, serve func(i int, c net.Conn, br *bufio.Reader)) (string, *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var conns atomic.Int64
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
+	addr := nettest.Serve(t, func(c net.Conn) {
+		serve(int(conns.Add(1))-1, c, bufio.NewReader(c))
 	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			i := int(conns.Add(1)) - 1
-			wg.Go(func() {
-				defer c.Close()
-				serve(i, c, bufio.NewReader(c))
-			})
-		}
-	})
-	return "http://" + ln.Addr().String(), &conns
+	return "http://" + addr.String(), &conns
 }
 
 // readRequest reads one request and its body; nil when the connection

@@ -65,23 +65,13 @@ type linkData struct {
 // linkPage shows the link's confirmation: opening the link changes
 // nothing (a link previewer must not use it up); its button logs in.
 func (c *Console) linkPage(w http.ResponseWriter, r *http.Request) {
-	nonce := randomString()
-	http.SetCookie(w, c.cookie(r, loginCookie, nonce, 600))
-	c.render(w, r, nil, http.StatusOK, "link", translate(lang(r), "Log in"), linkData{Nonce: nonce, T: r.URL.Query().Get("t")}, "", "")
+	c.render(w, r, nil, http.StatusOK, "link", translate(lang(r), "Log in"), linkData{Nonce: c.loginNonce(w, r), T: r.URL.Query().Get("t")}, "", "")
 }
 
 // linkLogin uses a login link up: the first use becomes a session, every
 // later one is refused.
 func (c *Console) linkLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	ck, err := r.Cookie(loginCookie)
-	if err != nil || !equal(ck.Value, r.PostForm.Get(csrfField)) {
-		c.log.Warn("console: login link without a valid CSRF token refused")
-		c.showLogin(w, r, http.StatusForbidden, "", translate(lang(r), "The form was stale or forged (no valid CSRF token); reload the page and try again."))
+	if !c.loginForm(w, r, "login link") {
 		return
 	}
 	refused := func() {

@@ -102,21 +102,37 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 // showLogin renders the login form with a fresh login nonce: the form
 // posts it back and must match its cookie (login CSRF).
 func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, status int, flash, errMsg string) {
-	nonce := randomString()
-	http.SetCookie(w, c.cookie(r, loginCookie, nonce, 600))
-	c.render(w, r, nil, status, "login", translate(lang(r), "Log in"), loginData{Nonce: nonce}, flash, errMsg)
+	c.render(w, r, nil, status, "login", translate(lang(r), "Log in"), loginData{Nonce: c.loginNonce(w, r)}, flash, errMsg)
 }
 
-func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+// loginNonce sets a fresh login nonce as the login cookie and returns it,
+// for the form that posts it back.
+func (c *Console) loginNonce(w http.ResponseWriter, r *http.Request) string {
+	nonce := randomString()
+	http.SetCookie(w, c.cookie(r, loginCookie, nonce, 600))
+	return nonce
+}
+
+// loginForm reads a posted login form (what names it in the log: "login",
+// "login link") and checks its CSRF token against the login cookie. On
+// failure it has answered and returns false.
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, what string) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
-		return
+		return false
 	}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || !equal(ck.Value, r.PostForm.Get(csrfField)) {
-		c.log.Warn("console: login without a valid CSRF token refused")
+		c.log.Warn("console: " + what + " without a valid CSRF token refused")
 		c.showLogin(w, r, http.StatusForbidden, "", translate(lang(r), "The form was stale or forged (no valid CSRF token); reload the page and try again."))
+		return false
+	}
+	return true
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	if !c.loginForm(w, r, "login") {
 		return
 	}
 	t, err := c.api.Login(r.Context(), r.RemoteAddr, strings.TrimSpace(r.PostForm.Get("token")))

@@ -22,6 +22,15 @@ var (
 	selectedRE = regexp.MustCompile(`<option value="([^"]*)" selected>`)
 )
 
+// scheduleEditor is a console with schedule gate g1 (see scheduleGate)
+// and an administrator's browser.
+func scheduleEditor(t *testing.T) (*env, *browser) {
+	t.Helper()
+	e := newEnv(t)
+	e.putGate(t, scheduleGate("g1"))
+	return e, e.as(gate.RoleAdmin)
+}
+
 // formOf is what a browser would post from the page's first form as it
 // is shown (checked boxes, selected options, filled inputs).
 func formOf(t *testing.T, body string) url.Values {
@@ -86,9 +95,7 @@ func timeInput(slot, part, value string) string {
 // what the form does not show: the holiday action, a closure's name and
 // action).
 func TestWeekGridRoundTrip(t *testing.T) {
-	e := newEnv(t)
-	e.putGate(t, scheduleGate("g1"))
-	b := e.as(gate.RoleAdmin)
+	e, b := scheduleEditor(t)
 	_, body := b.get("/gates/g1")
 	for _, d := range []string{"mon", "tue", "wed", "thu", "fri"} {
 		r := row(body, d)
@@ -146,9 +153,7 @@ func TestWeekGridRoundTrip(t *testing.T) {
 // A range typed into an empty slot is added; a range whose remove box is
 // ticked goes.
 func TestWeekGridAddAndRemove(t *testing.T) {
-	e := newEnv(t)
-	e.putGate(t, scheduleGate("g1"))
-	b := e.as(gate.RoleAdmin)
+	e, b := scheduleEditor(t)
 	_, body := b.get("/gates/g1")
 	f := formOf(t, body)
 	f.Set("w.sun.0.from", "10:00")
@@ -183,9 +188,7 @@ func TestWeekGridAddAndRemove(t *testing.T) {
 // An invalid time is refused by the domain and its error is shown at the
 // grid cell it was typed in, which keeps what was typed; nothing is stored.
 func TestWeekGridInvalidTimeShownAtItsCell(t *testing.T) {
-	e := newEnv(t)
-	e.putGate(t, scheduleGate("g1"))
-	b := e.as(gate.RoleAdmin)
+	e, b := scheduleEditor(t)
 	_, body := b.get("/gates/g1")
 	f := formOf(t, body)
 	f.Set("w.thu.2.from", "07:00") // Thursday gets its own window...
@@ -228,9 +231,7 @@ func TestWeekGridInvalidTimeShownAtItsCell(t *testing.T) {
 // The grid and the domain's problems with its times are in German for a
 // German session.
 func TestWeekGridGerman(t *testing.T) {
-	e := newEnv(t)
-	e.putGate(t, scheduleGate("g1"))
-	b := e.as(gate.RoleAdmin)
+	_, b := scheduleEditor(t)
 	b.get("/lang/de?back=/gates/g1")
 	_, body := b.get("/gates/g1")
 	for _, s := range []string{"<caption>Wochenfenster</caption>", `<th scope="row">Montag</th>`, `<th scope="row">Sonntag</th>`,
@@ -259,9 +260,7 @@ func TestWeekGridGerman(t *testing.T) {
 
 // What is typed into the grid is shown escaped.
 func TestWeekGridEscapes(t *testing.T) {
-	e := newEnv(t)
-	e.putGate(t, scheduleGate("g1"))
-	b := e.as(gate.RoleAdmin)
+	_, b := scheduleEditor(t)
 	_, body := b.get("/gates/g1")
 	f := formOf(t, body)
 	evil := `"><script>alert(1)</script>`

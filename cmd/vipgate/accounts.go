@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/vipgate/vipgate/gate"
@@ -65,10 +64,8 @@ func accountsAdd(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("accounts add: read the PIN from standard input: %w", err)
 	}
 	in := gate.AccountIn{Number: *number, PIN: strings.TrimSpace(pin), Label: *label, Code: *code, ValidFrom: *from, ValidUntil: *until}
-	if *prio != "" {
-		if in.Priority, err = strconv.Atoi(*prio); err != nil {
-			return &gate.ValidationError{Field: "priority", Problem: "is not a number"}
-		}
+	if in.Priority, err = whole(*prio, "priority"); err != nil {
+		return err
 	}
 	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {
@@ -174,13 +171,7 @@ func accountsImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	for i, re := range rowErrs {
-		if i == 50 {
-			fmt.Fprintf(e.stderr, "… and %d more row errors\n", len(rowErrs)-50)
-			break
-		}
-		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
-	}
+	printRowErrors(e.stderr, rowErrs)
 	if len(rowErrs) > 0 {
 		return fmt.Errorf("%s; nothing imported", pinsfile.DescribeRowErrors(rowErrs))
 	}

@@ -63,11 +63,7 @@ func TestAccountsCommands(t *testing.T) {
 	if !strings.Contains(out, "does not ask this caller for an account number") {
 		t.Errorf("explain on a table gate:\n%s", out)
 	}
-	gateFile := filepath.Join(c.dir, "acc.yaml")
-	if err := os.WriteFile(gateFile, []byte("id: acc\nname: Accounts\nenabled: true\nmatch: {numbers: [\"+498941209911\"]}\nactivation: {mode: always}\nidentification: {mode: account, region: DE}\ndialogue: {max_retries: 3, min_digits: 6, max_digits: 6}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", gateFile)
+	c.importGates("acc.yaml", "id: acc\nname: Accounts\nenabled: true\nmatch: {numbers: [\"+498941209911\"]}\nactivation: {mode: always}\nidentification: {mode: account, region: DE}\ndialogue: {max_retries: 3, min_digits: 6, max_digits: 6}\n")
 	if err := os.WriteFile(file, []byte("number,pin,label\n10042,804173,Anna\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ func TestExplainNamesTheCalendarEvent(t *testing.T) {
 	if err := os.WriteFile(calPath, ics, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	gates := filepath.Join(c.dir, "gates.yaml")
 	yaml := `id: office
 enabled: true
 match: {numbers: ["+4930901820"]}
@@ -35,10 +34,7 @@ activation:
     calendars: [{path: "` + calPath + `", refresh: 15m}]
 identification: {mode: static, static_pin: "4711"}
 `
-	if err := os.WriteFile(gates, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", gates)
+	c.importGates("gates.yaml", yaml)
 	explain := func(at string, extra ...string) string {
 		return c.must(append([]string{"explain", "--called", "+4930901820", "--caller", "+4917612345678", "--at", at}, extra...)...)
 	}
@@ -86,7 +82,6 @@ func TestOverrideUntilChangeCountsCalendars(t *testing.T) {
 	// event, which closes the gate, changes it before the window ends in
 	// 10 hours).
 	from, to := now.Add(-time.Hour).Format("15:04"), now.Add(10*time.Hour).Format("15:04")
-	gates := filepath.Join(c.dir, "gates.yaml")
 	yaml := `id: office
 enabled: true
 match: {numbers: ["+4930901820"]}
@@ -99,10 +94,7 @@ activation:
     calendars: [{path: "` + calPath + `"}]
 identification: {mode: static, static_pin: "4711"}
 `
-	if err := os.WriteFile(gates, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", gates)
+	c.importGates("gates.yaml", yaml)
 	c.must("explain", "--called", "+4930901820", "--fetch-calendars") // keeps the copy, as serve does
 	out := c.must("override", "set", "--gate", "office", "--active", "off", "--until-change")
 	if !strings.Contains(out, start.Format(time.RFC3339)) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vipgate/vipgate/gate"
 )
 
 // option is one setting: a flag, its VIPGATE_* variable and its config-file
@@ -72,6 +74,19 @@ func (f *flags) str(name, envName, def, usage string) *string {
 	f.fs.StringVar(o.val, name, def, u)
 	f.opts = append(f.opts, o)
 	return o.val
+}
+
+// whole reads the value of the whole-number flag named field: "" is 0,
+// anything else that is no number is a problem of that field.
+func whole(v, field string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, &gate.ValidationError{Field: field, Problem: "is not a number"}
+	}
+	return n, nil
 }
 
 // boolean adds a flag that is off unless given; like every option it can

@@ -42,20 +42,12 @@ func TestGatesDatabase(t *testing.T) {
 		dsn = real
 	}
 	c := newCLI(t)
-	file := filepath.Join(c.dir, "crm-db.yaml")
-	if err := os.WriteFile(file, []byte(databaseGateYAML(dsn)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", file)
+	c.importGates("crm-db.yaml", databaseGateYAML(dsn))
 	out := c.must("gates", "export")
 	if strings.Contains(out, dsn) || strings.Contains(out, password) || !strings.Contains(out, "[redacted]") || !strings.Contains(out, ":caller_e164") {
 		t.Errorf("gates export: want the DSN redacted and the query shown:\n%s", out)
 	}
-	redacted := filepath.Join(c.dir, "redacted.yaml")
-	if err := os.WriteFile(redacted, []byte(out), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", redacted)
+	c.importGates("redacted.yaml", out)
 	if full := c.must("gates", "export", "--include-secrets"); !strings.Contains(full, dsn) {
 		t.Errorf("after importing the redacted export, --include-secrets lacks the DSN:\n%s", full)
 	}
@@ -70,7 +62,7 @@ func TestGatesDatabase(t *testing.T) {
 		}
 	}
 	other := newCLI(t)
-	if _, _, err := other.run("gates", "import", redacted); err == nil || !strings.Contains(err.Error(), "identification.database.dsn") {
+	if _, _, err := other.run("gates", "import", filepath.Join(c.dir, "redacted.yaml")); err == nil || !strings.Contains(err.Error(), "identification.database.dsn") {
 		t.Errorf("redacted export into an empty database: %v, want an error naming the DSN", err)
 	}
 	bad := filepath.Join(c.dir, "bad.yaml")

@@ -47,11 +47,7 @@ func TestErrorTextsNameEachLayerOnce(t *testing.T) {
 		}
 		doc := strings.Replace(string(yaml), "http://127.0.0.1:8090", hook.URL, 1)
 		doc = strings.Replace(doc, "    secret_file: /etc/vipgate/webhook-secret\n", "", 1)
-		file := filepath.Join(c.dir, "hook.yaml")
-		if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		c.must("gates", "import", file)
+		c.importGates("hook.yaml", doc)
 		out := c.must("explain", "--gate", "webhook-demo", "--caller", "0176 1234 5678", "--called", "+4940822240", "--json")
 		var x explained
 		if err := json.Unmarshal([]byte(out), &x); err != nil {

@@ -29,12 +29,9 @@ func pinsGrant(ctx context.Context, e *env, args []string) error {
 		return usagef("pins grant: give --gate")
 	}
 	in := gate.GrantIn{Caller: *caller, ValidFor: *validFor, ValidUntil: *until, ValidFrom: *from, Label: *label}
-	if *uses != "" {
-		n, err := strconv.Atoi(*uses)
-		if err != nil {
-			return &gate.ValidationError{Field: "uses", Problem: "is not a number"}
-		}
-		in.MaxUses = n
+	var err error
+	if in.MaxUses, err = whole(*uses, "uses"); err != nil {
+		return err
 	}
 	d, g, err := c.openGate(ctx, e, true, *gateID)
 	if err != nil {

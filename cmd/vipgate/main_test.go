@@ -42,6 +42,17 @@ func (c *cli) must(args ...string) string {
 	return out
 }
 
+// importGates writes doc to the file name in the test's directory and
+// imports it with vipgate gates import.
+func (c *cli) importGates(name, doc string) string {
+	c.t.Helper()
+	path := filepath.Join(c.dir, name)
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.must("gates", "import", path)
+}
+
 func example(name string) string { return filepath.Join("..", "..", "deploy", "examples", name) }
 
 func TestExplainAfterHoursExample(t *testing.T) {
@@ -108,11 +119,7 @@ func TestGatesRoundTrip(t *testing.T) {
 	c := newCLI(t)
 	c.must("gates", "import", example("after-hours.yaml"), example("premium-support.yaml"), example("webhook-gate.yaml"))
 	first := c.must("gates", "export", "--format", "yaml")
-	path := filepath.Join(c.dir, "export.yaml")
-	if err := os.WriteFile(path, []byte(first), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", path)
+	c.importGates("export.yaml", first)
 	second := c.must("gates", "export", "--format", "yaml")
 	strip := func(s string) string { // updated_at changes on re-import
 		var keep []string

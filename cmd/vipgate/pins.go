@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -83,10 +82,8 @@ func pinsList(ctx context.Context, e *env, kind gate.EntryKind, args []string) e
 		return &gate.ValidationError{Field: "caller", Problem: err.Error()}
 	}
 	ent := &gate.Entry{GateID: g.ID, Pattern: pat, Kind: kind, Label: strings.TrimSpace(*label)}
-	if *prio != "" {
-		if ent.Priority, err = strconv.Atoi(*prio); err != nil {
-			return &gate.ValidationError{Field: "priority", Problem: "is not a number"}
-		}
+	if ent.Priority, err = whole(*prio, "priority"); err != nil {
+		return err
 	}
 	if target != nil && *target != "" {
 		if ent.Target, err = gate.ParseTarget(*target); err != nil {
@@ -158,13 +155,7 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	res, err := d.store.ImportEntriesFrom(ctx, g.ID, st.Next, gate.ImportOptions{Replace: *replace})
 	rowErrs := st.RowErrors()
-	for i, re := range rowErrs {
-		if i == 50 {
-			fmt.Fprintf(e.stderr, "… and %d more row errors\n", len(rowErrs)-50)
-			break
-		}
-		fmt.Fprintf(e.stderr, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
-	}
+	printRowErrors(e.stderr, rowErrs)
 	if serr := st.Err(); serr != nil && !errors.Is(serr, pinsfile.ErrRowErrors) {
 		return serr // the file as a whole, not the store
 	}

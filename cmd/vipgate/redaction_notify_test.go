@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipgate/vipgate/internal/nettest"
 	"github.com/vipgate/vipgate/webhook"
 )
 
@@ -66,23 +67,8 @@ type rpSMTP struct {
 }
 
 func newRPSMTP(t *testing.T, password string) *rpSMTP {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &rpSMTP{port: l.Addr().(*net.TCPAddr).Port}
-	var wg sync.WaitGroup
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); s.serve(c, password) }()
-		}
-	}()
-	t.Cleanup(func() { l.Close(); wg.Wait() })
+	s := &rpSMTP{}
+	s.port = nettest.Serve(t, func(c net.Conn) { s.serve(c, password) }).(*net.TCPAddr).Port
 	return s
 }
 

@@ -32,11 +32,7 @@ lockout: {}
 // installation. A redacted export cannot silently lose a secret there.
 func TestGatesExportSecrets(t *testing.T) {
 	c := newCLI(t)
-	file := filepath.Join(c.dir, "crm.yaml")
-	if err := os.WriteFile(file, []byte(secretGateYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", file)
+	c.importGates("crm.yaml", secretGateYAML)
 	secrets := []string{"s3cr3t-bearer", "k3y-in-url"}
 
 	out := c.must("gates", "export")
@@ -50,11 +46,7 @@ func TestGatesExportSecrets(t *testing.T) {
 	}
 
 	// The redacted export imports again without losing the secrets.
-	redacted := filepath.Join(c.dir, "redacted.yaml")
-	if err := os.WriteFile(redacted, []byte(out), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c.must("gates", "import", redacted)
+	c.importGates("redacted.yaml", out)
 	full := c.must("gates", "export", "--include-secrets")
 	for _, s := range secrets {
 		if !strings.Contains(full, s) {
@@ -83,7 +75,7 @@ func TestGatesExportSecrets(t *testing.T) {
 	// Another installation: the full export carries the secrets, the
 	// redacted one is refused, naming the field.
 	other := newCLI(t)
-	if _, _, err := other.run("gates", "import", redacted); err == nil || !strings.Contains(err.Error(), "identification.webhook.headers.Authorization") || !strings.Contains(err.Error(), "--include-secrets") {
+	if _, _, err := other.run("gates", "import", filepath.Join(c.dir, "redacted.yaml")); err == nil || !strings.Contains(err.Error(), "identification.webhook.headers.Authorization") || !strings.Contains(err.Error(), "--include-secrets") {
 		t.Errorf("redacted export into an empty database: %v, want an error naming the header", err)
 	}
 	fullFile := filepath.Join(c.dir, "full.yaml")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/internal/secretbox"
+	"github.com/vipgate/vipgate/pinsfile"
 	"github.com/vipgate/vipgate/storage/postgres"
 	"github.com/vipgate/vipgate/storage/sqlite"
 )
@@ -171,3 +172,15 @@ func createOutput(stdout io.Writer, p string) (io.WriteCloser, error) {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+// printRowErrors writes an import's row errors to w, one a line, the first
+// 50 of them.
+func printRowErrors(w io.Writer, rowErrs []pinsfile.RowError) {
+	for i, re := range rowErrs {
+		if i == 50 {
+			fmt.Fprintf(w, "… and %d more row errors\n", len(rowErrs)-50)
+			break
+		}
+		fmt.Fprintf(w, "row %d: %s: %s\n", re.Row, re.Field, re.Problem)
+	}
+}

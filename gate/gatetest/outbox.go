@@ -85,12 +85,7 @@ func (o *Outbox) EnqueueOutbox(ctx context.Context, msgs []*gate.OutboxMessage, 
 			continue
 		}
 		keys[m.Key] = true
-		if m.CreatedAt.IsZero() {
-			m.CreatedAt = now
-		}
-		if m.NextAt.IsZero() {
-			m.NextAt = m.CreatedAt
-		}
+		m.Stamp(now)
 		o.nextID++
 		m.ID = o.nextID
 		c := cloneMessage(m)
@@ -107,12 +102,7 @@ func (o *Outbox) sorted(keep func(r *outboxRow) bool) []*outboxRow {
 			rs = append(rs, r)
 		}
 	}
-	slices.SortFunc(rs, func(a, b *outboxRow) int {
-		if c := a.m.NextAt.Compare(b.m.NextAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.m.ID, b.m.ID)
-	})
+	slices.SortFunc(rs, func(a, b *outboxRow) int { return gate.CompareOutboxDue(&a.m, &b.m) })
 	return rs
 }
 

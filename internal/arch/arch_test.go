@@ -268,20 +268,34 @@ func TestOnlyWiringImportsEverything(t *testing.T) {
 // it imports the domain and the standard library only, no transport,
 // driver, router or other module, so that both may use it.
 func TestEventsImportsOnlyTheDomain(t *testing.T) {
-	pkgs := listPackages(t)
-	p, ok := pkgs["events"]
+	importsOnlyGateAndStd(t, "events")
+}
+
+// importsOnlyGateAndStd checks that package name imports gate and, besides
+// it, only the standard library: no other vipgate package, driver or
+// module.
+func importsOnlyGateAndStd(t *testing.T, name string) {
+	t.Helper()
+	p, ok := listPackages(t)[name]
 	if !ok {
-		t.Fatal("go list did not report package events")
+		t.Fatalf("go list did not report package %s", name)
 	}
 	if !slices.Contains(p.Imports, module+"gate") {
-		t.Errorf("events does not import gate according to go list; the check read no imports")
+		t.Errorf("%s does not import gate according to go list; the check read no imports", name)
 	}
+	importsAtMostGateAndStd(t, name, p)
+}
+
+// importsAtMostGateAndStd checks that p, package name, imports no vipgate
+// package but gate, and no driver or other module.
+func importsAtMostGateAndStd(t *testing.T, name string, p *pkg) {
+	t.Helper()
 	for _, imp := range p.Imports {
 		switch r := rel(imp); {
 		case r != "" && r != "gate":
-			t.Errorf("events imports %s: it imports only the domain (gate)", r)
+			t.Errorf("%s imports %s: it imports only the domain (gate)", name, r)
 		case r == "" && (isDriver(imp) || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")):
-			t.Errorf("events imports %s: only gate and the standard library are allowed", imp)
+			t.Errorf("%s imports %s: only gate and the standard library are allowed", name, imp)
 		}
 	}
 }
@@ -337,14 +351,7 @@ func TestAuthorizerSupportIsShared(t *testing.T) {
 		if !ok {
 			t.Fatalf("go list did not report package %s", name)
 		}
-		for _, imp := range p.Imports {
-			switch r := rel(imp); {
-			case r != "" && r != "gate":
-				t.Errorf("%s imports %s: it imports only the domain (gate)", name, r)
-			case r == "" && (isDriver(imp) || strings.Contains(strings.SplitN(imp, "/", 2)[0], ".")):
-				t.Errorf("%s imports %s: only gate and the standard library are allowed", name, imp)
-			}
-		}
+		importsAtMostGateAndStd(t, name, p)
 		for _, user := range authorizers(pkgs) {
 			if !slices.Contains(pkgs[user].Imports, module+name) {
 				t.Errorf("%s does not import %s: the authorizers share one breaker, one cache and one error wording", user, name)

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,12 +34,7 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs []*gate.OutboxMessage, m
 			}
 		}
 		for _, m := range msgs {
-			if m.CreatedAt.IsZero() {
-				m.CreatedAt = now
-			}
-			if m.NextAt.IsZero() {
-				m.NextAt = m.CreatedAt
-			}
+			m.Stamp(now)
 			var id int64
 			err := tx.QueryRow(ctx, `INSERT INTO outbox (key, gate_id, rule, channel, event, created_at, next_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id`,
@@ -93,12 +87,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 	if err != nil {
 		return nil, wrap("claim outbox", err)
 	}
-	slices.SortFunc(out, func(a, b *gate.OutboxMessage) int {
-		if c := a.NextAt.Compare(b.NextAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(out, gate.CompareOutboxDue)
 	return out, nil
 }
 

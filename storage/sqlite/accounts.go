@@ -153,12 +153,8 @@ func (s *Store) ImportAccounts(ctx context.Context, gateID string, accounts []*g
 	}
 	now := s.stamp().UnixNano()
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM gates WHERE id = ?`, gateID).Scan(&exists); err != nil {
+		if err := gateExists(ctx, tx, gateID); err != nil {
 			return err
-		}
-		if exists == 0 {
-			return gate.ErrNotFound
 		}
 		old := map[string]bool{}
 		rows, err := tx.QueryContext(ctx, `SELECT number FROM accounts WHERE gate_id = ?`, gateID)

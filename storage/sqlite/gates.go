@@ -358,3 +358,15 @@ func (s *Store) sealClearSecrets(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// gateExists is gate.ErrNotFound unless tx sees the gate id.
+func gateExists(ctx context.Context, tx *sql.Tx, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM gates WHERE id = ?`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return gate.ErrNotFound
+	}
+	return nil
+}

@@ -41,12 +41,8 @@ func (s *Store) ImportEntriesFrom(ctx context.Context, gateID string, next func(
 	var res gate.ImportResult
 	now := s.stamp().UnixNano()
 	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM gates WHERE id = ?`, gateID).Scan(&exists); err != nil {
+		if err := gateExists(ctx, tx, gateID); err != nil {
 			return err
-		}
-		if exists == 0 {
-			return gate.ErrNotFound
 		}
 		var before int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM entries WHERE gate_id = ?`, gateID).Scan(&before); err != nil {

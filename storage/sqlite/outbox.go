@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -29,12 +28,7 @@ func (s *Store) EnqueueOutbox(ctx context.Context, msgs []*gate.OutboxMessage, m
 			}
 		}
 		for _, m := range msgs {
-			if m.CreatedAt.IsZero() {
-				m.CreatedAt = now
-			}
-			if m.NextAt.IsZero() {
-				m.NextAt = m.CreatedAt
-			}
+			m.Stamp(now)
 			var id int64
 			err := tx.QueryRowContext(ctx, `INSERT INTO outbox (key, gate_id, rule, channel, event, created_at, next_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
@@ -96,7 +90,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: claim outbox: %w", dbErr(err))
 	}
-	sortOutbox(out)
+	slices.SortFunc(out, gate.CompareOutboxDue)
 	return out, nil
 }
 
@@ -163,15 +157,6 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 		return 0, fmt.Errorf("sqlite: prune outbox: %w", dbErr(err))
 	}
 	return res.RowsAffected()
-}
-
-func sortOutbox(ms []*gate.OutboxMessage) {
-	slices.SortFunc(ms, func(a, b *gate.OutboxMessage) int {
-		if c := a.NextAt.Compare(b.NextAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
 }
 
 func notNilBytes(b []byte) []byte {
