@@ -142,7 +142,12 @@ try {
   await page.keyboard.press('Space');
   check(await page.getByLabel('Remove Sunday 1').isChecked(), 'week grid: Space ticks the remove box');
   await page.getByRole('button', { name: 'Save' }).focus();
+  // The page with the error already has this URL: wait for the save's own
+  // navigation, not for the URL, or the old page may still be read.
+  const saved = page.waitForEvent('framenavigated');
   await page.keyboard.press('Enter');
+  await saved;
+  await page.waitForLoadState('load');
   await page.waitForURL(base + '/gates/hotline');
   check(!(await text('#wg-sun')).includes('10:00'), 'week grid: the removed range is gone');
   check((await text('#wg-sat')).includes('09:00–12:00'), 'week grid: a range added with the keyboard is saved');
