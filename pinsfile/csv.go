@@ -78,6 +78,25 @@ type Options struct {
 	// with ErrRowErrors then, so that the store undoes the import: all
 	// or nothing. ReadCSV and ReadJSON always read the whole file.
 	Partial bool
+	// Callers, if set, remembers the callers read so far for the
+	// duplicate check instead of an index in memory, which grows with
+	// the file (about 20 MB per million callers): an import of any size
+	// then holds only its batches in flight. The caller of
+	// NewCSVStream closes it. nil keeps the index in memory.
+	Callers CallerSet
+}
+
+// CallerSet remembers the caller patterns of an import with the row each
+// was first read in; a Stream asks it about every good row, in file
+// order, and reports a pattern it has seen before as a duplicate of that
+// first row. sqlite.NewCallerSet keeps them in a temporary database.
+type CallerSet interface {
+	// Seen records patterns (in row order; rows parallel to them) and
+	// returns, parallel to them, the row each pattern was first read in
+	// when it was seen before (in an earlier call or earlier in this
+	// one), or 0 for a pattern seen for the first time, which it keeps
+	// with its row. An error ends the stream.
+	Seen(patterns []string, rows []int) ([]int, error)
 }
 
 // RowError is a problem with one row of an import file. It never contains
@@ -485,19 +504,27 @@ const StreamBatch = 1 << 14
 // read on a goroutine of their own, checked and hashed on worker
 // goroutines, and Next returns them in file order. Memory holds the
 // batches in flight and one index of the callers read so far (for the
-// duplicate check), not the file. Close it when done.
+// duplicate check; none with Options.Callers), not the file. Close it
+// when done.
 type Stream struct {
 	p       *pipeline
 	done    chan struct{} // closed when the reading goroutine has ended
 	readErr error         // set before done is closed
-	first   callerIndex
-	errs    []RowError
-	entries int
-	err     error // what Next returned last (besides a batch)
+	first   CallerSet
+	// patterns and rows are the arguments of first.Seen, kept from batch
+	// to batch.
+	patterns []string
+	rows     []int
+	errs     []RowError
+	entries  int
+	err      error // what Next returned last (besides a batch)
 }
 
 func newStream(opts Options, read func(*pipeline) error) *Stream {
-	s := &Stream{done: make(chan struct{}), first: newCallerIndex()}
+	s := &Stream{done: make(chan struct{}), first: opts.Callers}
+	if s.first == nil {
+		s.first = newCallerIndex()
+	}
 	if opts.Hasher == nil {
 		s.err = errors.New("read caller table: no PIN hasher")
 		close(s.done)
@@ -535,12 +562,29 @@ func (s *Stream) Next() ([]*gate.Entry, error) {
 	for b := range s.p.ordered {
 		<-b.done
 		start := len(s.errs)
+		s.patterns, s.rows = s.patterns[:0], s.rows[:0]
 		for i, e := range b.entries {
+			if e != nil {
+				s.patterns = append(s.patterns, e.Pattern)
+				s.rows = append(s.rows, b.rows[i].row)
+			}
+		}
+		var firsts []int
+		if len(s.patterns) > 0 {
+			var err error
+			if firsts, err = s.first.Seen(s.patterns, s.rows); err != nil {
+				s.err = fmt.Errorf("read caller table: duplicate check: %w", err)
+				return nil, s.err
+			}
+		}
+		j := 0
+		for _, e := range b.entries {
 			if e == nil {
 				continue
 			}
-			row := b.rows[i].row
-			if prev, dup := s.first.add(e.Pattern, row); dup {
+			row, prev := s.rows[j], firsts[j]
+			j++
+			if prev != 0 {
 				s.errs = append(s.errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
 				continue
 			}
@@ -616,6 +660,17 @@ type callerIndex struct {
 
 func newCallerIndex() callerIndex {
 	return callerIndex{packed: map[uint64]int32{}, other: map[string]int32{}}
+}
+
+// Seen implements CallerSet.
+func (c callerIndex) Seen(patterns []string, rows []int) ([]int, error) {
+	firsts := make([]int, len(patterns))
+	for i, p := range patterns {
+		if prev, dup := c.add(p, rows[i]); dup {
+			firsts[i] = prev
+		}
+	}
+	return firsts, nil
 }
 
 // add records pattern's first row; for a pattern seen before it returns
