@@ -511,13 +511,13 @@ type Stream struct {
 	done    chan struct{} // closed when the reading goroutine has ended
 	readErr error         // set before done is closed
 	first   CallerSet
-	// patterns and rows are the arguments of first.Seen, kept from batch
-	// to batch.
-	patterns []string
-	rows     []int
-	errs     []RowError
-	entries  int
-	err      error // what Next returned last (besides a batch)
+	// checked has the batches of p.ordered in order, with the answer of
+	// first.Seen: the duplicate check runs on a goroutine of its own,
+	// beside the store that takes the batches of Next.
+	checked chan checkedBatch
+	errs    []RowError
+	entries int
+	err     error // what Next returned last (besides a batch)
 }
 
 func newStream(opts Options, read func(*pipeline) error) *Stream {
@@ -537,6 +537,7 @@ func newStream(opts Options, read func(*pipeline) error) *Stream {
 		return s
 	}
 	s.p = newPipeline(opts, nb)
+	s.checked = make(chan checkedBatch, 4)
 	go func() {
 		defer close(s.done)
 		err := read(s.p)
@@ -546,7 +547,46 @@ func newStream(opts Options, read func(*pipeline) error) *Stream {
 			s.readErr = err
 		}
 	}()
+	go s.check()
 	return s
+}
+
+// checkedBatch is a processed batch with, parallel to its good entries,
+// their rows and the rows they were first seen in (0: new caller).
+type checkedBatch struct {
+	b      *rowBatch
+	rows   []int
+	firsts []int
+	err    error
+}
+
+// check asks s.first about the callers of every batch, in order, and
+// hands the batches on to Next through s.checked, which it closes at the
+// end. After an error of s.first it hands on that error and drops the
+// rest.
+func (s *Stream) check() {
+	defer close(s.checked)
+	failed := false
+	var patterns []string
+	for b := range s.p.ordered {
+		<-b.done
+		if failed {
+			continue
+		}
+		c := checkedBatch{b: b}
+		patterns = patterns[:0]
+		for i, e := range b.entries {
+			if e != nil {
+				patterns = append(patterns, e.Pattern)
+				c.rows = append(c.rows, b.rows[i].row)
+			}
+		}
+		if len(patterns) > 0 {
+			c.firsts, c.err = s.first.Seen(patterns, c.rows)
+			failed = c.err != nil
+		}
+		s.checked <- c
+	}
 }
 
 // Next returns the next batch of good entries (at most StreamBatch, in
@@ -559,30 +599,19 @@ func (s *Stream) Next() ([]*gate.Entry, error) {
 		return nil, s.err
 	}
 	var out []*gate.Entry
-	for b := range s.p.ordered {
-		<-b.done
+	for c := range s.checked {
+		if c.err != nil {
+			s.err = fmt.Errorf("read caller table: duplicate check: %w", c.err)
+			return nil, s.err
+		}
+		b := c.b
 		start := len(s.errs)
-		s.patterns, s.rows = s.patterns[:0], s.rows[:0]
-		for i, e := range b.entries {
-			if e != nil {
-				s.patterns = append(s.patterns, e.Pattern)
-				s.rows = append(s.rows, b.rows[i].row)
-			}
-		}
-		var firsts []int
-		if len(s.patterns) > 0 {
-			var err error
-			if firsts, err = s.first.Seen(s.patterns, s.rows); err != nil {
-				s.err = fmt.Errorf("read caller table: duplicate check: %w", err)
-				return nil, s.err
-			}
-		}
 		j := 0
 		for _, e := range b.entries {
 			if e == nil {
 				continue
 			}
-			row, prev := s.rows[j], firsts[j]
+			row, prev := c.rows[j], c.firsts[j]
 			j++
 			if prev != 0 {
 				s.errs = append(s.errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
@@ -641,8 +670,8 @@ func (s *Stream) Close() {
 		return
 	}
 	s.p.quitOnce.Do(func() { close(s.p.quit) })
-	for b := range s.p.ordered { // let the reader see quit
-		_ = b
+	for c := range s.checked { // let the reader see quit
+		_ = c
 	}
 	<-s.done
 }
