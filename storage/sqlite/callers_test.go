@@ -79,3 +79,29 @@ func TestCallerSetMemoryIsBounded(t *testing.T) {
 		t.Errorf("temp_store = %d, want 1 (FILE)", v)
 	}
 }
+
+// BenchmarkCallerSet1M records 1,000,000 distinct callers, in scattered
+// order and batches of 512 as a stream asks, in a CallerSet: the cost of
+// the duplicate check of an import into SQLite.
+func BenchmarkCallerSet1M(b *testing.B) {
+	const n, batch = 1_000_000, 512
+	for b.Loop() {
+		c, err := NewCallerSet(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ps, rows := make([]string, batch), make([]int, batch)
+		for start := 0; start < n; start += batch {
+			ps, rows = ps[:0], rows[:0]
+			for i := start; i < min(start+batch, n); i++ {
+				ps = append(ps, fmt.Sprintf("+4915%09d", i*7919%1_000_000_000))
+				rows = append(rows, i+2)
+			}
+			if _, err := c.Seen(ps, rows); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
