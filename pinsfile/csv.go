@@ -563,13 +563,18 @@ type checkedBatch struct {
 // check asks s.first about the callers of every batch, in order, and
 // hands the batches on to Next through s.checked, which it closes at the
 // end. After an error of s.first it hands on that error and drops the
-// rest.
+// rest; once the stream is closed it asks nothing more.
 func (s *Stream) check() {
 	defer close(s.checked)
 	failed := false
 	var patterns []string
 	for b := range s.p.ordered {
 		<-b.done
+		select {
+		case <-s.p.quit:
+			failed = true
+		default:
+		}
 		if failed {
 			continue
 		}
