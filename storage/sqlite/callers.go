@@ -19,8 +19,9 @@ const callerSetChunk = 1000
 // CallerSet keeps the callers of one import with the row each was first
 // read in, for pinsfile's duplicate check (pinsfile.Options.Callers), in
 // a private temporary SQLite database of its own: pages beyond a small
-// cache go to a temporary file that SQLite deletes when the set is
-// closed. Memory stays the same whatever the size of the import. It is
+// cache go to a temporary file, which SQLite removes from its directory
+// as soon as it creates it (on Unix), so that nothing is left behind even
+// when the process is killed; its space is freed when the set is closed. Memory stays the same whatever the size of the import. It is
 // not the store's database and not part of the import's transaction, so
 // a stream can use it while the store's writer imports. Not safe for
 // concurrent use; Close it when done.
@@ -36,13 +37,13 @@ func NewCallerSet(ctx context.Context) (*CallerSet, error) {
 	// An empty file name is a private temporary database on disk.
 	db, err := sql.Open("sqlite", "")
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: caller set: %w", err)
+		return nil, callerSetErr(err)
 	}
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: caller set: %w", err)
+		return nil, callerSetErr(err)
 	}
 	c := &CallerSet{db: db, conn: conn, ctx: ctx}
 	for _, q := range []string{
@@ -55,7 +56,7 @@ func NewCallerSet(ctx context.Context) (*CallerSet, error) {
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("sqlite: caller set: %w", err)
+			return nil, callerSetErr(err)
 		}
 	}
 	return c, nil
@@ -73,7 +74,7 @@ func (c *CallerSet) Seen(patterns []string, rows []int) ([]int, error) {
 	for start := 0; start < len(patterns); start += callerSetChunk {
 		end := min(start+callerSetChunk, len(patterns))
 		if err := c.seen(patterns[start:end], rows[start:end], firsts[start:end]); err != nil {
-			return nil, fmt.Errorf("sqlite: caller set: %w", err)
+			return nil, callerSetErr(err)
 		}
 	}
 	return firsts, nil
@@ -149,6 +150,12 @@ func (c *CallerSet) seen(patterns []string, rows, firsts []int) error {
 		}
 	}
 	return nil
+}
+
+// callerSetErr says where the set's temporary file is: a full disk there
+// ends an import that the store itself has room for.
+func callerSetErr(err error) error {
+	return fmt.Errorf("sqlite: temporary database of callers (a deleted file in $SQLITE_TMPDIR, $TMPDIR or /var/tmp): %w", err)
 }
 
 func insertCallers(n int) string {
