@@ -169,6 +169,11 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	res, err := d.store.ImportEntriesFrom(ctx, g.ID, st.Next, gate.ImportOptions{Replace: *replace})
 	rowErrs := st.RowErrors()
 	printRowErrors(e.stderr, rowErrs)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: the store, the stream or its duplicate check may
+		// have seen it first; the transaction is undone either way.
+		return fmt.Errorf("pins import interrupted, nothing imported: %w", context.Cause(ctx))
+	}
 	if serr := st.Err(); serr != nil && !errors.Is(serr, pinsfile.ErrRowErrors) {
 		return serr // the file as a whole, not the store
 	}
