@@ -78,6 +78,25 @@ type Options struct {
 	// with ErrRowErrors then, so that the store undoes the import: all
 	// or nothing. ReadCSV and ReadJSON always read the whole file.
 	Partial bool
+	// Callers, if set, remembers the callers read so far for the
+	// duplicate check instead of an index in memory, which grows with
+	// the file (about 20 MB per million callers): an import of any size
+	// then holds only its batches in flight. The caller of
+	// NewCSVStream closes it. nil keeps the index in memory.
+	Callers CallerSet
+}
+
+// CallerSet remembers the caller patterns of an import with the row each
+// was first read in; a Stream asks it about every good row, in file
+// order, and reports a pattern it has seen before as a duplicate of that
+// first row. sqlite.NewCallerSet keeps them in a temporary database.
+type CallerSet interface {
+	// Seen records patterns (in row order; rows parallel to them) and
+	// returns, parallel to them, the row each pattern was first read in
+	// when it was seen before (in an earlier call or earlier in this
+	// one), or 0 for a pattern seen for the first time, which it keeps
+	// with its row. An error ends the stream.
+	Seen(patterns []string, rows []int) ([]int, error)
 }
 
 // RowError is a problem with one row of an import file. It never contains
@@ -485,19 +504,27 @@ const StreamBatch = 1 << 14
 // read on a goroutine of their own, checked and hashed on worker
 // goroutines, and Next returns them in file order. Memory holds the
 // batches in flight and one index of the callers read so far (for the
-// duplicate check), not the file. Close it when done.
+// duplicate check; none with Options.Callers), not the file. Close it
+// when done.
 type Stream struct {
 	p       *pipeline
 	done    chan struct{} // closed when the reading goroutine has ended
 	readErr error         // set before done is closed
-	first   callerIndex
+	first   CallerSet
+	// checked has the batches of p.ordered in order, with the answer of
+	// first.Seen: the duplicate check runs on a goroutine of its own,
+	// beside the store that takes the batches of Next.
+	checked chan checkedBatch
 	errs    []RowError
 	entries int
 	err     error // what Next returned last (besides a batch)
 }
 
 func newStream(opts Options, read func(*pipeline) error) *Stream {
-	s := &Stream{done: make(chan struct{}), first: newCallerIndex()}
+	s := &Stream{done: make(chan struct{}), first: opts.Callers}
+	if s.first == nil {
+		s.first = newCallerIndex()
+	}
 	if opts.Hasher == nil {
 		s.err = errors.New("read caller table: no PIN hasher")
 		close(s.done)
@@ -510,6 +537,7 @@ func newStream(opts Options, read func(*pipeline) error) *Stream {
 		return s
 	}
 	s.p = newPipeline(opts, nb)
+	s.checked = make(chan checkedBatch, 4)
 	go func() {
 		defer close(s.done)
 		err := read(s.p)
@@ -519,7 +547,51 @@ func newStream(opts Options, read func(*pipeline) error) *Stream {
 			s.readErr = err
 		}
 	}()
+	go s.check()
 	return s
+}
+
+// checkedBatch is a processed batch with, parallel to its good entries,
+// their rows and the rows they were first seen in (0: new caller).
+type checkedBatch struct {
+	b      *rowBatch
+	rows   []int
+	firsts []int
+	err    error
+}
+
+// check asks s.first about the callers of every batch, in order, and
+// hands the batches on to Next through s.checked, which it closes at the
+// end. After an error of s.first it hands on that error and drops the
+// rest; once the stream is closed it asks nothing more.
+func (s *Stream) check() {
+	defer close(s.checked)
+	failed := false
+	var patterns []string
+	for b := range s.p.ordered {
+		<-b.done
+		select {
+		case <-s.p.quit:
+			failed = true
+		default:
+		}
+		if failed {
+			continue
+		}
+		c := checkedBatch{b: b}
+		patterns = patterns[:0]
+		for i, e := range b.entries {
+			if e != nil {
+				patterns = append(patterns, e.Pattern)
+				c.rows = append(c.rows, b.rows[i].row)
+			}
+		}
+		if len(patterns) > 0 {
+			c.firsts, c.err = s.first.Seen(patterns, c.rows)
+			failed = c.err != nil
+		}
+		s.checked <- c
+	}
 }
 
 // Next returns the next batch of good entries (at most StreamBatch, in
@@ -532,15 +604,21 @@ func (s *Stream) Next() ([]*gate.Entry, error) {
 		return nil, s.err
 	}
 	var out []*gate.Entry
-	for b := range s.p.ordered {
-		<-b.done
+	for c := range s.checked {
+		if c.err != nil {
+			s.err = fmt.Errorf("read caller table: duplicate check: %w", c.err)
+			return nil, s.err
+		}
+		b := c.b
 		start := len(s.errs)
-		for i, e := range b.entries {
+		j := 0
+		for _, e := range b.entries {
 			if e == nil {
 				continue
 			}
-			row := b.rows[i].row
-			if prev, dup := s.first.add(e.Pattern, row); dup {
+			row, prev := c.rows[j], c.firsts[j]
+			j++
+			if prev != 0 {
 				s.errs = append(s.errs, RowError{Row: row, Field: "caller", Problem: fmt.Sprintf("occurs again (first in row %d)", prev)})
 				continue
 			}
@@ -597,8 +675,8 @@ func (s *Stream) Close() {
 		return
 	}
 	s.p.quitOnce.Do(func() { close(s.p.quit) })
-	for b := range s.p.ordered { // let the reader see quit
-		_ = b
+	for c := range s.checked { // let the reader see quit
+		_ = c
 	}
 	<-s.done
 }
@@ -616,6 +694,17 @@ type callerIndex struct {
 
 func newCallerIndex() callerIndex {
 	return callerIndex{packed: map[uint64]int32{}, other: map[string]int32{}}
+}
+
+// Seen implements CallerSet.
+func (c callerIndex) Seen(patterns []string, rows []int) ([]int, error) {
+	firsts := make([]int, len(patterns))
+	for i, p := range patterns {
+		if prev, dup := c.add(p, rows[i]); dup {
+			firsts[i] = prev
+		}
+	}
+	return firsts, nil
 }
 
 // add records pattern's first row; for a pattern seen before it returns

@@ -106,3 +106,68 @@ func TestCSVStreamCloseEarly(t *testing.T) {
 		t.Fatalf("%d goroutines after closing, %d before", n, before)
 	}
 }
+
+// recordingSet is a CallerSet that counts the rows it is asked about.
+type recordingSet struct {
+	first map[string]int
+	asked int
+	fail  error
+}
+
+func (r *recordingSet) Seen(patterns []string, rows []int) ([]int, error) {
+	if r.fail != nil {
+		return nil, r.fail
+	}
+	out := make([]int, len(patterns))
+	for i, p := range patterns {
+		r.asked++
+		if f, ok := r.first[p]; ok {
+			out[i] = f
+			continue
+		}
+		r.first[p] = rows[i]
+	}
+	return out, nil
+}
+
+// TestCSVStreamUsesCallerSet checks that with Options.Callers the
+// duplicate check is the set's, not an index of the stream's own: every
+// good row is asked about once, the duplicates it names become the same
+// row errors as ReadCSV's, and an error of the set ends the stream.
+func TestCSVStreamUsesCallerSet(t *testing.T) {
+	const n = 3*pinsfile.StreamBatch + 777
+	input := bigCSV(n) + "+497110000000,4711,again\n"
+	opts := csvOpts(t)
+	want, wantErrs, err := pinsfile.ReadCSV(strings.NewReader(input), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &recordingSet{first: map[string]int{}}
+	opts.Partial, opts.Callers = true, set
+	s := pinsfile.NewCSVStream(strings.NewReader(input), opts)
+	got, end := drain(t, s)
+	s.Close()
+	if end != io.EOF || len(got) != len(want) {
+		t.Fatalf("stream ended with %v after %d entries, want io.EOF after %d", end, len(got), len(want))
+	}
+	if !slices.Equal(s.RowErrors(), wantErrs) {
+		t.Errorf("%d row errors differ from ReadCSV's %d", len(s.RowErrors()), len(wantErrs))
+	}
+	dups := 0
+	for _, e := range wantErrs {
+		if e.Field == "caller" && strings.HasPrefix(e.Problem, "occurs again") {
+			dups++
+		}
+	}
+	if dups == 0 || set.asked != len(want)+dups || len(set.first) != len(want) {
+		t.Errorf("set asked about %d rows and kept %d callers, want %d rows (%d repeats) and %d callers", set.asked, len(set.first), len(want)+dups, dups, len(want))
+	}
+
+	boom := errors.New("disk full")
+	opts.Callers = &recordingSet{first: map[string]int{}, fail: boom}
+	s = pinsfile.NewCSVStream(strings.NewReader(input), opts)
+	defer s.Close()
+	if _, err := drain(t, s); !errors.Is(err, boom) || s.Err() != err {
+		t.Fatalf("stream ended with %v (Err %v), want the set's error", err, s.Err())
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vipgate/vipgate/gate"
 	"github.com/vipgate/vipgate/pinsfile"
+	"github.com/vipgate/vipgate/storage/sqlite"
 )
 
 func cmdPins(ctx context.Context, e *env, args []string) error {
@@ -141,10 +142,22 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	// transaction: memory holds the batches in flight, not the file. Row
 	// errors end the stream with ErrRowErrors (undoing the import)
 	// unless --partial, which never applies with --replace.
+	// Into SQLite the duplicate check keeps the callers read so far in a
+	// temporary database, not in memory: memory stays flat whatever the
+	// size of the file.
+	var callers pinsfile.CallerSet
+	if !isPostgres(d.db) {
+		cs, err := sqlite.NewCallerSet(ctx)
+		if err != nil {
+			return err
+		}
+		defer cs.Close()
+		callers = cs
+	}
 	st := pinsfile.NewCSVStream(bufio.NewReaderSize(r, 1<<20), pinsfile.Options{
 		GateID: g.ID, Region: region, Numbers: g.Numbers, Location: g.Location(), Hasher: d.hasher,
 		MinDigits: g.Dialogue.MinDigits, MaxDigits: g.Dialogue.MaxDigits, RejectWeak: g.Dialogue.RejectWeak,
-		Partial: *partial && !*replace,
+		Partial: *partial && !*replace, Callers: callers,
 		Progress: func(rows int) {
 			if time.Since(lastReport) >= time.Second {
 				lastReport = time.Now()
@@ -156,6 +169,11 @@ func pinsImport(ctx context.Context, e *env, args []string) error {
 	res, err := d.store.ImportEntriesFrom(ctx, g.ID, st.Next, gate.ImportOptions{Replace: *replace})
 	rowErrs := st.RowErrors()
 	printRowErrors(e.stderr, rowErrs)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted: the store, the stream or its duplicate check may
+		// have seen it first; the transaction is undone either way.
+		return fmt.Errorf("pins import interrupted, nothing imported: %w", context.Cause(ctx))
+	}
 	if serr := st.Err(); serr != nil && !errors.Is(serr, pinsfile.ErrRowErrors) {
 		return serr // the file as a whole, not the store
 	}

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vipgate/vipgate/pinsfile"
@@ -102,5 +107,117 @@ func TestPinsAllowDeny(t *testing.T) {
 		if !strings.Contains(exp, want) {
 			t.Errorf("export lacks %q:\n%s", want, exp)
 		}
+	}
+}
+
+// TestPinsImportReportsRepeats checks the duplicate check of an import
+// into SQLite (a temporary database of callers): a caller repeated in the
+// same batch, batches later or a third time is reported with the row it
+// was first read in, a caller whose first row had errors is no repeat,
+// and the same rows are reported by default, with --partial and with
+// --replace.
+func TestPinsImportReportsRepeats(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	const n = 2*pinsfile.StreamBatch + 100
+	caller := func(i int) string {
+		if i == 3 {
+			i = 1
+		}
+		return fmt.Sprintf("+49176%08d", i)
+	}
+	var b strings.Builder
+	b.WriteString("caller,pin\n")
+	for i := range n {
+		fmt.Fprintf(&b, "%s,%06d\n", caller(i), 804173+i%100)
+	}
+	fmt.Fprintf(&b, "%s,804173\n", caller(0))                      // row n+2
+	fmt.Fprintf(&b, "%s,804174\n", caller(0))                      // row n+3
+	b.WriteString("+4917699999999,1\n")                            // row n+4: a bad PIN
+	b.WriteString("+4917699999999,804175\n")                       // row n+5: not a repeat
+	fmt.Fprintf(&b, "%s,804176\n", caller(pinsfile.StreamBatch+5)) // row n+6
+	file := filepath.Join(c.dir, "repeats.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"row 5: caller: occurs again (first in row 3)",
+		fmt.Sprintf("row %d: caller: occurs again (first in row 2)", n+2),
+		fmt.Sprintf("row %d: caller: occurs again (first in row 2)", n+3),
+		fmt.Sprintf("row %d: pin: ", n+4),
+		fmt.Sprintf("row %d: caller: occurs again (first in row %d)", n+6, pinsfile.StreamBatch+7),
+	}
+	check := func(name, stderr string) {
+		t.Helper()
+		var got []string
+		for line := range strings.Lines(stderr) {
+			if strings.HasPrefix(line, "row ") {
+				got = append(got, strings.TrimSpace(line))
+			}
+		}
+		ok := len(got) == len(want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = strings.HasPrefix(got[i], want[i])
+		}
+		if !ok {
+			t.Errorf("%s: row errors\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	_, stderr, err := c.run("pins", "import", "--gate", "premium-support", file)
+	if err == nil || !strings.Contains(err.Error(), "5 rows have errors") || !strings.Contains(err.Error(), "nothing imported") {
+		t.Fatalf("default: err = %v", err)
+	}
+	check("default", stderr)
+	out, stderr, err := c.run("pins", "import", "--gate", "premium-support", "--partial", file)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("%d inserted", n)) || !strings.Contains(out, "5 rejected rows") {
+		t.Fatalf("--partial: %v: %s", err, out)
+	}
+	check("--partial", stderr)
+	_, stderr, err = c.run("pins", "import", "--gate", "premium-support", "--replace", "--partial", file)
+	if err == nil || !strings.Contains(err.Error(), "nothing imported: --replace") {
+		t.Fatalf("--replace: err = %v", err)
+	}
+	check("--replace", stderr)
+}
+
+// TestPinsImportInterrupted checks that an import interrupted while it
+// reads (SIGINT cancels the command's context) says so and writes
+// nothing.
+func TestPinsImportInterrupted(t *testing.T) {
+	c := newCLI(t)
+	c.must("gates", "import", example("premium-support.yaml"))
+	fifo := filepath.Join(c.dir, "in.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- runOn(ctx, system{root: filepath.Join(c.dir, "root")}, []string{"vipgate", "pins", "import", "--gate", "premium-support", fifo},
+			func(k string) string { return c.env[k] }, &out, &errb)
+	}()
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // returns once the import has opened it
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More than a pipe holds: when the writes return, the import reads.
+	bw := bufio.NewWriter(w)
+	bw.WriteString("caller,pin\n")
+	for i := range 20_000 {
+		fmt.Fprintf(bw, "+49176%08d,%06d\n", i, 804173+i%100)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	w.Close()
+	err = <-done
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted, nothing imported") {
+		t.Fatalf("err = %v", err)
+	}
+	if out := c.must("pins", "export", "--gate", "premium-support"); strings.Contains(out, "+49176") {
+		t.Fatalf("an interrupted import wrote rows")
 	}
 }
