@@ -7,6 +7,8 @@
 //     only after the playback ends; answer and set-variable answer only when
 //     they have run;
 //   - DTMF does not stop a playback; it only produces ChannelDtmfReceived;
+//   - setting a channel variable produces ChannelVarset, as for a channel
+//     Asterisk has subscribed the application to;
 //   - DELETE /playbacks/{id} stops a playback (PlaybackFinished "done");
 //     a hang-up during a playback finishes it "failed";
 //   - a missing sound file gives PlaybackFinished "failed"; media with an

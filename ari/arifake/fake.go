@@ -855,6 +855,9 @@ func (s *Server) channelRes(w http.ResponseWriter, r *http.Request, id string, r
 		s.sync(w, ch, func() {
 			s.mu.Lock()
 			ch.vars[name] = value
+			// As Asterisk does, to every application subscribed to the
+			// channel.
+			s.emitLocked(ch.app, map[string]any{"type": "ChannelVarset", "variable": name, "value": value, "channel": ch.jsonLocked()})
 			s.mu.Unlock()
 		})
 	case op == "play" && r.Method == http.MethodPost:
