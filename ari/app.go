@@ -317,6 +317,11 @@ func (s *server) connect(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("ari: read event: %w", err)
 		}
+		if unusedEvent(data) {
+			// ChannelVarset (one per variable vipgate sets) and the like:
+			// dispatch would drop them; they are not decoded at all.
+			continue
+		}
 		ev, err := DecodeEvent(data)
 		if err != nil {
 			s.log.Debug("ari event ignored", "err", err, "size", len(data))

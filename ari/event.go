@@ -117,11 +117,11 @@ var ErrNoType = errors.New("ari: event has no type")
 // *Generic, never an error; errors are only for messages that are not JSON
 // objects, have no type, or whose known type has malformed fields.
 func DecodeEvent(data []byte) (Event, error) {
-	// Asterisk writes the type first in the events vipgate uses: those
-	// are read in one pass over the message. The two-pass decoding gives
-	// the same events, parsing them twice; it reads the other types (only
-	// their envelope) and whatever the one pass refuses.
-	if knownType[leadingType(data)] {
+	// The events vipgate uses are read in one pass over the message,
+	// wherever their type is. The two-pass decoding gives the same events,
+	// parsing them twice; it reads the other types (only their envelope)
+	// and whatever the one pass refuses.
+	if t, ok := eventType(data); ok && knownType[string(t)] {
 		var w wireEvent
 		if json.Unmarshal(data, &w) == nil {
 			if ev := w.event(); ev != nil {
@@ -140,22 +140,139 @@ var knownType = map[string]bool{
 	"ApplicationReplaced": true,
 }
 
-// leadingType returns the type of a message that begins {"type":"X", or
-// "" (the message may still have a type elsewhere).
-func leadingType(data []byte) string {
-	rest, ok := bytes.CutPrefix(data, []byte(`{"type":"`))
-	if !ok {
-		return ""
+// unusedEvent reports whether a message is an event of a type vipgate does
+// not use (ChannelVarset, ChannelDialplan, ...), which DecodeEvent would
+// only turn into a *Generic that no call looks at. It reads the type
+// without decoding the message; a message whose type it cannot tell is
+// not unused.
+func unusedEvent(data []byte) bool {
+	t, ok := eventType(data)
+	return ok && len(t) > 0 && !knownType[string(t)]
+}
+
+// eventType returns the value of the "type" member of a message that is a
+// JSON object, without decoding it: the members are skipped by their
+// quotes and brackets. ok is false when it cannot tell for sure what
+// json.Unmarshal would read as the type: not an object, no "type" member
+// or more than one, a type that is not a string of printable ASCII
+// without escapes, escapes in a member name, or a member name that matches "type" only
+// ignoring case. Values other than the type are not checked.
+func eventType(data []byte) (typ []byte, ok bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
 	}
-	for i, c := range rest {
+	found := false
+	for i++; ; {
+		i = skipSpace(data, i)
+		if !found && i < len(data) && data[i] == '}' {
+			return nil, false // {} or a trailing comma
+		}
+		key, j, ok := scanString(data, i)
+		if !ok || bytes.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		i = skipSpace(data, j)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+		if bytes.EqualFold(key, []byte("type")) {
+			if found || string(key) != "type" {
+				return nil, false
+			}
+			v, next, ok := scanString(data, i)
+			if !ok || !plainASCII(v) {
+				return nil, false
+			}
+			typ, found, i = v, true, next
+		} else if i, ok = skipValue(data, i); !ok {
+			return nil, false
+		}
+		i = skipSpace(data, i)
 		switch {
-		case c == '"':
-			return string(rest[:i])
-		case c < 'A' || c > 'z' || (c > 'Z' && c < 'a'):
-			return ""
+		case i < len(data) && data[i] == ',':
+			i++
+		case i < len(data) && data[i] == '}' && found:
+			return typ, true
+		default:
+			return nil, false
 		}
 	}
-	return ""
+}
+
+// plainASCII reports whether b is printable ASCII without escapes, which
+// json.Unmarshal reads as it is.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString reads the JSON string at data[i]: its raw contents (escapes
+// left as they are) and the index after its closing quote.
+func scanString(data []byte, i int) (raw []byte, next int, ok bool) {
+	if i >= len(data) || data[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return data[i+1 : j], j + 1, true
+		}
+	}
+	return nil, 0, false
+}
+
+// skipValue returns the index after the JSON value at data[i]. Nested
+// objects and arrays are skipped by their brackets, strings by their
+// quotes; the value is not checked beyond that.
+func skipValue(data []byte, i int) (int, bool) {
+	if i >= len(data) {
+		return 0, false
+	}
+	switch data[i] {
+	case '"':
+		_, next, ok := scanString(data, i)
+		return next, ok
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				_, next, ok := scanString(data, i)
+				if !ok {
+					return 0, false
+				}
+				i = next - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	// A number, true, false or null.
+	j := i
+	for j < len(data) && data[j] != ',' && data[j] != '}' && data[j] != ']' && data[j] != ' ' && data[j] != '\t' && data[j] != '\n' && data[j] != '\r' {
+		j++
+	}
+	return j, j > i
 }
 
 // wireEvent has the fields of every event type DecodeEvent knows, so that

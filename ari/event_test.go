@@ -1,10 +1,12 @@
 package ari
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -228,6 +230,9 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatal("decoded an event without a type")
 		}
 		_ = channelOf(ev)
+		if typ, ok := eventType(data); ok && string(typ) != ev.Env().Type {
+			t.Fatalf("eventType %q, decoded type %q", typ, ev.Env().Type)
+		}
 		if old, err := decodeEvent(data); err != nil || !reflect.DeepEqual(ev, old) {
 			t.Fatalf("one pass gave %#v, two passes %#v (err %v)", ev, old, err)
 		}
@@ -286,16 +291,73 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 }
 
-func TestLeadingType(t *testing.T) {
+func TestEventType(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"type":"StasisStart","timestamp":""}`:   "StasisStart",
-		`{"variable":"X","type":"ChannelVarset"}`: "",
-		` {"type":"StasisEnd"}`:                   "",
-		`{"type":"Stasis\u0045nd"}`:               "",
-		`{"type":"StasisEnd`:                      "",
+		`{"variable":"X","type":"ChannelVarset"}`: "ChannelVarset",
+		` { "a" : {"type":"x","b":[1,"}",{"c":null}]}, "n":-1.5e3, "t":true,` + "\n" + `"type" : "StasisEnd"}`: "StasisEnd",
+		`{"s":"a\"type\":\"X","type":"StasisEnd"}`:                                                             "StasisEnd",
+		`{"type":"StasisEnd","type":"StasisStart"}`:                                                            "!",
+		`{"type":"Stasis\u0045nd"}`:                                                                            "!",
+		`{"typ\u0065":"StasisEnd"}`:                                                                            "!",
+		`{"Type":"StasisEnd"}`:                                                                                 "!",
+		`{"type":3}`:                                                                                           "!",
+		`{"type":"StasisEnd`:                                                                                   "!",
+		`{"variable":"X"}`:                                                                                     "!",
+		`{"variable":"X" "type":"StasisEnd"}`:                                                                  "!",
+		`["type","StasisEnd"]`:                                                                                 "!",
+		``:                                                                                                     "!",
 	} {
-		if got := leadingType([]byte(in)); got != want {
-			t.Errorf("leadingType(%s) = %q, want %q", in, got, want)
+		typ, ok := eventType([]byte(in))
+		got := string(typ)
+		if !ok {
+			got = "!"
+		}
+		if got != want {
+			t.Errorf("eventType(%s) = %q, want %q (! for cannot tell)", in, got, want)
+		}
+		if ok {
+			var env Envelope
+			if err := json.Unmarshal([]byte(in), &env); err != nil || env.Type != got {
+				t.Errorf("eventType(%s) = %q, json.Unmarshal: %q, %v", in, got, env.Type, err)
+			}
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no recorded events")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env Envelope
+		if err := json.Unmarshal(data, &env); err != nil {
+			t.Fatal(err)
+		}
+		typ, ok := eventType(data)
+		if !ok || string(typ) != env.Type {
+			t.Errorf("%s: eventType %q %v, want %q", f, typ, ok, env.Type)
+		}
+		if unused := unusedEvent(data); unused != strings.HasSuffix(f, "-unknown.json") {
+			t.Errorf("%s: unusedEvent %v", f, unused)
+		}
+	}
+}
+
+// BenchmarkUnusedEvent is what the event reader spends on an event vipgate
+// does not use (one ChannelVarset per variable it sets), against
+// BenchmarkDecodeEvent/ChannelVarset-unknown, which it spent before.
+func BenchmarkUnusedEvent(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "events", "ChannelVarset-unknown.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !unusedEvent(data) {
+			b.Fatal("ChannelVarset is used")
 		}
 	}
 }
