@@ -171,12 +171,18 @@ func (c *call) deliver(ev Event) {
 			c.digits = append(c.digits, e.Digit[0])
 		}
 		c.log.Debug("ari dtmf received", "kept", kept)
+		if !kept {
+			return // nothing for the call goroutine to see
+		}
 	case *ChannelStateChange:
 		c.state = e.Channel.State
 	case *PlaybackStarted:
+		// Nobody waits for a playback to start: the call goroutine is
+		// not woken for it.
 		if pb := c.pbs[e.Playback.ID]; pb != nil {
 			pb.started = true
 		}
+		return
 	case *PlaybackFinished:
 		if pb := c.pbs[e.Playback.ID]; pb != nil {
 			pb.finished, pb.result = true, e.Playback.State
