@@ -316,7 +316,8 @@ func (c *call) startPlayback(ctx context.Context, p gate.Prompt) (string, error)
 	uri := mediaURI(p.Name)
 	c.pbs[id] = &pbState{link: c.srv.links.Load(), reported: strings.HasPrefix(uri, "sound:")}
 	c.mu.Unlock()
-	if _, err := c.cl.Play(ctx, c.id, id, []string{uri}, p.Lang); err != nil {
+	// The answer (the new playback) says nothing vipgate does not know.
+	if err := c.cl.play(ctx, c.id, id, []string{uri}, p.Lang, nil); err != nil {
 		c.mu.Lock()
 		delete(c.pbs, id)
 		c.mu.Unlock()

@@ -69,6 +69,7 @@ type Client struct {
 	http    *http.Client
 	timeout time.Duration
 	log     *slog.Logger
+	auth    string // the Authorization header, "" without credentials
 }
 
 // NewClient returns a Client for cfg.
@@ -93,6 +94,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	if c.user != "" || c.pass != "" {
+		// Encoded once, not for every request.
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(c.user, c.pass.Reveal())
+		c.auth = r.Header.Get("Authorization")
+	}
 	return c, nil
 }
 
@@ -101,9 +108,8 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // authorize sets the Basic Authorization header on h.
 func (c *Client) authorize(h http.Header) {
-	if c.user != "" || c.pass != "" {
-		r := http.Request{Header: h}
-		r.SetBasicAuth(c.user, c.pass.Reveal())
+	if c.auth != "" {
+		h.Set("Authorization", c.auth)
 	}
 }
 
@@ -201,6 +207,15 @@ func (c *Client) Answer(ctx context.Context, channelID string) error {
 // Play queues media on a channel under our own playbackID
 // (POST /channels/{id}/play/{playbackId}). lang may be empty.
 func (c *Client) Play(ctx context.Context, channelID, playbackID string, media []string, lang string) (*Playback, error) {
+	var pb Playback
+	if err := c.play(ctx, channelID, playbackID, media, lang, &pb); err != nil {
+		return nil, err
+	}
+	return &pb, nil
+}
+
+// play is Play that decodes Asterisk's answer into out, or (nil) skips it.
+func (c *Client) play(ctx context.Context, channelID, playbackID string, media []string, lang string, out *Playback) error {
 	q := url.Values{}
 	for _, m := range media {
 		q.Add("media", m)
@@ -208,12 +223,11 @@ func (c *Client) Play(ctx context.Context, channelID, playbackID string, media [
 	if lang != "" {
 		q.Set("lang", lang)
 	}
-	var pb Playback
-	err := c.do(ctx, request{op: "play", method: http.MethodPost, path: chanPath(channelID, "play", url.PathEscape(playbackID)), query: q, channel: true}, &pb)
-	if err != nil {
-		return nil, err
+	var o any
+	if out != nil {
+		o = out
 	}
-	return &pb, nil
+	return c.do(ctx, request{op: "play", method: http.MethodPost, path: chanPath(channelID, "play", url.PathEscape(playbackID)), query: q, channel: true}, o)
 }
 
 // StopPlayback stops a playback. A playback that has finished already gives
