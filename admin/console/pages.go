@@ -276,14 +276,20 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 // gateForm is the gate editor's form: the values as typed, and the API's
 // field errors keyed by form field.
 type gateForm struct {
-	New     bool
-	ID      string
-	V       map[string]string
-	PINSet  bool
-	Errs    map[string]string
-	CanSave bool
-	CanPins bool
-	Modes   []string
+	New    bool
+	ID     string
+	V      map[string]string
+	PINSet bool
+	// DSNSet says whether database identification has a DSN stored;
+	// SecretHeaders are the webhook headers whose values are secret
+	// (stored, never shown).
+	DSNSet        bool
+	SecretHeaders []string
+	Prompts       []promptRow
+	Errs          map[string]string
+	CanSave       bool
+	CanPins       bool
+	Modes         []string
 	// Grid is the schedule's week grid.
 	Grid *weekGrid
 }
@@ -299,7 +305,7 @@ var gateFields = []string{"id", "name", "enabled", "match.numbers", "match.names
 func (c *Console) gateNew(w http.ResponseWriter, r *http.Request, s *session) {
 	f := &gateForm{New: true, V: map[string]string{"enabled": "on", "activation.mode": "always", "identification.mode": "static",
 		"activation.schedule.time_zone": "Europe/Berlin", "activation.schedule.active": "inside"}, CanSave: can(s, "POST", "/gates"),
-		Grid: &weekGrid{Days: layOut([7][]gridRange{}, [7][]string{}, nil)}}
+		Grid: &weekGrid{Days: layOut([7][]gridRange{}, [7][]string{}, nil)}, Prompts: promptRows}
 	c.render(w, r, s, http.StatusOK, "gate", translate(lang(r), "New gate"), f, "", "")
 }
 
@@ -310,7 +316,7 @@ func (c *Console) gateEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	f := &gateForm{ID: r.PathValue("gate"), V: formFromGate(raw), CanSave: can(s, "PUT", "/gates/{gate}"), CanPins: can(s, "POST", "/gates/{gate}/pins"),
-		Grid: gridFromGate(raw)}
+		Grid: gridFromGate(raw), Prompts: promptRows, DSNSet: str(dig(raw, "identification", "database", "dsn")) != "", SecretHeaders: secretHeaders(raw)}
 	f.PINSet, _ = dig(raw, "identification", "static_pin_set").(bool)
 	c.render(w, r, s, http.StatusOK, "gate", f.ID, f, "", "")
 }
@@ -346,9 +352,11 @@ func (c *Console) saveGate(w http.ResponseWriter, r *http.Request, s *session, i
 		v[k] = strings.TrimSpace(r.PostForm.Get(k))
 	}
 	pinSet, _ := dig(raw, "identification", "static_pin_set").(bool)
+	dsnSet, secretHs := str(dig(raw, "identification", "database", "dsn")) != "", secretHeaders(raw)
 	rows, keys := gridForm(r.PostForm)
 	windows, slots := gridWindows(rows, keys)
 	body, formErrs := gateFromForm(raw, v, r.PostForm.Get("remove_static_pin") == "on", windows)
+	applyExtras(body, r.PostForm, formErrs)
 	var gridErrs map[string]string
 	id := r.PathValue("gate")
 	if isNew {
@@ -373,8 +381,9 @@ func (c *Console) saveGate(w http.ResponseWriter, r *http.Request, s *session, i
 		gridErrs, rest = gridErrors(res.fields(), slots)
 		formErrs = fieldErrors(rest)
 	}
-	v["identification.static_pin"] = "" // write-only: never sent back
-	f := &gateForm{New: isNew, ID: id, V: v, PINSet: pinSet, Errs: formErrs, CanSave: true, Grid: &weekGrid{Days: layOut(rows, keys, gridErrs)}}
+	v["identification.static_pin"], v[fDSN] = "", "" // write-only: never sent back
+	f := &gateForm{New: isNew, ID: id, V: v, PINSet: pinSet, DSNSet: dsnSet, SecretHeaders: secretHs, Prompts: promptRows, Errs: formErrs, CanSave: true,
+		Grid: &weekGrid{Days: layOut(rows, keys, gridErrs)}}
 	c.render(w, r, s, http.StatusUnprocessableEntity, "gate", id, f, "", translate(lang(r), "The gate was not saved; see the marked fields."))
 }
 
@@ -463,6 +472,7 @@ func formFromGate(g map[string]any) map[string]string {
 	if v["activation.schedule.active"] == "" {
 		v["activation.schedule.active"] = "inside"
 	}
+	formatExtras(g, v)
 	return v
 }
 
@@ -477,6 +487,11 @@ func closureLine(m map[string]any) string {
 	}
 	if m["yearly"] == true {
 		line += " yearly"
+	}
+	for _, k := range []string{"name", "announce", "route"} {
+		if x := str(m[k]); x != "" {
+			line += " | " + k + ": " + x
+		}
 	}
 	return line
 }
@@ -525,6 +540,7 @@ func gateFromForm(g map[string]any, v map[string]string, removePIN bool, windows
 	delete(g, "updated_at")
 	if id, ok := g["identification"].(map[string]any); ok {
 		delete(id, "static_pin_set")
+		delete(id, "pin_set") // shown without its PINs; left out, the API keeps the stored set
 	}
 	g["id"] = v["id"]
 	if g["id"] == "" {
@@ -580,23 +596,10 @@ func gateFromForm(g map[string]any, v map[string]string, removePIN bool, windows
 				stored[strings.Join(strings.Fields(l), " ")] = same[1:]
 				continue
 			}
-			f := strings.Fields(l)
-			cl := map[string]any{}
-			date, until, _ := strings.Cut(f[0], "..")
-			cl["date"] = date
-			if until != "" {
-				cl["until"] = until
-			}
-			for _, extra := range f[1:] {
-				switch {
-				case extra == "yearly":
-					cl["yearly"] = true
-				case strings.Contains(extra, "-") && strings.Contains(extra, ":"):
-					from, to, _ := strings.Cut(extra, "-")
-					cl["from"], cl["to"] = from, to
-				default:
-					errs["activation.schedule.closures"] = fmt.Sprintf("%q: want YYYY-MM-DD[..YYYY-MM-DD] [HH:MM-HH:MM] [yearly]", l)
-				}
+			cl, err := parseClosure(l)
+			if err != nil {
+				errs["activation.schedule.closures"] = err.Error()
+				continue
 			}
 			closures = append(closures, cl)
 		}
