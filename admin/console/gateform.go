@@ -135,6 +135,21 @@ func headerLines(hs map[string]any) string {
 	return strings.Join(out, "\n")
 }
 
+// blankSecretHeaders drops the values of secret headers from the
+// headers field as typed, for a form shown again after a failed save: a
+// secret typed is never sent back to the browser (an empty value keeps
+// the stored one; a new one must be typed again).
+func blankSecretHeaders(field string) string {
+	var out []string
+	for _, l := range lines(field) {
+		if k, _, ok := strings.Cut(l, ":"); ok && gate.SecretName(strings.TrimSpace(k)) {
+			l = strings.TrimSpace(k) + ":"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
 // secretHeaders are the names of the stored secret headers, for the
 // page's "set" list.
 func secretHeaders(g map[string]any) []string {

@@ -382,6 +382,7 @@ func (c *Console) saveGate(w http.ResponseWriter, r *http.Request, s *session, i
 		formErrs = fieldErrors(rest)
 	}
 	v["identification.static_pin"], v[fDSN] = "", "" // write-only: never sent back
+	v[fHeaders] = blankSecretHeaders(v[fHeaders])
 	f := &gateForm{New: isNew, ID: id, V: v, PINSet: pinSet, DSNSet: dsnSet, SecretHeaders: secretHs, Prompts: promptRows, Errs: formErrs, CanSave: true,
 		Grid: &weekGrid{Days: layOut(rows, keys, gridErrs)}}
 	c.render(w, r, s, http.StatusUnprocessableEntity, "gate", id, f, "", translate(lang(r), "The gate was not saved; see the marked fields."))

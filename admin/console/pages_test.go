@@ -85,9 +85,24 @@ func TestNoSecretInAnyPage(t *testing.T) {
 		t.Fatalf("the static PIN typed in the editor was not stored (hashed): %v", err)
 	}
 	g.Identification.Webhook = &gate.WebhookConfig{URL: "https://user:pw-in-url@hook.example/x", Headers: map[string]string{"Authorization": headerSecret}}
+	// More secrets the gate editor shows only as set: a token in the
+	// webhook's query, a notification rule's signing secret and, on a
+	// second gate, a database DSN.
+	g.Identification.Webhook.URL += "?api_token=query-secret-2718"
+	g.Notify = []gate.NotifyRule{{Name: "ops", Webhook: &gate.NotifyWebhook{URL: "https://notify.example/x", Secret: "notify-secret-1732"}}}
 	if err := e.store.UpdateGate(context.Background(), g); err != nil {
 		t.Fatal(err)
 	}
+	g2 := staticGate("g2")
+	g2.Identification = gate.Identification{Mode: gate.IdentDatabase, Database: &gate.DatabaseConfig{DSN: "postgres://crm:dsn-secret-1618@db.example/crm", Query: "SELECT 'pass' AS action"}}
+	g2.Normalize()
+	e.putGate(t, g2)
+	// A failed edit that typed new secrets (a header, a DSN) shows the
+	// form again without them.
+	b.post("/gates/g2", url.Values{"id": {"g2"}, "full": {"1"}, "activation.mode": {"bogus"}, "identification.mode": {"database"},
+		"identification.webhook.url": {"https://hook.example/y"}, "identification.webhook.headers": {"X-Api-Key: typed-header-secret-99"},
+		"identification.database.query": {"SELECT 1"}, "identification.database.dsn": {"postgres://u:typed-dsn-secret-77@db/x"}})
+	b.get("/gates/g2")
 	resp, body = b.post("/gates/g1/pins", url.Values{"caller": {"0176 1111 2222"}, "pin": {entryPIN}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add entry: %d\n%s", resp.StatusCode, body)
@@ -103,7 +118,8 @@ func TestNoSecretInAnyPage(t *testing.T) {
 	e.mu.Lock()
 	pages := append([]string(nil), e.pages...)
 	e.mu.Unlock()
-	secrets := []string{staticPIN, entryPIN, headerSecret, "pw-in-url"}
+	secrets := []string{staticPIN, entryPIN, headerSecret, "pw-in-url", "query-secret-2718", "notify-secret-1732", "dsn-secret-1618",
+		"typed-header-secret-99", "typed-dsn-secret-77"}
 	for role, tok := range e.tokens {
 		secrets = append(secrets, tok, string(role)+"-token-never")
 	}
