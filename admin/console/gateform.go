@@ -205,6 +205,9 @@ func parseCalendar(l string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRoute(l, kv["route"]); err != nil {
+		return nil, err
+	}
 	c := map[string]any{}
 	if strings.HasPrefix(src, "/") {
 		c["path"] = src
@@ -225,6 +228,9 @@ func parseCalendar(l string) (map[string]any, error) {
 func parseClosure(l string) (map[string]any, error) {
 	head, kv, err := lineParts(l, "name", "announce", "route")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRoute(l, kv["route"]); err != nil {
 		return nil, err
 	}
 	f := strings.Fields(head)
@@ -302,9 +308,30 @@ func applyField(g map[string]any, form url.Values, full bool, path string, kind 
 			return
 		}
 		set(g, n, p...)
+	case kDuration:
+		// A duration the API cannot read fails its whole document.
+		var d gate.Duration
+		if err := d.UnmarshalText([]byte(val)); err != nil {
+			errs[name] = err.Error()
+			return
+		}
+		set(g, val, p...)
 	default:
 		set(g, val, p...)
 	}
+}
+
+// checkRoute tells a route the API could not read (which would fail the
+// whole document instead of naming its field).
+func checkRoute(l, route string) error {
+	if route == "" {
+		return nil
+	}
+	var t gate.Target
+	if err := t.UnmarshalText([]byte(route)); err != nil {
+		return fmt.Errorf("%q: route: %v", l, err)
+	}
+	return nil
 }
 
 // applyExtras writes the settings above from the form over g (the gate

@@ -148,6 +148,8 @@ func TestGateEditorNewFieldErrorsAtTheirFields(t *testing.T) {
 	f.Set("prompts.ask-pin", "../etc/passwd")
 	f.Set("failure.target", "hangup:nonsense")
 	f.Set("lockout.max_parallel", "two")
+	f.Set("lockout.window", "ten minutes")
+	f.Set("activation.schedule.closures", "12-24 yearly | route: hangup:nonsense")
 	resp, out := b.post("/gates/full", f)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid settings: %d, want 422\n%s", resp.StatusCode, out)
@@ -156,13 +158,15 @@ func TestGateEditorNewFieldErrorsAtTheirFields(t *testing.T) {
 	// target: the form says so at their fields without asking the API
 	// (which could name only the whole document for a target it cannot
 	// read).
-	for _, id := range []string{"f-lpar", "f-failtarget"} {
+	for _, id := range []string{"f-lpar", "f-failtarget", "f-lwindow", "f-closures"} {
 		if !errorAt(out, id) {
 			t.Errorf("no error at %s:\n%s", id, excerpt(out, `id="`+id+`"`))
 		}
 	}
 	f.Set("lockout.max_parallel", "1")
 	f.Set("failure.target", "301")
+	f.Set("lockout.window", "10m")
+	f.Set("activation.schedule.closures", "12-24 yearly | route: hangup:busy")
 	resp, out = b.post("/gates/full", f)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid settings: %d, want 422\n%s", resp.StatusCode, out)
