@@ -151,6 +151,28 @@ try {
   await page.waitForURL(base + '/gates/hotline');
   check(!(await text('#wg-sun')).includes('10:00'), 'week grid: the removed range is gone');
   check((await text('#wg-sat')).includes('09:00–12:00'), 'week grid: a range added with the keyboard is saved');
+  // The settings beyond the schedule: a lockout and a prompt typed into
+  // their fieldsets; a bad sound name is marked at its field.
+  await page.getByLabel('Failed dialogues per caller before a lockout').fill('3');
+  await page.getByLabel('Counted within').fill('10m');
+  await page.getByLabel('Lockout lasts').fill('1h');
+  await page.getByLabel('Gate-wide lockout does').selectOption('slow');
+  await page.getByLabel('Asks for the PIN (ask-pin)').fill('../etc/passwd');
+  await page.getByRole('button', { name: 'Save' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[id="err-f-prompt-ask-pin"]').waitFor({ timeout: 5000 }).catch(() => {});
+  check((await page.locator('[id="err-f-prompt-ask-pin"]').count()) === 1 &&
+    (await page.getByLabel('Asks for the PIN (ask-pin)').getAttribute('aria-invalid')) === 'true',
+    'gate editor: a bad prompt sound name is marked at its field');
+  await audit('gate-editor-prompt-error');
+  await page.getByLabel('Asks for the PIN (ask-pin)').fill('custom/hotline-ask');
+  await page.getByRole('button', { name: 'Save' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(base + '/gates/hotline');
+  check((await page.getByLabel('Counted within').inputValue()) === '10m0s' &&
+    (await page.getByLabel('Asks for the PIN (ask-pin)').inputValue()) === 'custom/hotline-ask' &&
+    (await page.getByLabel('Gate-wide lockout does').inputValue()) === 'slow',
+    'gate editor: the lockout and the prompt are saved and shown');
   await audit('gate-editor');
 
   // Import a CSV with a bad row and see its error.
