@@ -159,7 +159,10 @@ try {
   await page.getByLabel('Gate-wide lockout does').selectOption('slow');
   await page.getByLabel('Asks for the PIN (ask-pin)').fill('../etc/passwd');
   await page.getByRole('button', { name: 'Save' }).focus();
+  const promptRefused = page.waitForEvent('framenavigated');
   await page.keyboard.press('Enter');
+  await promptRefused;
+  await page.waitForLoadState('load');
   await page.locator('[id="err-f-prompt-ask-pin"]').waitFor({ timeout: 5000 }).catch(() => {});
   check((await page.locator('[id="err-f-prompt-ask-pin"]').count()) === 1 &&
     (await page.getByLabel('Asks for the PIN (ask-pin)').getAttribute('aria-invalid')) === 'true',
@@ -167,7 +170,11 @@ try {
   await audit('gate-editor-prompt-error');
   await page.getByLabel('Asks for the PIN (ask-pin)').fill('custom/hotline-ask');
   await page.getByRole('button', { name: 'Save' }).focus();
+  // As above: the page with the error has the same URL.
+  const promptSaved = page.waitForEvent('framenavigated');
   await page.keyboard.press('Enter');
+  await promptSaved;
+  await page.waitForLoadState('load');
   await page.waitForURL(base + '/gates/hotline');
   check((await page.getByLabel('Counted within').inputValue()) === '10m0s' &&
     (await page.getByLabel('Asks for the PIN (ask-pin)').inputValue()) === 'custom/hotline-ask' &&
