@@ -98,6 +98,7 @@ func (c *Console) parse() error {
 	funcs := template.FuncMap{
 		"t":        translate,
 		"time":     func(t time.Time) string { return fmtTime(t) },
+		"timeIn":   inputTime,
 		"join":     strings.Join,
 		"fieldErr": func(errs map[string]string, name string) string { return errs[name] },
 		"dict": func(kv ...any) map[string]any {
@@ -131,6 +132,15 @@ func (c *Console) parse() error {
 		c.pages[base] = t
 	}
 	return nil
+}
+
+// inputTime is a time as a form field holds it: RFC 3339, which the API
+// reads back as the same instant.
+func inputTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func fmtTime(t time.Time) string {

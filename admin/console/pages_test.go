@@ -519,3 +519,74 @@ var (
 	callerCellRE = regexp.MustCompile(`<td class="mono">(\+49151\d+)</td>`)
 	nextRE       = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 )
+
+var editFieldRE = regexp.MustCompile(`<input type="(?:hidden|text)"(?: id="[^"]*")? name="([^"]+)" value="([^"]*)"`)
+
+// editForm reads the fields of entry id's edit form on a PIN-table page.
+func editForm(t *testing.T, body string, id int64) url.Values {
+	t.Helper()
+	start := strings.Index(body, fmt.Sprintf(`action="/gates/g1/pins/%d"`, id))
+	if start < 0 {
+		t.Fatalf("no edit form for entry %d:\n%s", id, body)
+	}
+	form := body[start : start+strings.Index(body[start:], "</form>")]
+	v := url.Values{}
+	for _, m := range editFieldRE.FindAllStringSubmatch(form, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return v
+}
+
+// An entry's edit form saved unchanged keeps the entry as it was: its
+// validity dates (shown in a form the API reads back), its kind, priority
+// and target; a refused edit shows its problem at the edited row, not in
+// the add form.
+func TestPinEditKeepsTheEntry(t *testing.T) {
+	e := newEnv(t)
+	e.putGate(t, staticGate("g1"))
+	ctx := context.Background()
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := time.Date(2027, 6, 30, 21, 59, 59, 0, time.UTC)
+	pinEntry := &gate.Entry{GateID: "g1", Pattern: "+4915100000001", Label: "Ann", PIN: e.hasher.Hash("2580"), ValidFrom: from, ValidUntil: until}
+	target, err := gate.ParseTarget("vip-queue,s,1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow := &gate.Entry{GateID: "g1", Pattern: "+4915100000002", Label: "Bob", Kind: gate.EntryAllow, Priority: 7, Target: target}
+	for _, en := range []*gate.Entry{pinEntry, allow} {
+		if err := e.store.PutEntry(ctx, en); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.as(gate.RoleOperator)
+	for _, en := range []*gate.Entry{pinEntry, allow} {
+		_, body := b.get(fmt.Sprintf("/gates/g1/pins?edit=%d", en.ID))
+		form := editForm(t, body, en.ID)
+		resp, body := b.post(fmt.Sprintf("/gates/g1/pins/%d", en.ID), form)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("saving entry %s unchanged (%v): %d\n%s", en.Pattern, form, resp.StatusCode, body)
+		}
+		got, err := e.store.GetEntry(ctx, "g1", en.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.EntryKind() != en.EntryKind() || got.Priority != en.Priority || got.Target != en.Target || got.Label != en.Label ||
+			!got.ValidFrom.Equal(en.ValidFrom) || !got.ValidUntil.Equal(en.ValidUntil) || string(got.PIN.Sum) != string(en.PIN.Sum) {
+			t.Errorf("entry %s changed by an unchanged save:\n got %+v\nwant %+v", en.Pattern, got, en)
+		}
+	}
+
+	_, body := b.get(fmt.Sprintf("/gates/g1/pins?edit=%d", pinEntry.ID))
+	form := editForm(t, body, pinEntry.ID)
+	form.Set("valid_from", "next tuesday")
+	resp, body := b.post(fmt.Sprintf("/gates/g1/pins/%d", pinEntry.ID), form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("bad valid_from: %d, want 422", resp.StatusCode)
+	}
+	if !strings.Contains(body, `id="err-e-from"`) || !strings.Contains(body, `value="next tuesday"`) {
+		t.Errorf("the edit's problem is not at its valid_from field:\n%s", body)
+	}
+	if strings.Contains(body, `id="n-from" name="valid_from" value="next tuesday"`) {
+		t.Error("the refused edit is shown in the add form")
+	}
+}

@@ -21,6 +21,9 @@ type entryView struct {
 	ID         int64
 	Caller     string
 	Label      string
+	Kind       string
+	Priority   int
+	Target     string
 	ValidFrom  time.Time `json:"valid_from"`
 	ValidUntil time.Time `json:"valid_until"`
 }
@@ -44,7 +47,11 @@ type pinsData struct {
 	RowErrs    []rowError
 	Form       map[string]string
 	Edit       int64
-	CanWrite   bool
+	// EditForm and EditErrs are the edited row's typed values and
+	// problems after a refused save; Form and Errs are the add form's.
+	EditForm map[string]string
+	EditErrs map[string]string
+	CanWrite bool
 }
 
 func problem(field, text string) *admin.Problem {
@@ -116,13 +123,33 @@ func (c *Console) pins(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // entryBody is the API body of an entry form; the PIN only when typed.
+// An update replaces the entry, so the edit form carries the kind, the
+// priority and the target it does not show.
 func entryBody(r *http.Request) map[string]any {
 	b := map[string]any{"caller": r.PostForm.Get("caller"), "label": r.PostForm.Get("label"),
 		"valid_from": r.PostForm.Get("valid_from"), "valid_until": r.PostForm.Get("valid_until")}
+	for _, f := range []string{"kind", "target"} {
+		if v := r.PostForm.Get(f); v != "" {
+			b[f] = v
+		}
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("priority"))); err == nil {
+		b["priority"] = n
+	}
 	if pin := r.PostForm.Get("pin"); pin != "" {
 		b["pin"] = pin
 	}
 	return b
+}
+
+// entryForm is what was typed into an entry form, without the PIN, to
+// show again beside its problems.
+func entryForm(r *http.Request) map[string]string {
+	m := map[string]string{}
+	for _, f := range []string{"caller", "label", "kind", "priority", "target", "valid_from", "valid_until"} {
+		m[f] = r.PostForm.Get(f)
+	}
+	return m
 }
 
 func (c *Console) pinWrite(w http.ResponseWriter, r *http.Request, s *session, method, path string) {
@@ -137,15 +164,23 @@ func (c *Console) pinWrite(w http.ResponseWriter, r *http.Request, s *session, m
 		c.fail(w, r, s, res)
 		return
 	}
-	d, res2 := c.pinsData(r, s, gateID, "", "")
+	// An edit is shown again on the page it came from, its problems at its
+	// own fields; an add below the table.
+	edit, _ := strconv.ParseInt(r.PathValue("entry"), 10, 64)
+	q, after := "", ""
+	if edit != 0 {
+		q, after = strings.TrimSpace(r.PostForm.Get("q")), r.PostForm.Get("after")
+	}
+	d, res2 := c.pinsData(r, s, gateID, q, after)
 	if res2 != nil {
 		c.fail(w, r, s, res2)
 		return
 	}
-	d.Errs = res.fields()
-	d.Form = map[string]string{"caller": r.PostForm.Get("caller"), "label": r.PostForm.Get("label"),
-		"valid_from": r.PostForm.Get("valid_from"), "valid_until": r.PostForm.Get("valid_until")}
-	d.Edit, _ = strconv.ParseInt(r.PathValue("entry"), 10, 64)
+	if edit != 0 {
+		d.Edit, d.EditForm, d.EditErrs = edit, entryForm(r), res.fields()
+	} else {
+		d.Form, d.Errs = entryForm(r), res.fields()
+	}
 	c.render(w, r, s, res.status, "pins", gateID, d, "", res.message())
 }
 
