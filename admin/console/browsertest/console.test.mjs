@@ -195,7 +195,7 @@ try {
   await audit('pins-import-error');
   await page.getByLabel(/^CSV file/).setInputFiles({
     name: 'callers.csv', mimeType: 'text/csv',
-    buffer: Buffer.from('caller,pin,label\n0176 1111 2222,4711,Ada\n+49 151 3333 4444,4713,Bob\n'),
+    buffer: Buffer.from('caller,pin,label,valid_from,valid_until\n0176 1111 2222,4711,Ada,2026-01-01,2099-12-31\n+49 151 3333 4444,4713,Bob,,\n'),
   });
   await page.getByRole('button', { name: 'Import CSV' }).click();
   check((await text('.flash')).includes('Imported. 2 rows'), 'CSV import of a good file');
@@ -203,6 +203,13 @@ try {
   await page.getByRole('button', { name: 'Search' }).click();
   check((await text('[role=status]')).includes('+4917611112222'), 'PIN search shows the normalisation');
   await audit('pins');
+  // Edit the entry: the form holds what the API reads back, so a save
+  // that changes only the label goes through.
+  await page.getByRole('link', { name: /^Edit/ }).first().click();
+  await audit('pins-edit');
+  await page.locator('#e-label').fill('Ada L.');
+  await Promise.all([page.waitForURL(/\/pins\?q=/), page.getByRole('button', { name: 'Save' }).click()]);
+  check((await text('.flash')).includes('Saved.') && (await text('tbody')).includes('Ada L.'), 'PIN table: an edited entry is saved');
 
   // Set an override.
   await nav('Overview').click();
