@@ -301,11 +301,22 @@ func (s *session) waitDigits(ctx context.Context, name string, prompt gate.Promp
 	return in, nil
 }
 
-// SetVar sets a channel variable with SET VARIABLE.
-func (s *session) SetVar(ctx context.Context, name, value string) error {
+// SetVars sets channel variables with one SET VARIABLE each (FastAGI has
+// no command that sets several). One that fails is skipped; a hangup or a
+// broken connection ends it.
+func (s *session) SetVars(ctx context.Context, vars ...gate.Var) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.setVar(ctx, "set variable", name, value)
+	var errs []error
+	for _, v := range vars {
+		if err := s.setVar(ctx, "set variable", v.Name, v.Value); err != nil {
+			if errors.Is(err, gate.ErrHangup) || s.broken != nil {
+				return err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Continue sends the call on to t and closes the connection: the dialplan

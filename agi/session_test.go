@@ -33,10 +33,10 @@ func TestSessionRefusesBadInput(t *testing.T) {
 		run  func(ctx context.Context, s *session) error
 	}{
 		{"variable value with a line break", func(ctx context.Context, s *session) error {
-			return s.SetVar(ctx, "VIPGATE_NOTE", "a\nHANGUP")
+			return s.SetVars(ctx, gate.Var{Name: "VIPGATE_NOTE", Value: "a\nHANGUP"})
 		}},
-		{"variable name with a blank", func(ctx context.Context, s *session) error { return s.SetVar(ctx, "A B", "x") }},
-		{"variable name with a quote", func(ctx context.Context, s *session) error { return s.SetVar(ctx, `A"`, "x") }},
+		{"variable name with a blank", func(ctx context.Context, s *session) error { return s.SetVars(ctx, gate.Var{Name: "A B", Value: "x"}) }},
+		{"variable name with a quote", func(ctx context.Context, s *session) error { return s.SetVars(ctx, gate.Var{Name: `A"`, Value: "x"}) }},
 		{"prompt with a line break", func(ctx context.Context, s *session) error {
 			return s.Play(ctx, gate.Prompt{Name: "x\nEXEC Dial"})
 		}},
@@ -101,8 +101,8 @@ func TestSessionNoReply(t *testing.T) {
 			}
 			// The connection is out of step now: later operations fail
 			// without sending.
-			if err := s.SetVar(context.Background(), "X", "1"); err == nil {
-				t.Fatal("SetVar after a lost reply succeeded")
+			if err := s.SetVars(context.Background(), gate.Var{Name: "X", Value: "1"}); err == nil {
+				t.Fatal("SetVars after a lost reply succeeded")
 			}
 			if n, _ := s.stats(); n != 1 {
 				t.Fatalf("%d commands sent, want 1", n)

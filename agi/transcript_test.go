@@ -354,7 +354,7 @@ func (sr *stepRunner) runStep(ctx context.Context, c gate.Call, st step) string 
 		if len(st.args) < 1 {
 			return "bad step"
 		}
-		return outcome(c.SetVar(ctx, st.args[0], strings.Join(st.args[1:], " ")))
+		return outcome(c.SetVars(ctx, gate.Var{Name: st.args[0], Value: strings.Join(st.args[1:], " ")}))
 	case "continue":
 		t, err := gate.ParseTarget(strings.Join(st.args, " "))
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,21 +260,22 @@ func (c *call) Answer(ctx context.Context) error {
 	return nil
 }
 
-// SetVar sets a channel variable.
-func (c *call) SetVar(ctx context.Context, name, value string) error {
+// SetVars sets channel variables, in one request where Asterisk can.
+func (c *call) SetVars(ctx context.Context, vars ...gate.Var) error {
 	c.command()
 	if c.isEnded() {
-		return c.hangupErr("set variable")
+		return c.hangupErr("set variables")
 	}
-	if err := c.cl.SetVar(ctx, c.id, name, value); err != nil {
-		return c.fail("set variable", err)
+	err := c.cl.SetVars(ctx, c.id, vars)
+	if err != nil && (errors.Is(err, gate.ErrHangup) || c.isEnded()) {
+		return c.fail("set variables", err)
 	}
-	if name == gate.VarResult {
+	if slices.ContainsFunc(vars, func(v gate.Var) bool { return v.Name == gate.VarResult }) && varSet(err, gate.VarResult) {
 		c.mu.Lock()
 		c.resultSet = true
 		c.mu.Unlock()
 	}
-	return nil
+	return c.fail("set variables", err)
 }
 
 // markUndecided sets gate.VarResult to gate.ResultFallback before vipgate
@@ -286,7 +288,7 @@ func (c *call) markUndecided(ctx context.Context) {
 	if set || c.isEnded() {
 		return
 	}
-	if err := c.SetVar(ctx, gate.VarResult, gate.ResultFallback); err != nil {
+	if err := c.SetVars(ctx, gate.Var{Name: gate.VarResult, Value: gate.ResultFallback}); err != nil {
 		c.log.Debug("ari: set result variable failed", "err", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/vipgate/vipgate/gate"
@@ -70,6 +71,9 @@ type Client struct {
 	timeout time.Duration
 	log     *slog.Logger
 	auth    string // the Authorization header, "" without credentials
+	// noVarsBatch is set once Asterisk has shown it lacks
+	// POST /channels/{id}/variables.
+	noVarsBatch atomic.Bool
 }
 
 // NewClient returns a Client for cfg.
@@ -299,6 +303,62 @@ func (c *Client) GetVar(ctx context.Context, channelID, name string) (string, er
 func (c *Client) SetVar(ctx context.Context, channelID, name, value string) error {
 	q := url.Values{"variable": {name}, "value": {value}}
 	return c.do(ctx, request{op: "set variable", method: http.MethodPost, path: chanPath(channelID, "variable"), query: q, channel: true}, nil)
+}
+
+// SetVars sets channel variables. On an Asterisk that has
+// POST /channels/{id}/variables (22.10, 20.20, 23.4 and later) they go in
+// one request; on an older one, or when Asterisk refuses one of them
+// (400), they are set one request each, so that one that cannot be set
+// does not keep the others from being set. The error is then a join of a
+// *VarError for each variable that failed; any other error means none was
+// set.
+func (c *Client) SetVars(ctx context.Context, channelID string, vars []gate.Var) error {
+	switch len(vars) {
+	case 0:
+		return nil
+	case 1:
+		return c.setVarsOneByOne(ctx, channelID, vars)
+	}
+	if !c.noVarsBatch.Load() {
+		body := struct {
+			Variables map[string]string `json:"variables"`
+		}{make(map[string]string, len(vars))}
+		for _, v := range vars {
+			body.Variables[v.Name] = v.Value
+		}
+		err := c.do(ctx, request{op: "set variables", method: http.MethodPost, path: chanPath(channelID, "variables"), body: body, channel: true}, nil)
+		var ae *Error
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound && ae.Message == "Resource not found":
+			// Asterisk's answer for a path it does not know: a version
+			// from before the request existed.
+			if c.noVarsBatch.CompareAndSwap(false, true) {
+				c.log.Info("ari: this Asterisk cannot set several variables in one request (22.10 and later can); setting them one by one")
+			}
+		case !errors.Is(err, gate.ErrInvalid) || errors.Is(err, gate.ErrHangup):
+			// Nothing was set, and one by one would fare no better.
+			return err
+		}
+		// Asterisk stopped at a variable it refused (400): find out which.
+	}
+	return c.setVarsOneByOne(ctx, channelID, vars)
+}
+
+// setVarsOneByOne sets vars with one POST /channels/{id}/variable each. A
+// hangup ends it.
+func (c *Client) setVarsOneByOne(ctx context.Context, channelID string, vars []gate.Var) error {
+	var errs []error
+	for _, v := range vars {
+		if err := c.SetVar(ctx, channelID, v.Name, v.Value); err != nil {
+			if errors.Is(err, gate.ErrHangup) || ctx.Err() != nil {
+				return err
+			}
+			errs = append(errs, &VarError{Name: v.Name, Err: err})
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // GetChannel returns a channel snapshot; a gone channel matches

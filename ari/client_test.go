@@ -279,3 +279,82 @@ func TestSecretRedacted(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestClientSetVars sets several variables in one request where Asterisk
+// has POST /channels/{id}/variables, one request each where it has not,
+// and sets the others when Asterisk refuses one.
+func TestClientSetVars(t *testing.T) {
+	vars := []gate.Var{{Name: gate.VarResult, Value: "pin_ok"}, {Name: gate.VarGate, Value: "hotline"}, {Name: gate.VarTarget, Value: "continue"}}
+	tests := []struct {
+		name         string
+		cfg          arifake.Config
+		wantBatch    int // POST .../variables requests for two SetVars
+		wantOne      int // POST .../variable requests for two SetVars
+		wantRefused  string
+		wantFallback bool // the log says the fallback once
+	}{
+		{name: "Asterisk 22.10", wantBatch: 2},
+		{name: "older Asterisk", cfg: arifake.Config{NoSetVariables: true}, wantBatch: 1, wantOne: 6, wantFallback: true},
+		{name: "one refused", cfg: arifake.Config{RefuseVariable: func(n string) bool { return n == gate.VarGate }}, wantBatch: 2, wantOne: 6, wantRefused: gate.VarGate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.User, tt.cfg.Password = testUser, testPass
+			f := newFake(t, tt.cfg)
+			logs := &syncBuffer{}
+			c := newClient(t, strings.TrimSuffix(f.URL(), "/ari"), slog.New(slog.NewTextHandler(logs, nil)))
+			ctx := context.Background()
+			startApp(t, func(ctx context.Context, call gate.Call) { <-ctx.Done() }, nil, f)
+			ch, err := c.Originate(ctx, ari.OriginateRequest{Endpoint: "Local/12#@test-caller/n", Extension: "1000", Context: "from-external"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				err := c.SetVars(ctx, ch.ID, vars)
+				if tt.wantRefused == "" {
+					if err != nil {
+						t.Fatalf("SetVars: %v", err)
+					}
+				} else {
+					var ve *ari.VarError
+					if !errors.As(err, &ve) || ve.Name != tt.wantRefused || !errors.Is(err, gate.ErrInvalid) {
+						t.Fatalf("SetVars = %v, want a VarError for %s matching ErrInvalid", err, tt.wantRefused)
+					}
+				}
+			}
+			for _, v := range vars {
+				got, err := c.GetVar(ctx, ch.ID, v.Name)
+				if v.Name == tt.wantRefused {
+					if err == nil {
+						t.Errorf("refused %s is set to %q", v.Name, got)
+					}
+					continue
+				}
+				if err != nil || got != v.Value {
+					t.Errorf("%s = %q, %v; want %q", v.Name, got, err, v.Value)
+				}
+			}
+			batch, one := 0, 0
+			for _, r := range f.Requests() {
+				switch {
+				case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/variables"):
+					batch++
+				case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/variable"):
+					one++
+				}
+			}
+			if batch != tt.wantBatch || one != tt.wantOne {
+				t.Errorf("%d requests to set several and %d to set one, want %d and %d", batch, one, tt.wantBatch, tt.wantOne)
+			}
+			if n := strings.Count(logs.String(), "one by one"); n != map[bool]int{true: 1}[tt.wantFallback] {
+				t.Errorf("the fallback is logged %d times, want it %v once:\n%s", n, tt.wantFallback, logs)
+			}
+			if err := c.Hangup(ctx, ch.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetVars(ctx, ch.ID, vars); !errors.Is(err, gate.ErrHangup) {
+				t.Errorf("SetVars on a gone channel = %v, want ErrHangup", err)
+			}
+		})
+	}
+}

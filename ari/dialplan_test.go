@@ -97,7 +97,7 @@ func TestLetGoWithoutResult(t *testing.T) {
 		{"continue", func(ctx context.Context, c gate.Call) { _ = c.Continue(ctx, gate.Continue) }, "continue", gate.ResultFallback},
 		{"hangup", func(ctx context.Context, c gate.Call) { _ = c.Hangup(ctx, gate.CauseBusy) }, "hangup", gate.ResultFallback},
 		{"result kept", func(ctx context.Context, c gate.Call) {
-			_ = c.SetVar(ctx, gate.VarResult, "pin_ok")
+			_ = c.SetVars(ctx, gate.Var{Name: gate.VarResult, Value: "pin_ok"})
 			_ = c.Continue(ctx, gate.Continue)
 		}, "continue", "pin_ok"},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/vipgate/vipgate/gate"
@@ -89,4 +90,30 @@ func statusErr(status int, msg string, channelOp bool) error {
 		return gate.ErrUnavailable
 	}
 	return errors.New("unexpected status")
+}
+
+// VarError is a channel variable that could not be set while the others
+// of the same SetVars were. Err is the request's *Error.
+type VarError struct {
+	Name string
+	Err  error
+}
+
+func (e *VarError) Error() string { return "variable " + e.Name + ": " + e.Err.Error() }
+
+// Unwrap returns the request's error.
+func (e *VarError) Unwrap() error { return e.Err }
+
+// varSet reports whether SetVars, returning err, set the variable name:
+// on a partial failure (only *VarError) every variable not named was set;
+// any other error means none was.
+func varSet(err error, name string) bool {
+	if err == nil {
+		return true
+	}
+	if ve, ok := err.(*VarError); ok {
+		return ve.Name != name
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	return ok && !slices.ContainsFunc(j.Unwrap(), func(e error) bool { return !varSet(e, name) })
 }

@@ -416,7 +416,7 @@ func shutdownDrains(t *testing.T, drain time.Duration) {
 		started <- c.Info().ID
 		select {
 		case <-release:
-			_ = c.SetVar(ctx, gate.VarResult, "pin_ok")
+			_ = c.SetVars(ctx, gate.Var{Name: gate.VarResult, Value: "pin_ok"})
 			_ = c.Continue(ctx, gate.Continue)
 		case <-ctx.Done():
 		}

@@ -134,23 +134,23 @@ func (f *Flow) accountStep(ctx context.Context, log *slog.Logger, c Call, d *Dec
 	return step, nil
 }
 
-// accountVars sets VarLabel, VarPriority and VarAccount from the account
-// that let the call through, each if it has one.
-func (f *Flow) accountVars(ctx context.Context, log *slog.Logger, c Call, a *Account) error {
+// accountVars returns VarLabel, VarPriority and VarAccount from the
+// account that let the call through, each if it has one.
+func accountVars(a *Account) []Var {
 	if a == nil {
 		return nil
 	}
-	var vars [][2]string
+	var vars []Var
 	if a.Label != "" {
-		vars = append(vars, [2]string{VarLabel, a.Label})
+		vars = append(vars, Var{VarLabel, a.Label})
 	}
 	if a.Priority != 0 {
-		vars = append(vars, [2]string{VarPriority, strconv.Itoa(a.Priority)})
+		vars = append(vars, Var{VarPriority, strconv.Itoa(a.Priority)})
 	}
 	if a.Code != "" {
-		vars = append(vars, [2]string{VarAccount, a.Code})
+		vars = append(vars, Var{VarAccount, a.Code})
 	}
-	return setVars(ctx, log, c, vars)
+	return vars
 }
 
 // ExplainAccount adds to d, a decision that asks for an account number,

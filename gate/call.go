@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// Var is a channel variable to set: a name, or a function such as
+// "DEVICE_STATE(Custom:vipgate-hotline)", and its value.
+type Var struct {
+	Name, Value string
+}
+
 // CallInfo is what vipgate knows about a call when it arrives.
 type CallInfo struct {
 	// ID is the transport's channel id (ARI channel id, AGI uniqueid).
@@ -99,8 +105,11 @@ type Call interface {
 	// counts as input. It returns when the terminator is typed, MaxDigits
 	// are collected, or a timeout expires; a timeout is not an error.
 	Collect(ctx context.Context, prompt Prompt, opts CollectOptions) (Input, error)
-	// SetVar sets a channel variable.
-	SetVar(ctx context.Context, name, value string) error
+	// SetVars sets channel variables in order; a transport may set them
+	// in one request. A variable that cannot be set does not keep the
+	// others from being set: the error then names each that failed. A
+	// hangup matches ErrHangup.
+	SetVars(ctx context.Context, vars ...Var) error
 	// Continue sends the call on to a dialplan target (TargetContinue,
 	// TargetExtension with a context, TargetLocation) and lets go of it.
 	// Continue and Hangup may finish their request after ctx is done

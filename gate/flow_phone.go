@@ -164,7 +164,7 @@ func (f *Flow) overrideDialogue(ctx context.Context, log *slog.Logger, c Call, o
 	end := func(result string, o Outcome, p Prompt) error {
 		rec.Outcome = o
 		rec.Target = Hangup(CauseNormal).String()
-		if err := setVars(ctx, log, c, [][2]string{{VarResult, result}, {VarGate, g.ID}}); err != nil {
+		if err := setVars(ctx, log, c, []Var{{VarResult, result}, {VarGate, g.ID}}); err != nil {
 			return err
 		}
 		if err := c.Answer(ctx); err != nil {
@@ -238,7 +238,7 @@ func (f *Flow) overrideDialogue(ctx context.Context, log *slog.Logger, c Call, o
 		}
 		// The hint follows from the call itself too: over FastAGI there
 		// is no other way to reach Asterisk's device states.
-		if err := setVars(ctx, log, c, [][2]string{{"DEVICE_STATE(" + g.Device() + ")", state.DeviceState()}}); err != nil {
+		if err := setVars(ctx, log, c, []Var{{"DEVICE_STATE(" + g.Device() + ")", state.DeviceState()}}); err != nil {
 			return "", state, err
 		}
 		result := map[OverrideState]string{OverrideForcedOn: ResultOverrideOn, OverrideForcedOff: ResultOverrideOff, OverrideNone: ResultOverrideSchedule}[state]

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -128,16 +129,10 @@ func (f *Flow) carry(ctx context.Context, log *slog.Logger, c Call, d *Decision,
 		return f.route(ctx, log, c, g, lang, d.Target, d.Announce, rec)
 	case VerdictForward:
 		rec.Outcome = failed(OutcomeForwarded)
-		if err := f.entryVars(ctx, log, c, d); err != nil {
-			return err
-		}
-		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
+		return f.route(ctx, log, c, g, lang, d.Target, "", rec, entryVars(d)...)
 	default:
 		rec.Outcome = failed(OutcomePassed)
-		if err := f.entryVars(ctx, log, c, d); err != nil {
-			return err
-		}
-		return f.route(ctx, log, c, g, lang, d.Target, "", rec)
+		return f.route(ctx, log, c, g, lang, d.Target, "", rec, entryVars(d)...)
 	}
 }
 
@@ -243,26 +238,18 @@ func (f *Flow) dialogue(ctx context.Context, log *slog.Logger, c Call, d *Decisi
 		if ok && match {
 			rec.Outcome = OutcomePINOK
 			f.release(ctx, log, d, g, adm)
+			var vars []Var
 			if acct != nil {
-				if err := f.accountVars(ctx, log, c, acct.account); err != nil {
-					return err
-				}
+				vars = accountVars(acct.account)
 			} else {
-				if err := f.entryVars(ctx, log, c, d); err != nil {
-					return err
-				}
-				if err := f.setPINVars(ctx, log, c, a.Expected); err != nil {
-					return err
-				}
+				vars = append(entryVars(d), pinVars(a.Expected)...)
 			}
-			if err := f.setGrantVars(ctx, log, c, used); err != nil {
-				return err
-			}
+			vars = append(vars, grantVars(used)...)
 			var announce PromptKey
 			if g.Routes.Connecting && a.OnCorrect.Kind != TargetHangup {
 				announce = PromptConnecting
 			}
-			return f.route(ctx, log, c, g, lang, a.OnCorrect, announce, rec)
+			return f.route(ctx, log, c, g, lang, a.OnCorrect, announce, rec, vars...)
 		}
 		f.lockIfSpent(ctx, log, d, g, adm)
 		prompt = f.cfg.Prompt(g, PromptWrongPIN, lang)
@@ -303,71 +290,79 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// entryVars sets VarLabel and VarPriority from the matched entry, if it
-// has them, for a call that goes on. Only a hangup is an error.
-func (f *Flow) entryVars(ctx context.Context, log *slog.Logger, c Call, d *Decision) error {
+// entryVars returns VarLabel and VarPriority from the matched entry, each
+// if it has one, for a call that goes on.
+func entryVars(d *Decision) []Var {
 	if d.Entry == nil || d.Err != nil {
 		return nil
 	}
-	var vars [][2]string
+	var vars []Var
 	if d.Entry.Label != "" {
-		vars = append(vars, [2]string{VarLabel, d.Entry.Label})
+		vars = append(vars, Var{VarLabel, d.Entry.Label})
 	}
 	if d.Entry.Priority != 0 {
-		vars = append(vars, [2]string{VarPriority, strconv.Itoa(d.Entry.Priority)})
+		vars = append(vars, Var{VarPriority, strconv.Itoa(d.Entry.Priority)})
 	}
-	return setVars(ctx, log, c, vars)
+	return vars
 }
 
-// setVars sets the channel variables vars (name, value) in order. A
-// variable that cannot be set is logged and skipped; a hangup ends it.
-func setVars(ctx context.Context, log *slog.Logger, c Call, vars [][2]string) error {
+// setVars sets the channel variables vars in one SetVars. A name given
+// twice is set once, to its last value, as setting them one after the
+// other would leave it. A variable that cannot be set is logged and
+// skipped; only a hangup is an error.
+func setVars(ctx context.Context, log *slog.Logger, c Call, vars []Var) error {
+	if len(vars) == 0 {
+		return nil
+	}
+	var uniq []Var
 	for _, v := range vars {
-		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
-			if errors.Is(err, ErrHangup) {
-				return fmt.Errorf("set %s: %w", v[0], err)
-			}
-			log.Warn("set variable failed", "var", v[0], "err", err)
+		if i := slices.IndexFunc(uniq, func(u Var) bool { return u.Name == v.Name }); i >= 0 {
+			uniq[i].Value = v.Value
+			continue
 		}
+		uniq = append(uniq, v)
+	}
+	if err := c.SetVars(ctx, uniq...); err != nil {
+		if errors.Is(err, ErrHangup) {
+			return fmt.Errorf("set variables: %w", err)
+		}
+		log.Warn("set variable failed", "err", err)
 	}
 	return nil
 }
 
-// setPINVars sets VarLabel and VarAccount from the set PIN that matched,
+// pinVars returns VarLabel and VarAccount from the set PIN that matched,
 // if one did.
-func (f *Flow) setPINVars(ctx context.Context, log *slog.Logger, c Call, expected PINCheck) error {
+func pinVars(expected PINCheck) []Var {
 	sc, ok := expected.(*staticCheck)
 	if !ok || sc.matched == nil {
 		return nil
 	}
-	vars := [][2]string{{VarLabel, sc.matched.Label}}
+	vars := []Var{{VarLabel, sc.matched.Label}}
 	if sc.matched.Account != "" {
-		vars = append(vars, [2]string{VarAccount, sc.matched.Account})
+		vars = append(vars, Var{VarAccount, sc.matched.Account})
 	}
-	return setVars(ctx, log, c, vars)
+	return vars
 }
 
-// route sets the result variables, plays announce if set, and sends the
-// call to t.
-func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord) error {
+// route sets vars and the result variables, plays announce if set, and
+// sends the call to t.
+func (f *Flow) route(ctx context.Context, log *slog.Logger, c Call, g *Gate, lang string, t Target, announce PromptKey, rec *CallRecord, vars ...Var) error {
 	var p *Prompt
 	if announce != "" {
 		pr := f.cfg.Prompt(g, announce, lang)
 		p = &pr
 	}
-	return f.routeAfter(ctx, log, c, g, t, p, rec)
+	return f.routeAfter(ctx, log, c, g, t, p, rec, vars...)
 }
 
-// routeAfter is route with the prompt to play (nil: none).
-func (f *Flow) routeAfter(ctx context.Context, log *slog.Logger, c Call, g *Gate, t Target, announce *Prompt, rec *CallRecord) error {
+// routeAfter is route with the prompt to play (nil: none). The variables
+// go in one SetVars, so that over ARI they cost one request.
+func (f *Flow) routeAfter(ctx context.Context, log *slog.Logger, c Call, g *Gate, t Target, announce *Prompt, rec *CallRecord, vars ...Var) error {
 	rec.Target = t.String()
-	for _, v := range [][2]string{{VarResult, string(rec.Outcome)}, {VarGate, g.ID}, {VarTarget, rec.Target}} {
-		if err := c.SetVar(ctx, v[0], v[1]); err != nil {
-			if errors.Is(err, ErrHangup) {
-				return fmt.Errorf("set %s: %w", v[0], err)
-			}
-			log.Warn("set variable failed", "var", v[0], "err", err)
-		}
+	vars = append(vars, Var{VarResult, string(rec.Outcome)}, Var{VarGate, g.ID}, Var{VarTarget, rec.Target})
+	if err := setVars(ctx, log, c, vars); err != nil {
+		return err
 	}
 	if announce != nil {
 		if err := c.Answer(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,6 +123,10 @@ func TestFlowStaticPIN(t *testing.T) {
 			}
 			if tt.wantOutcome != gate.OutcomeAbandoned && c.Var(gate.VarResult) != string(tt.wantOutcome) {
 				t.Errorf("VIPGATE_RESULT = %q, want %q", c.Var(gate.VarResult), tt.wantOutcome)
+			}
+			// The variables go in one SetVars: one request over ARI.
+			if n := strings.Count(c.Ops(), "setvar"); tt.wantOutcome != gate.OutcomeAbandoned && n != 1 {
+				t.Errorf("%d SetVars (ops: %s), want 1", n, c.Ops())
 			}
 			calls := e.store.Calls()
 			if len(calls) != 1 || calls[0].Outcome != tt.wantOutcome || calls[0].GateID != "hotline" {

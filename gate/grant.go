@@ -354,13 +354,13 @@ func (f *Flow) useGrant(ctx context.Context, log *slog.Logger, d *Decision, g *G
 	return used
 }
 
-// setGrantVars sets VarLabel from the grant that let the call through, if
+// grantVars returns VarLabel from the grant that let the call through, if
 // one did and it has a label.
-func (f *Flow) setGrantVars(ctx context.Context, log *slog.Logger, c Call, used *Grant) error {
+func grantVars(used *Grant) []Var {
 	if used == nil || used.Label == "" {
 		return nil
 	}
-	return setVars(ctx, log, c, [][2]string{{VarLabel, used.Label}})
+	return []Var{{VarLabel, used.Label}}
 }
 
 // CreateGrant records grant.create with the grant's fields; the PIN and

@@ -18,7 +18,7 @@ const ResultFallback = "fallback"
 // or AGI()). A failure to set the variable is ignored unless the channel is
 // gone; the error is Continue's.
 func RouteUndecided(ctx context.Context, c Call) error {
-	if err := c.SetVar(ctx, VarResult, ResultFallback); errors.Is(err, ErrHangup) {
+	if err := c.SetVars(ctx, Var{VarResult, ResultFallback}); errors.Is(err, ErrHangup) {
 		return fmt.Errorf("set %s: %w", VarResult, err)
 	}
 	return c.Continue(ctx, Continue)

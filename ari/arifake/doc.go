@@ -8,7 +8,9 @@
 //     they have run;
 //   - DTMF does not stop a playback; it only produces ChannelDtmfReceived;
 //   - setting a channel variable produces ChannelVarset, as for a channel
-//     Asterisk has subscribed the application to;
+//     Asterisk has subscribed the application to; POST
+//     /channels/{id}/variables sets several (Asterisk 22.10 and later;
+//     Config.NoSetVariables makes it an older one without it);
 //   - DELETE /playbacks/{id} stops a playback (PlaybackFinished "done");
 //     a hang-up during a playback finishes it "failed";
 //   - a missing sound file gives PlaybackFinished "failed"; media with an

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,15 @@ type Config struct {
 	// DefaultApp is the application channels originated with an extension
 	// enter (as if the dialplan ran Stasis(DefaultApp)); default "vipgate".
 	DefaultApp string
+	// NoSetVariables makes the server an Asterisk older than 22.10 (and
+	// 20.20, 23.4), which has no POST /channels/{id}/variables: it answers
+	// 404 "Resource not found".
+	NoSetVariables bool
+	// RefuseVariable reports channel variables Asterisk fails to set (400
+	// "Failed to execute function"), as it does for a function that
+	// fails. POST /channels/{id}/variables sets the variables in name
+	// order and stops at the first refused.
+	RefuseVariable func(name string) bool
 }
 
 // ErrNotRegistered is returned by Call when the application has no active
@@ -838,13 +848,14 @@ func (s *Server) channelRes(w http.ResponseWriter, r *http.Request, id string, r
 	}
 	switch {
 	case op == "answer" && r.Method == http.MethodPost:
-		s.sync(w, ch, func() {
+		s.sync(w, ch, func() bool {
 			s.mu.Lock()
 			if ch.state != "Up" {
 				ch.state, ch.answered = "Up", true
 				s.emitLocked(ch.app, map[string]any{"type": "ChannelStateChange", "channel": ch.jsonLocked()})
 			}
 			s.mu.Unlock()
+			return true
 		})
 	case op == "variable" && r.Method == http.MethodPost:
 		name, value := q.Get("variable"), q.Get("value")
@@ -852,14 +863,28 @@ func (s *Server) channelRes(w http.ResponseWriter, r *http.Request, id string, r
 			writeErr(w, 400, "Variable name is required")
 			return
 		}
-		s.sync(w, ch, func() {
-			s.mu.Lock()
-			ch.vars[name] = value
-			// As Asterisk does, to every application subscribed to the
-			// channel.
-			s.emitLocked(ch.app, map[string]any{"type": "ChannelVarset", "variable": name, "value": value, "channel": ch.jsonLocked()})
-			s.mu.Unlock()
-		})
+		s.setVars(w, ch, [][2]string{{name, value}})
+	case op == "variables" && r.Method == http.MethodPost && !s.cfg.NoSetVariables:
+		var body struct {
+			Variables map[string]json.RawMessage `json:"variables"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Variables == nil {
+			writeErr(w, 400, "The 'variables' field must be a JSON object")
+			return
+		}
+		var vars [][2]string
+		for _, name := range slices.Sorted(maps.Keys(body.Variables)) {
+			// A value is a string or {"value": ..., "report_events": ...}.
+			var v struct {
+				Value string `json:"value"`
+			}
+			if json.Unmarshal(body.Variables[name], &v.Value) != nil && json.Unmarshal(body.Variables[name], &v) != nil {
+				writeErr(w, 400, "Variable values must be strings or objects")
+				return
+			}
+			vars = append(vars, [2]string{name, v.Value})
+		}
+		s.setVars(w, ch, vars)
 	case op == "play" && r.Method == http.MethodPost:
 		var media []string
 		for _, m := range q["media"] {
@@ -957,21 +982,50 @@ func (s *Server) channelRes(w http.ResponseWriter, r *http.Request, id string, r
 	}
 }
 
-// sync runs f on the channel thread and answers 204 when it has run (as
-// Asterisk does for answer and set-variable), 404 if the channel went away.
-func (s *Server) sync(w http.ResponseWriter, ch *channel, f func()) {
+// setVars sets vars (name, value) in order on the channel thread and
+// answers 204, or 400 at the first that RefuseVariable refuses (the ones
+// before it stay set).
+func (s *Server) setVars(w http.ResponseWriter, ch *channel, vars [][2]string) {
+	s.sync(w, ch, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, v := range vars {
+			if s.cfg.RefuseVariable != nil && s.cfg.RefuseVariable(v[0]) {
+				return false
+			}
+			ch.vars[v[0]] = v[1]
+			// As Asterisk does, to every application subscribed to the
+			// channel.
+			s.emitLocked(ch.app, map[string]any{"type": "ChannelVarset", "variable": v[0], "value": v[1], "channel": ch.jsonLocked()})
+		}
+		return true
+	})
+}
+
+// sync runs f on the channel thread and answers when it has run (as
+// Asterisk does for answer and set-variable): 204, or 400 "Failed to
+// execute function" if f reports false; 404 if the channel went away.
+func (s *Server) sync(w http.ResponseWriter, ch *channel, f func() bool) {
 	ran := make(chan struct{})
-	if !ch.enqueue(func() { f(); close(ran) }) {
+	ok := false
+	if !ch.enqueue(func() { ok = f(); close(ran) }) {
 		writeErr(w, 404, "Channel not found")
 		return
 	}
+	answer := func() {
+		if ok {
+			w.WriteHeader(204)
+		} else {
+			writeErr(w, 400, "Failed to execute function")
+		}
+	}
 	select {
 	case <-ran:
-		w.WriteHeader(204)
+		answer()
 	case <-ch.done:
 		select {
 		case <-ran:
-			w.WriteHeader(204)
+			answer()
 		default:
 			writeErr(w, 500, "Failed to execute command")
 		}

@@ -32,7 +32,7 @@ type Call struct {
 	Steps    []Step
 	HangupAt int
 	// FailOn makes the named operation ("answer", "play", "collect",
-	// "setvar", "continue", "hangup") fail with this error.
+	// "setvar" (SetVars), "continue", "hangup") fail with this error.
 	FailOn map[string]error
 	// OnCollect, if set, is called with the number of each Collect
 	// (1-based) before it runs, e.g. to hold parallel calls at a barrier.
@@ -130,8 +130,9 @@ func (c *Call) Collect(ctx context.Context, p gate.Prompt, o gate.CollectOptions
 	return gate.Input{Digits: d, Terminated: s.Terminated, TimedOut: !s.Terminated}, nil
 }
 
-// SetVar implements gate.Call.
-func (c *Call) SetVar(ctx context.Context, name, value string) error {
+// SetVars implements gate.Call; each call is one "setvar" operation, as
+// it is one request over ARI.
+func (c *Call) SetVars(ctx context.Context, vars ...gate.Var) error {
 	if err := c.op(ctx, "setvar"); err != nil {
 		return err
 	}
@@ -140,7 +141,9 @@ func (c *Call) SetVar(ctx context.Context, name, value string) error {
 	if c.vars == nil {
 		c.vars = map[string]string{}
 	}
-	c.vars[name] = value
+	for _, v := range vars {
+		c.vars[v.Name] = v.Value
+	}
 	return nil
 }
 
