@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,6 +301,7 @@ func (s *server) connect(ctx context.Context) error {
 	var helpers sync.WaitGroup
 	defer helpers.Wait()
 	defer cancel()
+	helpers.Go(func() { s.filterEvents(cctx) })
 	helpers.Go(func() { s.recover(cctx) })
 	helpers.Go(func() { s.ping(cctx, conn) })
 	helpers.Go(func() {
@@ -334,6 +337,20 @@ func (s *server) connect(ctx context.Context) error {
 		}
 		s.dispatch(ev)
 	}
+}
+
+// filterEvents asks Asterisk to send the application only the events
+// vipgate uses: the others (ChannelVarset for each variable vipgate sets,
+// ChannelDialplan, ...) would cost both sides a message each, to be
+// skipped unread. Where Asterisk cannot filter, they are skipped as before.
+func (s *server) filterEvents(ctx context.Context) {
+	if _, err := s.client.FilterEvents(ctx, s.cfg.App, slices.Sorted(maps.Keys(knownType))); err != nil {
+		if ctx.Err() == nil {
+			s.log.Info("ari: could not set the application's event filter; unused events are skipped as they come", "app", s.cfg.App, "err", err)
+		}
+		return
+	}
+	s.log.Debug("ari event filter set", "app", s.cfg.App)
 }
 
 // ping keeps the websocket honest: an unanswered ping closes it.

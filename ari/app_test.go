@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -363,5 +364,50 @@ func TestServerNamesAreTheOnStateNames(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no OnState report")
+	}
+}
+
+// TestAppFiltersEvents: on each connection the application asks Asterisk
+// for the events vipgate uses only, so that the ChannelVarset of each
+// variable it sets is not sent at all.
+func TestAppFiltersEvents(t *testing.T) {
+	f := newFake(t, arifake.Config{})
+	handler := func(ctx context.Context, c gate.Call) {
+		_ = c.SetVars(ctx, gate.Var{Name: gate.VarResult, Value: "passed"}, gate.Var{Name: gate.VarGate, Value: "hotline"})
+		_ = c.Continue(ctx, gate.Continue)
+	}
+	e := startApp(t, handler, nil, f)
+	c := newClient(t, strings.TrimSuffix(f.URL(), "/ari"), nil)
+	filtered := func() bool {
+		a, err := c.GetApplication(context.Background(), ari.DefaultApp)
+		if err != nil {
+			return false
+		}
+		var types []string
+		for _, et := range a.EventsAllowed {
+			types = append(types, et.Type)
+		}
+		return slices.Contains(types, "StasisStart") && slices.Contains(types, "ChannelDtmfReceived") &&
+			slices.Contains(types, "ApplicationReplaced") && !slices.Contains(types, "ChannelVarset")
+	}
+	for round := range 2 {
+		waitFor(t, "event filter", filtered)
+		before := f.Filtered()
+		id, err := f.Call(arifake.CallSpec{Caller: "100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := result(t, f, id)
+		if r.Kind != "continue" || r.Vars[gate.VarResult] != "passed" || r.Vars[gate.VarGate] != "hotline" {
+			t.Fatalf("round %d: result %+v", round, r)
+		}
+		if n := f.Filtered() - before; n < 2 {
+			t.Errorf("round %d: %d events filtered, want at least the two ChannelVarset", round, n)
+		}
+		// The fake forgets the filter with the connection; vipgate sets
+		// it again on the next one.
+		f.Drop(ari.DefaultApp)
+		e.waitState("pbx1:false")
+		e.waitState("pbx1:true")
 	}
 }

@@ -130,6 +130,15 @@ type Application struct {
 	BridgeIDs   []string `json:"bridge_ids"`
 	EndpointIDs []string `json:"endpoint_ids"`
 	DeviceNames []string `json:"device_names"`
+	// EventsAllowed and EventsDisallowed are the application's event
+	// filter; empty lists filter nothing.
+	EventsAllowed    []EventType `json:"events_allowed"`
+	EventsDisallowed []EventType `json:"events_disallowed"`
+}
+
+// EventType names an event type in an application's event filter.
+type EventType struct {
+	Type string `json:"type"`
 }
 
 // AsteriskPing is the answer to GET /asterisk/ping.

@@ -113,6 +113,10 @@ type Server struct {
 	requests []Request
 	seq      int
 	dropped  int
+	filtered int
+	// filters are the applications' allowed event types (PUT
+	// /applications/{app}/eventFilter); none or empty allows all.
+	filters map[string]map[string]bool
 	// devices are the device states set (see deviceStates), deviceLog
 	// every change in order.
 	devices   map[string]string
@@ -221,12 +225,21 @@ func (s *Server) Dropped() int {
 	return s.dropped
 }
 
+// Filtered returns how many events the applications' event filters kept
+// from being sent.
+func (s *Server) Filtered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.filtered
+}
+
 // Drop closes app's event connection abruptly, as a network failure would.
 // The application becomes inactive; its channels stay parked.
 func (s *Server) Drop(app string) {
 	s.mu.Lock()
 	c := s.apps[app]
 	delete(s.apps, app)
+	delete(s.filters, app)
 	s.mu.Unlock()
 	if c != nil {
 		c.close()
@@ -390,6 +403,10 @@ func (s *Server) emitLocked(app string, ev map[string]any) {
 	c := s.apps[app]
 	if c == nil {
 		s.dropped++
+		return
+	}
+	if f := s.filters[app]; len(f) > 0 && !f[ev["type"].(string)] {
+		s.filtered++
 		return
 	}
 	ev["application"] = app
@@ -637,7 +654,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, 404, "Application not found")
 			return
 		}
-		writeJSON(w, 200, map[string]any{"name": seg[1], "channel_ids": parked, "bridge_ids": []string{}, "endpoint_ids": []string{}, "device_names": []string{}, "events_allowed": []any{}, "events_disallowed": []any{}})
+		writeJSON(w, 200, s.applicationJSON(seg[1], parked))
+	case len(seg) == 3 && seg[0] == "applications" && seg[2] == "eventFilter" && r.Method == http.MethodPut:
+		s.eventFilter(w, r, seg[1])
 	case len(seg) == 2 && seg[0] == "playbacks":
 		s.playbackRes(w, r, seg[1])
 	case len(seg) == 1 && seg[0] == "channels" && r.Method == http.MethodPost:
@@ -676,6 +695,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if err != nil && s.apps[app] == c {
 		delete(s.apps, app)
+		delete(s.filters, app)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -713,6 +733,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.apps[app] == c {
 		delete(s.apps, app)
+		delete(s.filters, app)
 	}
 	s.mu.Unlock()
 }
@@ -786,6 +807,51 @@ func (s *Server) playbackRes(w http.ResponseWriter, r *http.Request, id string) 
 	default:
 		writeErr(w, 405, "Method not allowed")
 	}
+}
+
+// applicationJSON is the Application of app with the channels parked.
+func (s *Server) applicationJSON(app string, parked []string) map[string]any {
+	s.mu.Lock()
+	allowed := []map[string]string{}
+	for _, t := range slices.Sorted(maps.Keys(s.filters[app])) {
+		allowed = append(allowed, map[string]string{"type": t})
+	}
+	s.mu.Unlock()
+	return map[string]any{"name": app, "channel_ids": parked, "bridge_ids": []string{}, "endpoint_ids": []string{}, "device_names": []string{}, "events_allowed": allowed, "events_disallowed": []any{}}
+}
+
+// eventFilter serves PUT /applications/{app}/eventFilter: the "allowed"
+// list (a "disallowed" list must be empty here). The fake forgets the
+// filter when the application's connection goes, as Asterisk does once it
+// forgets the application.
+func (s *Server) eventFilter(w http.ResponseWriter, r *http.Request, app string) {
+	var body struct {
+		Allowed, Disallowed []struct {
+			Type string `json:"type"`
+		}
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Disallowed) > 0 {
+		writeErr(w, 400, "Invalid format definition")
+		return
+	}
+	s.mu.Lock()
+	_, reg := s.apps[app]
+	if reg {
+		f := map[string]bool{}
+		for _, t := range body.Allowed {
+			f[t.Type] = true
+		}
+		if s.filters == nil {
+			s.filters = map[string]map[string]bool{}
+		}
+		s.filters[app] = f
+	}
+	s.mu.Unlock()
+	if !reg {
+		writeErr(w, 404, "Application not found")
+		return
+	}
+	writeJSON(w, 200, s.applicationJSON(app, nil))
 }
 
 // channelRes serves /channels/{id}[/...].

@@ -198,10 +198,29 @@ func TestE2EARI(t *testing.T) {
 		if len(app.ChannelIDs) != 0 {
 			t.Errorf("channels still in Stasis: %v", app.ChannelIDs)
 		}
+		// Asterisk sends the application only the events vipgate uses.
+		var allowed []string
+		for _, et := range app.EventsAllowed {
+			allowed = append(allowed, et.Type)
+		}
+		if !slices.Contains(allowed, "StasisStart") || !slices.Contains(allowed, "ChannelDtmfReceived") || slices.Contains(allowed, "ChannelVarset") {
+			t.Errorf("the application's event filter allows %v; want the events vipgate uses, without ChannelVarset", allowed)
+		}
+		batches := 0
 		for _, r := range vg.Requests.All() {
 			if strings.Contains(r, "api_key") {
 				t.Errorf("request with credentials in the URL: %s", r)
 			}
+			// Asterisk 22.10 sets a call's variables in one request.
+			if strings.HasPrefix(r, "POST ") && strings.HasSuffix(r, "/variable") {
+				t.Errorf("a variable set in a request of its own: %s", r)
+			}
+			if strings.HasPrefix(r, "POST ") && strings.HasSuffix(r, "/variables") {
+				batches++
+			}
+		}
+		if batches < len(tests)-1 {
+			t.Errorf("%d requests setting variables for %d calls", batches, len(tests))
 		}
 	})
 }
