@@ -1,9 +1,11 @@
 package e2e_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,79 +134,23 @@ func TestE2EPerfCPU(t *testing.T) {
 	vgARI := e2e.StartVipgate(t, ast, []*gate.Gate{perfGate(h)}, nil, nil)
 	vgAGI := e2e.StartVipgateAGI(t, []*gate.Gate{perfGate(h)}, nil, nil)
 
-	rounds, calls := envInt("VIPGATE_E2E_PERF_ROUNDS", 3), envInt("VIPGATE_E2E_PERF_CALLS", 10)
-	modes := []string{"native", "ari", "agi"}
-	type total struct {
-		ast, self time.Duration
-		calls     int
-	}
-	totals := map[string]*total{}
-	for _, m := range modes {
-		totals[m] = &total{}
-	}
-	perCycle := map[string][]float64{} // vipgate's own CPU per call, per cycle
-	next := 0
-	for cycle := range rounds {
-		// Rotate the order, so that no mode always runs first.
-		order := append(slices.Clone(modes[cycle%3:]), modes[:cycle%3]...)
-		self := map[string]time.Duration{}
-		for _, mode := range order {
-			ids := make([]string, calls)
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			a0, s0 := mustCPU(t, ast), selfCPU()
-			for i := range ids {
-				next++
-				ids[i] = strconv.Itoa(20000 + next)
-				spec := e2e.CallSpec{ID: ids[i], Caller: "55570" + ids[i], Exten: "7000", DTMF: "4711#", PreWait: 3500 * time.Millisecond, Hold: 10 * time.Second}
-				var err error
-				switch mode {
-				case "native":
-					_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
-				case "ari":
-					_, err = ast.Originate(ctx, spec)
-				case "agi":
-					_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Addr: vgAGI.Addr, Gate: "perf"})
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			got, err := resultsOf(ctx, ast.Results, ids)
-			if err != nil {
-				t.Fatalf("%s round: %v", mode, err)
-			}
-			for id, line := range got {
-				if !strings.Contains(line, " continue 7000") || !strings.Contains(line, "result=pin_ok") {
-					t.Errorf("%s call %s: %s", mode, id, line)
-				}
-			}
-			// Let the hang-ups and the call-log writes finish.
-			time.Sleep(time.Second)
-			cancel()
-			da, ds := mustCPU(t, ast)-a0, selfCPU()-s0
-			totals[mode].ast += da
-			totals[mode].self += ds
-			totals[mode].calls += calls
-			self[mode] = ds
-			t.Logf("cycle %d %-6s: Asterisk %6.2f ms/call, test process %6.2f ms/call", cycle, mode, ms(da)/float64(calls), ms(ds)/float64(calls))
+	place := func(ctx context.Context, mode string, spec e2e.CallSpec) error {
+		var err error
+		switch mode {
+		case "native":
+			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
+		case "ari":
+			_, err = ast.Originate(ctx, spec)
+		case "agi":
+			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Addr: vgAGI.Addr, Gate: "perf"})
 		}
-		for _, m := range []string{"ari", "agi"} {
-			perCycle[m] = append(perCycle[m], ms(self[m]-self["native"])/float64(calls))
-		}
+		return err
 	}
-	per := func(m string) (astMS, selfMS float64) {
-		return ms(totals[m].ast) / float64(totals[m].calls), ms(totals[m].self) / float64(totals[m].calls)
-	}
-	nAst, nSelf := per("native")
-	t.Logf("%d rounds of %d calls per mode; CPU per call (Asterisk from /proc/<pid>/stat in 10 ms ticks):", rounds, calls)
-	t.Logf("native Authenticate(): Asterisk %.2f ms", nAst)
-	for _, m := range []string{"ari", "agi"} {
-		a, s := per(m)
-		own := s - nSelf
-		t.Logf("vipgate over %s: Asterisk %.2f ms (%.2f× native), vipgate %.2f ms (per cycle %s), total %.2f ms = %.2f× native",
-			strings.ToUpper(m), a, a/nAst, own, fmtList(perCycle[m]), a+own, (a+own)/nAst)
-	}
-
+	// vipgate runs in the test process: its CPU is the process's in a
+	// vipgate round minus the process's in the native round (the harness
+	// alone).
+	totals := perfCycles(t, ast, place, func() (time.Duration, error) { return selfCPU(), nil })
+	ariCalls := totals["ari"].calls
 	// What one call cost in requests: the ARI requests of the last ARI
 	// call, the FastAGI commands of the last FastAGI call.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -222,12 +168,175 @@ func TestE2EPerfCPU(t *testing.T) {
 			plays++
 		}
 	}
-	ariCalls := totals["ari"].calls
 	t.Logf("ARI: %d REST requests for %d calls (%.1f per call), %d playbacks (%.1f per call): %s",
 		len(reqs), ariCalls, float64(len(reqs))/float64(ariCalls), plays, float64(plays)/float64(ariCalls), strings.Join(shapes(reqs), ", "))
 	// The dialogue needs two playbacks (the prompt and the thank-you).
 	if plays != 2*ariCalls {
 		t.Errorf("%d playbacks for %d ARI calls, want 2 per call", plays, ariCalls)
+	}
+}
+
+// perfTotal is what one mode's calls cost in all cycles.
+type perfTotal struct {
+	ast, vg time.Duration
+	calls   int
+}
+
+// perfCycles runs VIPGATE_E2E_PERF_ROUNDS cycles (default 3) of
+// VIPGATE_E2E_PERF_CALLS calls (default 10) per mode — native, ari, agi,
+// the order rotated each cycle — placed by place with identical callers
+// (PIN 4711#), checks that each was let through, and logs Asterisk's CPU
+// and vipgate's own per call: cpu's growth in a vipgate round minus its
+// growth in the native round of the same cycle.
+func perfCycles(t *testing.T, ast *e2e.Asterisk, place func(ctx context.Context, mode string, spec e2e.CallSpec) error, cpu func() (time.Duration, error)) map[string]*perfTotal {
+	t.Helper()
+	mustVG := func() time.Duration {
+		d, err := cpu()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	rounds, calls := envInt("VIPGATE_E2E_PERF_ROUNDS", 3), envInt("VIPGATE_E2E_PERF_CALLS", 10)
+	modes := []string{"native", "ari", "agi"}
+	totals := map[string]*perfTotal{}
+	for _, m := range modes {
+		totals[m] = &perfTotal{}
+	}
+	perCycle := map[string][]float64{} // vipgate's own CPU per call, per cycle
+	next := 0
+	for cycle := range rounds {
+		// Rotate the order, so that no mode always runs first.
+		order := append(slices.Clone(modes[cycle%3:]), modes[:cycle%3]...)
+		used := map[string]time.Duration{}
+		for _, mode := range order {
+			ids := make([]string, calls)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			a0, v0 := mustCPU(t, ast), mustVG()
+			for i := range ids {
+				next++
+				ids[i] = strconv.Itoa(20000 + next)
+				spec := e2e.CallSpec{ID: ids[i], Caller: "55570" + ids[i], Exten: "7000", DTMF: "4711#", PreWait: 3500 * time.Millisecond, Hold: 10 * time.Second}
+				if err := place(ctx, mode, spec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := resultsOf(ctx, ast.Results, ids)
+			if err != nil {
+				t.Fatalf("%s round: %v", mode, err)
+			}
+			for id, line := range got {
+				if !strings.Contains(line, " continue 7000") || !strings.Contains(line, "result=pin_ok") {
+					t.Errorf("%s call %s: %s", mode, id, line)
+				}
+			}
+			// Let the hang-ups and the call-log writes finish.
+			time.Sleep(time.Second)
+			cancel()
+			da, dv := mustCPU(t, ast)-a0, mustVG()-v0
+			totals[mode].ast += da
+			totals[mode].vg += dv
+			totals[mode].calls += calls
+			used[mode] = dv
+			t.Logf("cycle %d %-6s: Asterisk %6.2f ms/call, vipgate's measure %6.2f ms/call", cycle, mode, ms(da)/float64(calls), ms(dv)/float64(calls))
+		}
+		for _, m := range []string{"ari", "agi"} {
+			perCycle[m] = append(perCycle[m], ms(used[m]-used["native"])/float64(calls))
+		}
+	}
+	per := func(m string) (astMS, vgMS float64) {
+		return ms(totals[m].ast) / float64(totals[m].calls), ms(totals[m].vg) / float64(totals[m].calls)
+	}
+	nAst, nVG := per("native")
+	t.Logf("%d rounds of %d calls per mode; CPU per call (Asterisk from /proc/<pid>/stat in 10 ms ticks):", rounds, calls)
+	t.Logf("native Authenticate(): Asterisk %.2f ms", nAst)
+	for _, m := range []string{"ari", "agi"} {
+		a, v := per(m)
+		own := v - nVG
+		t.Logf("vipgate over %s: Asterisk %.2f ms (%.2f× native), vipgate %.2f ms (per cycle %s), total %.2f ms = %.2f× native",
+			strings.ToUpper(m), a, a/nAst, own, fmtList(perCycle[m]), a+own, (a+own)/nAst)
+	}
+	return totals
+}
+
+// TestE2EPerfCPUServe is TestE2EPerfCPU with the real `vipgate serve`
+// binary, as an administrator runs it (SQLite, log level info, the gate
+// imported from a file), serving both ARI and FastAGI. vipgate's own CPU
+// is then its process's alone: the CPU time of its threads
+// (/proc/<pid>/task/*/schedstat, in ns) in a vipgate round minus that in
+// the native round of the same cycle.
+//
+//	VIPGATE_E2E_PERF=1 VIPGATE_TEST_ASTERISK=/opt/asterisk/sbin/asterisk \
+//	  go test -run TestE2EPerfCPUServe -v -timeout 20m ./internal/e2e/
+//
+// Same knobs as TestE2EPerfCPU.
+func TestE2EPerfCPUServe(t *testing.T) {
+	skipUnlessPerf(t)
+	bin := e2e.BuildVipgate(t)
+	cfg := e2e.ConfigFromEnv(t)
+	addAGISnippet(t, &cfg)
+	cfg.Dialplan += nativeDialplan
+	cfg.Modules = append(cfg.Modules, "app_authenticate.so")
+	// No test prompts under vipgate/: an installed vipgate/welcome would
+	// be played before the PIN prompt, a step Authenticate() lacks.
+	cfg.Prompts = []string{}
+	ast := e2e.Start(t, cfg)
+	vg := e2e.NewServe(t, bin, ast, "")
+	vg.LogLevel = cmp.Or(os.Getenv("VIPGATE_E2E_PERF_LOG_LEVEL"), "info")
+	file := filepath.Join(vg.Home, "perf.yaml")
+	gateFile := `id: perf
+name: perf
+enabled: true
+match: {numbers: ["7000"]}
+activation: {mode: always}
+identification: {mode: static, static_pin: "4711", region: DE}
+dialogue: {max_retries: 3, min_digits: 4, max_digits: 8, first_digit_timeout: 4s, inter_digit_timeout: 3s}
+routes: {forward_context: staff, on_correct: continue, on_incorrect: "hangup:busy", reject: {cause: busy}, connecting: true}
+prompts: {ask-pin: agent-pass, connecting: auth-thankyou}
+failure: {action: reject}
+`
+	if err := os.WriteFile(file, []byte(gateFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vg.Run("gates", "import", file); err != nil {
+		t.Fatal(err)
+	}
+	if err := vg.CreateToken(); err != nil {
+		t.Fatal(err)
+	}
+	if err := vg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	place := func(ctx context.Context, mode string, spec e2e.CallSpec) error {
+		var err error
+		switch mode {
+		case "native":
+			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
+		case "ari":
+			_, err = ast.Originate(ctx, spec)
+		case "agi":
+			// The shipped FastAGI context: the gate by the called number.
+			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Addr: vg.AGIAddr})
+		}
+		return err
+	}
+	totals := perfCycles(t, ast, place, func() (time.Duration, error) { return e2e.TasksCPU(vg.Pid()) })
+	calls, err := vg.Calls()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range calls {
+		if c.GateID == "perf" && c.Outcome == gate.OutcomePINOK {
+			n++
+		}
+	}
+	if want := totals["ari"].calls + totals["agi"].calls; n != want {
+		t.Errorf("%d pin_ok rows in serve's call log, want %d", n, want)
+	}
+	if os.Getenv("VIPGATE_E2E_PERF_KEEP_LOG") != "" {
+		b, _ := os.ReadFile(vg.Log)
+		_ = os.WriteFile(os.Getenv("VIPGATE_E2E_PERF_KEEP_LOG"), b, 0o600)
 	}
 }
 

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,8 +93,10 @@ type Serve struct {
 	AdminURL, AGIAddr string
 	// Token is an admin token (set by CreateToken).
 	Token string
-	// Log is serve's output (log level debug); CLILog every command's.
+	// Log is serve's output; CLILog every command's.
 	Log, CLILog string
+	// LogLevel is VIPGATE_LOG_LEVEL for every command; "" means debug.
+	LogLevel string
 
 	ast    *Asterisk
 	cmd    *exec.Cmd
@@ -155,7 +158,7 @@ func (s *Serve) env() []string {
 		}
 		out = append(out, kv)
 	}
-	out = append(out, "STATE_DIRECTORY="+s.Dir, "HOME="+s.Home, "VIPGATE_LOG_LEVEL=debug")
+	out = append(out, "STATE_DIRECTORY="+s.Dir, "HOME="+s.Home, "VIPGATE_LOG_LEVEL="+cmp.Or(s.LogLevel, "debug"))
 	if s.DB != "" {
 		out = append(out, "VIPGATE_DB="+s.DB)
 	}
@@ -240,6 +243,14 @@ func (s *Serve) Start(extra ...string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Pid returns the process id of the running `vipgate serve` (0 if none).
+func (s *Serve) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Stop sends SIGTERM to serve (SIGKILL after 15s) and waits for it.
