@@ -37,9 +37,10 @@ type Config struct {
 	// Keep bounds the rows held while the database refuses them (default
 	// 4 × Queue). Held rows and the queue together are what is not lost.
 	Keep int
-	// Interval, when positive, gathers rows for up to Interval (or until a
-	// Batch is full) before writing them; zero writes as soon as rows
-	// arrive, gathering only those already queued.
+	// Interval, when positive, gathers rows for up to Interval after the
+	// first of them arrives (or until a Batch is full) before writing them;
+	// zero writes as soon as rows arrive, gathering only those already
+	// queued. No timer runs while nothing waits.
 	Interval time.Duration
 	// Retry is how long refused rows wait before the next try (default
 	// 1s).
@@ -194,12 +195,13 @@ func (w *Writer) run() {
 		pending []gate.CallRecord
 		retry   <-chan time.Time // set while refused rows wait
 		failing bool             // the last write was refused (logged once per outage)
-		tick    <-chan time.Time
+		tick    <-chan time.Time // set while rows are gathered for Interval
 	)
+	var gathering *time.Timer
 	if w.cfg.Interval > 0 {
-		t := time.NewTicker(w.cfg.Interval)
-		defer t.Stop()
-		tick = t.C
+		gathering = time.NewTimer(w.cfg.Interval)
+		gathering.Stop()
+		defer gathering.Stop()
 	}
 	// gather moves queued rows into pending without waiting, at most up
 	// to n rows in pending.
@@ -263,13 +265,22 @@ func (w *Writer) run() {
 			if retry != nil {
 				continue
 			}
-			if tick == nil {
+			switch {
+			case gathering == nil:
 				gather(w.cfg.Batch)
 				background()
-			} else if len(pending) >= w.cfg.Batch {
+			case len(pending) >= w.cfg.Batch:
+				gathering.Stop()
+				tick = nil
 				background()
+			case tick == nil:
+				// The first row of a gathering: the others that come
+				// within Interval go into the same write.
+				gathering.Reset(w.cfg.Interval)
+				tick = gathering.C
 			}
 		case <-tick:
+			tick = nil
 			if retry == nil && len(pending) > 0 {
 				background()
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -120,6 +121,50 @@ func TestIntervalGathersRows(t *testing.T) {
 	}
 	if _, batches := d.snapshot(); len(batches) != 1 || batches[0] != 10 {
 		t.Errorf("batches %v, want one of 10 rows", batches)
+	}
+}
+
+// Each gathering starts with its first row: rows that come after an idle
+// spell wait for an Interval of their own (a timer cannot fire early, so
+// the bound below cannot flake), and a full Batch is written at once.
+func TestIntervalStartsWithTheFirstRow(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	d := newDB()
+	w := calllog.New(calllog.Config{Name: "test", Write: d.write, Batch: 50, Interval: interval})
+	defer w.Close()
+	for round := range 3 {
+		time.Sleep(interval + 70*time.Millisecond) // idle for more than an interval
+		start := time.Now()
+		for i := range 2 {
+			if err := w.Add(t.Context(), rec(10*round+i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		select {
+		case <-d.written:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: not written within 5 s", round)
+		}
+		if took := time.Since(start); took < interval {
+			t.Errorf("round %d: rows written %v after the first came, want them gathered for %v", round, took, interval)
+		}
+	}
+	if _, batches := d.snapshot(); !slices.Equal(batches, []int{2, 2, 2}) {
+		t.Errorf("batches %v, want [2 2 2]", batches)
+	}
+
+	full := newDB()
+	w2 := calllog.New(calllog.Config{Name: "test", Write: full.write, Batch: 5, Interval: time.Hour})
+	defer w2.Close()
+	for i := range 5 {
+		if err := w2.Add(t.Context(), rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-full.written:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a full batch was not written within 5 s of a 1 h interval")
 	}
 }
 

@@ -12,9 +12,11 @@ import (
 
 // LogCall queues a call-log row for the background writer (see package
 // calllog) and returns at once; it waits only while the queue is full
-// (bounded by ctx). Rows are written as soon as they arrive, in a batch
-// with the others already queued, so a long write transaction (a big
-// import) delays the row but never the caller. While the database refuses
+// (bounded by ctx). The writer gathers the rows that come within
+// Options.LogInterval (200 ms) of the first and writes them in one
+// transaction: a commit per row cost more CPU than the call's rest of the
+// store work (BENCHMARKS.md). A long write transaction (a big import)
+// delays the row but never the caller. While the database refuses
 // writes (another process holds the write lock past the busy timeout, the
 // disk is full), the writer keeps the rows and tries again every second.
 // The ID is not set. ListCalls writes queued rows before it reads, Close

@@ -58,6 +58,8 @@ var _ gate.Store = (*Store)(nil)
 const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultGateRecheck = time.Second
+	// DefaultLogInterval is how long call-log rows are gathered.
+	DefaultLogInterval = 200 * time.Millisecond
 )
 
 // Options tune a Store. The zero value uses the defaults.
@@ -78,6 +80,13 @@ type Options struct {
 	// another process changed a gate (default 1s; negative asks on every
 	// read). Changes made through this Store are seen at once.
 	GateRecheck time.Duration
+	// LogInterval is how long the call log gathers rows after the first
+	// one before it writes them in one transaction (default 200ms, as the
+	// PostgreSQL store; negative writes each row as soon as it comes).
+	// Readers through this Store see every row (they flush first);
+	// another process, such as `vipgate calls export`, sees a row up to
+	// LogInterval later.
+	LogInterval time.Duration
 	// Synchronous is PRAGMA synchronous: "NORMAL" (the default; safe with
 	// WAL, a power loss may lose the last commits) or "FULL".
 	Synchronous string
@@ -107,6 +116,12 @@ func (o *Options) setDefaults() {
 		o.GateRecheck = DefaultGateRecheck
 	case o.GateRecheck < 0:
 		o.GateRecheck = 0
+	}
+	switch {
+	case o.LogInterval == 0:
+		o.LogInterval = DefaultLogInterval
+	case o.LogInterval < 0:
+		o.LogInterval = 0
 	}
 	if o.Synchronous == "" {
 		o.Synchronous = "NORMAL"
@@ -206,7 +221,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
-	s.calls = calllog.New(calllog.Config{Name: "sqlite", Write: s.insertCalls, Batch: callBatch, Logger: opts.Logger})
+	s.calls = calllog.New(calllog.Config{Name: "sqlite", Write: s.insertCalls, Batch: callBatch, Interval: opts.LogInterval, Logger: opts.Logger})
 	return s, nil
 }
 
