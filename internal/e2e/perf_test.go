@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,18 +133,7 @@ func TestE2EPerfCPU(t *testing.T) {
 	vgARI := e2e.StartVipgate(t, ast, []*gate.Gate{perfGate(h)}, nil, nil)
 	vgAGI := e2e.StartVipgateAGI(t, []*gate.Gate{perfGate(h)}, nil, nil)
 
-	place := func(ctx context.Context, mode string, spec e2e.CallSpec) error {
-		var err error
-		switch mode {
-		case "native":
-			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
-		case "ari":
-			_, err = ast.Originate(ctx, spec)
-		case "agi":
-			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Addr: vgAGI.Addr, Gate: "perf"})
-		}
-		return err
-	}
+	place := perfPlace(ast, e2e.AGICall{Addr: vgAGI.Addr, Gate: "perf"})
 	// vipgate runs in the test process: its CPU is the process's in a
 	// vipgate round minus the process's in the native round (the harness
 	// alone).
@@ -188,6 +176,28 @@ type perfTotal struct {
 // (PIN 4711#), checks that each was let through, and logs Asterisk's CPU
 // and vipgate's own per call: cpu's growth in a vipgate round minus its
 // growth in the native round of the same cycle.
+// perfPlace returns how perfCycles places a call of each mode: native
+// Authenticate(), vipgate over ARI, or vipgate over FastAGI at agi's
+// address (and gate, if named).
+func perfPlace(ast *e2e.Asterisk, agi e2e.AGICall) func(ctx context.Context, mode string, spec e2e.CallSpec) error {
+	return func(ctx context.Context, mode string, spec e2e.CallSpec) error {
+		var err error
+		switch mode {
+		case "native":
+			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
+		case "ari":
+			_, err = ast.Originate(ctx, spec)
+		case "agi":
+			call := agi
+			call.CallSpec = spec
+			_, err = ast.OriginateAGI(ctx, call)
+		default:
+			err = fmt.Errorf("unknown mode %q", mode)
+		}
+		return err
+	}
+}
+
 func perfCycles(t *testing.T, ast *e2e.Asterisk, place func(ctx context.Context, mode string, spec e2e.CallSpec) error, cpu func() (time.Duration, error)) map[string]*perfTotal {
 	t.Helper()
 	mustVG := func() time.Duration {
@@ -283,7 +293,6 @@ func TestE2EPerfCPUServe(t *testing.T) {
 	ast := e2e.Start(t, cfg)
 	vg := e2e.NewServe(t, bin, ast, "")
 	vg.LogLevel = cmp.Or(os.Getenv("VIPGATE_E2E_PERF_LOG_LEVEL"), "info")
-	file := filepath.Join(vg.Home, "perf.yaml")
 	gateFile := `id: perf
 name: perf
 enabled: true
@@ -295,10 +304,7 @@ routes: {forward_context: staff, on_correct: continue, on_incorrect: "hangup:bus
 prompts: {ask-pin: agent-pass, connecting: auth-thankyou}
 failure: {action: reject}
 `
-	if err := os.WriteFile(file, []byte(gateFile), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := vg.Run("gates", "import", file); err != nil {
+	if err := vg.ImportGate("perf", gateFile); err != nil {
 		t.Fatal(err)
 	}
 	if err := vg.CreateToken(); err != nil {
@@ -307,19 +313,8 @@ failure: {action: reject}
 	if err := vg.Start(); err != nil {
 		t.Fatal(err)
 	}
-	place := func(ctx context.Context, mode string, spec e2e.CallSpec) error {
-		var err error
-		switch mode {
-		case "native":
-			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Context: "native-auth"})
-		case "ari":
-			_, err = ast.Originate(ctx, spec)
-		case "agi":
-			// The shipped FastAGI context: the gate by the called number.
-			_, err = ast.OriginateAGI(ctx, e2e.AGICall{CallSpec: spec, Addr: vg.AGIAddr})
-		}
-		return err
-	}
+	// The shipped FastAGI context: the gate by the called number.
+	place := perfPlace(ast, e2e.AGICall{Addr: vg.AGIAddr})
 	totals := perfCycles(t, ast, place, func() (time.Duration, error) { return e2e.TasksCPU(vg.Pid()) })
 	calls, err := vg.Calls()
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,11 +49,7 @@ func TestE2EPhoneOverride(t *testing.T) {
 	cfg.Modules = append(append(cfg.Modules, e2e.AGIModules...), "func_devstate.so", "res_ari_device_states.so", "res_stasis_device_state.so")
 	ast := e2e.Start(t, cfg)
 	vg := e2e.NewServe(t, bin, ast, "")
-	file := filepath.Join(vg.Home, "ovgate.yaml")
-	if err := os.WriteFile(file, []byte(ovGate), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := vg.Run("gates", "import", file); err != nil {
+	if err := vg.ImportGate("ovgate", ovGate); err != nil {
 		t.Fatal(err)
 	}
 	if err := vg.CreateToken(); err != nil {

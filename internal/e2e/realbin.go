@@ -187,6 +187,18 @@ func (s *Serve) Run(args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// ImportGate writes a gate file (YAML) named name.yaml in the Serve's
+// home and imports it with `vipgate gates import`, as an administrator
+// would.
+func (s *Serve) ImportGate(name, yaml string) error {
+	file := filepath.Join(s.Home, name+".yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		return err
+	}
+	_, err := s.Run("gates", "import", file)
+	return err
+}
+
 // CreateToken runs `vipgate tokens create --role admin` and keeps the
 // token it prints for API.
 func (s *Serve) CreateToken() error {
