@@ -321,8 +321,9 @@ func (s *server) connect(ctx context.Context) error {
 			return fmt.Errorf("ari: read event: %w", err)
 		}
 		if unusedEvent(data) {
-			// ChannelVarset (one per variable vipgate sets) and the like:
-			// dispatch would drop them; they are not decoded at all.
+			// ChannelVarset (one per variable vipgate sets), PlaybackStarted
+			// and the like, where Asterisk did not filter them: no call
+			// looks at them; they are not decoded at all.
 			continue
 		}
 		ev, err := DecodeEvent(data)
@@ -340,11 +341,11 @@ func (s *server) connect(ctx context.Context) error {
 }
 
 // filterEvents asks Asterisk to send the application only the events
-// vipgate uses: the others (ChannelVarset for each variable vipgate sets,
-// ChannelDialplan, ...) would cost both sides a message each, to be
-// skipped unread. Where Asterisk cannot filter, they are skipped as before.
+// vipgate uses (usedType): the others (ChannelVarset for each variable
+// vipgate sets, PlaybackStarted for each prompt, ChannelDialplan, ...)
+// would cost both sides a message each, to be skipped unread. Where Asterisk cannot filter, they are skipped as before.
 func (s *server) filterEvents(ctx context.Context) {
-	if _, err := s.client.FilterEvents(ctx, s.cfg.App, slices.Sorted(maps.Keys(knownType))); err != nil {
+	if _, err := s.client.FilterEvents(ctx, s.cfg.App, slices.Sorted(maps.Keys(usedType))); err != nil {
 		if ctx.Err() == nil {
 			s.log.Info("ari: could not set the application's event filter; unused events are skipped as they come", "app", s.cfg.App, "err", err)
 		}

@@ -369,10 +369,12 @@ func TestServerNamesAreTheOnStateNames(t *testing.T) {
 
 // TestAppFiltersEvents: on each connection the application asks Asterisk
 // for the events vipgate uses only, so that the ChannelVarset of each
-// variable it sets is not sent at all.
+// variable it sets and the PlaybackStarted of each prompt are not sent at
+// all.
 func TestAppFiltersEvents(t *testing.T) {
 	f := newFake(t, arifake.Config{})
 	handler := func(ctx context.Context, c gate.Call) {
+		_ = c.Play(ctx, gate.Prompt{Key: gate.PromptConnecting, Name: "auth-thankyou"})
 		_ = c.SetVars(ctx, gate.Var{Name: gate.VarResult, Value: "passed"}, gate.Var{Name: gate.VarGate, Value: "hotline"})
 		_ = c.Continue(ctx, gate.Continue)
 	}
@@ -388,7 +390,8 @@ func TestAppFiltersEvents(t *testing.T) {
 			types = append(types, et.Type)
 		}
 		return slices.Contains(types, "StasisStart") && slices.Contains(types, "ChannelDtmfReceived") &&
-			slices.Contains(types, "ApplicationReplaced") && !slices.Contains(types, "ChannelVarset")
+			slices.Contains(types, "PlaybackFinished") && slices.Contains(types, "ApplicationReplaced") &&
+			!slices.Contains(types, "ChannelVarset") && !slices.Contains(types, "PlaybackStarted")
 	}
 	for round := range 2 {
 		waitFor(t, "event filter", filtered)
@@ -401,8 +404,8 @@ func TestAppFiltersEvents(t *testing.T) {
 		if r.Kind != "continue" || r.Vars[gate.VarResult] != "passed" || r.Vars[gate.VarGate] != "hotline" {
 			t.Fatalf("round %d: result %+v", round, r)
 		}
-		if n := f.Filtered() - before; n < 2 {
-			t.Errorf("round %d: %d events filtered, want at least the two ChannelVarset", round, n)
+		if n := f.Filtered() - before; n < 3 {
+			t.Errorf("round %d: %d events filtered, want at least the two ChannelVarset and the PlaybackStarted", round, n)
 		}
 		// The fake forgets the filter with the connection; vipgate sets
 		// it again on the next one.

@@ -53,7 +53,6 @@ type call struct {
 
 // pbState is what the reader learned about one of our playbacks.
 type pbState struct {
-	started  bool
 	finished bool
 	stopped  bool // we asked Asterisk to stop it; nobody waits for it
 	result   string
@@ -177,13 +176,6 @@ func (c *call) deliver(ev Event) {
 		}
 	case *ChannelStateChange:
 		c.state = e.Channel.State
-	case *PlaybackStarted:
-		// Nobody waits for a playback to start: the call goroutine is
-		// not woken for it.
-		if pb := c.pbs[e.Playback.ID]; pb != nil {
-			pb.started = true
-		}
-		return
 	case *PlaybackFinished:
 		if pb := c.pbs[e.Playback.ID]; pb != nil {
 			pb.finished, pb.result = true, e.Playback.State

@@ -140,14 +140,24 @@ var knownType = map[string]bool{
 	"ApplicationReplaced": true,
 }
 
+// usedType holds the event types the application acts on: the event
+// filter asks Asterisk for these alone, and the reader skips any other
+// without decoding it. PlaybackStarted and PlaybackContinuing are known
+// to DecodeEvent but not used: a call waits only for its playback's end,
+// so their two messages per prompt are not sent at all.
+var usedType = map[string]bool{
+	"StasisStart": true, "StasisEnd": true, "ChannelDtmfReceived": true,
+	"PlaybackFinished": true, "ChannelHangupRequest": true, "ChannelDestroyed": true,
+	"ChannelStateChange": true, "ApplicationReplaced": true,
+}
+
 // unusedEvent reports whether a message is an event of a type vipgate does
-// not use (ChannelVarset, ChannelDialplan, ...), which DecodeEvent would
-// only turn into a *Generic that no call looks at. It reads the type
-// without decoding the message; a message whose type it cannot tell is
-// not unused.
+// not use (ChannelVarset, ChannelDialplan, PlaybackStarted, ...), which no
+// call would look at. It reads the type without decoding the message; a
+// message whose type it cannot tell is not unused.
 func unusedEvent(data []byte) bool {
 	t, ok := eventType(data)
-	return ok && len(t) > 0 && !knownType[string(t)]
+	return ok && len(t) > 0 && !usedType[string(t)]
 }
 
 // eventType returns the value of the "type" member of a message that is a
