@@ -34,19 +34,30 @@ type StasisStart struct {
 	ReplaceChannel *Channel `json:"replace_channel,omitempty"`
 }
 
+// ChannelRef is what the events after StasisStart carry of their
+// channel: its id, name and state. The rest of the channel object
+// (caller, dialplan, creation time, variables) is read once, from
+// StasisStart; skipping it makes each DTMF and hang-up event cheaper to
+// decode.
+type ChannelRef struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	State string `json:"state"`
+}
+
 // StasisEnd: a channel left the application; it is out of vipgate's control.
 type StasisEnd struct {
 	Envelope
-	Channel Channel `json:"channel"`
+	Channel ChannelRef `json:"channel"`
 }
 
 // ChannelDtmfReceived: the caller pressed a key. Digit must never be logged;
 // LogValue leaves it out.
 type ChannelDtmfReceived struct {
 	Envelope
-	Digit      string  `json:"digit"`
-	DurationMs int     `json:"duration_ms"`
-	Channel    Channel `json:"channel"`
+	Digit      string     `json:"digit"`
+	DurationMs int        `json:"duration_ms"`
+	Channel    ChannelRef `json:"channel"`
 }
 
 // LogValue logs the event without the digit.
@@ -77,25 +88,25 @@ type PlaybackFinished struct {
 // remote hang-up but a flag bitmask when Soft is set.
 type ChannelHangupRequest struct {
 	Envelope
-	Cause     int     `json:"cause"`
-	Soft      bool    `json:"soft"`
-	TechCause int     `json:"tech_cause,omitempty"`
-	Channel   Channel `json:"channel"`
+	Cause     int        `json:"cause"`
+	Soft      bool       `json:"soft"`
+	TechCause int        `json:"tech_cause,omitempty"`
+	Channel   ChannelRef `json:"channel"`
 }
 
 // ChannelDestroyed: the channel is gone (rarely seen after StasisEnd).
 type ChannelDestroyed struct {
 	Envelope
-	Cause     int     `json:"cause"`
-	CauseTxt  string  `json:"cause_txt"`
-	TechCause int     `json:"tech_cause,omitempty"`
-	Channel   Channel `json:"channel"`
+	Cause     int        `json:"cause"`
+	CauseTxt  string     `json:"cause_txt"`
+	TechCause int        `json:"tech_cause,omitempty"`
+	Channel   ChannelRef `json:"channel"`
 }
 
 // ChannelStateChange: the channel's state changed (Channel.State is new).
 type ChannelStateChange struct {
 	Envelope
-	Channel Channel `json:"channel"`
+	Channel ChannelRef `json:"channel"`
 }
 
 // ApplicationReplaced: another connection registered the same application;
@@ -118,26 +129,15 @@ var ErrNoType = errors.New("ari: event has no type")
 // objects, have no type, or whose known type has malformed fields.
 func DecodeEvent(data []byte) (Event, error) {
 	// The events vipgate uses are read in one pass over the message,
-	// wherever their type is. The two-pass decoding gives the same events,
-	// parsing them twice; it reads the other types (only their envelope)
-	// and whatever the one pass refuses.
-	if t, ok := eventType(data); ok && knownType[string(t)] {
-		var w wireEvent
-		if json.Unmarshal(data, &w) == nil {
-			if ev := w.event(); ev != nil {
-				return ev, nil
-			}
+	// straight into their type, wherever the type is. The two-pass
+	// decoding gives the same events, parsing them twice; it reads the
+	// other types (only their envelope) and whatever the one pass refuses.
+	if t, ok := eventType(data); ok {
+		if ev := newEvent(string(t)); ev != nil && json.Unmarshal(data, ev) == nil {
+			return ev, nil
 		}
 	}
 	return decodeEvent(data)
-}
-
-// knownType holds the event types wireEvent.event returns.
-var knownType = map[string]bool{
-	"StasisStart": true, "StasisEnd": true, "ChannelDtmfReceived": true,
-	"PlaybackStarted": true, "PlaybackContinuing": true, "PlaybackFinished": true,
-	"ChannelHangupRequest": true, "ChannelDestroyed": true, "ChannelStateChange": true,
-	"ApplicationReplaced": true,
 }
 
 // usedType holds the event types the application acts on: the event
@@ -285,62 +285,6 @@ func skipValue(data []byte, i int) (int, bool) {
 	return j, j > i
 }
 
-// wireEvent has the fields of every event type DecodeEvent knows, so that
-// one json.Unmarshal reads any of them.
-type wireEvent struct {
-	Envelope
-	Args           []string  `json:"args"`
-	Channel        *Channel  `json:"channel"`
-	ReplaceChannel *Channel  `json:"replace_channel"`
-	Digit          string    `json:"digit"`
-	DurationMs     int       `json:"duration_ms"`
-	Playback       *Playback `json:"playback"`
-	Cause          int       `json:"cause"`
-	Soft           bool      `json:"soft"`
-	TechCause      int       `json:"tech_cause"`
-	CauseTxt       string    `json:"cause_txt"`
-}
-
-// event returns the typed event w holds, or nil for a type it does not
-// know or a message without a type (which decodeEvent then handles).
-func (w *wireEvent) event() Event {
-	ch := func() Channel {
-		if w.Channel == nil {
-			return Channel{}
-		}
-		return *w.Channel
-	}
-	pb := func() Playback {
-		if w.Playback == nil {
-			return Playback{}
-		}
-		return *w.Playback
-	}
-	switch w.Type {
-	case "StasisStart":
-		return &StasisStart{Envelope: w.Envelope, Args: w.Args, Channel: ch(), ReplaceChannel: w.ReplaceChannel}
-	case "StasisEnd":
-		return &StasisEnd{Envelope: w.Envelope, Channel: ch()}
-	case "ChannelDtmfReceived":
-		return &ChannelDtmfReceived{Envelope: w.Envelope, Digit: w.Digit, DurationMs: w.DurationMs, Channel: ch()}
-	case "PlaybackStarted":
-		return &PlaybackStarted{Envelope: w.Envelope, Playback: pb()}
-	case "PlaybackContinuing":
-		return &PlaybackContinuing{Envelope: w.Envelope, Playback: pb()}
-	case "PlaybackFinished":
-		return &PlaybackFinished{Envelope: w.Envelope, Playback: pb()}
-	case "ChannelHangupRequest":
-		return &ChannelHangupRequest{Envelope: w.Envelope, Cause: w.Cause, Soft: w.Soft, TechCause: w.TechCause, Channel: ch()}
-	case "ChannelDestroyed":
-		return &ChannelDestroyed{Envelope: w.Envelope, Cause: w.Cause, CauseTxt: w.CauseTxt, TechCause: w.TechCause, Channel: ch()}
-	case "ChannelStateChange":
-		return &ChannelStateChange{Envelope: w.Envelope, Channel: ch()}
-	case "ApplicationReplaced":
-		return &ApplicationReplaced{Envelope: w.Envelope}
-	}
-	return nil
-}
-
 // decodeEvent is DecodeEvent in two passes: the envelope, then the type's
 // own fields.
 func decodeEvent(data []byte) (Event, error) {
@@ -351,35 +295,42 @@ func decodeEvent(data []byte) (Event, error) {
 	if strings.TrimSpace(env.Type) == "" {
 		return nil, ErrNoType
 	}
-	var ev Event
-	switch env.Type {
-	case "StasisStart":
-		ev = new(StasisStart)
-	case "StasisEnd":
-		ev = new(StasisEnd)
-	case "ChannelDtmfReceived":
-		ev = new(ChannelDtmfReceived)
-	case "PlaybackStarted":
-		ev = new(PlaybackStarted)
-	case "PlaybackContinuing":
-		ev = new(PlaybackContinuing)
-	case "PlaybackFinished":
-		ev = new(PlaybackFinished)
-	case "ChannelHangupRequest":
-		ev = new(ChannelHangupRequest)
-	case "ChannelDestroyed":
-		ev = new(ChannelDestroyed)
-	case "ChannelStateChange":
-		ev = new(ChannelStateChange)
-	case "ApplicationReplaced":
-		ev = new(ApplicationReplaced)
-	default:
+	ev := newEvent(env.Type)
+	if ev == nil {
 		return &Generic{Envelope: env, Raw: append(json.RawMessage(nil), data...)}, nil
 	}
 	if err := json.Unmarshal(data, ev); err != nil {
 		return nil, fmt.Errorf("ari: decode %s: %w", env.Type, err)
 	}
 	return ev, nil
+}
+
+// newEvent returns a new event of type typ, nil for a type vipgate does
+// not decode.
+func newEvent(typ string) Event {
+	switch typ {
+	case "StasisStart":
+		return new(StasisStart)
+	case "StasisEnd":
+		return new(StasisEnd)
+	case "ChannelDtmfReceived":
+		return new(ChannelDtmfReceived)
+	case "PlaybackStarted":
+		return new(PlaybackStarted)
+	case "PlaybackContinuing":
+		return new(PlaybackContinuing)
+	case "PlaybackFinished":
+		return new(PlaybackFinished)
+	case "ChannelHangupRequest":
+		return new(ChannelHangupRequest)
+	case "ChannelDestroyed":
+		return new(ChannelDestroyed)
+	case "ChannelStateChange":
+		return new(ChannelStateChange)
+	case "ApplicationReplaced":
+		return new(ApplicationReplaced)
+	}
+	return nil
 }
 
 // channelOf returns the channel id an event is about, "" if none. Playback

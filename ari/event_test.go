@@ -201,7 +201,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestDtmfLogValueHidesDigit(t *testing.T) {
-	e := &ChannelDtmfReceived{Envelope: Envelope{Type: "ChannelDtmfReceived"}, Digit: "9", DurationMs: 100, Channel: Channel{ID: "c1"}}
+	e := &ChannelDtmfReceived{Envelope: Envelope{Type: "ChannelDtmfReceived"}, Digit: "9", DurationMs: 100, Channel: ChannelRef{ID: "c1"}}
 	for _, a := range e.LogValue().Group() {
 		if a.Value.String() == "9" {
 			t.Errorf("LogValue contains the digit in %q", a.Key)
