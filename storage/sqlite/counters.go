@@ -177,17 +177,10 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 }
 
 func (s *Store) readLockouts(ctx context.Context, gateID, a, b string, now time.Time) ([]*gate.Lockout, error) {
-	s.lookupMu.Lock()
-	stmt, ok := s.lookup[readLockoutsKey]
-	if !ok {
-		var err error
-		if stmt, err = s.r.PrepareContext(ctx, readLockoutsSQL); err != nil {
-			s.lookupMu.Unlock()
-			return nil, err
-		}
-		s.lookup[readLockoutsKey] = stmt
+	stmt, err := s.readStmt(ctx, readLockoutsKey, readLockoutsSQL)
+	if err != nil {
+		return nil, err
 	}
-	s.lookupMu.Unlock()
 	rows, err := stmt.QueryContext(ctx, gateID, clampNS(now), a, b)
 	if err != nil {
 		return nil, err

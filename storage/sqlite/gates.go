@@ -35,6 +35,10 @@ func (s *Store) invalidate() {
 
 // cachedGates returns the cached gates, loading them if needed. The
 // results are shared: callers must clone before handing them out.
+// gateVersionKey is the key of the prepared gate version check among the
+// prepared lookup statements (see readLockoutsKey).
+const gateVersionKey = -2
+
 func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate.Gate, error) {
 	c := &s.cache
 	c.mu.Lock()
@@ -49,7 +53,11 @@ func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate
 	if valid {
 		// Still current unless another process changed a gate.
 		var v int64
-		if err := s.r.QueryRowContext(ctx, `SELECT version FROM gate_version`).Scan(&v); err != nil {
+		stmt, err := s.readStmt(ctx, gateVersionKey, `SELECT version FROM gate_version`)
+		if err != nil {
+			return nil, nil, dbErr(err)
+		}
+		if err := stmt.QueryRowContext(ctx).Scan(&v); err != nil {
 			return nil, nil, dbErr(err)
 		}
 		c.mu.Lock()

@@ -192,17 +192,10 @@ func (s *Store) callGrants(ctx context.Context, gateID, number string, now time.
 	if has, err := s.hasGrants(ctx, gateID); err != nil || !has {
 		return nil, err
 	}
-	s.lookupMu.Lock()
-	stmt, ok := s.lookup[callGrantsKey]
-	if !ok {
-		var err error
-		if stmt, err = s.r.PrepareContext(ctx, callGrantsSQL); err != nil {
-			s.lookupMu.Unlock()
-			return nil, err
-		}
-		s.lookup[callGrantsKey] = stmt
+	stmt, err := s.readStmt(ctx, callGrantsKey, callGrantsSQL)
+	if err != nil {
+		return nil, err
 	}
-	s.lookupMu.Unlock()
 	if number == "" {
 		number = gate.AnyCaller
 	}

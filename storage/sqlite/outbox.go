@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -76,8 +77,20 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 		return nil, nil
 	}
 	at := clampNS(now)
+	// Most polls find nothing due: a prepared read says so without taking
+	// the write lock or parsing the claim.
+	due, err := s.readStmt(ctx, outboxDueKey, outboxDueSQL)
+	if err == nil {
+		var one int
+		if err = due.QueryRowContext(ctx, at).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim outbox: %w", dbErr(err))
+	}
 	var out []*gate.OutboxMessage
-	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+	err = inTx(ctx, s.w, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1
 			WHERE id IN (SELECT id FROM outbox WHERE dead = 0 AND next_at <= ? AND lease_until <= ? ORDER BY next_at, id LIMIT ?)
 			RETURNING `+outboxColumns, owner, clampNS(now.Add(lease)), at, at, n)
@@ -93,6 +106,17 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 	slices.SortFunc(out, gate.CompareOutboxDue)
 	return out, nil
 }
+
+// outboxDueSQL finds whether a message is due for a claim at ?1 (the
+// claim's own condition, on the outbox_due index).
+const outboxDueSQL = `SELECT 1 FROM outbox WHERE dead = 0 AND next_at <= ?1 AND lease_until <= ?1 LIMIT 1`
+
+// outboxDueKey and outboxDepthKey are the keys of the prepared outbox
+// reads among the prepared lookup statements (see readLockoutsKey).
+const (
+	outboxDueKey   = -3
+	outboxDepthKey = -4
+)
 
 // CompleteOutbox deletes a delivered message.
 func (s *Store) CompleteOutbox(ctx context.Context, id int64) error {
@@ -127,7 +151,10 @@ func (s *Store) RetryOutbox(ctx context.Context, id int64, owner string, next ti
 // OutboxDepth counts pending and dead messages.
 func (s *Store) OutboxDepth(ctx context.Context) (gate.OutboxDepth, error) {
 	var d gate.OutboxDepth
-	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(dead = 0), 0), coalesce(sum(dead = 1), 0) FROM outbox`).Scan(&d.Pending, &d.Dead)
+	stmt, err := s.readStmt(ctx, outboxDepthKey, `SELECT coalesce(sum(dead = 0), 0), coalesce(sum(dead = 1), 0) FROM outbox`)
+	if err == nil {
+		err = stmt.QueryRowContext(ctx).Scan(&d.Pending, &d.Dead)
+	}
 	if err != nil {
 		return d, fmt.Errorf("sqlite: outbox depth: %w", dbErr(err))
 	}

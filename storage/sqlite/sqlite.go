@@ -331,6 +331,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// readStmt returns the prepared read statement under key among the
+// lookup statements (keys below 1; LookupEntry's are number lengths),
+// preparing query on first use. The reads that run on every call or every
+// second are prepared once rather than parsed each time.
+func (s *Store) readStmt(ctx context.Context, key int, query string) (*sql.Stmt, error) {
+	s.lookupMu.Lock()
+	defer s.lookupMu.Unlock()
+	if st, ok := s.lookup[key]; ok {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.lookup[key] = st
+	return st, nil
+}
+
 // Close writes the queued call-log rows and closes both pools.
 func (s *Store) Close() error {
 	callErr := s.calls.Close()
