@@ -140,10 +140,6 @@ func (s *Store) GetLockout(ctx context.Context, gateID, caller string, now time.
 const readLockoutsSQL = `SELECT gate_id, caller, until, failures, at FROM lockouts
 	WHERE gate_id = ?1 AND caller IN (?3, ?4) AND until > ?2`
 
-// readLockoutsKey is the key of the prepared readLockoutsSQL among the
-// prepared lookup statements (whose keys are number lengths, at least 1).
-const readLockoutsKey = 0
-
 // ReadCall returns the lockouts in effect at now of the caller keys at
 // gate (one prepared query per two keys) and, if number is not "", the
 // entry LookupEntry finds (nil when none matches), and the grants usable
@@ -177,7 +173,7 @@ func (s *Store) ReadCall(ctx context.Context, gateID string, keys []string, numb
 }
 
 func (s *Store) readLockouts(ctx context.Context, gateID, a, b string, now time.Time) ([]*gate.Lockout, error) {
-	stmt, err := s.readStmt(ctx, readLockoutsKey, readLockoutsSQL)
+	stmt, err := s.readStmt(ctx, readLockoutsKey)
 	if err != nil {
 		return nil, err
 	}

@@ -57,21 +57,6 @@ func lookupSQL(n int) string {
 	return b.String()
 }
 
-// lookupStmt returns the prepared lookup statement for numbers of n bytes.
-func (s *Store) lookupStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	s.lookupMu.Lock()
-	defer s.lookupMu.Unlock()
-	if st, ok := s.lookup[n]; ok {
-		return st, nil
-	}
-	st, err := s.r.PrepareContext(ctx, lookupSQL(n))
-	if err != nil {
-		return nil, err
-	}
-	s.lookup[n] = st
-	return st, nil
-}
-
 // maxLookupLen bounds the numbers LookupEntry accepts; E.164 numbers have
 // at most 16 bytes with '+', numbers kept as dialled up to 20.
 const maxLookupLen = 32
@@ -84,7 +69,7 @@ func (s *Store) LookupEntry(ctx context.Context, gateID, number string, at time.
 	if number == "" || len(number) > maxLookupLen {
 		return nil, fmt.Errorf("sqlite: lookup entry: %w", gate.ErrNotFound)
 	}
-	st, err := s.lookupStmt(ctx, len(number))
+	st, err := s.readStmt(ctx, len(number))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lookup entry: %w", dbErr(err))
 	}

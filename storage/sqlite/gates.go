@@ -35,10 +35,6 @@ func (s *Store) invalidate() {
 
 // cachedGates returns the cached gates, loading them if needed. The
 // results are shared: callers must clone before handing them out.
-// gateVersionKey is the key of the prepared gate version check among the
-// prepared lookup statements (see readLockoutsKey).
-const gateVersionKey = -2
-
 func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate.Gate, error) {
 	c := &s.cache
 	c.mu.Lock()
@@ -53,7 +49,7 @@ func (s *Store) cachedGates(ctx context.Context) ([]*gate.Gate, map[string]*gate
 	if valid {
 		// Still current unless another process changed a gate.
 		var v int64
-		stmt, err := s.readStmt(ctx, gateVersionKey, `SELECT version FROM gate_version`)
+		stmt, err := s.readStmt(ctx, gateVersionKey)
 		if err != nil {
 			return nil, nil, dbErr(err)
 		}

@@ -23,10 +23,6 @@ const usableGrant = `(valid_from IS NULL OR valid_from <= ?2) AND (valid_until I
 var callGrantsSQL = `SELECT ` + grantColumns + `, pin_salt, pin_sum FROM grants
 	WHERE gate_id = ?1 AND caller IN (?3, '*') AND ` + usableGrant + ` ORDER BY id LIMIT ` + fmt.Sprint(gate.MaxGrants)
 
-// callGrantsKey is the key of the prepared callGrantsSQL among the
-// prepared lookup statements (see readLockoutsKey).
-const callGrantsKey = -1
-
 func scanGrant(sc interface{ Scan(...any) error }, hash bool) (*gate.Grant, error) {
 	var (
 		g           gate.Grant
@@ -192,7 +188,7 @@ func (s *Store) callGrants(ctx context.Context, gateID, number string, now time.
 	if has, err := s.hasGrants(ctx, gateID); err != nil || !has {
 		return nil, err
 	}
-	stmt, err := s.readStmt(ctx, callGrantsKey, callGrantsSQL)
+	stmt, err := s.readStmt(ctx, callGrantsKey)
 	if err != nil {
 		return nil, err
 	}

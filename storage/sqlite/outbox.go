@@ -79,7 +79,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 	at := clampNS(now)
 	// Most polls find nothing due: a prepared read says so without taking
 	// the write lock or parsing the claim.
-	due, err := s.readStmt(ctx, outboxDueKey, outboxDueSQL)
+	due, err := s.readStmt(ctx, outboxDueKey)
 	if err == nil {
 		var one int
 		if err = due.QueryRowContext(ctx, at).Scan(&one); errors.Is(err, sql.ErrNoRows) {
@@ -111,12 +111,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, n int, now time.T
 // claim's own condition, on the outbox_due index).
 const outboxDueSQL = `SELECT 1 FROM outbox WHERE dead = 0 AND next_at <= ?1 AND lease_until <= ?1 LIMIT 1`
 
-// outboxDueKey and outboxDepthKey are the keys of the prepared outbox
-// reads among the prepared lookup statements (see readLockoutsKey).
-const (
-	outboxDueKey   = -3
-	outboxDepthKey = -4
-)
+// outboxDepthSQL counts the pending and the dead messages.
+const outboxDepthSQL = `SELECT coalesce(sum(dead = 0), 0), coalesce(sum(dead = 1), 0) FROM outbox`
 
 // CompleteOutbox deletes a delivered message.
 func (s *Store) CompleteOutbox(ctx context.Context, id int64) error {
@@ -151,7 +147,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id int64, owner string, next ti
 // OutboxDepth counts pending and dead messages.
 func (s *Store) OutboxDepth(ctx context.Context) (gate.OutboxDepth, error) {
 	var d gate.OutboxDepth
-	stmt, err := s.readStmt(ctx, outboxDepthKey, `SELECT coalesce(sum(dead = 0), 0), coalesce(sum(dead = 1), 0) FROM outbox`)
+	stmt, err := s.readStmt(ctx, outboxDepthKey)
 	if err == nil {
 		err = stmt.QueryRowContext(ctx).Scan(&d.Pending, &d.Dead)
 	}

@@ -33,7 +33,7 @@ type Store struct {
 	r   *sql.DB // read-only connections
 	now func() time.Time
 
-	// lookup holds prepared LookupEntry statements by number of keys.
+	// lookup holds the prepared reads by key (see readStmt).
 	lookupMu sync.Mutex
 	lookup   map[int]*sql.Stmt
 
@@ -331,17 +331,43 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// readStmt returns the prepared read statement under key among the
-// lookup statements (keys below 1; LookupEntry's are number lengths),
-// preparing query on first use. The reads that run on every call or every
+// The keys of the prepared reads below 1; a key of 1 or more is
+// LookupEntry's statement for numbers of that many bytes (lookupSQL).
+const (
+	readLockoutsKey = -iota
+	callGrantsKey
+	gateVersionKey
+	outboxDueKey
+	outboxDepthKey
+)
+
+// readQuery returns the query of the prepared read key.
+func readQuery(key int) string {
+	switch key {
+	case readLockoutsKey:
+		return readLockoutsSQL
+	case callGrantsKey:
+		return callGrantsSQL
+	case gateVersionKey:
+		return `SELECT version FROM gate_version`
+	case outboxDueKey:
+		return outboxDueSQL
+	case outboxDepthKey:
+		return outboxDepthSQL
+	}
+	return lookupSQL(key)
+}
+
+// readStmt returns the prepared read statement key (see readQuery),
+// preparing it on first use. The reads that run on every call or every
 // second are prepared once rather than parsed each time.
-func (s *Store) readStmt(ctx context.Context, key int, query string) (*sql.Stmt, error) {
+func (s *Store) readStmt(ctx context.Context, key int) (*sql.Stmt, error) {
 	s.lookupMu.Lock()
 	defer s.lookupMu.Unlock()
 	if st, ok := s.lookup[key]; ok {
 		return st, nil
 	}
-	st, err := s.r.PrepareContext(ctx, query)
+	st, err := s.r.PrepareContext(ctx, readQuery(key))
 	if err != nil {
 		return nil, err
 	}
