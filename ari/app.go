@@ -343,7 +343,8 @@ func (s *server) connect(ctx context.Context) error {
 // filterEvents asks Asterisk to send the application only the events
 // vipgate uses (usedType): the others (ChannelVarset for each variable
 // vipgate sets, PlaybackStarted for each prompt, ChannelDialplan, ...)
-// would cost both sides a message each, to be skipped unread. Where Asterisk cannot filter, they are skipped as before.
+// would cost both sides a message each, to be skipped unread. Where
+// Asterisk cannot filter, they are skipped as before.
 func (s *server) filterEvents(ctx context.Context) {
 	if _, err := s.client.FilterEvents(ctx, s.cfg.App, slices.Sorted(maps.Keys(usedType))); err != nil {
 		if ctx.Err() == nil {

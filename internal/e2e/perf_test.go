@@ -170,12 +170,6 @@ type perfTotal struct {
 	calls   int
 }
 
-// perfCycles runs VIPGATE_E2E_PERF_ROUNDS cycles (default 3) of
-// VIPGATE_E2E_PERF_CALLS calls (default 10) per mode — native, ari, agi,
-// the order rotated each cycle — placed by place with identical callers
-// (PIN 4711#), checks that each was let through, and logs Asterisk's CPU
-// and vipgate's own per call: cpu's growth in a vipgate round minus its
-// growth in the native round of the same cycle.
 // perfPlace returns how perfCycles places a call of each mode: native
 // Authenticate(), vipgate over ARI, or vipgate over FastAGI at agi's
 // address (and gate, if named).
@@ -198,6 +192,12 @@ func perfPlace(ast *e2e.Asterisk, agi e2e.AGICall) func(ctx context.Context, mod
 	}
 }
 
+// perfCycles runs VIPGATE_E2E_PERF_ROUNDS cycles (default 3) of
+// VIPGATE_E2E_PERF_CALLS calls (default 10) per mode — native, ari, agi,
+// the order rotated each cycle — placed by place with identical callers
+// (PIN 4711#), checks that each was let through, and logs Asterisk's CPU
+// and vipgate's own per call: cpu's growth in a vipgate round minus its
+// growth in the native round of the same cycle.
 func perfCycles(t *testing.T, ast *e2e.Asterisk, place func(ctx context.Context, mode string, spec e2e.CallSpec) error, cpu func() (time.Duration, error)) map[string]*perfTotal {
 	t.Helper()
 	mustVG := func() time.Duration {
