@@ -50,6 +50,27 @@ func (d *db) write(_ context.Context, rows []gate.CallRecord) error {
 	return nil
 }
 
+// waitWritten waits up to 5 s for the next write and fails with what
+// if none comes.
+func (d *db) waitWritten(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-d.written:
+	case <-time.After(5 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// add queues the rows rec(first) to rec(first+n-1).
+func add(t *testing.T, w *calllog.Writer, first, n int) {
+	t.Helper()
+	for i := range n {
+		if err := w.Add(t.Context(), rec(first+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func (d *db) set(err error) {
 	d.mu.Lock()
 	d.down = err
@@ -72,11 +93,7 @@ func TestWritesInBatchesInOrder(t *testing.T) {
 			d := newDB()
 			w := calllog.New(calllog.Config{Name: "test", Write: d.write, Batch: 7, Interval: interval})
 			const n = 100
-			for i := range n {
-				if err := w.Add(t.Context(), rec(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			add(t, w, 0, n)
 			if err := w.Flush(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -106,16 +123,8 @@ func TestIntervalGathersRows(t *testing.T) {
 	w := calllog.New(calllog.Config{Name: "test", Write: d.write, Batch: 50, Interval: 100 * time.Millisecond})
 	defer w.Close()
 	start := time.Now()
-	for i := range 10 {
-		if err := w.Add(t.Context(), rec(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-d.written:
-	case <-time.After(5 * time.Second):
-		t.Fatal("rows were not written within 5 s of a 100 ms interval")
-	}
+	add(t, w, 0, 10)
+	d.waitWritten(t, "rows were not written within 5 s of a 100 ms interval")
 	if took := time.Since(start); took < 50*time.Millisecond {
 		t.Errorf("rows written after %v, want them gathered for the interval", took)
 	}
@@ -135,16 +144,8 @@ func TestIntervalStartsWithTheFirstRow(t *testing.T) {
 	for round := range 3 {
 		time.Sleep(interval + 70*time.Millisecond) // idle for more than an interval
 		start := time.Now()
-		for i := range 2 {
-			if err := w.Add(t.Context(), rec(10*round+i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		select {
-		case <-d.written:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("round %d: not written within 5 s", round)
-		}
+		add(t, w, 10*round, 2)
+		d.waitWritten(t, fmt.Sprintf("round %d: not written within 5 s", round))
 		if took := time.Since(start); took < interval {
 			t.Errorf("round %d: rows written %v after the first came, want them gathered for %v", round, took, interval)
 		}
@@ -156,16 +157,8 @@ func TestIntervalStartsWithTheFirstRow(t *testing.T) {
 	full := newDB()
 	w2 := calllog.New(calllog.Config{Name: "test", Write: full.write, Batch: 5, Interval: time.Hour})
 	defer w2.Close()
-	for i := range 5 {
-		if err := w2.Add(t.Context(), rec(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	select {
-	case <-full.written:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a full batch was not written within 5 s of a 1 h interval")
-	}
+	add(t, w2, 0, 5)
+	full.waitWritten(t, "a full batch was not written within 5 s of a 1 h interval")
 }
 
 func TestRefusedRowsAreKeptAndTriedAgain(t *testing.T) {
@@ -175,20 +168,12 @@ func TestRefusedRowsAreKeptAndTriedAgain(t *testing.T) {
 	w := calllog.New(calllog.Config{Name: "test", Write: d.write, Retry: 20 * time.Millisecond, Logger: log})
 	defer w.Close()
 	d.set(fmt.Errorf("connection refused: %w", gate.ErrUnavailable))
-	for i := range 20 {
-		if err := w.Add(t.Context(), rec(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	add(t, w, 0, 20)
 	if err := w.Flush(t.Context()); !errors.Is(err, gate.ErrUnavailable) {
 		t.Fatalf("flush while the database is down = %v, want ErrUnavailable", err)
 	}
 	d.set(nil)
-	select {
-	case <-d.written:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the kept rows were not tried again within 5 s")
-	}
+	d.waitWritten(t, "the kept rows were not tried again within 5 s")
 	if err := w.Flush(t.Context()); err != nil {
 		t.Fatalf("flush after the database is back: %v", err)
 	}
@@ -264,11 +249,7 @@ func TestKeepBoundsHeldRows(t *testing.T) {
 func TestCloseWritesWhatIsLeft(t *testing.T) {
 	d := newDB()
 	w := calllog.New(calllog.Config{Name: "test", Write: d.write, Interval: time.Hour, Batch: 1000})
-	for i := range 500 {
-		if err := w.Add(t.Context(), rec(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	add(t, w, 0, 500)
 	if err := w.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
